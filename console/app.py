@@ -1,0 +1,199 @@
+"""The application factory: `create_app(settings)` wires the web app, the Socket.IO hub and
+the background work, opening and closing Redis and the database through `cleanup_ctx`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import socketio
+import structlog
+from aiohttp import web
+from redis.asyncio import Redis
+
+from console.embedded_redis import EmbeddedRedis
+from console.hub import Hub, run_periodically
+from console.language import LanguageDetectors
+from console.metrics import Metrics
+from console.realtime.namespaces import AgentNamespace, Gate, VisitorNamespace
+from console.realtime.ratelimit import Buckets
+from console.routing.state import PREFIX, RoutingState
+from console.security.crypto import DataCipher, load_or_create_secret
+from console.security.passwords import PasswordHasher
+from console.security.tokens import TokenSigner
+from console.settings import Settings
+from console.store.db import make_engine, migrate
+from console.store.repository import Store
+from console.web import admin, agents, health
+from console.web.http import errors_middleware
+from console.web.keys import (
+    BACKGROUND,
+    GATE,
+    HUB,
+    LOGIN_LIMITS,
+    METRICS,
+    ORIGINS,
+    PASSWORDS,
+    REDIS,
+    SETTINGS,
+    SIGNER,
+    SIO,
+    STORE,
+)
+
+log = structlog.get_logger("charla.app")
+HEARTBEAT_TTL_S = 15
+
+
+def create_app(settings: Settings, *, passwords: PasswordHasher | None = None) -> web.Application:
+    app = web.Application(
+        middlewares=[errors_middleware], client_max_size=settings.limits.max_http_buffer_bytes
+    )
+    app[SETTINGS] = settings
+    app[METRICS] = Metrics()
+    app[ORIGINS] = set()
+    app[PASSWORDS] = passwords or PasswordHasher()
+    app[LOGIN_LIMITS] = Buckets(rate=10 / 60, burst=10)
+    app[BACKGROUND] = []
+    app[GATE] = Gate()
+
+    def origin_allowed(origin: str | None, environ: dict[str, Any]) -> bool:
+        """Engine.IO's first gate: no Origin (not a browser), our own host, or a tenant's.
+
+        The `/visitor` namespace then checks the origin against that tenant's own list.
+        """
+        if not origin:
+            return True
+        host = environ.get("HTTP_HOST", "")
+        if origin in (f"http://{host}", f"https://{host}"):
+            return True
+        return origin in app[ORIGINS]
+
+    sio = socketio.AsyncServer(
+        async_mode="aiohttp",
+        cors_allowed_origins=origin_allowed,
+        max_http_buffer_size=settings.limits.max_http_buffer_bytes,
+        ping_interval=20,
+        ping_timeout=20,
+        logger=False,
+        engineio_logger=False,
+    )
+    sio.attach(app)
+    app[SIO] = sio
+    app.add_routes(health.routes() + admin.routes() + agents.routes())
+    app.cleanup_ctx.extend([_redis_ctx, _store_ctx, _hub_ctx])
+    app.on_shutdown.append(_drain)
+    return app
+
+
+async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    embedded: EmbeddedRedis | None = None
+    url = settings.redis_url
+    if url is None:
+        embedded = EmbeddedRedis(settings.data_dir)
+        await embedded.start()
+        url = embedded.url
+        log.info("embedded_redis_started", socket=str(embedded.socket))
+    app[REDIS] = Redis.from_url(url, health_check_interval=10)
+    try:
+        yield
+    finally:
+        await app[REDIS].aclose()
+        if embedded is not None:
+            await embedded.stop()
+            log.info("embedded_redis_stopped")
+
+
+async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    data_key = load_or_create_secret(
+        settings.data_dir, settings.data_key, "data.key", DataCipher.new_key
+    )
+    engine = make_engine(settings.resolved_database_url)
+    await migrate(engine)
+    app[STORE] = Store(engine, DataCipher(data_key))
+    secret = load_or_create_secret(
+        settings.data_dir,
+        settings.secret_key,
+        "secret.key",
+        lambda: uuid.uuid4().hex + uuid.uuid4().hex,
+    )
+    app[SIGNER] = TokenSigner(secret, settings.token_ttl_s)
+    await admin.refresh_origins(app)
+    try:
+        yield
+    finally:
+        await app[STORE].close()
+
+
+async def _hub_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    redis = app[REDIS]
+    hub = Hub(
+        settings=settings,
+        store=app[STORE],
+        state=RoutingState(redis),
+        emitter=app[SIO],
+        metrics=app[METRICS],
+        detectors=LanguageDetectors(),
+    )
+    app[HUB] = hub
+    instance = uuid.uuid4().hex
+    if not await _other_processes_alive(redis):
+        await hub.rebuild()
+    await redis.set(f"{PREFIX}proc:{instance}", "1", ex=HEARTBEAT_TTL_S)
+
+    async def heartbeat() -> None:
+        await redis.set(f"{PREFIX}proc:{instance}", "1", ex=HEARTBEAT_TTL_S)
+
+    async def refresh_origins() -> None:
+        await admin.refresh_origins(app)
+
+    sio = app[SIO]
+    limits = settings.limits
+    sio.register_namespace(
+        VisitorNamespace(hub, Buckets(limits.visitor_events_per_s, limits.visitor_burst), app[GATE])
+    )
+    sio.register_namespace(
+        AgentNamespace(
+            hub, Buckets(limits.agent_events_per_s, limits.agent_burst), app[GATE], app[SIGNER]
+        )
+    )
+    tasks = app[BACKGROUND]
+    tasks.append(asyncio.create_task(run_periodically(settings.sweep_interval_s, hub.sweep)))
+    tasks.append(asyncio.create_task(run_periodically(HEARTBEAT_TTL_S / 3, heartbeat)))
+    tasks.append(asyncio.create_task(run_periodically(10, refresh_origins)))
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        tasks.clear()
+        with contextlib.suppress(Exception):
+            await redis.delete(f"{PREFIX}proc:{instance}")
+
+
+async def _other_processes_alive(redis: Redis) -> bool:
+    async for _key in redis.scan_iter(match=f"{PREFIX}proc:*", count=100):
+        return True
+    return False
+
+
+async def _drain(app: web.Application) -> None:
+    """On shutdown: stop taking events, let in-flight writes finish, then close connections
+    so that clients reconnect (to another process, or to this one once it is back)."""
+    drained = await app[GATE].drain(timeout_s=10)
+    log.info("events_drained", complete=drained)
+    sio = app[SIO]
+    for eio_socket in list(sio.eio.sockets.values()):
+        with contextlib.suppress(Exception):
+            await eio_socket.close(wait=False, abort=False)
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(sio.shutdown(), 5)

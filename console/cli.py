@@ -1,0 +1,112 @@
+"""The `charla` command: serve, demo, migrate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import sys
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from console import __version__
+from console.app import create_app
+from console.demo import DEMO_AGENTS, DEMO_PASSWORD, ensure_demo
+from console.logs import configure_logging
+from console.security.crypto import load_or_create_secret
+from console.settings import ConfigError, Settings
+from console.store.db import make_engine, migrate
+from console.web.keys import PASSWORDS, STORE
+
+SHUTDOWN_TIMEOUT_S = 15.0
+
+
+def _print(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def serve(settings: Settings, app: web.Application | None = None) -> None:
+    app = app or create_app(settings)
+    web.run_app(
+        app,
+        host=settings.host,
+        port=settings.port,
+        shutdown_timeout=SHUTDOWN_TIMEOUT_S,
+        print=lambda _msg: None,
+        access_log=None,
+        handle_signals=True,
+    )
+
+
+def demo(settings: Settings) -> None:
+    if settings.admin_token is None:
+        token = load_or_create_secret(
+            settings.data_dir, None, "admin.token", lambda: secrets.token_urlsafe(24)
+        )
+        settings = settings.with_(admin_token=token)
+    app = create_app(settings)
+    base = f"http://{settings.host}:{settings.port}"
+    origins = (base, f"http://localhost:{settings.port}", f"http://127.0.0.1:{settings.port}")
+
+    async def seed(app: web.Application) -> None:
+        tenant = await ensure_demo(app[STORE], app[PASSWORDS], tuple(dict.fromkeys(origins)))
+        lines = [
+            "",
+            "Charla demo is running.",
+            f"  Agent console:  {base}/console/",
+            f"  Health:         {base}/healthz",
+            f"  Tenant:         {tenant.name} ({tenant.plan}; {', '.join(tenant.languages)})",
+            f"  Site key:       {tenant.site_key}",
+            f"  Admin token:    {settings.admin_token}",
+            f"  Agents (password {DEMO_PASSWORD}):",
+            *[
+                f"    {a.email:<34} {a.name} — {', '.join(a.languages)} ({a.role})"
+                for a in DEMO_AGENTS
+            ],
+            "Press Ctrl+C to stop.",
+            "",
+        ]
+        _print("\n".join(lines))
+
+    app.on_startup.append(seed)
+    serve(settings, app)
+
+
+async def _migrate(settings: Settings) -> None:
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        await migrate(engine)
+    finally:
+        await engine.dispose()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="charla", description="Charla live chat hub. Configured by CHARLA_* variables."
+    )
+    parser.add_argument("--version", action="version", version=f"charla {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the hub (web app, Socket.IO, background work)")
+    commands.add_parser("demo", help="create the demo dealership, then serve")
+    commands.add_parser("migrate", help="bring the database schema up to date and exit")
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        _print(f"charla: configuration error: {exc}")
+        return 2
+    configure_logging(settings.log_level, json=settings.log_json)
+    if args.command == "serve":
+        serve(settings)
+    elif args.command == "demo":
+        demo(settings)
+    elif args.command == "migrate":
+        asyncio.run(_migrate(settings))
+        _print("charla: the database schema is up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

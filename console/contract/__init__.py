@@ -1,0 +1,1 @@
+"""The service agreement as code: plans, opening hours and holidays, SLAs, billing."""

@@ -1,0 +1,58 @@
+"""The demo tenant: a Puerto Rico car dealership, premium, Spanish and English."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from console.security.passwords import PasswordHasher
+from console.store.repository import Store
+from console.types import Tenant
+
+DEMO_SITE_KEY = "sk_demo_autos_borinquen"
+DEMO_PASSWORD = "charla-demo-2026"  # noqa: S105 - printed for the demo on purpose
+DEMO_ORIGINS = ("http://127.0.0.1:8080", "http://localhost:8080")
+
+
+@dataclass(frozen=True)
+class DemoAgent:
+    email: str
+    name: str
+    languages: tuple[str, ...]
+    role: str
+    max_chats: int = 3
+
+
+DEMO_AGENTS = (
+    DemoAgent("maria@autosborinquen.example", "María Rivera", ("es",), "agent"),
+    DemoAgent("john@autosborinquen.example", "John Miller", ("en",), "agent"),
+    DemoAgent("luis@autosborinquen.example", "Luis Ortiz", ("es", "en"), "supervisor", 4),
+    DemoAgent("admin@autosborinquen.example", "Ana Torres", ("es", "en"), "admin", 2),
+)
+
+
+async def ensure_demo(store: Store, passwords: PasswordHasher, origins: tuple[str, ...]) -> Tenant:
+    """Create what is missing and leave what exists: running the demo twice changes nothing."""
+    tenant = await store.get_tenant_by_site_key(DEMO_SITE_KEY)
+    if tenant is None:
+        tenant = await store.create_tenant(
+            name="Autos Borinquen (demo)",
+            plan="premium",
+            languages=("es", "en"),
+            timezone="America/Puerto_Rico",
+            allowed_origins=origins,
+            holidays="PR",
+            site_key=DEMO_SITE_KEY,
+        )
+    existing = {a.email for a in await store.list_agents(tenant.id)}
+    for agent in DEMO_AGENTS:
+        if agent.email not in existing:
+            await store.create_agent(
+                tenant_id=tenant.id,
+                email=agent.email,
+                name=agent.name,
+                password_hash=await passwords.hash(DEMO_PASSWORD),
+                languages=agent.languages,
+                max_chats=agent.max_chats,
+                role=agent.role,
+            )
+    return tenant

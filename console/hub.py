@@ -1,0 +1,863 @@
+"""The hub's chat logic, independent of the transport: what happens when a visitor or an
+agent does something. The Socket.IO namespaces validate and authenticate, then call in here.
+
+Every message is committed before it is emitted ("persist, then deliver").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import phonenumbers
+import structlog
+from email_validator import EmailNotValidError, validate_email
+
+from console.contract.hours import Schedule
+from console.errors import ProtocolError
+from console.i18n import system_text
+from console.language import LanguageDetectors
+from console.metrics import Metrics
+from console.realtime import schemas
+from console.routing.estimate import positions
+from console.routing.state import RoutingState, can_serve
+from console.security.redact import redact
+from console.settings import Settings
+from console.store.repository import OPEN_STATUSES, Store
+from console.types import (
+    Agent,
+    Author,
+    Chat,
+    Message,
+    Tenant,
+    Visitor,
+    parse_message_id,
+    utcnow,
+)
+
+log = structlog.get_logger("charla.hub")
+
+VISITOR_NS = "/visitor"
+AGENT_NS = "/agent"
+PRIORITY = 1
+
+
+def visitor_room(visitor_id: str) -> str:
+    return f"visitor:{visitor_id}"
+
+
+def agent_room(agent_id: str) -> str:
+    return f"agent:{agent_id}"
+
+
+def tenant_room(tenant_id: str) -> str:
+    return f"tenant:{tenant_id}"
+
+
+class Emitter(Protocol):
+    """python-socketio's AsyncServer, or a write-only AsyncRedisManager in a worker."""
+
+    def emit(
+        self,
+        event: str,
+        data: Any = None,
+        *,
+        to: str | None = None,
+        skip_sid: str | None = None,
+        namespace: str | None = None,
+    ) -> Awaitable[None]: ...
+
+
+@dataclass(frozen=True)
+class AgentSession:
+    agent_id: str
+    tenant_id: str
+    role: str
+    name: str
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def normalize_email(raw: str) -> str:
+    try:
+        return validate_email(raw, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ProtocolError("invalid_payload", f"email: {exc}") from None
+
+
+def normalize_phone(raw: str) -> str:
+    try:
+        number = phonenumbers.parse(raw, "US")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_possible_number(number):
+        raise ProtocolError(
+            "invalid_payload", "phone: not a phone number; write it like 787-555-0123 or +1..."
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class Hub:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        store: Store,
+        state: RoutingState,
+        emitter: Emitter,
+        metrics: Metrics,
+        detectors: LanguageDetectors,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.state = state
+        self.emitter = emitter
+        self.metrics = metrics
+        self.detectors = detectors
+        self._schedules: dict[str, Schedule] = {}
+        self._typing: dict[str, tuple[float, bool]] = {}
+        self._handle_time: dict[str, tuple[float, float]] = {}
+
+    # -- helpers -------------------------------------------------------------------------
+
+    async def emit(
+        self, event: str, data: Any, *, to: str, namespace: str, skip_sid: str | None = None
+    ) -> None:
+        await self.emitter.emit(event, data, to=to, namespace=namespace, skip_sid=skip_sid)
+
+    def schedule(self, tenant: Tenant) -> Schedule:
+        key = json.dumps([tenant.timezone, tenant.hours, tenant.holidays], sort_keys=True)
+        schedule = self._schedules.get(key)
+        if schedule is None:
+            hours = (
+                {day: [tuple(r) for r in ranges] for day, ranges in tenant.hours.items()}
+                if tenant.hours is not None
+                else None
+            )
+            schedule = Schedule(
+                timezone=tenant.timezone,
+                hours=hours,
+                holidays=tenant.holidays,
+            )
+            self._schedules[key] = schedule
+        return schedule
+
+    async def tenant(self, tenant_id: str) -> Tenant:
+        tenant = await self.store.get_tenant(tenant_id)
+        if tenant is None:
+            raise ProtocolError("not_found", "this tenant no longer exists")
+        return tenant
+
+    async def avg_handle_s(self, tenant_id: str) -> float:
+        cached = self._handle_time.get(tenant_id)
+        now = time.monotonic()
+        if cached and now - cached[0] < 60:
+            return cached[1]
+        value = await self.store.average_handle_time(
+            tenant_id, default=self.settings.default_handle_time_s
+        )
+        self._handle_time[tenant_id] = (now, value)
+        return value
+
+    async def chat_wire(self, chat: Chat) -> dict[str, Any]:
+        visitor = await self.store.get_visitor(chat.visitor_id)
+        messages = await self.store.list_messages(chat.id)
+        return chat.to_wire(visitor, messages)
+
+    async def _visitor_chat(self, tenant_id: str, visitor_id: str, chat_id: str) -> Chat:
+        chat = await self.store.get_chat(chat_id)
+        if chat is None or chat.tenant_id != tenant_id or chat.visitor_id != visitor_id:
+            raise ProtocolError("not_found", f"no chat {chat_id} for this visitor")
+        return chat
+
+    async def _agent_chat(self, me: AgentSession, chat_id: str, *, own: bool) -> Chat:
+        """A chat of the agent's tenant; with `own`, one this agent may act on."""
+        chat = await self.store.get_chat(chat_id)
+        if chat is None or chat.tenant_id != me.tenant_id:
+            raise ProtocolError("not_found", f"no chat {chat_id} in your tenant")
+        if own and chat.agent_id != me.agent_id and me.role not in ("supervisor", "admin"):
+            raise ProtocolError("forbidden", "this chat is assigned to another agent")
+        return chat
+
+    async def _store_and_deliver(
+        self,
+        chat: Chat,
+        *,
+        author: Author,
+        text: str,
+        client_msg_id: str | None,
+        author_name: str | None = None,
+        agent_id: str | None = None,
+        sender_sid: str | None = None,
+        sender_ns: str | None = None,
+    ) -> Message:
+        started = time.perf_counter()
+        message, created = await self.store.add_message(
+            chat.id,
+            author=author,
+            text=text,
+            client_msg_id=client_msg_id,
+            author_name=author_name,
+            agent_id=agent_id,
+        )
+        if created:
+            self.metrics.messages.labels(author).inc()
+            await self.deliver(chat, message, sender_sid=sender_sid, sender_ns=sender_ns)
+            self.metrics.delivery_latency.observe(time.perf_counter() - started)
+        return message
+
+    async def deliver(
+        self,
+        chat: Chat,
+        message: Message,
+        *,
+        sender_sid: str | None = None,
+        sender_ns: str | None = None,
+    ) -> None:
+        event = {"chat_id": chat.id, "message": message.to_wire()}
+        await self.emit(
+            "message",
+            event,
+            to=visitor_room(chat.visitor_id),
+            namespace=VISITOR_NS,
+            skip_sid=sender_sid if sender_ns == VISITOR_NS else None,
+        )
+        if chat.agent_id:
+            await self.emit(
+                "message",
+                event,
+                to=agent_room(chat.agent_id),
+                namespace=AGENT_NS,
+                skip_sid=sender_sid if sender_ns == AGENT_NS else None,
+            )
+
+    async def _system(self, chat: Chat, key: str, **values: str) -> None:
+        await self._store_and_deliver(
+            chat,
+            author="system",
+            text=system_text(key, chat.language, **values),
+            client_msg_id=None,
+        )
+
+    # -- visitors ------------------------------------------------------------------------
+
+    async def visitor_connected(self, tenant: Tenant, visitor: Visitor, sid: str) -> None:
+        await self.state.add_socket("visitor", visitor.id, sid)
+        self.metrics.connected_visitors.inc()
+        queued = await self.store.list_chats(visitor_id=visitor.id, statuses=("queued",))
+        for chat in queued:
+            await self.state.cancel_deadline(f"chat|{tenant.id}|{chat.id}")
+        if queued:
+            await self.publish_queue(tenant.id)
+
+    async def visitor_disconnected(self, tenant_id: str, visitor_id: str, sid: str) -> None:
+        self.metrics.connected_visitors.dec()
+        self._typing.pop(sid, None)
+        if await self.state.remove_socket("visitor", visitor_id, sid) > 0:
+            return
+        deadline = now_ms() + int(self.settings.visitor_grace_s * 1000)
+        for chat in await self.store.list_chats(visitor_id=visitor_id, statuses=("queued",)):
+            await self.state.set_deadline(f"chat|{tenant_id}|{chat.id}", deadline)
+
+    async def page_view(
+        self, tenant_id: str, visitor_id: str, payload: schemas.PageViewIn
+    ) -> dict[str, Any]:
+        view = await self.store.add_page_view(
+            visitor_id, url=payload.url, title=payload.title, referrer=payload.referrer
+        )
+        for chat in await self.store.list_chats(visitor_id=visitor_id, statuses=("active",)):
+            if chat.agent_id:
+                await self.emit(
+                    "visitor_activity",
+                    {"chat_id": chat.id, "page_view": view.to_wire()},
+                    to=agent_room(chat.agent_id),
+                    namespace=AGENT_NS,
+                )
+        return {"ok": True}
+
+    async def choose_language(self, tenant: Tenant, payload: schemas.StartChatIn) -> str:
+        if tenant.plan != "premium":
+            return tenant.primary_language
+        if payload.language and payload.language.lower() in tenant.languages:
+            return payload.language.lower()
+        detector = self.detectors.get(tenant.languages)
+        return await asyncio.to_thread(detector.detect, payload.text)
+
+    async def start_chat(
+        self, tenant: Tenant, visitor_id: str, payload: schemas.StartChatIn, sid: str
+    ) -> dict[str, Any]:
+        contact = {
+            "name": payload.name.strip() or None if payload.name else None,
+            "email": normalize_email(payload.email) if payload.email else None,
+            "phone": normalize_phone(payload.phone) if payload.phone else None,
+        }
+        text = redact(payload.text)
+        open_chats = await self.store.list_chats(visitor_id=visitor_id, statuses=OPEN_STATUSES)
+        if open_chats:
+            chat = open_chats[-1]
+            await self._store_and_deliver(
+                chat,
+                author="visitor",
+                text=text,
+                client_msg_id=payload.client_msg_id,
+                sender_sid=sid,
+                sender_ns=VISITOR_NS,
+            )
+            return {"ok": True, "chat": {"id": chat.id, "status": chat.status}}
+
+        await self.store.update_visitor_contact(visitor_id, **contact)
+        language = await self.choose_language(tenant, payload)
+        schedule = self.schedule(tenant)
+        closed_reason = schedule.closed_reason(utcnow())
+        overflow = tenant.plan == "premium" and tenant.overflow_after_s is not None
+        if closed_reason is None and not await can_serve(
+            self.state, tenant.id, None if overflow else language
+        ):
+            closed_reason = "no_agents"
+        visitor = await self.store.get_visitor(visitor_id)
+        returning = bool(visitor and visitor.visits > 1)
+        status = "offline" if closed_reason else "queued"
+        chat, _message, _ticket = await self.store.start_chat(
+            tenant_id=tenant.id,
+            visitor_id=visitor_id,
+            language=language,
+            status=status,
+            text=text,
+            client_msg_id=payload.client_msg_id,
+            priority=PRIORITY if returning else 0,
+            ticket_reason=closed_reason,
+            contact=contact,
+        )
+        self.metrics.chats_started.labels(tenant.id, status).inc()
+        log.info(
+            "chat_started",
+            tenant_id=tenant.id,
+            chat_id=chat.id,
+            status=status,
+            language=language,
+            reason=closed_reason,
+        )
+        if status == "offline":
+            return {
+                "ok": True,
+                "chat": {
+                    "id": chat.id,
+                    "status": "offline",
+                    "reason": closed_reason,
+                    "language": language,
+                },
+            }
+        await self.state.enqueue(
+            tenant.id,
+            chat.id,
+            language=language,
+            arrival_ms=now_ms(),
+            priority=returning,
+            now_ms=now_ms(),
+        )
+        assigned = await self.dispatch(tenant.id)
+        await self.publish_queue(tenant.id)
+        final = "active" if chat.id in assigned else "queued"
+        return {"ok": True, "chat": {"id": chat.id, "status": final, "language": language}}
+
+    async def visitor_message(
+        self, tenant_id: str, visitor_id: str, payload: schemas.MessageIn, sid: str
+    ) -> dict[str, Any]:
+        chat = await self._visitor_chat(tenant_id, visitor_id, payload.chat_id)
+        if chat.status not in OPEN_STATUSES:
+            raise ProtocolError("closed", "this chat has ended; start a new chat to write again")
+        message = await self._store_and_deliver(
+            chat,
+            author="visitor",
+            text=redact(payload.text),
+            client_msg_id=payload.client_msg_id,
+            sender_sid=sid,
+            sender_ns=VISITOR_NS,
+        )
+        return {"ok": True, "message": message.to_wire()}
+
+    async def visitor_sync(
+        self, tenant_id: str, visitor_id: str, payload: schemas.SyncIn
+    ) -> dict[str, Any]:
+        chat = await self._visitor_chat(tenant_id, visitor_id, payload.chat_id)
+        return await self._sync(chat, payload.after_id)
+
+    async def _sync(self, chat: Chat, after_id: str | None) -> dict[str, Any]:
+        try:
+            after = parse_message_id(after_id) if after_id else None
+        except ValueError as exc:
+            raise ProtocolError("invalid_payload", f"after_id: {exc}") from None
+        messages = await self.store.list_messages(chat.id, after=after)
+        return {
+            "ok": True,
+            "chat": {"id": chat.id, "status": chat.status},
+            "messages": [m.to_wire() for m in messages],
+        }
+
+    async def end_chat(
+        self, tenant_id: str, visitor_id: str, payload: schemas.ChatRef
+    ) -> dict[str, Any]:
+        chat = await self._visitor_chat(tenant_id, visitor_id, payload.chat_id)
+        await self.close(chat, reason="visitor_ended")
+        return {"ok": True}
+
+    async def visitor_typing(
+        self, tenant_id: str, visitor_id: str, sid: str, payload: schemas.TypingIn
+    ) -> None:
+        if not self._typing_allowed(sid, payload.typing):
+            return
+        chat = await self.store.get_chat(payload.chat_id)
+        if chat is None or chat.visitor_id != visitor_id or chat.tenant_id != tenant_id:
+            return
+        if chat.agent_id and chat.status == "active":
+            await self.emit(
+                "typing",
+                {"chat_id": chat.id, "author": "visitor", "typing": payload.typing},
+                to=agent_room(chat.agent_id),
+                namespace=AGENT_NS,
+            )
+
+    def _typing_allowed(self, sid: str, typing: bool) -> bool:
+        """Forward changes at once and repeats at most every `typing_min_interval_s`."""
+        now = time.monotonic()
+        last = self._typing.get(sid)
+        if (
+            last
+            and last[1] == typing
+            and now - last[0] < self.settings.limits.typing_min_interval_s
+        ):
+            return False
+        self._typing[sid] = (now, typing)
+        return True
+
+    # -- agents --------------------------------------------------------------------------
+
+    async def agent_connected(self, agent: Agent, sid: str) -> None:
+        self.metrics.connected_agents.inc()
+        await self.state.add_socket("agent", agent.id, sid)
+        await self.state.cancel_deadline(f"agent|{agent.tenant_id}|{agent.id}")
+        remembered = await self.state.agent_status(agent.tenant_id, agent.id)
+        if remembered == "online":
+            await self.state.set_agent_status(
+                agent.tenant_id,
+                agent.id,
+                status="online",
+                max_chats=agent.max_chats,
+                languages=agent.languages,
+                now_ms=now_ms(),
+            )
+        for chat in await self.store.list_chats(agent_id=agent.id, statuses=("active",)):
+            await self.emit(
+                "chat_assigned", {"chat": await self.chat_wire(chat)}, to=sid, namespace=AGENT_NS
+            )
+        await self.publish_queue(agent.tenant_id, only_to=sid)
+        if remembered == "online":
+            await self.dispatch(agent.tenant_id)
+            await self.publish_queue(agent.tenant_id)
+
+    async def agent_disconnected(self, me: AgentSession, sid: str) -> None:
+        self.metrics.connected_agents.dec()
+        self._typing.pop(sid, None)
+        if await self.state.remove_socket("agent", me.agent_id, sid) > 0:
+            return
+        await self.state.suspend_agent(me.tenant_id, me.agent_id)
+        await self.state.set_deadline(
+            f"agent|{me.tenant_id}|{me.agent_id}",
+            now_ms() + int(self.settings.agent_grace_s * 1000),
+        )
+        await self.publish_presence(me.tenant_id, me.agent_id)
+        await self.publish_queue(me.tenant_id)
+
+    async def set_status(self, me: AgentSession, payload: schemas.SetStatusIn) -> dict[str, Any]:
+        agent = await self.store.get_agent(me.agent_id)
+        if agent is None:
+            raise ProtocolError("unauthorized", "this agent no longer exists; log in again")
+        await self.state.set_agent_status(
+            me.tenant_id,
+            me.agent_id,
+            status=payload.status,
+            max_chats=agent.max_chats,
+            languages=agent.languages,
+            now_ms=now_ms(),
+        )
+        if payload.status == "offline":
+            await self.requeue_agent_chats(me.tenant_id, me.agent_id, reason="agent_left")
+        await self.publish_presence(me.tenant_id, me.agent_id)
+        await self.dispatch(me.tenant_id)
+        await self.publish_queue(me.tenant_id)
+        return {"ok": True, "status": payload.status}
+
+    async def agent_message(
+        self, me: AgentSession, payload: schemas.MessageIn, sid: str
+    ) -> dict[str, Any]:
+        chat = await self._agent_chat(me, payload.chat_id, own=True)
+        if chat.status != "active":
+            raise ProtocolError("closed", f"this chat is {chat.status}; it takes no agent messages")
+        message = await self._store_and_deliver(
+            chat,
+            author="agent",
+            text=payload.text,
+            client_msg_id=payload.client_msg_id,
+            author_name=me.name,
+            agent_id=me.agent_id,
+            sender_sid=sid,
+            sender_ns=AGENT_NS,
+        )
+        return {"ok": True, "message": message.to_wire()}
+
+    async def agent_sync(self, me: AgentSession, payload: schemas.SyncIn) -> dict[str, Any]:
+        chat = await self._agent_chat(me, payload.chat_id, own=False)
+        return await self._sync(chat, payload.after_id)
+
+    async def close_chat(self, me: AgentSession, payload: schemas.CloseChatIn) -> dict[str, Any]:
+        chat = await self._agent_chat(me, payload.chat_id, own=True)
+        if chat.status not in OPEN_STATUSES:
+            raise ProtocolError("closed", "this chat is closed already")
+        await self.close(chat, reason=payload.disposition or "agent_closed")
+        return {"ok": True}
+
+    async def agent_typing(self, me: AgentSession, sid: str, payload: schemas.TypingIn) -> None:
+        if not self._typing_allowed(sid, payload.typing):
+            return
+        chat = await self.store.get_chat(payload.chat_id)
+        if chat is None or chat.agent_id != me.agent_id or chat.status != "active":
+            return
+        await self.emit(
+            "typing",
+            {"chat_id": chat.id, "author": "agent", "typing": payload.typing},
+            to=visitor_room(chat.visitor_id),
+            namespace=VISITOR_NS,
+        )
+
+    async def transfer(self, me: AgentSession, payload: schemas.TransferIn) -> dict[str, Any]:
+        chat = await self._agent_chat(me, payload.chat_id, own=True)
+        if chat.status != "active" or chat.agent_id is None:
+            raise ProtocolError(
+                "conflict", f"only an active chat can be transferred; it is {chat.status}"
+            )
+        if (payload.agent_id is None) == (payload.language is None):
+            raise ProtocolError("invalid_payload", "give either agent_id or language, not both")
+        tenant = await self.tenant(me.tenant_id)
+        from_agent = chat.agent_id
+        if payload.agent_id is not None:
+            return await self._transfer_to_agent(tenant, chat, from_agent, payload.agent_id)
+        language = (payload.language or "").lower()
+        if language not in tenant.languages:
+            raise ProtocolError(
+                "invalid_payload",
+                f"language: this tenant serves {', '.join(tenant.languages)}",
+            )
+        if language != tenant.primary_language and tenant.plan != "premium":
+            raise ProtocolError(
+                "plan_required", "routing in other languages needs the premium plan"
+            )
+        moved = await self.store.requeue_chat(
+            chat.id, language=language, priority=PRIORITY, from_agent=from_agent
+        )
+        if moved is None:
+            raise ProtocolError("conflict", "the chat changed meanwhile; look at it again")
+        await self.state.enqueue(
+            tenant.id,
+            chat.id,
+            language=language,
+            arrival_ms=now_ms(),
+            priority=True,
+            now_ms=now_ms(),
+            exclude_agent=from_agent,
+            release_from=from_agent,
+        )
+        await self.emit(
+            "chat_closed",
+            {"chat_id": chat.id, "reason": "transferred"},
+            to=agent_room(from_agent),
+            namespace=AGENT_NS,
+        )
+        await self._system(moved, "transferred_queue")
+        await self.dispatch(tenant.id)
+        await self.publish_queue(tenant.id)
+        await self.publish_presence(tenant.id, from_agent)
+        return {"ok": True, "chat": {"id": chat.id, "status": "queued", "language": language}}
+
+    async def _transfer_to_agent(
+        self, tenant: Tenant, chat: Chat, from_agent: str, to_agent_id: str
+    ) -> dict[str, Any]:
+        target = await self.store.get_agent(to_agent_id)
+        if target is None or target.tenant_id != tenant.id:
+            raise ProtocolError("not_found", f"no agent {to_agent_id} in your tenant")
+        if target.id == from_agent:
+            raise ProtocolError("conflict", "the chat is already yours")
+        outcome = await self.state.transfer(
+            tenant.id, chat.id, from_agent=from_agent, to_agent=target.id, now_ms=now_ms()
+        )
+        if outcome == -1:
+            raise ProtocolError("unavailable", f"{target.name} is not online")
+        if outcome == 0:
+            raise ProtocolError("conflict", f"{target.name} has no free chat slot")
+        moved = await self.store.move_chat(chat.id, from_agent, target.id)
+        if moved is None:
+            await self.state.transfer(
+                tenant.id, chat.id, from_agent=target.id, to_agent=from_agent, now_ms=now_ms()
+            )
+            raise ProtocolError("conflict", "the chat changed meanwhile; look at it again")
+        await self.emit(
+            "chat_closed",
+            {"chat_id": chat.id, "reason": "transferred"},
+            to=agent_room(from_agent),
+            namespace=AGENT_NS,
+        )
+        await self._system(moved, "transferred_agent", name=target.name)
+        await self.emit(
+            "chat_assigned",
+            {"chat": await self.chat_wire(moved)},
+            to=agent_room(target.id),
+            namespace=AGENT_NS,
+        )
+        await self.emit(
+            "agent_joined",
+            {"chat_id": chat.id, "agent": {"name": target.name}},
+            to=visitor_room(chat.visitor_id),
+            namespace=VISITOR_NS,
+        )
+        await self.publish_presence(tenant.id, from_agent)
+        await self.publish_presence(tenant.id, target.id)
+        await self.dispatch(tenant.id)
+        await self.publish_queue(tenant.id)
+        return {"ok": True, "chat": {"id": chat.id, "status": "active", "agent_id": target.id}}
+
+    # -- shared lifecycle ----------------------------------------------------------------
+
+    async def close(self, chat: Chat, *, reason: str) -> Chat | None:
+        closed = await self.store.close_chat(chat.id, reason)
+        if closed is None:
+            return None
+        self.metrics.chats_closed.labels(chat.tenant_id, reason).inc()
+        log.info("chat_closed", tenant_id=chat.tenant_id, chat_id=chat.id, reason=reason)
+        if chat.status == "queued":
+            await self.state.dequeue(chat.tenant_id, chat.id)
+        if chat.agent_id:
+            await self.state.release(chat.tenant_id, chat.agent_id, chat.id, now_ms=now_ms())
+        event = {"chat_id": chat.id, "reason": reason}
+        await self.emit(
+            "chat_closed", event, to=visitor_room(chat.visitor_id), namespace=VISITOR_NS
+        )
+        if chat.agent_id:
+            await self.emit("chat_closed", event, to=agent_room(chat.agent_id), namespace=AGENT_NS)
+            await self.publish_presence(chat.tenant_id, chat.agent_id)
+        await self.dispatch(chat.tenant_id)
+        await self.publish_queue(chat.tenant_id)
+        return closed
+
+    async def requeue_agent_chats(self, tenant_id: str, agent_id: str, *, reason: str) -> int:
+        """Put an agent's chats back at the front of their language queue."""
+        count = 0
+        for chat in await self.store.list_chats(agent_id=agent_id, statuses=("active",)):
+            moved = await self.store.requeue_chat(
+                chat.id, language=chat.language, priority=PRIORITY, from_agent=agent_id
+            )
+            if moved is None:
+                continue
+            arrival = int((chat.queued_at or chat.created_at).timestamp() * 1000)
+            await self.state.enqueue(
+                tenant_id,
+                chat.id,
+                language=chat.language,
+                arrival_ms=arrival,
+                priority=True,
+                now_ms=now_ms(),
+                release_from=agent_id,
+            )
+            await self.emit(
+                "chat_closed",
+                {"chat_id": chat.id, "reason": "requeued"},
+                to=agent_room(agent_id),
+                namespace=AGENT_NS,
+            )
+            await self._system(moved, reason)
+            count += 1
+        log.info("agent_chats_requeued", tenant_id=tenant_id, agent_id=agent_id, count=count)
+        return count
+
+    async def dispatch(self, tenant_id: str) -> set[str]:
+        """Give waiting chats to free agents; returns the ids of the chats assigned."""
+        tenant = await self.store.get_tenant(tenant_id)
+        if tenant is None:
+            return set()
+        overflow_ms = (
+            tenant.overflow_after_s * 1000
+            if tenant.plan == "premium" and tenant.overflow_after_s is not None
+            else 0
+        )
+        assigned: set[str] = set()
+        for item in await self.state.assign(
+            tenant_id, now_ms=now_ms(), overflow_after_ms=overflow_ms
+        ):
+            chat = await self.store.assign_chat(
+                item.chat_id, item.agent_id, overflowed=item.overflowed
+            )
+            if chat is None:
+                await self.state.release(tenant_id, item.agent_id, item.chat_id, now_ms=now_ms())
+                continue
+            assigned.add(chat.id)
+            self.metrics.chats_assigned.labels(tenant_id).inc()
+            log.info(
+                "chat_assigned",
+                tenant_id=tenant_id,
+                chat_id=chat.id,
+                agent_id=item.agent_id,
+                overflowed=item.overflowed,
+            )
+            agent = await self.store.get_agent(item.agent_id)
+            if item.overflowed:
+                await self._system(chat, "overflowed")
+            await self.emit(
+                "chat_assigned",
+                {"chat": await self.chat_wire(chat)},
+                to=agent_room(item.agent_id),
+                namespace=AGENT_NS,
+            )
+            await self.emit(
+                "agent_joined",
+                {"chat_id": chat.id, "agent": {"name": agent.name if agent else ""}},
+                to=visitor_room(chat.visitor_id),
+                namespace=VISITOR_NS,
+            )
+            await self.publish_presence(tenant_id, item.agent_id)
+        return assigned
+
+    async def publish_queue(self, tenant_id: str, *, only_to: str | None = None) -> None:
+        """Tell each waiting visitor their place and the tenant's agents the whole queue."""
+        waiting = await self.state.waiting(tenant_id)
+        self.metrics.queue_length.labels(tenant_id).set(len(waiting))
+        agents = await self.store.list_agents(tenant_id)
+        presence = await self.state.presence(tenant_id, [a.id for a in agents])
+        places = positions(
+            waiting, presence, avg_handle_s=await self.avg_handle_s(tenant_id), now_ms=now_ms()
+        )
+        queue = {
+            "waiting": [
+                {
+                    "chat_id": p.chat_id,
+                    "language": p.language,
+                    "waiting_s": p.waiting_s,
+                    "position": p.position,
+                }
+                for p in places
+            ]
+        }
+        if only_to is not None:
+            await self.emit("queue", queue, to=only_to, namespace=AGENT_NS)
+            return
+        await self.emit("queue", queue, to=tenant_room(tenant_id), namespace=AGENT_NS)
+        for place in places:
+            chat = await self.store.get_chat(place.chat_id)
+            if chat is None:
+                continue
+            await self.emit(
+                "queue_position",
+                {
+                    "chat_id": chat.id,
+                    "position": place.position,
+                    "estimated_wait_s": place.estimated_wait_s,
+                },
+                to=visitor_room(chat.visitor_id),
+                namespace=VISITOR_NS,
+            )
+
+    async def publish_presence(self, tenant_id: str, agent_id: str) -> None:
+        for item in await self.state.presence(tenant_id, [agent_id]):
+            await self.emit(
+                "agent_status",
+                {
+                    "agent_id": item.agent_id,
+                    "status": item.status,
+                    "load": item.load,
+                    "max_chats": item.max_chats,
+                },
+                to=tenant_room(tenant_id),
+                namespace=AGENT_NS,
+            )
+
+    # -- background work -----------------------------------------------------------------
+
+    async def sweep(self) -> int:
+        """Act on grace periods that ran out; returns how many were handled."""
+        handled = 0
+        for member in await self.state.claim_due(now_ms()):
+            kind, tenant_id, ident = member.split("|", 2)
+            try:
+                if kind == "chat":
+                    await self._abandon(tenant_id, ident)
+                elif kind == "agent":
+                    await self._agent_gone(tenant_id, ident)
+            except Exception:
+                log.exception("deadline_failed", tenant_id=tenant_id, kind=kind)
+            handled += 1
+        return handled
+
+    async def _abandon(self, tenant_id: str, chat_id: str) -> None:
+        chat = await self.store.abandon_chat(chat_id)
+        if chat is None:
+            return
+        await self.state.dequeue(tenant_id, chat_id)
+        self.metrics.chats_abandoned.labels(tenant_id).inc()
+        log.info("chat_abandoned", tenant_id=tenant_id, chat_id=chat_id)
+        await self.emit(
+            "chat_closed",
+            {"chat_id": chat_id, "reason": "abandoned"},
+            to=visitor_room(chat.visitor_id),
+            namespace=VISITOR_NS,
+        )
+        await self.publish_queue(tenant_id)
+
+    async def _agent_gone(self, tenant_id: str, agent_id: str) -> None:
+        sockets = await self.state.redis.scard(f"charla:socks:agent:{agent_id}")
+        if sockets:
+            return
+        await self.requeue_agent_chats(tenant_id, agent_id, reason="agent_left")
+        await self.publish_presence(tenant_id, agent_id)
+        await self.dispatch(tenant_id)
+        await self.publish_queue(tenant_id)
+
+    async def rebuild(self) -> None:
+        """Restore routing state from SQL after Redis started empty."""
+        await self.state.reset()
+        grace_agent = now_ms() + int(self.settings.agent_grace_s * 1000)
+        grace_visitor = now_ms() + int(self.settings.visitor_grace_s * 1000)
+        for chat in await self.store.list_chats(statuses=("queued", "active")):
+            if chat.status == "queued":
+                arrival = int((chat.queued_at or chat.created_at).timestamp() * 1000)
+                await self.state.enqueue(
+                    chat.tenant_id,
+                    chat.id,
+                    language=chat.language,
+                    arrival_ms=arrival,
+                    priority=chat.priority > 0,
+                    now_ms=now_ms(),
+                )
+                await self.state.set_deadline(f"chat|{chat.tenant_id}|{chat.id}", grace_visitor)
+            elif chat.agent_id:
+                await self.state.redis.sadd(
+                    f"{self.state.prefix(chat.tenant_id)}load:{chat.agent_id}", chat.id
+                )
+                await self.state.set_deadline(
+                    f"agent|{chat.tenant_id}|{chat.agent_id}", grace_agent
+                )
+        log.info("routing_state_rebuilt")
+
+
+async def run_periodically(interval_s: float, work: Callable[[], Awaitable[object]]) -> None:
+    """Run `work` every interval until cancelled; one failure never stops the loop."""
+    while True:
+        try:
+            await work()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("periodic_work_failed")
+        await asyncio.sleep(interval_s)

@@ -1,0 +1,45 @@
+"""Prometheus metrics, in a registry of the app's own (no process-wide globals)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.connected_visitors = Gauge(
+            "charla_connected_visitors", "Visitor connections on this process", registry=r
+        )
+        self.connected_agents = Gauge(
+            "charla_connected_agents", "Agent connections on this process", registry=r
+        )
+        self.queue_length = Gauge(
+            "charla_queue_length", "Chats waiting for an agent", ["tenant_id"], registry=r
+        )
+        self.chats_started = Counter(
+            "charla_chats_started", "Chats started", ["tenant_id", "status"], registry=r
+        )
+        self.chats_assigned = Counter(
+            "charla_chats_assigned", "Chats given to an agent", ["tenant_id"], registry=r
+        )
+        self.chats_closed = Counter(
+            "charla_chats_closed", "Chats closed", ["tenant_id", "reason"], registry=r
+        )
+        self.chats_abandoned = Counter(
+            "charla_chats_abandoned", "Queued chats whose visitor left", ["tenant_id"], registry=r
+        )
+        self.messages = Counter("charla_messages", "Messages stored", ["author"], registry=r)
+        self.delivery_latency = Histogram(
+            "charla_message_delivery_seconds",
+            "From receiving a message to handing it to its recipients (stored in between)",
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+            registry=r,
+        )
+        self.rejected = Counter(
+            "charla_rejected_events", "Events answered with an error", ["code"], registry=r
+        )
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

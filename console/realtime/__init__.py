@@ -1,0 +1,1 @@
+"""The Socket.IO hub: the `/visitor` and `/agent` namespaces of PROTOCOL.md."""

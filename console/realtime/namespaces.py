@@ -1,0 +1,276 @@
+"""The `/visitor` and `/agent` namespaces: authenticate, validate, rate-limit, dispatch.
+
+Every event sent with an ack gets exactly one ack, whatever happens: unknown events, bad
+payloads and internal failures all answer with the protocol's error shape.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import socketio
+import structlog
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from console.errors import ProtocolError, from_validation
+from console.hub import (
+    AGENT_NS,
+    VISITOR_NS,
+    AgentSession,
+    Hub,
+    agent_room,
+    tenant_room,
+    visitor_room,
+)
+from console.realtime import schemas
+from console.realtime.ratelimit import Buckets
+from console.security.tokens import InvalidToken, TokenSigner
+from console.types import Tenant
+
+log = structlog.get_logger("charla.realtime")
+P = TypeVar("P", bound=BaseModel)
+Handler = Callable[[str, Any], Awaitable[dict[str, Any] | None]]
+
+
+def parse(model: type[P], data: Any) -> P:
+    if not isinstance(data, dict):
+        raise ProtocolError("invalid_payload", "the payload must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise from_validation(exc, max_text=schemas.MAX_TEXT) from None
+
+
+def refuse(code: str, message: str) -> socketio.exceptions.ConnectionRefusedError:
+    return socketio.exceptions.ConnectionRefusedError(message, {"code": code, "message": message})
+
+
+class Gate:
+    """Counts events in flight, so that shutdown can let their writes finish first."""
+
+    def __init__(self) -> None:
+        self.draining = False
+        self.inflight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def enter(self) -> None:
+        if self.draining:
+            raise ProtocolError("unavailable", "this hub is shutting down; reconnect and retry")
+        self.inflight += 1
+        self._idle.clear()
+
+    def leave(self) -> None:
+        self.inflight -= 1
+        if self.inflight == 0:
+            self._idle.set()
+
+    async def drain(self, timeout_s: float) -> bool:
+        self.draining = True
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout_s)
+        except TimeoutError:
+            return False
+        return True
+
+
+class BaseNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
+    """Routes events through one table; anything else gets an error ack."""
+
+    no_ack_events: frozenset[str] = frozenset({"typing"})
+
+    def __init__(self, namespace: str, hub: Hub, buckets: Buckets, gate: Gate) -> None:
+        super().__init__(namespace)
+        self.hub = hub
+        self.buckets = buckets
+        self.gate = gate
+        self.handlers: dict[str, Handler] = {}
+
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        if event == "connect":
+            return await self._connect(*args)
+        if event == "disconnect":
+            return await self.on_disconnect(args[0])
+        sid, data = (args[0], args[1] if len(args) > 1 else None)
+        handler = self.handlers.get(event)
+        entered = False
+        try:
+            self.gate.enter()
+            entered = True
+            if handler is None:
+                raise ProtocolError(
+                    "invalid_payload", f"unknown event {event!r} on {self.namespace}"
+                )
+            if event not in self.no_ack_events and not self.buckets.take(sid):
+                raise ProtocolError("rate_limited", "too many events; slow down and retry")
+            return await handler(sid, data)
+        except ProtocolError as exc:
+            self.hub.metrics.rejected.labels(exc.code).inc()
+            return exc.ack()
+        except (OperationalError, PoolTimeout, ConnectionError, OSError):
+            log.exception("store_unavailable", event=event)
+            self.hub.metrics.rejected.labels("unavailable").inc()
+            return ProtocolError(
+                "unavailable", "the hub cannot store this now; retry shortly"
+            ).ack()
+        except Exception:
+            log.exception("event_failed", event=event, namespace=self.namespace)
+            self.hub.metrics.rejected.labels("unavailable").inc()
+            return ProtocolError("unavailable", "the hub failed on this event; retry").ack()
+        finally:
+            if entered:
+                self.gate.leave()
+
+    async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        try:
+            await self.on_connect(sid, environ, auth)
+        except socketio.exceptions.ConnectionRefusedError:
+            raise
+        except Exception:
+            log.exception("connect_failed", namespace=self.namespace)
+            raise refuse("unavailable", "the hub cannot take connections now; retry") from None
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        raise NotImplementedError
+
+    async def on_disconnect(self, sid: str) -> None:
+        raise NotImplementedError
+
+
+class VisitorNamespace(BaseNamespace):
+    def __init__(self, hub: Hub, buckets: Buckets, gate: Gate) -> None:
+        super().__init__(VISITOR_NS, hub, buckets, gate)
+        self.handlers = {
+            "page_view": self.page_view,
+            "start_chat": self.start_chat,
+            "message": self.message,
+            "sync": self.sync,
+            "end_chat": self.end_chat,
+            "typing": self.typing,
+        }
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        try:
+            creds = parse(schemas.VisitorAuth, auth)
+        except ProtocolError as exc:
+            raise refuse("unauthorized", f"auth: {exc.message}; pass {{site_key}}") from None
+        tenant = await self.hub.store.get_tenant_by_site_key(creds.site_key)
+        if tenant is None:
+            raise refuse("unauthorized", "unknown site_key")
+        origin = environ.get("HTTP_ORIGIN")
+        if origin and origin not in tenant.allowed_origins:
+            raise refuse("forbidden", f"origin {origin} is not allowed for this site")
+        visitor = await self.hub.store.visitor_arrives(tenant.id, creds.visitor_id)
+        await self.save_session(sid, {"tenant_id": tenant.id, "visitor_id": visitor.id})
+        await self.enter_room(sid, visitor_room(visitor.id))
+        await self.emit("session", {"visitor_id": visitor.id}, to=sid)
+        await self.hub.visitor_connected(tenant, visitor, sid)
+
+    async def on_disconnect(self, sid: str) -> None:
+        self.buckets.forget(sid)
+        session = await self.get_session(sid)
+        if session:
+            await self.hub.visitor_disconnected(session["tenant_id"], session["visitor_id"], sid)
+
+    async def _who(self, sid: str) -> tuple[str, str]:
+        session = await self.get_session(sid)
+        return session["tenant_id"], session["visitor_id"]
+
+    async def _tenant(self, sid: str) -> tuple[Tenant, str]:
+        tenant_id, visitor_id = await self._who(sid)
+        return await self.hub.tenant(tenant_id), visitor_id
+
+    async def page_view(self, sid: str, data: Any) -> dict[str, Any]:
+        tenant_id, visitor_id = await self._who(sid)
+        return await self.hub.page_view(tenant_id, visitor_id, parse(schemas.PageViewIn, data))
+
+    async def start_chat(self, sid: str, data: Any) -> dict[str, Any]:
+        payload = parse(schemas.StartChatIn, data)
+        tenant, visitor_id = await self._tenant(sid)
+        return await self.hub.start_chat(tenant, visitor_id, payload, sid)
+
+    async def message(self, sid: str, data: Any) -> dict[str, Any]:
+        payload = parse(schemas.MessageIn, data)
+        tenant_id, visitor_id = await self._who(sid)
+        return await self.hub.visitor_message(tenant_id, visitor_id, payload, sid)
+
+    async def sync(self, sid: str, data: Any) -> dict[str, Any]:
+        tenant_id, visitor_id = await self._who(sid)
+        return await self.hub.visitor_sync(tenant_id, visitor_id, parse(schemas.SyncIn, data))
+
+    async def end_chat(self, sid: str, data: Any) -> dict[str, Any]:
+        tenant_id, visitor_id = await self._who(sid)
+        return await self.hub.end_chat(tenant_id, visitor_id, parse(schemas.ChatRef, data))
+
+    async def typing(self, sid: str, data: Any) -> None:
+        tenant_id, visitor_id = await self._who(sid)
+        await self.hub.visitor_typing(tenant_id, visitor_id, sid, parse(schemas.TypingIn, data))
+
+
+class AgentNamespace(BaseNamespace):
+    def __init__(self, hub: Hub, buckets: Buckets, gate: Gate, signer: TokenSigner) -> None:
+        super().__init__(AGENT_NS, hub, buckets, gate)
+        self.signer = signer
+        self.handlers = {
+            "set_status": self.set_status,
+            "message": self.message,
+            "close_chat": self.close_chat,
+            "transfer": self.transfer,
+            "sync": self.sync,
+            "typing": self.typing,
+        }
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        try:
+            creds = parse(schemas.AgentAuth, auth)
+            claims = self.signer.verify(creds.token)
+        except ProtocolError as exc:
+            raise refuse("unauthorized", f"auth: {exc.message}; pass {{token}}") from None
+        except InvalidToken as exc:
+            raise refuse("unauthorized", str(exc)) from None
+        agent = await self.hub.store.get_agent(claims.agent_id)
+        if agent is None or agent.tenant_id != claims.tenant_id:
+            raise refuse("unauthorized", "this agent no longer exists; log in again")
+        me = AgentSession(agent.id, agent.tenant_id, agent.role, agent.name)
+        await self.save_session(sid, {"me": me})
+        await self.enter_room(sid, agent_room(agent.id))
+        await self.enter_room(sid, tenant_room(agent.tenant_id))
+        await self.hub.agent_connected(agent, sid)
+
+    async def on_disconnect(self, sid: str) -> None:
+        self.buckets.forget(sid)
+        session = await self.get_session(sid)
+        if session:
+            await self.hub.agent_disconnected(session["me"], sid)
+
+    async def _me(self, sid: str) -> AgentSession:
+        session = await self.get_session(sid)
+        me: AgentSession = session["me"]
+        return me
+
+    async def set_status(self, sid: str, data: Any) -> dict[str, Any]:
+        payload = parse(schemas.SetStatusIn, data)
+        return await self.hub.set_status(await self._me(sid), payload)
+
+    async def message(self, sid: str, data: Any) -> dict[str, Any]:
+        payload = parse(schemas.MessageIn, data)
+        return await self.hub.agent_message(await self._me(sid), payload, sid)
+
+    async def close_chat(self, sid: str, data: Any) -> dict[str, Any]:
+        payload = parse(schemas.CloseChatIn, data)
+        return await self.hub.close_chat(await self._me(sid), payload)
+
+    async def transfer(self, sid: str, data: Any) -> dict[str, Any]:
+        payload = parse(schemas.TransferIn, data)
+        return await self.hub.transfer(await self._me(sid), payload)
+
+    async def sync(self, sid: str, data: Any) -> dict[str, Any]:
+        payload = parse(schemas.SyncIn, data)
+        return await self.hub.agent_sync(await self._me(sid), payload)
+
+    async def typing(self, sid: str, data: Any) -> None:
+        await self.hub.agent_typing(await self._me(sid), sid, parse(schemas.TypingIn, data))

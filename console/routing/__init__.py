@@ -1,0 +1,1 @@
+"""Queue and assignment: which agent gets which chat, and when."""

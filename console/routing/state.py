@@ -1,0 +1,352 @@
+"""Routing state in Redis: the queue, agent presence and load, and grace deadlines.
+
+Redis holds what must be decided atomically across hub processes; SQL stays the source of
+truth, and `rebuild` restores this state from it when Redis starts empty. Assignment runs as
+one Lua script, so a chat is never given to two agents and no agent exceeds `max_chats`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.typing import EncodableT, FieldT
+
+PREFIX = "charla:"
+PRIORITY_BOOST = 10**13  # larger than any epoch-millisecond arrival: priority sorts first
+
+# KEYS: none (tenant-scoped names are built from ARGV[1]; Charla uses one Redis, not a cluster)
+# ARGV: prefix, now_ms, overflow_after_ms (0 = never), max assignments
+ASSIGN = """
+local p = ARGV[1]
+local now = tonumber(ARGV[2])
+local overflow = tonumber(ARGV[3])
+local limit = tonumber(ARGV[4])
+local agents = redis.call('SMEMBERS', p .. 'online')
+if #agents == 0 then return {} end
+local st = {}
+for _, a in ipairs(agents) do
+  local h = redis.call('HMGET', p .. 'agent:' .. a, 'max', 'langs', 'since')
+  st[a] = {max = tonumber(h[1]) or 0, langs = h[2] or '', since = tonumber(h[3]) or 0,
+           load = redis.call('SCARD', p .. 'load:' .. a)}
+end
+local queue = redis.call('ZRANGE', p .. 'queue', 0, -1)
+local out = {}
+local function better(a, b)
+  if b == nil then return true end
+  if st[a].load ~= st[b].load then return st[a].load < st[b].load end
+  if st[a].since ~= st[b].since then return st[a].since < st[b].since end
+  return a < b
+end
+for _, chat in ipairs(queue) do
+  if #out >= limit * 3 then break end
+  local m = redis.call('HMGET', p .. 'qmeta:' .. chat, 'lang', 'since', 'exclude')
+  local lang = m[1] or ''
+  local waited = now - (tonumber(m[2]) or now)
+  local exclude = m[3] or ''
+  local best = nil
+  local crossed = 0
+  for _, a in ipairs(agents) do
+    local s = st[a]
+    if s.load < s.max and a ~= exclude
+       and string.find(s.langs, ',' .. lang .. ',', 1, true) and better(a, best) then
+      best = a
+    end
+  end
+  if best == nil and overflow > 0 and waited >= overflow then
+    for _, a in ipairs(agents) do
+      local s = st[a]
+      if s.load < s.max and a ~= exclude and better(a, best) then best = a end
+    end
+    if best ~= nil then crossed = 1 end
+  end
+  if best ~= nil then
+    redis.call('ZREM', p .. 'queue', chat)
+    redis.call('DEL', p .. 'qmeta:' .. chat)
+    redis.call('SADD', p .. 'load:' .. best, chat)
+    redis.call('HSET', p .. 'agent:' .. best, 'since', now)
+    st[best].load = st[best].load + 1
+    st[best].since = now
+    table.insert(out, chat)
+    table.insert(out, best)
+    table.insert(out, crossed)
+  end
+end
+return out
+"""
+
+# ARGV: prefix, chat, from_agent, to_agent, now_ms -> 1 moved, 0 target full, -1 target not online
+TRANSFER = """
+local p = ARGV[1]
+if redis.call('SISMEMBER', p .. 'online', ARGV[4]) == 0 then return -1 end
+local max = tonumber(redis.call('HGET', p .. 'agent:' .. ARGV[4], 'max')) or 0
+if redis.call('SCARD', p .. 'load:' .. ARGV[4]) >= max then return 0 end
+redis.call('SREM', p .. 'load:' .. ARGV[3], ARGV[2])
+redis.call('SADD', p .. 'load:' .. ARGV[4], ARGV[2])
+redis.call('HSET', p .. 'agent:' .. ARGV[4], 'since', ARGV[5])
+redis.call('HSET', p .. 'agent:' .. ARGV[3], 'since', ARGV[5])
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class Assignment:
+    chat_id: str
+    agent_id: str
+    overflowed: bool
+
+
+@dataclass(frozen=True)
+class Waiting:
+    chat_id: str
+    language: str
+    since_ms: int
+    priority: bool
+
+
+@dataclass(frozen=True)
+class AgentPresence:
+    agent_id: str
+    status: str
+    load: int
+    max_chats: int
+    languages: tuple[str, ...]
+
+
+def queue_score(arrival_ms: int, priority: bool) -> int:
+    return arrival_ms - PRIORITY_BOOST if priority else arrival_ms
+
+
+class RoutingState:
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+        self._assign = redis.register_script(ASSIGN)
+        self._transfer = redis.register_script(TRANSFER)
+
+    @staticmethod
+    def prefix(tenant_id: str) -> str:
+        return f"{PREFIX}t:{{{tenant_id}}}:"
+
+    # -- the queue -----------------------------------------------------------------------
+
+    async def enqueue(
+        self,
+        tenant_id: str,
+        chat_id: str,
+        *,
+        language: str,
+        arrival_ms: int,
+        priority: bool,
+        now_ms: int,
+        exclude_agent: str | None = None,
+        release_from: str | None = None,
+    ) -> None:
+        p = self.prefix(tenant_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            if release_from:
+                pipe.srem(f"{p}load:{release_from}", chat_id)
+                pipe.hset(f"{p}agent:{release_from}", "since", now_ms)
+            pipe.zadd(f"{p}queue", {chat_id: queue_score(arrival_ms, priority)})
+            meta: dict[FieldT, EncodableT] = {
+                "lang": language,
+                "since": arrival_ms,
+                "prio": int(priority),
+            }
+            if exclude_agent:
+                meta["exclude"] = exclude_agent
+            pipe.hset(f"{p}qmeta:{chat_id}", mapping=meta)
+            await pipe.execute()
+
+    async def dequeue(self, tenant_id: str, chat_id: str) -> bool:
+        """Take a chat out of the queue; True only for the one caller that removed it."""
+        p = self.prefix(tenant_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zrem(f"{p}queue", chat_id)
+            pipe.delete(f"{p}qmeta:{chat_id}")
+            removed, _ = await pipe.execute()
+        return bool(removed)
+
+    async def waiting(self, tenant_id: str) -> list[Waiting]:
+        p = self.prefix(tenant_id)
+        chats: list[bytes] = await self.redis.zrange(f"{p}queue", 0, -1)  # type: ignore[assignment]
+        if not chats:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for chat in chats:
+                pipe.hmget(f"{p}qmeta:{_s(chat)}", "lang", "since", "prio")
+            metas = await pipe.execute()
+        return [
+            Waiting(
+                chat_id=_s(chat),
+                language=_s(m[0] or b""),
+                since_ms=int(m[1] or 0),
+                priority=bool(int(m[2] or 0)),
+            )
+            for chat, m in zip(chats, metas, strict=True)
+        ]
+
+    async def assign(
+        self, tenant_id: str, *, now_ms: int, overflow_after_ms: int, limit: int = 1000
+    ) -> list[Assignment]:
+        raw: list[Any] = await self._assign(
+            args=[self.prefix(tenant_id), now_ms, overflow_after_ms, limit]
+        )
+        return [
+            Assignment(chat_id=_s(raw[i]), agent_id=_s(raw[i + 1]), overflowed=bool(raw[i + 2]))
+            for i in range(0, len(raw), 3)
+        ]
+
+    # -- agents --------------------------------------------------------------------------
+
+    async def set_agent_status(
+        self,
+        tenant_id: str,
+        agent_id: str,
+        *,
+        status: str,
+        max_chats: int,
+        languages: Sequence[str],
+        now_ms: int,
+    ) -> None:
+        p = self.prefix(tenant_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(
+                f"{p}agent:{agent_id}",
+                mapping={
+                    "max": max_chats,
+                    "langs": "," + ",".join(languages) + ",",
+                },
+            )
+            pipe.hsetnx(f"{p}agent:{agent_id}", "since", now_ms)
+            pipe.hset(f"{p}status", agent_id, status)
+            if status == "online":
+                pipe.sadd(f"{p}online", agent_id)
+            else:
+                pipe.srem(f"{p}online", agent_id)
+            await pipe.execute()
+
+    async def agent_status(self, tenant_id: str, agent_id: str) -> str:
+        value = await self.redis.hget(f"{self.prefix(tenant_id)}status", agent_id)
+        return _s(value) if value else "offline"
+
+    async def suspend_agent(self, tenant_id: str, agent_id: str) -> None:
+        """No new chats while disconnected; the remembered status comes back on reconnect."""
+        await self.redis.srem(f"{self.prefix(tenant_id)}online", agent_id)
+
+    async def release(self, tenant_id: str, agent_id: str, chat_id: str, *, now_ms: int) -> None:
+        p = self.prefix(tenant_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.srem(f"{p}load:{agent_id}", chat_id)
+            pipe.hset(f"{p}agent:{agent_id}", "since", now_ms)
+            await pipe.execute()
+
+    async def transfer(
+        self, tenant_id: str, chat_id: str, *, from_agent: str, to_agent: str, now_ms: int
+    ) -> int:
+        return int(
+            await self._transfer(
+                args=[self.prefix(tenant_id), chat_id, from_agent, to_agent, now_ms]
+            )
+        )
+
+    async def agent_chats(self, tenant_id: str, agent_id: str) -> set[str]:
+        return {
+            _s(c) for c in await self.redis.smembers(f"{self.prefix(tenant_id)}load:{agent_id}")
+        }
+
+    async def presence(self, tenant_id: str, agent_ids: Iterable[str]) -> list[AgentPresence]:
+        p = self.prefix(tenant_id)
+        ids = list(agent_ids)
+        if not ids:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for a in ids:
+                pipe.hget(f"{p}status", a)
+                pipe.sismember(f"{p}online", a)
+                pipe.scard(f"{p}load:{a}")
+                pipe.hmget(f"{p}agent:{a}", "max", "langs")
+            raw = await pipe.execute()
+        out = []
+        for i, a in enumerate(ids):
+            status, online, load, (max_chats, langs) = raw[i * 4 : i * 4 + 4]
+            remembered = _s(status) if status else "offline"
+            out.append(
+                AgentPresence(
+                    agent_id=a,
+                    status="online"
+                    if online
+                    else ("away" if remembered == "online" else remembered),
+                    load=int(load),
+                    max_chats=int(max_chats or 0),
+                    languages=tuple(x for x in _s(langs or b"").split(",") if x),
+                )
+            )
+        return out
+
+    # -- sockets and grace deadlines -----------------------------------------------------
+
+    async def add_socket(self, kind: str, owner_id: str, sid: str) -> int:
+        key = f"{PREFIX}socks:{kind}:{owner_id}"
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.sadd(key, sid)
+            pipe.scard(key)
+            _, count = await pipe.execute()
+        return int(count)
+
+    async def remove_socket(self, kind: str, owner_id: str, sid: str) -> int:
+        key = f"{PREFIX}socks:{kind}:{owner_id}"
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.srem(key, sid)
+            pipe.scard(key)
+            _, count = await pipe.execute()
+        return int(count)
+
+    async def set_deadline(self, member: str, at_ms: int) -> None:
+        await self.redis.zadd(f"{PREFIX}deadlines", {member: at_ms})
+
+    async def cancel_deadline(self, member: str) -> None:
+        await self.redis.zrem(f"{PREFIX}deadlines", member)
+
+    async def claim_due(self, now_ms: int, limit: int = 100) -> list[str]:
+        """Deadlines that have passed; each is handed to exactly one claimant."""
+        due: list[bytes] = await self.redis.zrangebyscore(  # type: ignore[assignment]
+            f"{PREFIX}deadlines", "-inf", now_ms, 0, limit
+        )
+        claimed = []
+        for member in due:
+            if await self.redis.zrem(f"{PREFIX}deadlines", member):
+                claimed.append(_s(member))
+        return claimed
+
+    # -- recovery ------------------------------------------------------------------------
+
+    async def reset(self) -> None:
+        """Forget all routing state (before a rebuild from SQL)."""
+        cursor = 0
+        while True:
+            cursor, keys = await self.redis.scan(cursor, match=f"{PREFIX}*", count=500)
+            if keys:
+                await self.redis.delete(*keys)
+            if cursor == 0:
+                break
+
+
+def _s(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+async def can_serve(state: RoutingState, tenant_id: str, language: str | None) -> bool:
+    """Is any agent online who speaks `language` (any language when None)?"""
+    p = state.prefix(tenant_id)
+    agents = await state.redis.smembers(f"{p}online")
+    if not agents:
+        return False
+    if language is None:
+        return True
+    async with state.redis.pipeline(transaction=False) as pipe:
+        for a in agents:
+            pipe.hget(f"{p}agent:{_s(a)}", "langs")
+        langs = await pipe.execute()
+    return any(f",{language}," in _s(item or b"") for item in langs)

@@ -1,0 +1,1 @@
+"""Secrets, encryption at rest, redaction, password hashing and agent tokens."""

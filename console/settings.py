@@ -1,0 +1,100 @@
+"""Configuration from the environment, read once at start-up into an immutable value."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+class ConfigError(ValueError):
+    """A configuration value is unusable; the message names the variable and the fix."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Protocol limits: what one chat needs, and no more."""
+
+    max_text_chars: int = 4000
+    max_http_buffer_bytes: int = 64 * 1024
+    visitor_events_per_s: float = 5.0
+    visitor_burst: int = 20
+    agent_events_per_s: float = 20.0
+    agent_burst: int = 60
+    typing_min_interval_s: float = 0.3
+    http_requests_per_min: int = 120
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = Path("./var")
+    database_url: str | None = None
+    redis_url: str | None = None
+    admin_token: str | None = field(default=None, repr=False)
+    secret_key: str | None = field(default=None, repr=False)
+    data_key: str | None = field(default=None, repr=False)
+    token_ttl_s: int = 12 * 3600
+    agent_grace_s: float = 60.0
+    visitor_grace_s: float = 60.0
+    sweep_interval_s: float = 1.0
+    default_handle_time_s: float = 240.0
+    log_level: str = "info"
+    log_json: bool = True
+    limits: Limits = field(default_factory=Limits)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        return cls(
+            host=env.get("CHARLA_HOST") or "127.0.0.1",
+            port=_int(env, "CHARLA_PORT", 8080),
+            data_dir=Path(env.get("CHARLA_DATA_DIR") or "./var"),
+            database_url=env.get("CHARLA_DATABASE_URL") or None,
+            redis_url=env.get("CHARLA_REDIS_URL") or None,
+            admin_token=env.get("CHARLA_ADMIN_TOKEN") or None,
+            secret_key=env.get("CHARLA_SECRET_KEY") or None,
+            data_key=env.get("CHARLA_DATA_KEY") or None,
+            token_ttl_s=_int(env, "CHARLA_TOKEN_TTL_S", 12 * 3600, minimum=60),
+            agent_grace_s=_float(env, "CHARLA_AGENT_GRACE_S", 60.0),
+            visitor_grace_s=_float(env, "CHARLA_VISITOR_GRACE_S", 60.0),
+            log_level=(env.get("CHARLA_LOG_LEVEL") or "info").lower(),
+            log_json=(env.get("CHARLA_LOG_FORMAT") or "json").lower() != "console",
+        )
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'charla.sqlite3').resolve()}"

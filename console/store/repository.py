@@ -1,0 +1,622 @@
+"""The store's one interface. Every method is one short transaction.
+
+Encryption at rest happens here, so nothing above the store handles ciphertext and nothing
+below it sees plaintext. Redaction of what visitors type happens earlier, in the hub.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from console.security.crypto import DataCipher
+from console.store.models import (
+    AgentRow,
+    ChatRow,
+    MessageRow,
+    PageViewRow,
+    TenantRow,
+    TicketRow,
+    VisitorRow,
+)
+from console.types import (
+    Agent,
+    Author,
+    Chat,
+    Message,
+    PageView,
+    Tenant,
+    Ticket,
+    Visitor,
+    format_message_id,
+    utcnow,
+)
+
+OPEN_STATUSES = ("queued", "active", "bot")
+NEW_VISIT_AFTER = timedelta(minutes=30)
+PAGES_KEPT_PER_VISITOR = 50
+
+
+class StoreConflictError(Exception):
+    """A uniqueness rule was broken (e.g. an agent e-mail that exists already)."""
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Store:
+    def __init__(self, engine: AsyncEngine, cipher: DataCipher) -> None:
+        self.engine = engine
+        self.cipher = cipher
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    def session(self) -> AsyncSession:
+        return self._sessions()
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    # -- tenants -------------------------------------------------------------------------
+
+    @staticmethod
+    def _tenant(row: TenantRow) -> Tenant:
+        return Tenant(
+            id=row.id,
+            name=row.name,
+            plan=row.plan,  # type: ignore[arg-type]
+            languages=tuple(row.languages),
+            timezone=row.timezone,
+            allowed_origins=tuple(row.allowed_origins),
+            hours=row.hours,
+            holidays=row.holidays,
+            bot_enabled=row.bot_enabled,
+            overflow_after_s=row.overflow_after_s,
+            site_key=row.site_key,
+            created_at=row.created_at,
+        )
+
+    async def create_tenant(
+        self,
+        *,
+        name: str,
+        plan: str,
+        languages: Sequence[str],
+        timezone: str,
+        allowed_origins: Sequence[str],
+        hours: dict[str, list[list[str]]] | None = None,
+        holidays: str | None = None,
+        bot_enabled: bool = False,
+        overflow_after_s: int | None = None,
+        tenant_id: str | None = None,
+        site_key: str | None = None,
+    ) -> Tenant:
+        now = utcnow()
+        row = TenantRow(
+            id=tenant_id or new_id(),
+            name=name,
+            plan=plan,
+            languages=list(languages),
+            timezone=timezone,
+            allowed_origins=list(allowed_origins),
+            hours=hours,
+            holidays=holidays,
+            bot_enabled=bot_enabled,
+            overflow_after_s=overflow_after_s,
+            site_key=site_key or f"sk_{secrets.token_urlsafe(18)}",
+            created_at=now,
+            updated_at=now,
+        )
+        async with self.session() as s, s.begin():
+            s.add(row)
+        return self._tenant(row)
+
+    async def update_tenant(self, tenant_id: str, changes: dict[str, Any]) -> Tenant | None:
+        async with self.session() as s, s.begin():
+            row = await s.get(TenantRow, tenant_id)
+            if row is None:
+                return None
+            for key, value in changes.items():
+                setattr(row, key, list(value) if isinstance(value, tuple) else value)
+            row.updated_at = utcnow()
+        return self._tenant(row)
+
+    async def get_tenant(self, tenant_id: str) -> Tenant | None:
+        async with self.session() as s:
+            row = await s.get(TenantRow, tenant_id)
+            return self._tenant(row) if row else None
+
+    async def get_tenant_by_site_key(self, site_key: str) -> Tenant | None:
+        async with self.session() as s:
+            row = await s.scalar(select(TenantRow).where(TenantRow.site_key == site_key))
+            return self._tenant(row) if row else None
+
+    async def list_tenants(self) -> list[Tenant]:
+        async with self.session() as s:
+            rows = await s.scalars(select(TenantRow).order_by(TenantRow.created_at))
+            return [self._tenant(r) for r in rows]
+
+    # -- agents --------------------------------------------------------------------------
+
+    @staticmethod
+    def _agent(row: AgentRow) -> Agent:
+        return Agent(
+            id=row.id,
+            tenant_id=row.tenant_id,
+            email=row.email,
+            name=row.name,
+            languages=tuple(row.languages),
+            max_chats=row.max_chats,
+            role=row.role,  # type: ignore[arg-type]
+            created_at=row.created_at,
+        )
+
+    async def create_agent(
+        self,
+        *,
+        tenant_id: str,
+        email: str,
+        name: str,
+        password_hash: str,
+        languages: Sequence[str],
+        max_chats: int,
+        role: str,
+    ) -> Agent:
+        row = AgentRow(
+            id=new_id(),
+            tenant_id=tenant_id,
+            email=email.strip().lower(),
+            name=name,
+            password_hash=password_hash,
+            languages=list(languages),
+            max_chats=max_chats,
+            role=role,
+            created_at=utcnow(),
+        )
+        try:
+            async with self.session() as s, s.begin():
+                s.add(row)
+        except IntegrityError:
+            raise StoreConflictError(f"an agent with e-mail {row.email} exists already") from None
+        return self._agent(row)
+
+    async def get_agent(self, agent_id: str) -> Agent | None:
+        async with self.session() as s:
+            row = await s.get(AgentRow, agent_id)
+            return self._agent(row) if row else None
+
+    async def get_agent_login(self, email: str) -> tuple[Agent, str] | None:
+        async with self.session() as s:
+            row = await s.scalar(select(AgentRow).where(AgentRow.email == email.strip().lower()))
+            return (self._agent(row), row.password_hash) if row else None
+
+    async def set_password_hash(self, agent_id: str, password_hash: str) -> None:
+        async with self.session() as s, s.begin():
+            await s.execute(
+                update(AgentRow).where(AgentRow.id == agent_id).values(password_hash=password_hash)
+            )
+
+    async def list_agents(self, tenant_id: str | None = None) -> list[Agent]:
+        query = select(AgentRow).order_by(AgentRow.created_at)
+        if tenant_id is not None:
+            query = query.where(AgentRow.tenant_id == tenant_id)
+        async with self.session() as s:
+            return [self._agent(r) for r in await s.scalars(query)]
+
+    # -- visitors ------------------------------------------------------------------------
+
+    def _visitor(self, row: VisitorRow, pages: Sequence[PageViewRow] = ()) -> Visitor:
+        return Visitor(
+            id=row.id,
+            tenant_id=row.tenant_id,
+            name=self.cipher.decrypt_optional(row.name_enc),
+            email=self.cipher.decrypt_optional(row.email_enc),
+            phone=self.cipher.decrypt_optional(row.phone_enc),
+            visits=row.visits,
+            first_seen_at=row.first_seen_at,
+            pages=tuple(
+                PageView(url=p.url, title=p.title, referrer=p.referrer, viewed_at=p.viewed_at)
+                for p in pages
+            ),
+        )
+
+    async def visitor_arrives(self, tenant_id: str, visitor_id: str | None) -> Visitor:
+        """The visitor of a new connection: the known one if the id is this tenant's.
+
+        A gap of more than half an hour since the last sighting starts a new visit.
+        """
+        now = utcnow()
+        async with self.session() as s, s.begin():
+            row = await s.get(VisitorRow, visitor_id) if visitor_id else None
+            if row is None or row.tenant_id != tenant_id:
+                row = VisitorRow(
+                    id=new_id(),
+                    tenant_id=tenant_id,
+                    visits=1,
+                    first_seen_at=now,
+                    last_seen_at=now,
+                )
+                s.add(row)
+            else:
+                if now - row.last_seen_at > NEW_VISIT_AFTER:
+                    row.visits += 1
+                row.last_seen_at = now
+        return self._visitor(row)
+
+    async def get_visitor(self, visitor_id: str) -> Visitor | None:
+        async with self.session() as s:
+            row = await s.get(VisitorRow, visitor_id)
+            if row is None:
+                return None
+            pages = (
+                await s.scalars(
+                    select(PageViewRow)
+                    .where(PageViewRow.visitor_id == visitor_id)
+                    .order_by(PageViewRow.id.desc())
+                    .limit(PAGES_KEPT_PER_VISITOR)
+                )
+            ).all()
+            return self._visitor(row, list(reversed(pages)))
+
+    async def update_visitor_contact(
+        self, visitor_id: str, *, name: str | None, email: str | None, phone: str | None
+    ) -> None:
+        values: dict[str, str] = {}
+        for key, value in (("name", name), ("email", email), ("phone", phone)):
+            if value:
+                values[f"{key}_enc"] = self.cipher.encrypt(value)
+        if values:
+            async with self.session() as s, s.begin():
+                await s.execute(
+                    update(VisitorRow).where(VisitorRow.id == visitor_id).values(values)
+                )
+
+    async def add_page_view(
+        self, visitor_id: str, *, url: str, title: str | None, referrer: str | None
+    ) -> PageView:
+        now = utcnow()
+        async with self.session() as s, s.begin():
+            s.add(
+                PageViewRow(
+                    visitor_id=visitor_id, url=url, title=title, referrer=referrer, viewed_at=now
+                )
+            )
+            await s.execute(
+                update(VisitorRow).where(VisitorRow.id == visitor_id).values(last_seen_at=now)
+            )
+        return PageView(url=url, title=title, referrer=referrer, viewed_at=now)
+
+    # -- chats ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _chat(row: ChatRow) -> Chat:
+        return Chat(
+            id=row.id,
+            tenant_id=row.tenant_id,
+            visitor_id=row.visitor_id,
+            status=row.status,  # type: ignore[arg-type]
+            language=row.language,
+            agent_id=row.agent_id,
+            priority=row.priority,
+            overflowed=row.overflowed,
+            close_reason=row.close_reason,
+            created_at=row.created_at,
+            queued_at=row.queued_at,
+            assigned_at=row.assigned_at,
+            first_agent_reply_at=row.first_agent_reply_at,
+            closed_at=row.closed_at,
+            abandoned_at=row.abandoned_at,
+        )
+
+    def _message(self, row: MessageRow) -> Message:
+        return Message(
+            id=format_message_id(row.id),
+            chat_id=row.chat_id,
+            author=row.author,  # type: ignore[arg-type]
+            text=self.cipher.decrypt(row.text_enc),
+            created_at=row.created_at,
+            author_name=row.author_name,
+            client_msg_id=row.client_msg_id,
+        )
+
+    async def start_chat(
+        self,
+        *,
+        tenant_id: str,
+        visitor_id: str,
+        language: str,
+        status: str,
+        text: str,
+        client_msg_id: str | None,
+        priority: int = 0,
+        ticket_reason: str | None = None,
+        contact: dict[str, str | None] | None = None,
+    ) -> tuple[Chat, Message, Ticket | None]:
+        """The chat, the visitor's first message and (when offline) the ticket, together."""
+        now = utcnow()
+        contact = contact or {}
+        chat = ChatRow(
+            id=new_id(),
+            tenant_id=tenant_id,
+            visitor_id=visitor_id,
+            status=status,
+            language=language,
+            priority=priority,
+            overflowed=False,
+            created_at=now,
+            queued_at=now if status == "queued" else None,
+        )
+        text_enc = self.cipher.encrypt(text)
+        async with self.session() as s, s.begin():
+            s.add(chat)
+            await s.flush()
+            message = MessageRow(
+                chat_id=chat.id,
+                author="visitor",
+                text_enc=text_enc,
+                client_msg_id=client_msg_id,
+                created_at=now,
+            )
+            s.add(message)
+            ticket = None
+            if ticket_reason is not None:
+                ticket = TicketRow(
+                    id=new_id(),
+                    tenant_id=tenant_id,
+                    chat_id=chat.id,
+                    visitor_id=visitor_id,
+                    language=language,
+                    reason=ticket_reason,
+                    status="open",
+                    name_enc=self.cipher.encrypt_optional(contact.get("name")),
+                    email_enc=self.cipher.encrypt_optional(contact.get("email")),
+                    phone_enc=self.cipher.encrypt_optional(contact.get("phone")),
+                    text_enc=text_enc,
+                    created_at=now,
+                )
+                s.add(ticket)
+            await s.flush()
+        return (
+            self._chat(chat),
+            self._message(message),
+            self._ticket(ticket) if ticket is not None else None,
+        )
+
+    async def get_chat(self, chat_id: str) -> Chat | None:
+        async with self.session() as s:
+            row = await s.get(ChatRow, chat_id)
+            return self._chat(row) if row else None
+
+    async def list_chats(
+        self,
+        *,
+        tenant_id: str | None = None,
+        statuses: Sequence[str] = OPEN_STATUSES,
+        agent_id: str | None = None,
+        visitor_id: str | None = None,
+    ) -> list[Chat]:
+        query = select(ChatRow).where(ChatRow.status.in_(list(statuses)))
+        if tenant_id is not None:
+            query = query.where(ChatRow.tenant_id == tenant_id)
+        if agent_id is not None:
+            query = query.where(ChatRow.agent_id == agent_id)
+        if visitor_id is not None:
+            query = query.where(ChatRow.visitor_id == visitor_id)
+        async with self.session() as s:
+            rows = await s.scalars(query.order_by(ChatRow.created_at))
+            return [self._chat(r) for r in rows]
+
+    async def _transition(
+        self,
+        chat_id: str,
+        *,
+        where_status: Sequence[str],
+        values: dict[str, Any],
+        where_agent: str | None = None,
+    ) -> Chat | None:
+        """A conditional status change: exactly one caller wins a race for it."""
+        query = update(ChatRow).where(ChatRow.id == chat_id, ChatRow.status.in_(where_status))
+        if where_agent is not None:
+            query = query.where(ChatRow.agent_id == where_agent)
+        async with self.session() as s, s.begin():
+            result = await s.execute(query.values(values))
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                return None
+            row = await s.get(ChatRow, chat_id, populate_existing=True)
+            assert row is not None
+            return self._chat(row)
+
+    async def assign_chat(self, chat_id: str, agent_id: str, *, overflowed: bool) -> Chat | None:
+        return await self._transition(
+            chat_id,
+            where_status=("queued",),
+            values={
+                "status": "active",
+                "agent_id": agent_id,
+                "assigned_at": utcnow(),
+                "overflowed": overflowed,
+            },
+        )
+
+    async def move_chat(self, chat_id: str, from_agent: str, to_agent: str) -> Chat | None:
+        return await self._transition(
+            chat_id,
+            where_status=("active",),
+            where_agent=from_agent,
+            values={"agent_id": to_agent, "assigned_at": utcnow()},
+        )
+
+    async def requeue_chat(
+        self, chat_id: str, *, language: str, priority: int, from_agent: str | None = None
+    ) -> Chat | None:
+        return await self._transition(
+            chat_id,
+            where_status=("active", "bot", "queued"),
+            where_agent=from_agent,
+            values={
+                "status": "queued",
+                "agent_id": None,
+                "language": language,
+                "priority": priority,
+                "queued_at": utcnow(),
+            },
+        )
+
+    async def close_chat(self, chat_id: str, reason: str) -> Chat | None:
+        return await self._transition(
+            chat_id,
+            where_status=OPEN_STATUSES,
+            values={"status": "closed", "closed_at": utcnow(), "close_reason": reason},
+        )
+
+    async def abandon_chat(self, chat_id: str) -> Chat | None:
+        now = utcnow()
+        return await self._transition(
+            chat_id,
+            where_status=("queued",),
+            values={
+                "status": "closed",
+                "closed_at": now,
+                "abandoned_at": now,
+                "close_reason": "abandoned",
+            },
+        )
+
+    async def average_handle_time(
+        self, tenant_id: str, *, default: float, sample: int = 50
+    ) -> float:
+        async with self.session() as s:
+            rows = (
+                await s.execute(
+                    select(ChatRow.assigned_at, ChatRow.closed_at)
+                    .where(
+                        ChatRow.tenant_id == tenant_id,
+                        ChatRow.status == "closed",
+                        ChatRow.assigned_at.is_not(None),
+                    )
+                    .order_by(ChatRow.closed_at.desc())
+                    .limit(sample)
+                )
+            ).all()
+        spans = [(c - a).total_seconds() for a, c in rows if a and c and c > a]
+        return sum(spans) / len(spans) if spans else default
+
+    # -- messages ------------------------------------------------------------------------
+
+    async def add_message(
+        self,
+        chat_id: str,
+        *,
+        author: Author,
+        text: str,
+        client_msg_id: str | None = None,
+        author_name: str | None = None,
+        agent_id: str | None = None,
+    ) -> tuple[Message, bool]:
+        """Store a message once: a resend with the same client_msg_id returns the first."""
+        if client_msg_id is not None:
+            existing = await self._message_by_client_id(chat_id, client_msg_id)
+            if existing is not None:
+                return existing, False
+        now = utcnow()
+        row = MessageRow(
+            chat_id=chat_id,
+            author=author,
+            author_name=author_name,
+            agent_id=agent_id,
+            text_enc=self.cipher.encrypt(text),
+            client_msg_id=client_msg_id,
+            created_at=now,
+        )
+        try:
+            async with self.session() as s, s.begin():
+                s.add(row)
+                if author == "agent":
+                    await s.execute(
+                        update(ChatRow)
+                        .where(ChatRow.id == chat_id, ChatRow.first_agent_reply_at.is_(None))
+                        .values(first_agent_reply_at=now)
+                    )
+        except IntegrityError:
+            if client_msg_id is None:
+                raise
+            existing = await self._message_by_client_id(chat_id, client_msg_id)
+            if existing is None:
+                raise
+            return existing, False
+        return self._message(row), True
+
+    async def _message_by_client_id(self, chat_id: str, client_msg_id: str) -> Message | None:
+        async with self.session() as s:
+            row = await s.scalar(
+                select(MessageRow).where(
+                    MessageRow.chat_id == chat_id, MessageRow.client_msg_id == client_msg_id
+                )
+            )
+            return self._message(row) if row else None
+
+    async def list_messages(
+        self, chat_id: str, *, after: int | None = None, limit: int = 1000
+    ) -> list[Message]:
+        query = select(MessageRow).where(MessageRow.chat_id == chat_id)
+        if after is not None:
+            query = query.where(MessageRow.id > after)
+        async with self.session() as s:
+            rows = await s.scalars(query.order_by(MessageRow.id).limit(limit))
+            return [self._message(r) for r in rows]
+
+    async def count_messages(self, chat_id: str) -> int:
+        async with self.session() as s:
+            return int(
+                await s.scalar(select(func.count()).where(MessageRow.chat_id == chat_id)) or 0
+            )
+
+    # -- tickets -------------------------------------------------------------------------
+
+    def _ticket(self, row: TicketRow) -> Ticket:
+        return Ticket(
+            id=row.id,
+            tenant_id=row.tenant_id,
+            chat_id=row.chat_id,
+            visitor_id=row.visitor_id,
+            language=row.language,
+            reason=row.reason,
+            status=row.status,
+            text=self.cipher.decrypt(row.text_enc),
+            created_at=row.created_at,
+            name=self.cipher.decrypt_optional(row.name_enc),
+            email=self.cipher.decrypt_optional(row.email_enc),
+            phone=self.cipher.decrypt_optional(row.phone_enc),
+        )
+
+    async def list_tickets(self, tenant_id: str, *, limit: int = 200) -> list[Ticket]:
+        async with self.session() as s:
+            rows = await s.scalars(
+                select(TicketRow)
+                .where(TicketRow.tenant_id == tenant_id)
+                .order_by(TicketRow.created_at.desc())
+                .limit(limit)
+            )
+            return [self._ticket(r) for r in rows]
+
+    async def stats_since(self, tenant_id: str, since: datetime) -> dict[str, int]:
+        async with self.session() as s:
+            rows = (
+                await s.execute(
+                    select(ChatRow.status, func.count())
+                    .where(ChatRow.tenant_id == tenant_id, ChatRow.created_at >= since)
+                    .group_by(ChatRow.status)
+                )
+            ).all()
+        return {status: int(count) for status, count in rows}

@@ -1,0 +1,258 @@
+"""The small public types of Charla, shared by the hub, `bots/` and `integrations/`.
+
+They hold decrypted values and render the protocol's shapes (PROTOCOL.md, "Shapes").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+Plan = Literal["basic", "proactive", "premium"]
+Role = Literal["agent", "supervisor", "admin"]
+ChatStatus = Literal["queued", "active", "bot", "offline", "closed"]
+Author = Literal["visitor", "agent", "bot", "system"]
+
+PLANS: tuple[Plan, ...] = ("basic", "proactive", "premium")
+ROLES: tuple[Role, ...] = ("agent", "supervisor", "admin")
+
+
+def iso(at: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a `Z`, as the protocol wants."""
+    if at is None:
+        return None
+    return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def format_message_id(number: int) -> str:
+    """Zero-padded so that ids sort in storage order as strings and as numbers."""
+    return f"{number:012d}"
+
+
+def parse_message_id(message_id: str) -> int:
+    if not message_id.isascii() or not message_id.isdigit():
+        raise ValueError("a message id is a string of digits, as the hub returned it")
+    return int(message_id)
+
+
+def plan_allows(plan: str, needed: Plan) -> bool:
+    return plan in PLANS and PLANS.index(plan) >= PLANS.index(needed)
+
+
+@dataclass(frozen=True)
+class Tenant:
+    id: str
+    name: str
+    plan: Plan
+    languages: tuple[str, ...]
+    timezone: str
+    allowed_origins: tuple[str, ...]
+    hours: dict[str, list[list[str]]] | None
+    holidays: str | None
+    bot_enabled: bool
+    overflow_after_s: int | None
+    site_key: str
+    created_at: datetime
+
+    @property
+    def primary_language(self) -> str:
+        return self.languages[0]
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "plan": self.plan,
+            "languages": list(self.languages),
+            "timezone": self.timezone,
+            "allowed_origins": list(self.allowed_origins),
+            "hours": self.hours,
+            "holidays": self.holidays,
+            "bot_enabled": self.bot_enabled,
+            "overflow_after_s": self.overflow_after_s,
+            "site_key": self.site_key,
+            "created_at": iso(self.created_at),
+        }
+
+
+@dataclass(frozen=True)
+class Agent:
+    id: str
+    tenant_id: str
+    email: str
+    name: str
+    languages: tuple[str, ...]
+    max_chats: int
+    role: Role
+    created_at: datetime
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "tenant_id": self.tenant_id,
+            "email": self.email,
+            "name": self.name,
+            "languages": list(self.languages),
+            "max_chats": self.max_chats,
+            "role": self.role,
+            "created_at": iso(self.created_at),
+        }
+
+    def to_login_wire(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "tenant_id": self.tenant_id,
+            "role": self.role,
+            "languages": list(self.languages),
+        }
+
+
+@dataclass(frozen=True)
+class PageView:
+    url: str
+    title: str | None
+    referrer: str | None
+    viewed_at: datetime
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "title": self.title,
+            "referrer": self.referrer,
+            "viewed_at": iso(self.viewed_at),
+        }
+
+
+@dataclass(frozen=True)
+class Visitor:
+    id: str
+    tenant_id: str
+    name: str | None
+    email: str | None
+    phone: str | None
+    visits: int
+    first_seen_at: datetime
+    pages: tuple[PageView, ...] = ()
+
+    def to_wire(self) -> dict[str, Any]:
+        wire: dict[str, Any] = {"id": self.id, "pages": [p.to_wire() for p in self.pages]}
+        for key in ("name", "email", "phone"):
+            value = getattr(self, key)
+            if value is not None:
+                wire[key] = value
+        wire["returning"] = self.visits > 1
+        return wire
+
+
+@dataclass(frozen=True)
+class Message:
+    id: str
+    chat_id: str
+    author: Author
+    text: str
+    created_at: datetime
+    author_name: str | None = None
+    client_msg_id: str | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        wire: dict[str, Any] = {
+            "id": self.id,
+            "chat_id": self.chat_id,
+            "author": self.author,
+            "text": self.text,
+            "created_at": iso(self.created_at),
+        }
+        if self.author_name is not None:
+            wire["author_name"] = self.author_name
+        if self.client_msg_id is not None:
+            wire["client_msg_id"] = self.client_msg_id
+        return wire
+
+
+@dataclass(frozen=True)
+class Chat:
+    id: str
+    tenant_id: str
+    visitor_id: str
+    status: ChatStatus
+    language: str
+    agent_id: str | None
+    priority: int
+    overflowed: bool
+    close_reason: str | None
+    created_at: datetime
+    queued_at: datetime | None = None
+    assigned_at: datetime | None = None
+    first_agent_reply_at: datetime | None = None
+    closed_at: datetime | None = None
+    abandoned_at: datetime | None = None
+
+    def to_wire(
+        self, visitor: Visitor | None = None, messages: list[Message] | None = None
+    ) -> dict[str, Any]:
+        wire: dict[str, Any] = {
+            "id": self.id,
+            "tenant_id": self.tenant_id,
+            "status": self.status,
+            "language": self.language,
+            "visitor": visitor.to_wire() if visitor else {"id": self.visitor_id, "pages": []},
+            "created_at": iso(self.created_at),
+            "messages": [m.to_wire() for m in messages or []],
+            "overflowed": self.overflowed,
+        }
+        if self.agent_id is not None:
+            wire["agent_id"] = self.agent_id
+        for key in (
+            "queued_at",
+            "assigned_at",
+            "first_agent_reply_at",
+            "closed_at",
+            "abandoned_at",
+        ):
+            value = getattr(self, key)
+            if value is not None:
+                wire[key] = iso(value)
+        if self.close_reason is not None:
+            wire["close_reason"] = self.close_reason
+        return wire
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: str
+    tenant_id: str
+    chat_id: str | None
+    visitor_id: str | None
+    language: str
+    reason: str
+    status: str
+    text: str
+    created_at: datetime
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_wire(self) -> dict[str, Any]:
+        wire: dict[str, Any] = {
+            "id": self.id,
+            "tenant_id": self.tenant_id,
+            "chat_id": self.chat_id,
+            "visitor_id": self.visitor_id,
+            "language": self.language,
+            "reason": self.reason,
+            "status": self.status,
+            "text": self.text,
+            "created_at": iso(self.created_at),
+        }
+        for key in ("name", "email", "phone"):
+            value = getattr(self, key)
+            if value is not None:
+                wire[key] = value
+        return wire

@@ -1,0 +1,209 @@
+"""The provider's admin API: tenants and their agents (Bearer $CHARLA_ADMIN_TOKEN)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from console.contract.hours import validate_holiday_calendar, validate_hours, validate_timezone
+from console.errors import ProtocolError
+from console.store.repository import StoreConflictError
+from console.web.http import read_json, require_admin
+from console.web.keys import ORIGINS, PASSWORDS, STORE
+
+LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+
+
+def check_languages(value: list[str]) -> list[str]:
+    cleaned = [v.strip().lower() for v in value]
+    for tag in cleaned:
+        if not LANGUAGE.match(tag):
+            raise ValueError(f"{tag!r} is not a BCP 47 primary language tag such as 'es' or 'en'")
+    if len(set(cleaned)) != len(cleaned):
+        raise ValueError("a language is listed twice")
+    return cleaned
+
+
+def check_origin(origin: str) -> str:
+    if origin.strip() == "*":
+        raise ValueError("'*' is not allowed: list each origin, e.g. https://dealer.example")
+    parts = urlsplit(origin.strip())
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.netloc
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+    ):
+        raise ValueError(f"{origin!r} is not an origin: write scheme://host[:port], no path")
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+class TenantFields(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: Name | None = None
+    plan: Literal["basic", "proactive", "premium"] | None = None
+    languages: Annotated[list[str], Field(min_length=1, max_length=10)] | None = None
+    timezone: str | None = None
+    allowed_origins: Annotated[list[str], Field(max_length=50)] | None = None
+    bot_enabled: bool | None = None
+    hours: dict[str, Any] | None = None
+    holidays: str | None = None
+    overflow_after_s: Annotated[int, Field(ge=0, le=3600)] | None = None
+
+    _languages = field_validator("languages")(
+        lambda v: check_languages(v) if v is not None else None
+    )
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str] | None) -> list[str] | None:
+        return sorted({check_origin(o) for o in value}) if value is not None else None
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str | None) -> str | None:
+        return validate_timezone(value) if value is not None else None
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        checked = validate_hours(value)
+        if checked is None:
+            return None
+        return {day: [list(r) for r in ranges] for day, ranges in checked.items()}
+
+    @field_validator("holidays")
+    @classmethod
+    def _holidays(cls, value: str | None) -> str | None:
+        return validate_holiday_calendar(value)
+
+
+class TenantCreate(TenantFields):
+    name: Name
+    plan: Literal["basic", "proactive", "premium"]
+    languages: Annotated[list[str], Field(min_length=1, max_length=10)]
+    timezone: str = "America/Puerto_Rico"
+    allowed_origins: Annotated[list[str], Field(max_length=50)]
+
+
+class AgentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    email: Annotated[str, StringConstraints(min_length=3, max_length=254)]
+    name: Name
+    password: Annotated[str, StringConstraints(min_length=8, max_length=1024)]
+    languages: Annotated[list[str], Field(min_length=1, max_length=10)]
+    max_chats: Annotated[int, Field(ge=1, le=50)] = 3
+    role: Literal["agent", "supervisor", "admin"] = "agent"
+
+    _languages = field_validator("languages")(check_languages)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        try:
+            return validate_email(value, check_deliverability=False).normalized.lower()
+        except EmailNotValidError as exc:
+            raise ValueError(str(exc)) from None
+
+
+async def refresh_origins(app: web.Application) -> None:
+    """The union of every tenant's origins, for the Engine.IO handshake's first check."""
+    origins: set[str] = set()
+    for tenant in await app[STORE].list_tenants():
+        origins.update(tenant.allowed_origins)
+    app[ORIGINS].clear()
+    app[ORIGINS].update(origins)
+
+
+async def create_tenant(request: web.Request) -> web.Response:
+    require_admin(request)
+    body = await read_json(request, TenantCreate)
+    tenant = await request.app[STORE].create_tenant(**body.model_dump(exclude_none=True))
+    await refresh_origins(request.app)
+    return web.json_response(tenant.to_wire(), status=201)
+
+
+async def list_tenants(request: web.Request) -> web.Response:
+    require_admin(request)
+    tenants = await request.app[STORE].list_tenants()
+    return web.json_response({"tenants": [t.to_wire() for t in tenants]})
+
+
+async def get_tenant(request: web.Request) -> web.Response:
+    require_admin(request)
+    tenant = await request.app[STORE].get_tenant(request.match_info["tenant_id"])
+    if tenant is None:
+        raise ProtocolError("not_found", "no such tenant")
+    return web.json_response(tenant.to_wire())
+
+
+async def patch_tenant(request: web.Request) -> web.Response:
+    require_admin(request)
+    body = await read_json(request, TenantFields)
+    changes = body.model_dump(exclude_unset=True)
+    for required in ("name", "plan", "languages", "timezone", "allowed_origins", "bot_enabled"):
+        if required in changes and changes[required] is None:
+            raise ProtocolError("invalid_payload", f"{required}: cannot be null")
+    tenant = await request.app[STORE].update_tenant(request.match_info["tenant_id"], changes)
+    if tenant is None:
+        raise ProtocolError("not_found", "no such tenant")
+    await refresh_origins(request.app)
+    return web.json_response(tenant.to_wire())
+
+
+async def create_agent(request: web.Request) -> web.Response:
+    require_admin(request)
+    store = request.app[STORE]
+    tenant = await store.get_tenant(request.match_info["tenant_id"])
+    if tenant is None:
+        raise ProtocolError("not_found", "no such tenant")
+    body = await read_json(request, AgentCreate)
+    if not set(body.languages) & set(tenant.languages):
+        raise ProtocolError(
+            "invalid_payload",
+            f"languages: the agent must speak one of the tenant's: {', '.join(tenant.languages)}",
+        )
+    password_hash = await request.app[PASSWORDS].hash(body.password)
+    try:
+        agent = await store.create_agent(
+            tenant_id=tenant.id,
+            email=body.email,
+            name=body.name,
+            password_hash=password_hash,
+            languages=body.languages,
+            max_chats=body.max_chats,
+            role=body.role,
+        )
+    except StoreConflictError as exc:
+        raise ProtocolError("conflict", str(exc)) from None
+    return web.json_response(agent.to_wire(), status=201)
+
+
+async def list_agents(request: web.Request) -> web.Response:
+    require_admin(request)
+    store = request.app[STORE]
+    tenant = await store.get_tenant(request.match_info["tenant_id"])
+    if tenant is None:
+        raise ProtocolError("not_found", "no such tenant")
+    agents = await store.list_agents(tenant.id)
+    return web.json_response({"agents": [a.to_wire() for a in agents]})
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.post("/api/admin/tenants", create_tenant),
+        web.get("/api/admin/tenants", list_tenants),
+        web.get("/api/admin/tenants/{tenant_id}", get_tenant),
+        web.patch("/api/admin/tenants/{tenant_id}", patch_tenant),
+        web.post("/api/admin/tenants/{tenant_id}/agents", create_agent),
+        web.get("/api/admin/tenants/{tenant_id}/agents", list_agents),
+    ]

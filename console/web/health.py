@@ -1,0 +1,39 @@
+"""Liveness that means something: /healthz asks the database and Redis for real."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from console.web.keys import METRICS, REDIS, STORE
+
+
+async def healthz(request: web.Request) -> web.Response:
+    checks: dict[str, str] = {}
+    try:
+        await asyncio.wait_for(request.app[STORE].ping(), 2)
+        checks["database"] = "ok"
+    except Exception as exc:  # any failure means "not healthy", whatever its kind
+        checks["database"] = f"failed: {type(exc).__name__}"
+    try:
+        await asyncio.wait_for(request.app[REDIS].ping(), 2)
+        checks["redis"] = "ok"
+    except Exception as exc:
+        checks["redis"] = f"failed: {type(exc).__name__}"
+    healthy = all(v == "ok" for v in checks.values())
+    return web.json_response(
+        {"status": "ok" if healthy else "unavailable", "checks": checks},
+        status=200 if healthy else 503,
+    )
+
+
+async def metrics(request: web.Request) -> web.Response:
+    return web.Response(
+        body=request.app[METRICS].render(),
+        headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
+    )
+
+
+def routes() -> list[web.RouteDef]:
+    return [web.get("/healthz", healthz), web.get("/metrics", metrics)]

@@ -1,0 +1,100 @@
+"""Shared HTTP plumbing: the error middleware, JSON bodies, and who is calling."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Any, TypeVar
+
+import structlog
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import OperationalError
+
+from console.errors import ProtocolError, from_validation
+from console.security.tokens import InvalidToken
+from console.types import Agent
+from console.web.keys import SETTINGS, SIGNER, STORE
+
+log = structlog.get_logger("charla.http")
+M = TypeVar("M", bound=BaseModel)
+
+
+def error_response(exc: ProtocolError) -> web.Response:
+    return web.json_response(exc.body(), status=exc.status)
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    try:
+        response: web.StreamResponse = await handler(request)
+        return response
+    except ProtocolError as exc:
+        return error_response(exc)
+    except web.HTTPRequestEntityTooLarge:
+        return error_response(ProtocolError("too_large", "the request body is too large"))
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = {
+            404: "not_found",
+            405: "invalid_payload",
+            401: "unauthorized",
+            403: "forbidden",
+        }.get(exc.status, "invalid_payload")
+        reason = exc.reason or "error"
+        body = {"error": {"code": code, "message": f"{reason}: {request.method} {request.path}"}}
+        return web.json_response(body, status=exc.status)
+    except OperationalError:
+        log.exception("store_unavailable", path=request.path)
+        return error_response(ProtocolError("unavailable", "the store is unavailable; retry"))
+
+
+async def read_json(request: web.Request, model: type[M]) -> M:
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise ProtocolError("too_large", "the request body is too large") from None
+    try:
+        data = json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise ProtocolError("invalid_payload", "the body must be JSON") from None
+    if not isinstance(data, dict):
+        raise ProtocolError("invalid_payload", "the body must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise from_validation(exc) from None
+
+
+def bearer(request: web.Request) -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ProtocolError("unauthorized", "send the header Authorization: Bearer <token>")
+    return token.strip()
+
+
+def require_admin(request: web.Request) -> None:
+    expected = request.app[SETTINGS].admin_token
+    if not expected:
+        raise ProtocolError(
+            "forbidden", "the admin API is disabled: set CHARLA_ADMIN_TOKEN to enable it"
+        )
+    if not hmac.compare_digest(bearer(request).encode(), expected.encode()):
+        raise ProtocolError("unauthorized", "wrong admin token")
+
+
+async def require_agent(request: web.Request) -> Agent:
+    try:
+        claims = request.app[SIGNER].verify(bearer(request))
+    except InvalidToken as exc:
+        raise ProtocolError("unauthorized", str(exc)) from None
+    agent = await request.app[STORE].get_agent(claims.agent_id)
+    if agent is None or agent.tenant_id != claims.tenant_id:
+        raise ProtocolError("unauthorized", "this agent no longer exists; log in again")
+    return agent
+
+
+def client_ip(request: web.Request) -> str:
+    return request.remote or "unknown"

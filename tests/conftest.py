@@ -1,0 +1,85 @@
+"""Fixtures: a real hub (embedded Redis, SQLite or a throwaway PostgreSQL) on loopback."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import structlog
+
+from console.app import create_app
+from console.security.passwords import PasswordHasher
+from console.settings import Settings
+from tests.harness import ADMIN_TOKEN, LiveHub
+from tests.postgres import PostgresCluster, require_postgres
+
+CHEAP_PASSWORDS = PasswordHasher(time_cost=1, memory_cost=1024)
+
+
+@pytest.fixture(autouse=True)
+def _reset_structlog() -> Iterator[None]:
+    structlog.contextvars.clear_contextvars()
+    yield
+    structlog.reset_defaults()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    require_postgres()
+    with PostgresCluster() as cluster:
+        yield cluster
+
+
+_databases = iter(range(1, 10**6))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Run the test once on SQLite and once on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'charla.sqlite3'}"
+    cluster: PostgresCluster = request.getfixturevalue("postgres")
+    return cluster.url(cluster.create_database(f"charla_{next(_databases)}_{os.getpid()}"))
+
+
+def make_settings(data_dir: Path, **changes: Any) -> Settings:
+    base = Settings(
+        data_dir=data_dir,
+        admin_token=ADMIN_TOKEN,
+        log_json=True,
+        sweep_interval_s=0.05,
+        agent_grace_s=30,
+        visitor_grace_s=30,
+    )
+    return base.with_(**changes) if changes else base
+
+
+HubFactory = Callable[..., Coroutine[Any, Any, LiveHub]]
+
+
+@pytest.fixture
+async def make_hub(aiohttp_server: Any, tmp_path: Path) -> AsyncIterator[HubFactory]:
+    """Start hubs on random loopback ports; each stops when the test ends."""
+    hubs: list[LiveHub] = []
+
+    async def factory(data_dir: Path | None = None, **changes: Any) -> LiveHub:
+        settings = make_settings(data_dir or tmp_path / "var", **changes)
+        app = create_app(settings, passwords=CHEAP_PASSWORDS)
+        server = await aiohttp_server(app)
+        hub = LiveHub(server=server, app=app, http=aiohttp.ClientSession())
+        hubs.append(hub)
+        return hub
+
+    yield factory
+    for hub in hubs:
+        await hub.close()
+        await hub.http.close()
+
+
+@pytest.fixture
+async def hub(make_hub: HubFactory) -> LiveHub:
+    return await make_hub()

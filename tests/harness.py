@@ -1,0 +1,193 @@
+"""A running hub and real Socket.IO peers, for tests that speak the protocol."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import socketio
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+ADMIN_TOKEN = "test-admin-token-0123456789"
+PASSWORD = "correct horse battery"
+ORIGIN = "https://dealer.example"
+_counter = itertools.count(1)
+
+
+class Peer:
+    """A python-socketio client that records every event it receives, in order."""
+
+    def __init__(self, url: str, namespace: str) -> None:
+        self.url = url
+        self.namespace = namespace
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.events: list[tuple[str, Any]] = []
+        self._changed = asyncio.Condition()
+        self.connect_error: Any = None
+
+        @self.sio.on("*", namespace=namespace)
+        async def _any(event: str, data: Any = None) -> None:
+            async with self._changed:
+                self.events.append((event, data))
+                self._changed.notify_all()
+
+        @self.sio.on("connect_error", namespace=namespace)
+        async def _refused(data: Any = None) -> None:
+            self.connect_error = data
+
+    async def connect(
+        self,
+        auth: dict[str, Any] | None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        await self.sio.connect(
+            self.url,
+            namespaces=[self.namespace],
+            auth=auth,
+            headers=headers or {},
+            transports=["websocket"],
+            wait_timeout=5,
+        )
+
+    async def call(self, event: str, data: Any = None, timeout_s: float = 5) -> Any:
+        if data is None:
+            return await self.sio.call(event, namespace=self.namespace, timeout=timeout_s)
+        return await self.sio.call(event, data, namespace=self.namespace, timeout=timeout_s)
+
+    async def emit(self, event: str, data: Any = None) -> None:
+        await self.sio.emit(event, data, namespace=self.namespace)
+
+    def seen(self, event: str, where: Callable[[Any], bool] | None = None) -> list[Any]:
+        return [d for e, d in self.events if e == event and (where is None or where(d))]
+
+    async def wait_for(
+        self,
+        event: str,
+        where: Callable[[Any], bool] | None = None,
+        timeout_s: float = 5,
+        count: int = 1,
+    ) -> Any:
+        """The `count`-th matching event since the peer connected (waits for it)."""
+
+        async def ready() -> Any:
+            async with self._changed:
+                while True:
+                    found = self.seen(event, where)
+                    if len(found) >= count:
+                        return found[count - 1]
+                    await self._changed.wait()
+
+        try:
+            return await asyncio.wait_for(ready(), timeout_s)
+        except TimeoutError:
+            raise AssertionError(
+                f"no {event!r} event within {timeout_s}s; saw {[e for e, _ in self.events]}"
+            ) from None
+
+    async def close(self) -> None:
+        if self.sio.connected:
+            await self.sio.disconnect()
+
+
+@dataclass
+class LiveHub:
+    """A hub on a random loopback port, with helpers to set up tenants, agents and peers."""
+
+    server: TestServer
+    app: web.Application
+    http: aiohttp.ClientSession
+    peers: list[Peer] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return str(self.server.make_url("")).rstrip("/")
+
+    async def request(
+        self, method: str, path: str, *, token: str | None = None, json: Any = None
+    ) -> tuple[int, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        async with self.http.request(method, self.url + path, json=json, headers=headers) as r:
+            body = await r.json(content_type=None)
+            return r.status, body
+
+    async def tenant(self, **fields: Any) -> dict[str, Any]:
+        body = {
+            "name": f"Dealer {next(_counter)}",
+            "plan": "premium",
+            "languages": ["es", "en"],
+            "timezone": "America/Puerto_Rico",
+            "allowed_origins": [ORIGIN],
+        }
+        body.update(fields)
+        status, tenant = await self.request(
+            "POST", "/api/admin/tenants", token=ADMIN_TOKEN, json=body
+        )
+        assert status == 201, tenant
+        return tenant  # type: ignore[no-any-return]
+
+    async def agent(
+        self,
+        tenant: dict[str, Any],
+        *,
+        languages: list[str],
+        max_chats: int = 3,
+        role: str = "agent",
+        name: str | None = None,
+    ) -> dict[str, Any]:
+        n = next(_counter)
+        body = {
+            "email": f"agent{n}@dealer.example",
+            "name": name or f"Agent {n}",
+            "password": PASSWORD,
+            "languages": languages,
+            "max_chats": max_chats,
+            "role": role,
+        }
+        status, agent = await self.request(
+            "POST", f"/api/admin/tenants/{tenant['id']}/agents", token=ADMIN_TOKEN, json=body
+        )
+        assert status == 201, agent
+        status, login = await self.request(
+            "POST", "/api/login", json={"email": body["email"], "password": PASSWORD}
+        )
+        assert status == 200, login
+        agent["token"] = login["token"]
+        return agent  # type: ignore[no-any-return]
+
+    async def agent_peer(self, agent: dict[str, Any], *, online: bool = True) -> Peer:
+        peer = Peer(self.url, "/agent")
+        self.peers.append(peer)
+        await peer.connect({"token": agent["token"]})
+        if online:
+            ack = await peer.call("set_status", {"status": "online"})
+            assert ack == {"ok": True, "status": "online"}, ack
+        return peer
+
+    async def visitor_peer(
+        self, tenant: dict[str, Any], *, visitor_id: str | None = None, origin: str | None = ORIGIN
+    ) -> Peer:
+        peer = Peer(self.url, "/visitor")
+        self.peers.append(peer)
+        auth: dict[str, Any] = {"site_key": tenant["site_key"]}
+        if visitor_id:
+            auth["visitor_id"] = visitor_id
+        await peer.connect(auth, headers={"Origin": origin} if origin else None)
+        await peer.wait_for("session")
+        return peer
+
+    async def close(self) -> None:
+        for peer in self.peers:
+            await peer.close()
+
+
+async def start_chat(
+    visitor: Peer, text: str = "Hola, busco una Tacoma 2022", **fields: Any
+) -> dict[str, Any]:
+    ack = await visitor.call("start_chat", {"text": text, **fields})
+    assert ack["ok"] is True, ack
+    return ack["chat"]  # type: ignore[no-any-return]

@@ -1,0 +1,143 @@
+"""The `charla` command as a user runs it: serve, stop on SIGTERM, demo twice."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiohttp
+
+ADMIN = "cli-test-admin-token"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@asynccontextmanager
+async def charla(command: str, data_dir: Path, port: int) -> AsyncIterator[
+    asyncio.subprocess.Process
+]:
+    env = {
+        **os.environ,
+        "CHARLA_PORT": str(port),
+        "CHARLA_DATA_DIR": str(data_dir),
+        "CHARLA_ADMIN_TOKEN": ADMIN,
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "console", command, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def wait_healthy(port: int, timeout_s: float = 30) -> dict[str, object]:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    async with aiohttp.ClientSession() as http:
+        while loop.time() < deadline:
+            try:
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as r:
+                    if r.status == 200:
+                        return dict(await r.json())
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"charla did not become healthy on port {port}")
+
+
+def redis_running(data_dir: Path) -> bool:
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"redis-server" in cmdline and str(data_dir).encode() in cmdline:
+                return True
+    return False
+
+
+async def test_serve_stops_cleanly_on_sigterm_with_its_embedded_redis(tmp_path: Path) -> None:
+    port = free_port()
+    data_dir = tmp_path / "var"
+    async with charla("serve", data_dir, port) as process:
+        assert {"status": "ok", "checks": {"database": "ok", "redis": "ok"}} == await wait_healthy(
+            port
+        )
+        assert redis_running(data_dir)
+        process.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(process.wait(), 30)
+        _, err = await process.communicate()
+    assert 0 == code, err.decode()[-2000:]
+    assert not redis_running(data_dir)
+    assert not (data_dir / "redis.sock").exists()
+    assert (data_dir / "charla.sqlite3").exists()
+    for line in err.decode().splitlines():
+        assert "Traceback" not in line
+
+
+async def test_demo_is_idempotent_and_its_credentials_work(tmp_path: Path) -> None:
+    data_dir = tmp_path / "var"
+    for _run in range(2):
+        port = free_port()
+        async with charla("demo", data_dir, port) as process:
+            await wait_healthy(port)
+            async with aiohttp.ClientSession() as http:
+                base = f"http://127.0.0.1:{port}"
+                auth = {"Authorization": f"Bearer {ADMIN}"}
+                async with http.get(f"{base}/api/admin/tenants", headers=auth) as r:
+                    tenants = (await r.json())["tenants"]
+                assert ["Autos Borinquen (demo)"] == [t["name"] for t in tenants]
+                assert ("premium", ["es", "en"]) == (tenants[0]["plan"], tenants[0]["languages"])
+                async with http.get(f"{base}/api/admin/tenants/{tenants[0]['id']}/agents",
+                                    headers=auth) as r:
+                    agents = (await r.json())["agents"]
+                assert [["es"], ["en"], ["es", "en"], ["es", "en"]] == [
+                    a["languages"] for a in agents
+                ]
+                login = {"email": "maria@autosborinquen.example", "password": "charla-demo-2026"}
+                async with http.post(f"{base}/api/login", json=login) as r:
+                    assert 200 == r.status
+            process.send_signal(signal.SIGTERM)
+            assert 0 == await asyncio.wait_for(process.wait(), 30)
+            out = (await process.stdout.read()).decode() if process.stdout else ""
+            assert "sk_demo_autos_borinquen" in out
+            assert f"http://127.0.0.1:{port}/console/" in out
+
+
+async def test_migrate_creates_the_schema_and_says_so(tmp_path: Path) -> None:
+    env = {**os.environ, "CHARLA_DATA_DIR": str(tmp_path / "var")}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "console", "migrate", env=env, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert 0 == process.returncode, err.decode()
+    assert "charla: the database schema is up to date\n" == out.decode()
+    assert (tmp_path / "var" / "charla.sqlite3").exists()
+
+
+async def test_bad_configuration_is_reported_without_a_traceback(tmp_path: Path) -> None:
+    env = {**os.environ, "CHARLA_PORT": "eighty", "CHARLA_DATA_DIR": str(tmp_path)}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "console", "serve", env=env, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert 2 == process.returncode
+    assert "CHARLA_PORT must be a whole number, got 'eighty'" in out.decode()
+    assert b"Traceback" not in err

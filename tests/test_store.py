@@ -1,0 +1,163 @@
+"""The store on both backends: SQLite (embedded default) and a throwaway PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import text
+
+from console.security.crypto import DataCipher
+from console.store.db import make_engine, migrate
+from console.store.repository import Store, StoreConflictError
+from console.types import Tenant
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[Store]:
+    engine = make_engine(database_url)
+    await migrate(engine)
+    store = Store(engine, DataCipher(DataCipher.new_key()))
+    yield store
+    await store.close()
+
+
+async def dealer(store: Store) -> Tenant:
+    return await store.create_tenant(
+        name="Autos", plan="premium", languages=("es", "en"), timezone="America/Puerto_Rico",
+        allowed_origins=("https://dealer.example",), holidays="PR",
+    )
+
+
+async def test_migrations_apply_twice_without_change(store: Store) -> None:
+    await migrate(store.engine)
+    async with store.engine.connect() as conn:
+        version = await conn.scalar(text("SELECT version_num FROM alembic_version"))
+    assert "0001" == version
+
+
+async def test_tenant_round_trips_every_field(store: Store) -> None:
+    created = await store.create_tenant(
+        name="Autos", plan="proactive", languages=("es", "en"), timezone="America/Puerto_Rico",
+        allowed_origins=("https://a.example",), hours={"mon": [["09:00", "18:00"]]},
+        holidays="PR", bot_enabled=True, overflow_after_s=30,
+    )
+    assert created == await store.get_tenant(created.id)
+    assert created == await store.get_tenant_by_site_key(created.site_key)
+    changed = await store.update_tenant(created.id, {"plan": "premium", "languages": ["en"]})
+    assert changed is not None
+    assert ("premium", ("en",)) == (changed.plan, changed.languages)
+
+
+async def test_agent_email_is_unique_across_tenants_whatever_the_case(store: Store) -> None:
+    one, two = await dealer(store), await dealer(store)
+    await store.create_agent(tenant_id=one.id, email="Ana@Dealer.example", name="Ana",
+                             password_hash="x", languages=["es"], max_chats=3, role="agent")
+    with pytest.raises(StoreConflictError):
+        await store.create_agent(tenant_id=two.id, email="ana@dealer.example", name="Ana 2",
+                                 password_hash="x", languages=["es"], max_chats=3, role="agent")
+
+
+async def test_returning_visitor_is_the_same_visitor_only_within_its_tenant(store: Store) -> None:
+    one, two = await dealer(store), await dealer(store)
+    visitor = await store.visitor_arrives(one.id, None)
+    assert visitor.id == (await store.visitor_arrives(one.id, visitor.id)).id
+    assert visitor.id != (await store.visitor_arrives(two.id, visitor.id)).id
+    assert visitor.id != (await store.visitor_arrives(one.id, "made-up-id")).id
+
+
+async def test_message_with_same_client_id_is_stored_once_even_when_racing(store: Store) -> None:
+    tenant = await dealer(store)
+    visitor = await store.visitor_arrives(tenant.id, None)
+    chat, _, _ = await store.start_chat(
+        tenant_id=tenant.id, visitor_id=visitor.id, language="es", status="queued",
+        text="Hola", client_msg_id=None,
+    )
+    results = await asyncio.gather(*[
+        store.add_message(chat.id, author="visitor", text="¿Precio?", client_msg_id="c-1")
+        for _ in range(8)
+    ])
+    assert 1 == sum(1 for _, created in results if created)
+    assert 1 == len({m.id for m, _ in results})
+    assert ["Hola", "¿Precio?"] == [m.text for m in await store.list_messages(chat.id)]
+
+
+async def test_message_ids_sort_in_storage_order_as_strings(store: Store) -> None:
+    tenant = await dealer(store)
+    visitor = await store.visitor_arrives(tenant.id, None)
+    chat, first, _ = await store.start_chat(
+        tenant_id=tenant.id, visitor_id=visitor.id, language="es", status="queued",
+        text="m0", client_msg_id=None,
+    )
+    for n in range(1, 12):
+        await store.add_message(chat.id, author="visitor", text=f"m{n}")
+    messages = await store.list_messages(chat.id)
+    assert [m.id for m in messages] == sorted(m.id for m in messages)
+    after = await store.list_messages(chat.id, after=int(messages[9].id))
+    assert ["m10", "m11"] == [m.text for m in after]
+    assert first.id == messages[0].id
+
+
+async def test_only_one_of_two_racing_assignments_wins(store: Store) -> None:
+    tenant = await dealer(store)
+    visitor = await store.visitor_arrives(tenant.id, None)
+    agents = [
+        await store.create_agent(tenant_id=tenant.id, email=f"a{n}@d.example", name=f"A{n}",
+                                 password_hash="x", languages=["es"], max_chats=3, role="agent")
+        for n in range(2)
+    ]
+    chat, _, _ = await store.start_chat(
+        tenant_id=tenant.id, visitor_id=visitor.id, language="es", status="queued",
+        text="Hola", client_msg_id=None,
+    )
+    results = await asyncio.gather(
+        *[store.assign_chat(chat.id, a.id, overflowed=False) for a in agents]
+    )
+    winners = [r for r in results if r is not None]
+    assert 1 == len(winners)
+    stored = await store.get_chat(chat.id)
+    assert stored is not None
+    assert (winners[0].agent_id, "active") == (stored.agent_id, stored.status)
+
+
+async def test_text_and_contact_details_are_encrypted_at_rest(store: Store) -> None:
+    tenant = await dealer(store)
+    visitor = await store.visitor_arrives(tenant.id, None)
+    await store.update_visitor_contact(visitor.id, name="Ana Rivera", email="ana@correo.example",
+                                       phone="+17875550123")
+    await store.start_chat(
+        tenant_id=tenant.id, visitor_id=visitor.id, language="es", status="offline",
+        text="Busco la Tacoma roja", client_msg_id=None, ticket_reason="no_agents",
+        contact={"name": "Ana Rivera", "email": "ana@correo.example", "phone": None},
+    )
+    rows = []
+    async with store.engine.connect() as conn:
+        for table in ("visitors", "messages", "tickets"):
+            rows += (await conn.execute(text(f"SELECT * FROM {table}"))).all()  # noqa: S608
+    raw = " ".join(str(row) for row in rows)
+    assert "no_agents" in raw
+    for secret in ("Ana Rivera", "ana@correo.example", "+17875550123", "Tacoma"):
+        assert secret not in raw
+    stored = await store.get_visitor(visitor.id)
+    assert stored is not None
+    assert ("Ana Rivera", "ana@correo.example") == (stored.name, stored.email)
+    [ticket] = await store.list_tickets(tenant.id)
+    assert ("Busco la Tacoma roja", "no_agents") == (ticket.text, ticket.reason)
+
+
+async def test_rotated_key_still_reads_old_rows(store: Store) -> None:
+    old_key = DataCipher.new_key()
+    old = Store(store.engine, DataCipher(old_key))
+    tenant = await dealer(old)
+    visitor = await old.visitor_arrives(tenant.id, None)
+    chat, _, _ = await old.start_chat(
+        tenant_id=tenant.id, visitor_id=visitor.id, language="es", status="queued",
+        text="antes de rotar", client_msg_id=None,
+    )
+    rotated = Store(store.engine, DataCipher(f"{DataCipher.new_key()},{old_key}"))
+    await rotated.add_message(chat.id, author="visitor", text="después de rotar")
+    assert ["antes de rotar", "después de rotar"] == [
+        m.text for m in await rotated.list_messages(chat.id)
+    ]
+
