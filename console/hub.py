@@ -44,6 +44,8 @@ log = structlog.get_logger("charla.hub")
 VISITOR_NS = "/visitor"
 AGENT_NS = "/agent"
 PRIORITY = 1
+SYNC_PAGE = 500
+TRANSCRIPT_LIMIT = 10_000
 
 
 def visitor_room(visitor_id: str) -> str:
@@ -167,7 +169,7 @@ class Hub:
 
     async def chat_wire(self, chat: Chat) -> dict[str, Any]:
         visitor = await self.store.get_visitor(chat.visitor_id)
-        messages = await self.store.list_messages(chat.id)
+        messages = await self.store.list_messages(chat.id, limit=TRANSCRIPT_LIMIT)
         return chat.to_wire(visitor, messages)
 
     async def _visitor_chat(self, tenant_id: str, visitor_id: str, chat_id: str) -> Chat:
@@ -309,7 +311,10 @@ class Hub:
                 sender_sid=sid,
                 sender_ns=VISITOR_NS,
             )
-            return {"ok": True, "chat": {"id": chat.id, "status": chat.status}}
+            return {
+                "ok": True,
+                "chat": {"id": chat.id, "status": chat.status, "language": chat.language},
+            }
 
         await self.store.update_visitor_contact(visitor_id, **contact)
         language = await self.choose_language(tenant, payload)
@@ -393,11 +398,12 @@ class Hub:
             after = parse_message_id(after_id) if after_id else None
         except ValueError as exc:
             raise ProtocolError("invalid_payload", f"after_id: {exc}") from None
-        messages = await self.store.list_messages(chat.id, after=after)
+        messages = await self.store.list_messages(chat.id, after=after, limit=SYNC_PAGE + 1)
         return {
             "ok": True,
             "chat": {"id": chat.id, "status": chat.status},
-            "messages": [m.to_wire() for m in messages],
+            "messages": [m.to_wire() for m in messages[:SYNC_PAGE]],
+            "more": len(messages) > SYNC_PAGE,
         }
 
     async def end_chat(
@@ -786,7 +792,11 @@ class Hub:
     # -- background work -----------------------------------------------------------------
 
     async def sweep(self) -> int:
-        """Act on grace periods that ran out; returns how many were handled."""
+        """Act on grace periods that ran out; returns how many were handled.
+
+        Then dispatch every tenant with waiting chats: a chat becomes eligible for overflow
+        by waiting alone, with no event to trigger a dispatch.
+        """
         handled = 0
         for member in await self.state.claim_due(now_ms()):
             kind, tenant_id, ident = member.split("|", 2)
@@ -798,6 +808,12 @@ class Hub:
             except Exception:
                 log.exception("deadline_failed", tenant_id=tenant_id, kind=kind)
             handled += 1
+        for tenant_id in await self.state.tenants_waiting():
+            try:
+                if await self.dispatch(tenant_id):
+                    await self.publish_queue(tenant_id)
+            except Exception:
+                log.exception("dispatch_failed", tenant_id=tenant_id)
         return handled
 
     async def _abandon(self, tenant_id: str, chat_id: str) -> None:
@@ -816,9 +832,9 @@ class Hub:
         await self.publish_queue(tenant_id)
 
     async def _agent_gone(self, tenant_id: str, agent_id: str) -> None:
-        sockets = await self.state.redis.scard(f"charla:socks:agent:{agent_id}")
-        if sockets:
+        if await self.state.socket_count("agent", agent_id):
             return
+        await self.state.mark_offline(tenant_id, agent_id)
         await self.requeue_agent_chats(tenant_id, agent_id, reason="agent_left")
         await self.publish_presence(tenant_id, agent_id)
         await self.dispatch(tenant_id)
@@ -842,9 +858,7 @@ class Hub:
                 )
                 await self.state.set_deadline(f"chat|{chat.tenant_id}|{chat.id}", grace_visitor)
             elif chat.agent_id:
-                await self.state.redis.sadd(
-                    f"{self.state.prefix(chat.tenant_id)}load:{chat.agent_id}", chat.id
-                )
+                await self.state.hold(chat.tenant_id, chat.agent_id, chat.id)
                 await self.state.set_deadline(
                     f"agent|{chat.tenant_id}|{chat.agent_id}", grace_agent
                 )

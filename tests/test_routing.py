@@ -4,6 +4,7 @@ transfers, offline tickets, plans and overflow (DESIGN.md, "Routing rules")."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from datetime import datetime
 from typing import Any
@@ -165,11 +166,8 @@ async def test_chats_go_to_the_least_loaded_agent_then_to_the_one_idle_longest(
         await hub.agent(tenant, languages=["es"], max_chats=5, name=name)
         for name in ("Ana", "Ben", "Cruz")
     ]
-    ben_peer = None
-    for agent in (ana, ben, cruz):  # online in this order: Ana has been idle longest
-        peer = await hub.agent_peer(agent)
-        ben_peer = peer if agent is ben else ben_peer
-    assert ben_peer is not None
+    # online in this order, so Ana has been idle longest, then Ben, then Cruz
+    peers = [await hub.agent_peer(agent) for agent in (ana, ben, cruz)]
     names = {a["id"]: a["name"] for a in (ana, ben, cruz)}
 
     async def owner_of_next_chat() -> str:
@@ -177,19 +175,14 @@ async def test_chats_go_to_the_least_loaded_agent_then_to_the_one_idle_longest(
         return names[(await get_chat(hub, ana, chat_id))["agent_id"]]
 
     owners = [await owner_of_next_chat() for _ in range(4)]
-    bens_chat = assigned_ids(await _wait_assigned(ben_peer))[0]
-    assert {"ok": True} == await ben_peer.call("close_chat", {"chat_id": bens_chat})
+    bens_chat = (await peers[1].wait_for("chat_assigned"))["chat"]["id"]
+    assert {"ok": True} == await peers[1].call("close_chat", {"chat_id": bens_chat})
     owners += [await owner_of_next_chat() for _ in range(3)]
 
     # loads after each: 1-0-0, 1-1-0, 1-1-1, then all equal so Ana (idle longest) gets a
     # second; Ben closes one (0 chats, but active just now) and still comes first, being
     # least loaded; then Cruz (1 chat, idle since the third), then Ben again (1 vs 2-2).
     assert ["Ana", "Ben", "Cruz", "Ana", "Ben", "Cruz", "Ben"] == owners
-
-
-async def _wait_assigned(peer: Peer) -> Peer:
-    await peer.wait_for("chat_assigned")
-    return peer
 
 
 # -- grace periods -----------------------------------------------------------------------
@@ -205,15 +198,15 @@ async def test_agent_keeps_chats_within_grace_and_after_it_they_go_to_the_front_
     ana_peer = await hub.agent_peer(ana)
     ben_peer = await hub.agent_peer(ben)
     visitors, (anas_chat, bens_chat, waiting) = await queued_chats(hub, tenant, 3, language="es")
-    assert [anas_chat] == assigned_ids(await _wait_assigned(ana_peer))
-    assert [bens_chat] == assigned_ids(await _wait_assigned(ben_peer))
-    assert [1] == positions_seen(await _wait_position(visitors[2]), waiting)
+    assert anas_chat == (await ana_peer.wait_for("chat_assigned"))["chat"]["id"]
+    assert bens_chat == (await ben_peer.wait_for("chat_assigned"))["chat"]["id"]
+    assert 1 == (await visitors[2].wait_for("queue_position"))["position"]
 
     await ana_peer.close()
     ana_again = await hub.agent_peer(ana, online=False)
     await ben_peer.close()
 
-    assert [anas_chat] == assigned_ids(await _wait_assigned(ana_again))
+    assert anas_chat == (await ana_again.wait_for("chat_assigned"))["chat"]["id"]
     bens_now = await get_chat(hub, ana, bens_chat)
     assert ("active", ben["id"]) == (bens_now["status"], bens_now["agent_id"])
     # after Ben's grace (which ran out after Ana's would have), his chat is first in line
@@ -234,11 +227,6 @@ async def test_agent_keeps_chats_within_grace_and_after_it_they_go_to_the_front_
     assert ("active", ana["id"]) == (anas_now["status"], anas_now["agent_id"])
     assert [] == ana_again.seen("chat_closed")
     assert [] == visitors[0].seen("queue_position")
-
-
-async def _wait_position(visitor: Peer) -> Peer:
-    await visitor.wait_for("queue_position")
-    return visitor
 
 
 async def test_queued_visitor_keeps_their_place_within_grace_and_is_abandoned_after_it(
@@ -268,3 +256,289 @@ async def test_queued_visitor_keeps_their_place_within_grace_and_is_abandoned_af
     assert "queued" == (await get_chat(hub, ana, second))["status"]
     assert [2, 1] == positions_seen(returned, second)
     assert [3, 2] == positions_seen(visitors[2], third)
+
+
+# -- queue positions ---------------------------------------------------------------------
+
+
+async def test_each_queued_visitor_sees_their_position_on_enqueue_and_on_every_change(
+    make_hub: HubFactory,
+) -> None:
+    hub = await make_hub(visitor_grace_s=0.3)
+    tenant = await hub.tenant()
+    ana = await hub.agent(tenant, languages=["es"], max_chats=1)
+    ana_peer = await hub.agent_peer(ana)
+    _, [served] = await queued_chats(hub, tenant, 1, language="es")
+    visitors, ids = await queued_chats(hub, tenant, 4, language="es")
+    queue = await ana_peer.wait_for("queue", lambda d: waiting_ids(d) == ids)
+    assert [("es", 1), ("es", 2), ("es", 3), ("es", 4)] == [
+        (w["language"], w["position"]) for w in queue["waiting"]
+    ]
+    last = await visitors[3].wait_for("queue_position")
+    assert {"chat_id": ids[3], "position": 4, "estimated_wait_s": 4 * DEFAULT_HANDLE_S} == last
+
+    assert {"ok": True} == await visitors[1].call("end_chat", {"chat_id": ids[1]})
+    await visitors[3].wait_for("queue_position", lambda d: d["position"] == 3)
+    await visitors[2].close()  # abandoned once the visitor grace runs out
+    await visitors[3].wait_for("queue_position", lambda d: d["position"] == 2)
+    assert {"ok": True} == await ana_peer.call("close_chat", {"chat_id": served})
+    await visitors[0].wait_for("agent_joined")
+    last = await visitors[3].wait_for("queue_position", lambda d: d["position"] == 1)
+
+    assert {"chat_id": ids[3], "position": 1, "estimated_wait_s": DEFAULT_HANDLE_S} == last
+    assert [1] == positions_seen(visitors[0], ids[0])
+    assert [2] == positions_seen(visitors[1], ids[1])
+    assert [3, 2] == positions_seen(visitors[2], ids[2])
+    assert [4, 3, 2, 1] == positions_seen(visitors[3], ids[3])
+    await ana_peer.wait_for("queue", lambda d: waiting_ids(d) == [ids[3]])
+    assert [served, ids[0]] == assigned_ids(ana_peer)
+
+
+# -- transfers ---------------------------------------------------------------------------
+
+
+async def test_transfer_to_an_agent_hands_over_the_chat_with_its_history(hub: LiveHub) -> None:
+    tenant = await hub.tenant()
+    ana = await hub.agent(tenant, languages=["es"], name="Ana")
+    ben = await hub.agent(tenant, languages=["es"], name="Ben")
+    ana_peer = await hub.agent_peer(ana)
+    visitor = await hub.visitor_peer(tenant)
+    chat = await start_chat(visitor, SPANISH, language="es")
+    await ana_peer.wait_for("chat_assigned")
+    reply = {"chat_id": chat["id"], "text": "¡Hola! ¿Qué año buscas?", "client_msg_id": "a-1"}
+    assert True is (await ana_peer.call("message", reply))["ok"]
+    ben_peer = await hub.agent_peer(ben)
+
+    ack = await ana_peer.call("transfer", {"chat_id": chat["id"], "agent_id": ben["id"]})
+
+    assert {"ok": True, "chat": {"id": chat["id"], "status": "active", "agent_id": ben["id"]}} == (
+        ack
+    )
+    assigned = await ben_peer.wait_for("chat_assigned")
+    assert chat["id"] == assigned["chat"]["id"]
+    assert [
+        ("visitor", SPANISH),
+        ("agent", "¡Hola! ¿Qué año buscas?"),
+        ("system", "La conversación fue transferida a Ben."),
+    ] == [(m["author"], m["text"]) for m in assigned["chat"]["messages"]]
+    assert {"chat_id": chat["id"], "reason": "transferred"} == await ana_peer.wait_for(
+        "chat_closed"
+    )
+    assert {"chat_id": chat["id"], "agent": {"name": "Ben"}} == await visitor.wait_for(
+        "agent_joined", count=2
+    )
+    assert ben["id"] == (await get_chat(hub, ben, chat["id"]))["agent_id"]
+
+
+async def test_transfer_to_a_full_agent_is_a_conflict_and_to_an_offline_one_unavailable(
+    hub: LiveHub,
+) -> None:
+    tenant = await hub.tenant()
+    ana = await hub.agent(tenant, languages=["es"])
+    ben = await hub.agent(tenant, languages=["es"], max_chats=1)
+    cruz = await hub.agent(tenant, languages=["es"])
+    ana_peer = await hub.agent_peer(ana)
+    _, [anas_chat] = await queued_chats(hub, tenant, 1, language="es")
+    ben_peer = await hub.agent_peer(ben)
+    _, [bens_chat] = await queued_chats(hub, tenant, 1, language="es")
+    await ben_peer.wait_for("chat_assigned")
+    await hub.agent_peer(cruz, online=False)
+
+    to_full = await ana_peer.call("transfer", {"chat_id": anas_chat, "agent_id": ben["id"]})
+    to_offline = await ana_peer.call("transfer", {"chat_id": anas_chat, "agent_id": cruz["id"]})
+
+    assert (False, "conflict") == (to_full["ok"], to_full["error"]["code"])
+    assert (False, "unavailable") == (to_offline["ok"], to_offline["error"]["code"])
+    assert ana["id"] == (await get_chat(hub, ana, anas_chat))["agent_id"]
+    assert ben["id"] == (await get_chat(hub, ana, bens_chat))["agent_id"]
+    assert [] == ana_peer.seen("chat_closed")
+
+
+async def test_transfer_to_a_language_queue_puts_the_chat_first_in_that_language(
+    hub: LiveHub,
+) -> None:
+    tenant = await hub.tenant(plan="premium")
+    ana = await hub.agent(tenant, languages=["es"], name="Ana")
+    john = await hub.agent(tenant, languages=["en"], max_chats=1, name="John")
+    ana_peer = await hub.agent_peer(ana)
+    john_peer = await hub.agent_peer(john)
+    _, [johns_chat, english_waiting] = await queued_chats(hub, tenant, 2, ENGLISH, language="en")
+    visitor = await hub.visitor_peer(tenant)
+    chat = await start_chat(visitor, SPANISH, language="es")
+    await ana_peer.wait_for("chat_assigned")
+
+    ack = await ana_peer.call("transfer", {"chat_id": chat["id"], "language": "en"})
+
+    assert {"ok": True, "chat": {"id": chat["id"], "status": "queued", "language": "en"}} == ack
+    assert {"chat_id": chat["id"], "reason": "transferred"} == await ana_peer.wait_for(
+        "chat_closed"
+    )
+    queue = await john_peer.wait_for("queue", lambda d: chat["id"] in waiting_ids(d))
+    assert [chat["id"], english_waiting] == waiting_ids(queue)
+    assert {"chat_id": chat["id"], "position": 1, "estimated_wait_s": DEFAULT_HANDLE_S} == (
+        await visitor.wait_for("queue_position")
+    )
+    assert {"ok": True} == await john_peer.call("close_chat", {"chat_id": johns_chat})
+    assigned = await john_peer.wait_for("chat_assigned", count=2)
+    assert (chat["id"], "en") == (assigned["chat"]["id"], assigned["chat"]["language"])
+    assert {"chat_id": chat["id"], "agent": {"name": "John"}} == await visitor.wait_for(
+        "agent_joined", count=2
+    )
+
+
+async def test_basic_plan_cannot_transfer_to_a_queue_in_another_language(hub: LiveHub) -> None:
+    tenant = await hub.tenant(plan="basic")
+    ana = await hub.agent(tenant, languages=["es", "en"])
+    ana_peer = await hub.agent_peer(ana)
+    _, [chat_id] = await queued_chats(hub, tenant, 1)
+    await ana_peer.wait_for("chat_assigned")
+
+    ack = await ana_peer.call("transfer", {"chat_id": chat_id, "language": "en"})
+
+    assert (False, "plan_required") == (ack["ok"], ack["error"]["code"])
+    stored = await get_chat(hub, ana, chat_id)
+    assert ("active", ana["id"]) == (stored["status"], stored["agent_id"])
+
+
+# -- offline: tickets instead of a queue -------------------------------------------------
+
+
+def hours_that_exclude_now() -> dict[str, list[list[str]]]:
+    """One hour a day, every day, twelve hours away from San Juan's time now."""
+    hour = datetime.now(SAN_JUAN).hour
+    start = 20 if hour < 12 else 3
+    return {
+        day: [[f"{start:02d}:00", f"{start + 1:02d}:00"]]
+        for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    }
+
+
+def calendar_with_a_holiday_today() -> str | None:
+    """A country whose `holidays` calendar has today (in San Juan) as a holiday."""
+    today = datetime.now(SAN_JUAN).date()
+    for country in sorted(holidays.list_supported_countries()):
+        if len(country) != 2:
+            continue
+        try:
+            if today in holidays.country_holidays(country, years=today.year):
+                return country
+        except (NotImplementedError, KeyError, ValueError):
+            continue
+    return None
+
+
+async def assert_offline_with_ticket(
+    hub: LiveHub, tenant: dict[str, Any], agent: dict[str, Any], reason: str
+) -> None:
+    visitor = await hub.visitor_peer(tenant)
+
+    chat = await start_chat(visitor, SPANISH, language="es", name="Rosa", email="rosa@example.com")
+
+    assert ("offline", reason) == (chat["status"], chat["reason"])
+    status, body = await hub.request("GET", "/api/tickets", token=agent["token"])
+    assert 200 == status, body
+    assert [(chat["id"], reason, SPANISH, "Rosa", "rosa@example.com")] == [
+        (t["chat_id"], t["reason"], t["text"], t["name"], t["email"]) for t in body["tickets"]
+    ]
+    assert [] == visitor.seen("queue_position")
+
+
+async def test_start_chat_is_offline_with_a_ticket_when_nobody_is_online(hub: LiveHub) -> None:
+    tenant = await hub.tenant()
+    ana = await hub.agent(tenant, languages=["es"])
+    await hub.agent_peer(ana, online=False)
+
+    await assert_offline_with_ticket(hub, tenant, ana, "no_agents")
+
+
+async def test_start_chat_is_offline_with_a_ticket_outside_opening_hours(hub: LiveHub) -> None:
+    tenant = await hub.tenant(hours=hours_that_exclude_now())
+    ana = await hub.agent(tenant, languages=["es"])
+    ana_peer = await hub.agent_peer(ana)
+
+    await assert_offline_with_ticket(hub, tenant, ana, "after_hours")
+    assert [] == ana_peer.seen("chat_assigned")
+
+
+async def test_start_chat_is_offline_with_a_ticket_on_a_holiday(hub: LiveHub) -> None:
+    calendar = calendar_with_a_holiday_today()
+    if calendar is None:
+        pytest.skip("no holiday calendar has today as a holiday; see tests/unit/test_hours.py")
+    tenant = await hub.tenant(holidays=calendar)
+    ana = await hub.agent(tenant, languages=["es"])
+    ana_peer = await hub.agent_peer(ana)
+
+    await assert_offline_with_ticket(hub, tenant, ana, "holiday")
+    assert [] == ana_peer.seen("chat_assigned")
+
+
+# -- plans and languages -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("plan", ["basic", "proactive"])
+async def test_below_premium_every_chat_is_routed_in_the_primary_language(
+    hub: LiveHub, plan: str
+) -> None:
+    tenant = await hub.tenant(plan=plan, languages=["es", "en"])
+    ana = await hub.agent(tenant, languages=["es"], max_chats=5)
+    john = await hub.agent(tenant, languages=["en"], max_chats=5)
+    ana_peer = await hub.agent_peer(ana)
+    john_peer = await hub.agent_peer(john)
+
+    chosen = await start_chat(await hub.visitor_peer(tenant), ENGLISH, language="en")
+    detected = await start_chat(await hub.visitor_peer(tenant), ENGLISH)
+
+    assert [("active", "es"), ("active", "es")] == [
+        (c["status"], c["language"]) for c in (chosen, detected)
+    ]
+    await ana_peer.wait_for("chat_assigned", count=2)
+    assert [chosen["id"], detected["id"]] == assigned_ids(ana_peer)
+    assert [] == assigned_ids(john_peer)
+
+
+async def test_premium_detects_the_language_and_routes_to_an_agent_who_speaks_it(
+    hub: LiveHub,
+) -> None:
+    tenant = await hub.tenant(plan="premium", languages=["es", "en"])
+    ana = await hub.agent(tenant, languages=["es"], max_chats=5)
+    john = await hub.agent(tenant, languages=["en"], max_chats=5)
+    ana_peer = await hub.agent_peer(ana)
+    john_peer = await hub.agent_peer(john)
+
+    english = await start_chat(await hub.visitor_peer(tenant), ENGLISH)
+    spanish = await start_chat(await hub.visitor_peer(tenant), "Hola, me interesa la Tacoma 2022")
+
+    assert ("en", "es") == (english["language"], spanish["language"])
+    assert english["id"] == (await john_peer.wait_for("chat_assigned"))["chat"]["id"]
+    assert spanish["id"] == (await ana_peer.wait_for("chat_assigned"))["chat"]["id"]
+    assert [english["id"]] == assigned_ids(john_peer)
+    assert [spanish["id"]] == assigned_ids(ana_peer)
+
+
+async def test_premium_overflow_gives_a_long_waiting_chat_to_an_agent_of_another_language(
+    hub: LiveHub,
+) -> None:
+    tenant = await hub.tenant(plan="premium", languages=["es", "en"], overflow_after_s=1)
+    john = await hub.agent(tenant, languages=["en"], name="John")
+    john_peer = await hub.agent_peer(john)
+    visitor = await hub.visitor_peer(tenant)
+
+    started = time.monotonic()
+    chat = await start_chat(visitor, SPANISH, language="es")
+
+    assert "queued" == chat["status"]
+    assert 1 == (await visitor.wait_for("queue_position"))["position"]
+    assigned = await john_peer.wait_for("chat_assigned", timeout_s=3)
+    waited_s = time.monotonic() - started
+    assert 1.0 <= waited_s < 2.0, waited_s
+    assert {"chat_id": chat["id"], "agent": {"name": "John"}} == await visitor.wait_for(
+        "agent_joined"
+    )
+    assert (chat["id"], True) == (assigned["chat"]["id"], assigned["chat"]["overflowed"])
+    assert "es" == assigned["chat"]["language"]
+    stored = await get_chat(hub, john, chat["id"])
+    assert (john["id"], True) == (stored["agent_id"], stored["overflowed"])
+    assert (
+        "No había un agente libre en su idioma; otro agente atiende la conversación."
+        == (stored["messages"][-1]["text"])
+    )

@@ -91,9 +91,12 @@ class BaseNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self.handlers: dict[str, Handler] = {}
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
-        if event == "connect":
+        # python-socketio runs these while the sid is still pending; from a connected
+        # client, an event of that name is an unknown event like any other.
+        lifecycle = not self.server.manager.is_connected(args[0], self.namespace)
+        if event == "connect" and lifecycle:
             return await self._connect(*args)
-        if event == "disconnect":
+        if event == "disconnect" and lifecycle:
             return await self.on_disconnect(args[0])
         sid, data = (args[0], args[1] if len(args) > 1 else None)
         handler = self.handlers.get(event)

@@ -149,6 +149,7 @@ class RoutingState:
                 pipe.srem(f"{p}load:{release_from}", chat_id)
                 pipe.hset(f"{p}agent:{release_from}", "since", now_ms)
             pipe.zadd(f"{p}queue", {chat_id: queue_score(arrival_ms, priority)})
+            pipe.sadd(f"{PREFIX}queued_tenants", tenant_id)
             meta: dict[FieldT, EncodableT] = {
                 "lang": language,
                 "since": arrival_ms,
@@ -167,6 +168,15 @@ class RoutingState:
             pipe.delete(f"{p}qmeta:{chat_id}")
             removed, _ = await pipe.execute()
         return bool(removed)
+
+    async def tenants_waiting(self) -> list[str]:
+        """Tenants with chats in their queue now (of those that ever queued one)."""
+        tenants = [_s(t) for t in await self.redis.smembers(f"{PREFIX}queued_tenants")]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for tenant_id in tenants:
+                pipe.zcard(f"{self.prefix(tenant_id)}queue")
+            counts = await pipe.execute()
+        return [t for t, n in zip(tenants, counts, strict=True) if n]
 
     async def waiting(self, tenant_id: str) -> list[Waiting]:
         p = self.prefix(tenant_id)
@@ -231,6 +241,13 @@ class RoutingState:
         value = await self.redis.hget(f"{self.prefix(tenant_id)}status", agent_id)
         return _s(value) if value else "offline"
 
+    async def mark_offline(self, tenant_id: str, agent_id: str) -> None:
+        p = self.prefix(tenant_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.srem(f"{p}online", agent_id)
+            pipe.hset(f"{p}status", agent_id, "offline")
+            await pipe.execute()
+
     async def suspend_agent(self, tenant_id: str, agent_id: str) -> None:
         """No new chats while disconnected; the remembered status comes back on reconnect."""
         await self.redis.srem(f"{self.prefix(tenant_id)}online", agent_id)
@@ -241,6 +258,10 @@ class RoutingState:
             pipe.srem(f"{p}load:{agent_id}", chat_id)
             pipe.hset(f"{p}agent:{agent_id}", "since", now_ms)
             await pipe.execute()
+
+    async def hold(self, tenant_id: str, agent_id: str, chat_id: str) -> None:
+        """Count a chat in an agent's load (rebuilding from SQL)."""
+        await self.redis.sadd(f"{self.prefix(tenant_id)}load:{agent_id}", chat_id)
 
     async def transfer(
         self, tenant_id: str, chat_id: str, *, from_agent: str, to_agent: str, now_ms: int
@@ -302,6 +323,9 @@ class RoutingState:
             pipe.scard(key)
             _, count = await pipe.execute()
         return int(count)
+
+    async def socket_count(self, kind: str, owner_id: str) -> int:
+        return int(await self.redis.scard(f"{PREFIX}socks:{kind}:{owner_id}"))
 
     async def set_deadline(self, member: str, at_ms: int) -> None:
         await self.redis.zadd(f"{PREFIX}deadlines", {member: at_ms})

@@ -8,6 +8,7 @@ import socketio
 from aiohttp import web
 from redis.asyncio import Redis
 
+from console.embedded_redis import EmbeddedRedis
 from console.hub import Hub
 from console.metrics import Metrics
 from console.realtime.namespaces import Gate
@@ -29,3 +30,4 @@ LOGIN_LIMITS = web.AppKey("login_limits", Buckets)
 ORIGINS = web.AppKey("origins", set[str])
 BACKGROUND = web.AppKey("background", list[asyncio.Task[None]])
 GATE = web.AppKey("gate", Gate)
+EMBEDDED_REDIS = web.AppKey("embedded_redis", EmbeddedRedis)
