@@ -49,7 +49,6 @@ class Limits:
     agent_events_per_s: float = 20.0
     agent_burst: int = 60
     typing_min_interval_s: float = 0.3
-    http_requests_per_min: int = 120
 
 
 @dataclass(frozen=True)

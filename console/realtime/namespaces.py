@@ -108,7 +108,7 @@ class BaseNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 raise ProtocolError(
                     "invalid_payload", f"unknown event {event!r} on {self.namespace}"
                 )
-            if event not in self.no_ack_events and not self.buckets.take(sid):
+            if event not in self.no_ack_events and not self.buckets.take(await self.rate_key(sid)):
                 raise ProtocolError("rate_limited", "too many events; slow down and retry")
             return await handler(sid, data)
         except ProtocolError as exc:
@@ -143,6 +143,10 @@ class BaseNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def on_disconnect(self, sid: str) -> None:
         raise NotImplementedError
 
+    async def rate_key(self, sid: str) -> str:
+        """Whose budget an event spends: the visitor's or the agent's, across their tabs."""
+        raise NotImplementedError
+
 
 class VisitorNamespace(BaseNamespace):
     def __init__(self, hub: Hub, buckets: Buckets, gate: Gate) -> None:
@@ -174,10 +178,13 @@ class VisitorNamespace(BaseNamespace):
         await self.hub.visitor_connected(tenant, visitor, sid)
 
     async def on_disconnect(self, sid: str) -> None:
-        self.buckets.forget(sid)
         session = await self.get_session(sid)
         if session:
             await self.hub.visitor_disconnected(session["tenant_id"], session["visitor_id"], sid)
+
+    async def rate_key(self, sid: str) -> str:
+        _, visitor_id = await self._who(sid)
+        return visitor_id
 
     async def _who(self, sid: str) -> tuple[str, str]:
         session = await self.get_session(sid)
@@ -245,10 +252,12 @@ class AgentNamespace(BaseNamespace):
         await self.hub.agent_connected(agent, sid)
 
     async def on_disconnect(self, sid: str) -> None:
-        self.buckets.forget(sid)
         session = await self.get_session(sid)
         if session:
             await self.hub.agent_disconnected(session["me"], sid)
+
+    async def rate_key(self, sid: str) -> str:
+        return (await self._me(sid)).agent_id
 
     async def _me(self, sid: str) -> AgentSession:
         session = await self.get_session(sid)

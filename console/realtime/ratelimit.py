@@ -28,6 +28,10 @@ class TokenBucket:
 
 
 class Buckets:
+    """One bucket per key (a visitor, an agent, an IP address), pruned once refilled."""
+
+    PRUNE_ABOVE = 10_000
+
     def __init__(self, rate: float, burst: int) -> None:
         self.rate = rate
         self.burst = burst
@@ -36,8 +40,23 @@ class Buckets:
     def take(self, key: str) -> bool:
         bucket = self._buckets.get(key)
         if bucket is None:
+            if len(self._buckets) >= self.PRUNE_ABOVE:
+                self.prune()
             bucket = self._buckets[key] = TokenBucket(self.rate, self.burst)
         return bucket.take()
+
+    def prune(self, now: float | None = None) -> None:
+        """Forget buckets that have refilled: they would behave exactly like new ones."""
+        now = time.monotonic() if now is None else now
+        full_after = self.burst / self.rate if self.rate > 0 else float("inf")
+        self._buckets = {
+            key: bucket
+            for key, bucket in self._buckets.items()
+            if now - bucket.updated < full_after
+        }
+
+    def __len__(self) -> int:
+        return len(self._buckets)
 
     def forget(self, key: str) -> None:
         self._buckets.pop(key, None)
