@@ -23,6 +23,7 @@ from console.i18n import system_text
 from console.language import LanguageDetectors
 from console.metrics import Metrics
 from console.realtime import schemas
+from console.realtime.throttle import TypingThrottle
 from console.routing.estimate import positions
 from console.routing.state import RoutingState, can_serve
 from console.security.redact import redact
@@ -123,7 +124,7 @@ class Hub:
         self.metrics = metrics
         self.detectors = detectors
         self._schedules: dict[str, Schedule] = {}
-        self._typing: dict[str, tuple[float, bool]] = {}
+        self.typing = TypingThrottle(settings.limits.typing_min_interval_s)
         self._handle_time: dict[str, tuple[float, float]] = {}
 
     # -- helpers -------------------------------------------------------------------------
@@ -260,7 +261,7 @@ class Hub:
 
     async def visitor_disconnected(self, tenant_id: str, visitor_id: str, sid: str) -> None:
         self.metrics.connected_visitors.dec()
-        self._typing.pop(sid, None)
+        await self.typing.forget(sid)
         if await self.state.remove_socket("visitor", visitor_id, sid) > 0:
             return
         deadline = now_ms() + int(self.settings.visitor_grace_s * 1000)
@@ -340,6 +341,7 @@ class Hub:
             contact=contact,
         )
         self.metrics.chats_started.labels(tenant.id, status).inc()
+        self.metrics.messages.labels("visitor").inc()
         log.info(
             "chat_started",
             tenant_id=tenant.id,
@@ -416,31 +418,19 @@ class Hub:
     async def visitor_typing(
         self, tenant_id: str, visitor_id: str, sid: str, payload: schemas.TypingIn
     ) -> None:
-        if not self._typing_allowed(sid, payload.typing):
-            return
-        chat = await self.store.get_chat(payload.chat_id)
-        if chat is None or chat.visitor_id != visitor_id or chat.tenant_id != tenant_id:
-            return
-        if chat.agent_id and chat.status == "active":
-            await self.emit(
-                "typing",
-                {"chat_id": chat.id, "author": "visitor", "typing": payload.typing},
-                to=agent_room(chat.agent_id),
-                namespace=AGENT_NS,
-            )
+        async def forward(typing: bool) -> None:
+            chat = await self.store.get_chat(payload.chat_id)
+            if chat is None or chat.visitor_id != visitor_id or chat.tenant_id != tenant_id:
+                return
+            if chat.agent_id and chat.status == "active":
+                await self.emit(
+                    "typing",
+                    {"chat_id": chat.id, "author": "visitor", "typing": typing},
+                    to=agent_room(chat.agent_id),
+                    namespace=AGENT_NS,
+                )
 
-    def _typing_allowed(self, sid: str, typing: bool) -> bool:
-        """Forward changes at once and repeats at most every `typing_min_interval_s`."""
-        now = time.monotonic()
-        last = self._typing.get(sid)
-        if (
-            last
-            and last[1] == typing
-            and now - last[0] < self.settings.limits.typing_min_interval_s
-        ):
-            return False
-        self._typing[sid] = (now, typing)
-        return True
+        await self.typing.offer(sid, payload.chat_id, payload.typing, forward)
 
     # -- agents --------------------------------------------------------------------------
 
@@ -469,7 +459,7 @@ class Hub:
 
     async def agent_disconnected(self, me: AgentSession, sid: str) -> None:
         self.metrics.connected_agents.dec()
-        self._typing.pop(sid, None)
+        await self.typing.forget(sid)
         if await self.state.remove_socket("agent", me.agent_id, sid) > 0:
             return
         await self.state.suspend_agent(me.tenant_id, me.agent_id)
@@ -529,17 +519,18 @@ class Hub:
         return {"ok": True}
 
     async def agent_typing(self, me: AgentSession, sid: str, payload: schemas.TypingIn) -> None:
-        if not self._typing_allowed(sid, payload.typing):
-            return
-        chat = await self.store.get_chat(payload.chat_id)
-        if chat is None or chat.agent_id != me.agent_id or chat.status != "active":
-            return
-        await self.emit(
-            "typing",
-            {"chat_id": chat.id, "author": "agent", "typing": payload.typing},
-            to=visitor_room(chat.visitor_id),
-            namespace=VISITOR_NS,
-        )
+        async def forward(typing: bool) -> None:
+            chat = await self.store.get_chat(payload.chat_id)
+            if chat is None or chat.agent_id != me.agent_id or chat.status != "active":
+                return
+            await self.emit(
+                "typing",
+                {"chat_id": chat.id, "author": "agent", "typing": typing},
+                to=visitor_room(chat.visitor_id),
+                namespace=VISITOR_NS,
+            )
+
+        await self.typing.offer(sid, payload.chat_id, payload.typing, forward)
 
     async def transfer(self, me: AgentSession, payload: schemas.TransferIn) -> dict[str, Any]:
         chat = await self._agent_chat(me, payload.chat_id, own=True)
@@ -874,4 +865,8 @@ async def run_periodically(interval_s: float, work: Callable[[], Awaitable[objec
             raise
         except Exception:
             log.exception("periodic_work_failed")
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            log.warning("periodic_work_swallowed_cancel", work=getattr(work, "__qualname__", ""))
+            raise asyncio.CancelledError  # `work` swallowed it (seen in redis-py calls)
         await asyncio.sleep(interval_s)

@@ -402,7 +402,7 @@ async def test_an_agent_cannot_act_on_a_chat_assigned_to_another_agent(hub: Live
 
 
 async def test_messages_to_a_closed_chat_get_closed(hub: LiveHub) -> None:
-    tenant, agent, agent_peer, visitor, chat = await active_chat(hub)
+    _tenant, agent, agent_peer, visitor, chat = await active_chat(hub)
     chat_id = chat["id"]
     assert {"ok": True} == await visitor.call("end_chat", {"chat_id": chat_id})
     await agent_peer.wait_for("chat_closed")
@@ -452,7 +452,7 @@ async def test_sync_with_a_bad_after_id_gets_invalid_payload(make_hub: HubFactor
     _tenant, _agent, agent_peer, visitor, chat = await active_chat(hub)
     chat_id = chat["id"]
     second = await still_works_for_visitor(visitor, chat_id, "segundo")
-    bad = ["abc", "-1", "1.5", " 1", "１２", "0x10", "9" * 21]
+    bad = ["abc", "-1", "1.5", " 1", "\uff11\uff12", "0x10", "9" * 21]
 
     actual = [
         (after, error_of(await peer.call("sync", {"chat_id": chat_id, "after_id": after})))
@@ -562,7 +562,9 @@ async def test_garbage_agent_auth_is_refused_as_unauthorized(make_hub: HubFactor
         "tenant mismatch": {"token": wrong_tenant},
     }
 
-    actual = {name: refusal_code(await refused(hub, "/agent", auth)) for name, auth in auths.items()}
+    actual = {
+        name: refusal_code(await refused(hub, "/agent", auth)) for name, auth in auths.items()
+    }
 
     assert dict.fromkeys(auths, "unauthorized") == actual
     expired_error = await refused(hub, "/agent", {"token": expired})
@@ -615,7 +617,10 @@ async def test_a_visitor_from_another_tenants_origin_is_forbidden(hub: LiveHub) 
 # -- idempotent resends -------------------------------------------------------------------
 
 
-async def test_a_resent_client_msg_id_is_stored_and_delivered_once(hub: LiveHub) -> None:
+async def test_a_resent_client_msg_id_is_stored_and_delivered_once(
+    make_hub: HubFactory, database_url: str
+) -> None:
+    hub = await make_hub(database_url=database_url)
     _tenant, agent, agent_peer, visitor, chat = await active_chat(hub)
     payload = {"chat_id": chat["id"], "text": "¿Aceptan trade-in?", "client_msg_id": "v-7"}
 
@@ -638,8 +643,9 @@ async def test_a_resent_client_msg_id_is_stored_and_delivered_once(hub: LiveHub)
 
 
 async def test_concurrent_resends_of_one_client_msg_id_store_and_deliver_once(
-    hub: LiveHub,
+    make_hub: HubFactory, database_url: str
 ) -> None:
+    hub = await make_hub(database_url=database_url)
     _tenant, agent, agent_peer, visitor, chat = await active_chat(hub)
     from_visitor = {"chat_id": chat["id"], "text": "¿Tienen la roja?", "client_msg_id": "v-9"}
     from_agent = {"chat_id": chat["id"], "text": "Sí, la tenemos", "client_msg_id": "a-9"}

@@ -38,3 +38,77 @@ async def test_spanish_visitor_reaches_spanish_agent_and_they_talk(hub: LiveHub)
     heard = await visitor.wait_for("message", lambda d: d["message"]["author"] == "agent")
     assert "¡Claro que sí!" == heard["message"]["text"]
     assert "María" == heard["message"]["author_name"]
+
+
+async def test_typing_is_forwarded_both_ways_and_never_stored(hub: LiveHub) -> None:
+    tenant = await hub.tenant()
+    agent = await hub.agent(tenant, languages=["es"])
+    agent_peer = await hub.agent_peer(agent)
+    visitor = await hub.visitor_peer(tenant)
+    chat = await start_chat(visitor, "Hola", language="es")
+    await agent_peer.wait_for("chat_assigned")
+
+    await visitor.emit("typing", {"chat_id": chat["id"], "typing": True})
+    assert {"chat_id": chat["id"], "author": "visitor", "typing": True} == (
+        await agent_peer.wait_for("typing")
+    )
+    await agent_peer.emit("typing", {"chat_id": chat["id"], "typing": True})
+    assert {"chat_id": chat["id"], "author": "agent", "typing": True} == (
+        await visitor.wait_for("typing")
+    )
+    # A burst of identical notices is forwarded once; a change goes through at once.
+    for _ in range(10):
+        await visitor.emit("typing", {"chat_id": chat["id"], "typing": True})
+    await visitor.emit("typing", {"chat_id": chat["id"], "typing": False})
+    stopped = await agent_peer.wait_for("typing", lambda d: d["typing"] is False)
+    assert {"chat_id": chat["id"], "author": "visitor", "typing": False} == stopped
+    assert 2 == len(agent_peer.seen("typing"))
+
+    synced = await visitor.call("sync", {"chat_id": chat["id"]})
+    assert ["Hola"] == [m["text"] for m in synced["messages"]]
+
+
+async def test_agent_sees_the_pages_the_visitor_opens_during_the_chat(hub: LiveHub) -> None:
+    tenant = await hub.tenant()
+    agent = await hub.agent(tenant, languages=["es"])
+    agent_peer = await hub.agent_peer(agent)
+    visitor = await hub.visitor_peer(tenant)
+    home = {"url": "https://dealer.example/", "title": "Inicio", "referrer": "https://google.com/"}
+    assert {"ok": True} == await visitor.call("page_view", home)
+    chat = await start_chat(visitor, "Hola", language="es")
+    assigned = await agent_peer.wait_for("chat_assigned")
+    assert [("https://dealer.example/", "Inicio", "https://google.com/")] == [
+        (p["url"], p["title"], p["referrer"]) for p in assigned["chat"]["visitor"]["pages"]
+    ]
+
+    page = {"url": "https://dealer.example/inventario/tacoma-2022", "title": "Tacoma 2022"}
+    assert {"ok": True} == await visitor.call("page_view", page)
+    activity = await agent_peer.wait_for("visitor_activity")
+    assert chat["id"] == activity["chat_id"]
+    assert (page["url"], page["title"]) == (
+        activity["page_view"]["url"], activity["page_view"]["title"]
+    )
+
+
+async def test_visitor_ending_the_chat_tells_the_agent_and_frees_the_slot(hub: LiveHub) -> None:
+    tenant = await hub.tenant()
+    agent = await hub.agent(tenant, languages=["es"], max_chats=1)
+    agent_peer = await hub.agent_peer(agent)
+    first = await hub.visitor_peer(tenant)
+    second = await hub.visitor_peer(tenant)
+    chat = await start_chat(first, "Hola", language="es")
+    waiting = await start_chat(second, "¿Hay alguien?", language="es")
+    assert ("active", "queued") == (chat["status"], waiting["status"])
+
+    assert {"ok": True} == await first.call("end_chat", {"chat_id": chat["id"]})
+    assert {"chat_id": chat["id"], "reason": "visitor_ended"} == (
+        await agent_peer.wait_for("chat_closed")
+    )
+    assert {"chat_id": chat["id"], "reason": "visitor_ended"} == (
+        await first.wait_for("chat_closed")
+    )
+    nxt = await agent_peer.wait_for("chat_assigned", lambda d: d["chat"]["id"] == waiting["id"])
+    assert "active" == nxt["chat"]["status"]
+    late = await first.call("message", {"chat_id": chat["id"], "text": "una cosa más",
+                                        "client_msg_id": "late"})
+    assert "closed" == late["error"]["code"]

@@ -17,10 +17,17 @@ class TokenBucket:
         self.tokens = float(self.burst)
         self.updated = time.monotonic()
 
-    def take(self, now: float | None = None) -> bool:
+    def _refill(self, now: float | None) -> None:
         now = time.monotonic() if now is None else now
         self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
+
+    def available(self, now: float | None = None) -> bool:
+        self._refill(now)
+        return self.tokens >= 1
+
+    def take(self, now: float | None = None) -> bool:
+        self._refill(now)
         if self.tokens >= 1:
             self.tokens -= 1
             return True
@@ -45,6 +52,10 @@ class Buckets:
             bucket = self._buckets[key] = TokenBucket(self.rate, self.burst)
         return bucket.take()
 
+    def available(self, key: str) -> bool:
+        bucket = self._buckets.get(key)
+        return bucket is None or bucket.available()
+
     def prune(self, now: float | None = None) -> None:
         """Forget buckets that have refilled: they would behave exactly like new ones."""
         now = time.monotonic() if now is None else now
@@ -57,6 +68,3 @@ class Buckets:
 
     def __len__(self) -> int:
         return len(self._buckets)
-
-    def forget(self, key: str) -> None:
-        self._buckets.pop(key, None)

@@ -29,17 +29,19 @@ class LoginIn(BaseModel):
 async def login(request: web.Request) -> web.Response:
     body = await read_json(request, LoginIn)
     limits = request.app[LOGIN_LIMITS]
-    if not limits.take(client_ip(request)) or not limits.take(body.email.strip().lower()):
-        raise ProtocolError("rate_limited", "too many login attempts; wait a minute")
+    keys = (client_ip(request), body.email.strip().lower())
+    if not all(limits.available(key) for key in keys):
+        raise ProtocolError("rate_limited", "too many failed logins; wait a minute and retry")
     store = request.app[STORE]
     passwords = request.app[PASSWORDS]
     found = await store.get_agent_login(body.email)
     if found is None:
         await passwords.verify(TIMING_HASH, body.password)
+    if found is None or not await passwords.verify(found[1], body.password):
+        for key in keys:
+            limits.take(key)
         raise ProtocolError("unauthorized", "wrong e-mail or password")
     agent, password_hash = found
-    if not await passwords.verify(password_hash, body.password):
-        raise ProtocolError("unauthorized", "wrong e-mail or password")
     if passwords.needs_rehash(password_hash):
         await store.set_password_hash(agent.id, await passwords.hash(body.password))
     token = request.app[SIGNER].issue(agent.id, agent.tenant_id, agent.role)
