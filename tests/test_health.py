@@ -19,3 +19,11 @@ async def test_healthz_is_503_and_names_redis_when_redis_is_gone(hub: LiveHub) -
     assert "unavailable" == body["status"]
     assert "ok" == body["checks"]["database"]
     assert body["checks"]["redis"].startswith("failed")
+
+
+async def test_console_address_answers_with_a_page_and_root_leads_there(hub: LiveHub) -> None:
+    async with hub.http.get(hub.url + "/console/") as response:
+        assert (200, "text/html") == (response.status, response.content_type)
+        assert "Charla" in await response.text()
+    async with hub.http.get(hub.url + "/", allow_redirects=False) as response:
+        assert (302, "/console/") == (response.status, response.headers["Location"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from aiohttp import web
 
@@ -35,5 +36,22 @@ async def metrics(request: web.Request) -> web.Response:
     )
 
 
+CONSOLE_PAGE = Path(__file__).parent / "static" / "console.html"
+
+
+async def console_page(_request: web.Request) -> web.FileResponse:
+    """The console's address answers from day one; the console itself ships on its own."""
+    return web.FileResponse(CONSOLE_PAGE)
+
+
+async def root(_request: web.Request) -> web.Response:
+    raise web.HTTPFound("/console/")
+
+
 def routes() -> list[web.RouteDef]:
-    return [web.get("/healthz", healthz), web.get("/metrics", metrics)]
+    return [
+        web.get("/", root),
+        web.get("/healthz", healthz),
+        web.get("/metrics", metrics),
+        web.get("/console/", console_page),
+    ]
