@@ -14,7 +14,7 @@ import structlog
 def configure_logging(level: str = "info", *, json: bool = True) -> None:
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     logging.basicConfig(stream=sys.stderr, level=numeric, format="%(message)s")
-    for noisy in ("engineio.server", "socketio.server", "aiohttp.access"):
+    for noisy in ("engineio.server", "socketio.server", "aiohttp.access", "alembic"):
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()

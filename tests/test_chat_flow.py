@@ -86,7 +86,8 @@ async def test_agent_sees_the_pages_the_visitor_opens_during_the_chat(hub: LiveH
     activity = await agent_peer.wait_for("visitor_activity")
     assert chat["id"] == activity["chat_id"]
     assert (page["url"], page["title"]) == (
-        activity["page_view"]["url"], activity["page_view"]["title"]
+        activity["page_view"]["url"],
+        activity["page_view"]["title"],
     )
 
 
@@ -109,6 +110,7 @@ async def test_visitor_ending_the_chat_tells_the_agent_and_frees_the_slot(hub: L
     )
     nxt = await agent_peer.wait_for("chat_assigned", lambda d: d["chat"]["id"] == waiting["id"])
     assert "active" == nxt["chat"]["status"]
-    late = await first.call("message", {"chat_id": chat["id"], "text": "una cosa más",
-                                        "client_msg_id": "late"})
+    late = await first.call(
+        "message", {"chat_id": chat["id"], "text": "una cosa más", "client_msg_id": "late"}
+    )
     assert "closed" == late["error"]["code"]

@@ -23,9 +23,9 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def charla(command: str, data_dir: Path, port: int) -> AsyncIterator[
-    asyncio.subprocess.Process
-]:
+async def charla(
+    command: str, data_dir: Path, port: int
+) -> AsyncIterator[asyncio.subprocess.Process]:
     env = {
         **os.environ,
         "CHARLA_PORT": str(port),
@@ -33,8 +33,13 @@ async def charla(command: str, data_dir: Path, port: int) -> AsyncIterator[
         "CHARLA_ADMIN_TOKEN": ADMIN,
     }
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "console", command, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "console",
+        command,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
         yield process
@@ -103,8 +108,9 @@ async def test_demo_is_idempotent_and_its_credentials_work(tmp_path: Path) -> No
                     tenants = (await r.json())["tenants"]
                 assert ["Autos Borinquen (demo)"] == [t["name"] for t in tenants]
                 assert ("premium", ["es", "en"]) == (tenants[0]["plan"], tenants[0]["languages"])
-                async with http.get(f"{base}/api/admin/tenants/{tenants[0]['id']}/agents",
-                                    headers=auth) as r:
+                async with http.get(
+                    f"{base}/api/admin/tenants/{tenants[0]['id']}/agents", headers=auth
+                ) as r:
                     agents = (await r.json())["agents"]
                 assert [["es"], ["en"], ["es", "en"], ["es", "en"]] == [
                     a["languages"] for a in agents
@@ -122,7 +128,12 @@ async def test_demo_is_idempotent_and_its_credentials_work(tmp_path: Path) -> No
 async def test_migrate_creates_the_schema_and_says_so(tmp_path: Path) -> None:
     env = {**os.environ, "CHARLA_DATA_DIR": str(tmp_path / "var")}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "console", "migrate", env=env, stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "console",
+        "migrate",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(process.communicate(), 60)
@@ -134,7 +145,12 @@ async def test_migrate_creates_the_schema_and_says_so(tmp_path: Path) -> None:
 async def test_bad_configuration_is_reported_without_a_traceback(tmp_path: Path) -> None:
     env = {**os.environ, "CHARLA_PORT": "eighty", "CHARLA_DATA_DIR": str(tmp_path)}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "console", "serve", env=env, stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "console",
+        "serve",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(process.communicate(), 60)

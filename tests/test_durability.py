@@ -16,13 +16,15 @@ async def test_reconnecting_visitor_gets_every_missed_message_by_sync(hub: LiveH
     visitor_id = (await visitor.wait_for("session"))["visitor_id"]
     chat = await start_chat(visitor, language="es")
     await agent_peer.wait_for("chat_assigned")
-    first = await visitor.call("message", {"chat_id": chat["id"], "text": "uno",
-                                           "client_msg_id": "v1"})
+    first = await visitor.call(
+        "message", {"chat_id": chat["id"], "text": "uno", "client_msg_id": "v1"}
+    )
     await visitor.close()
 
     for n, word in enumerate(("dos", "tres", "cuatro")):
-        ack = await agent_peer.call("message", {"chat_id": chat["id"], "text": word,
-                                                "client_msg_id": f"a{n}"})
+        ack = await agent_peer.call(
+            "message", {"chat_id": chat["id"], "text": word, "client_msg_id": f"a{n}"}
+        )
         assert ack["ok"] is True
 
     again = await hub.visitor_peer(tenant, visitor_id=visitor_id)
@@ -46,10 +48,12 @@ async def test_restart_keeps_chats_messages_agents_and_tokens(
     visitor = await first.visitor_peer(tenant)
     active = await start_chat(visitor, "Hola", language="es")
     await agent_peer.wait_for("chat_assigned")
-    await visitor.call("message", {"chat_id": active["id"], "text": "¿Precio?",
-                                   "client_msg_id": "p"})
-    await agent_peer.call("message", {"chat_id": active["id"], "text": "$38,500",
-                                      "client_msg_id": "r"})
+    await visitor.call(
+        "message", {"chat_id": active["id"], "text": "¿Precio?", "client_msg_id": "p"}
+    )
+    await agent_peer.call(
+        "message", {"chat_id": active["id"], "text": "$38,500", "client_msg_id": "r"}
+    )
     waiting_visitor = await first.visitor_peer(tenant)
     queued = await start_chat(waiting_visitor, "¿Hay alguien?", language="es")
     assert "queued" == queued["status"]

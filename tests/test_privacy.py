@@ -14,9 +14,14 @@ async def test_card_number_is_redacted_before_it_is_stored_or_delivered(hub: Liv
     visitor = await hub.visitor_peer(tenant)
     chat = await start_chat(visitor, "Pago con 4111 1111 1111 1111", language="es")
     assigned = await agent_peer.wait_for("chat_assigned")
-    ack = await visitor.call("message", {"chat_id": chat["id"],
-                                         "text": "la otra es 5500-0000-0000-0004 gracias",
-                                         "client_msg_id": "c"})
+    ack = await visitor.call(
+        "message",
+        {
+            "chat_id": chat["id"],
+            "text": "la otra es 5500-0000-0000-0004 gracias",
+            "client_msg_id": "c",
+        },
+    )
     delivered = await agent_peer.wait_for("message")
     status, stored = await hub.request("GET", f"/api/chats/{chat['id']}", token=agent["token"])
 
@@ -35,12 +40,18 @@ async def test_logs_carry_ids_but_never_chat_text_or_contact_details(hub: LiveHu
     agent_peer = await hub.agent_peer(agent)
     visitor = await hub.visitor_peer(tenant)
     with capture_logs() as logs:
-        chat = await start_chat(visitor, "Secreto: mi presupuesto es 30 mil", language="es",
-                                name="Ana Rivera", email="ana@correo.example",
-                                phone="787-555-0123")
+        chat = await start_chat(
+            visitor,
+            "Secreto: mi presupuesto es 30 mil",
+            language="es",
+            name="Ana Rivera",
+            email="ana@correo.example",
+            phone="787-555-0123",
+        )
         await agent_peer.wait_for("chat_assigned")
-        await visitor.call("message", {"chat_id": chat["id"], "text": "otro secreto",
-                                       "client_msg_id": "x"})
+        await visitor.call(
+            "message", {"chat_id": chat["id"], "text": "otro secreto", "client_msg_id": "x"}
+        )
         await agent_peer.call("close_chat", {"chat_id": chat["id"]})
     assert {"chat_started", "chat_assigned", "chat_closed"} <= {e["event"] for e in logs}
     assert all(e.get("chat_id") == chat["id"] for e in logs if e["event"] == "chat_assigned")

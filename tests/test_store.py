@@ -25,8 +25,12 @@ async def store(database_url: str) -> AsyncIterator[Store]:
 
 async def dealer(store: Store) -> Tenant:
     return await store.create_tenant(
-        name="Autos", plan="premium", languages=("es", "en"), timezone="America/Puerto_Rico",
-        allowed_origins=("https://dealer.example",), holidays="PR",
+        name="Autos",
+        plan="premium",
+        languages=("es", "en"),
+        timezone="America/Puerto_Rico",
+        allowed_origins=("https://dealer.example",),
+        holidays="PR",
     )
 
 
@@ -39,9 +43,15 @@ async def test_migrations_apply_twice_without_change(store: Store) -> None:
 
 async def test_tenant_round_trips_every_field(store: Store) -> None:
     created = await store.create_tenant(
-        name="Autos", plan="proactive", languages=("es", "en"), timezone="America/Puerto_Rico",
-        allowed_origins=("https://a.example",), hours={"mon": [["09:00", "18:00"]]},
-        holidays="PR", bot_enabled=True, overflow_after_s=30,
+        name="Autos",
+        plan="proactive",
+        languages=("es", "en"),
+        timezone="America/Puerto_Rico",
+        allowed_origins=("https://a.example",),
+        hours={"mon": [["09:00", "18:00"]]},
+        holidays="PR",
+        bot_enabled=True,
+        overflow_after_s=30,
     )
     assert created == await store.get_tenant(created.id)
     assert created == await store.get_tenant_by_site_key(created.site_key)
@@ -52,11 +62,25 @@ async def test_tenant_round_trips_every_field(store: Store) -> None:
 
 async def test_agent_email_is_unique_across_tenants_whatever_the_case(store: Store) -> None:
     one, two = await dealer(store), await dealer(store)
-    await store.create_agent(tenant_id=one.id, email="Ana@Dealer.example", name="Ana",
-                             password_hash="x", languages=["es"], max_chats=3, role="agent")
+    await store.create_agent(
+        tenant_id=one.id,
+        email="Ana@Dealer.example",
+        name="Ana",
+        password_hash="x",
+        languages=["es"],
+        max_chats=3,
+        role="agent",
+    )
     with pytest.raises(StoreConflictError):
-        await store.create_agent(tenant_id=two.id, email="ana@dealer.example", name="Ana 2",
-                                 password_hash="x", languages=["es"], max_chats=3, role="agent")
+        await store.create_agent(
+            tenant_id=two.id,
+            email="ana@dealer.example",
+            name="Ana 2",
+            password_hash="x",
+            languages=["es"],
+            max_chats=3,
+            role="agent",
+        )
 
 
 async def test_returning_visitor_is_the_same_visitor_only_within_its_tenant(store: Store) -> None:
@@ -71,13 +95,19 @@ async def test_message_with_same_client_id_is_stored_once_even_when_racing(store
     tenant = await dealer(store)
     visitor = await store.visitor_arrives(tenant.id, None)
     chat, _, _ = await store.start_chat(
-        tenant_id=tenant.id, visitor_id=visitor.id, language="es", status="queued",
-        text="Hola", client_msg_id=None,
+        tenant_id=tenant.id,
+        visitor_id=visitor.id,
+        language="es",
+        status="queued",
+        text="Hola",
+        client_msg_id=None,
     )
-    results = await asyncio.gather(*[
-        store.add_message(chat.id, author="visitor", text="¿Precio?", client_msg_id="c-1")
-        for _ in range(8)
-    ])
+    results = await asyncio.gather(
+        *[
+            store.add_message(chat.id, author="visitor", text="¿Precio?", client_msg_id="c-1")
+            for _ in range(8)
+        ]
+    )
     assert 1 == sum(1 for _, created in results if created)
     assert 1 == len({m.id for m, _ in results})
     assert ["Hola", "¿Precio?"] == [m.text for m in await store.list_messages(chat.id)]
@@ -87,8 +117,12 @@ async def test_message_ids_sort_in_storage_order_as_strings(store: Store) -> Non
     tenant = await dealer(store)
     visitor = await store.visitor_arrives(tenant.id, None)
     chat, first, _ = await store.start_chat(
-        tenant_id=tenant.id, visitor_id=visitor.id, language="es", status="queued",
-        text="m0", client_msg_id=None,
+        tenant_id=tenant.id,
+        visitor_id=visitor.id,
+        language="es",
+        status="queued",
+        text="m0",
+        client_msg_id=None,
     )
     for n in range(1, 12):
         await store.add_message(chat.id, author="visitor", text=f"m{n}")
@@ -103,13 +137,24 @@ async def test_only_one_of_two_racing_assignments_wins(store: Store) -> None:
     tenant = await dealer(store)
     visitor = await store.visitor_arrives(tenant.id, None)
     agents = [
-        await store.create_agent(tenant_id=tenant.id, email=f"a{n}@d.example", name=f"A{n}",
-                                 password_hash="x", languages=["es"], max_chats=3, role="agent")
+        await store.create_agent(
+            tenant_id=tenant.id,
+            email=f"a{n}@d.example",
+            name=f"A{n}",
+            password_hash="x",
+            languages=["es"],
+            max_chats=3,
+            role="agent",
+        )
         for n in range(2)
     ]
     chat, _, _ = await store.start_chat(
-        tenant_id=tenant.id, visitor_id=visitor.id, language="es", status="queued",
-        text="Hola", client_msg_id=None,
+        tenant_id=tenant.id,
+        visitor_id=visitor.id,
+        language="es",
+        status="queued",
+        text="Hola",
+        client_msg_id=None,
     )
     results = await asyncio.gather(
         *[store.assign_chat(chat.id, a.id, overflowed=False) for a in agents]
@@ -124,17 +169,23 @@ async def test_only_one_of_two_racing_assignments_wins(store: Store) -> None:
 async def test_text_and_contact_details_are_encrypted_at_rest(store: Store) -> None:
     tenant = await dealer(store)
     visitor = await store.visitor_arrives(tenant.id, None)
-    await store.update_visitor_contact(visitor.id, name="Ana Rivera", email="ana@correo.example",
-                                       phone="+17875550123")
+    await store.update_visitor_contact(
+        visitor.id, name="Ana Rivera", email="ana@correo.example", phone="+17875550123"
+    )
     await store.start_chat(
-        tenant_id=tenant.id, visitor_id=visitor.id, language="es", status="offline",
-        text="Busco la Tacoma roja", client_msg_id=None, ticket_reason="no_agents",
+        tenant_id=tenant.id,
+        visitor_id=visitor.id,
+        language="es",
+        status="offline",
+        text="Busco la Tacoma roja",
+        client_msg_id=None,
+        ticket_reason="no_agents",
         contact={"name": "Ana Rivera", "email": "ana@correo.example", "phone": None},
     )
     rows = []
     async with store.engine.connect() as conn:
         for table in ("visitors", "messages", "tickets"):
-            rows += (await conn.execute(text(f"SELECT * FROM {table}"))).all()  # noqa: S608
+            rows += (await conn.execute(text(f"SELECT * FROM {table}"))).all()
     raw = " ".join(str(row) for row in rows)
     assert "no_agents" in raw
     for secret in ("Ana Rivera", "ana@correo.example", "+17875550123", "Tacoma"):
@@ -152,12 +203,15 @@ async def test_rotated_key_still_reads_old_rows(store: Store) -> None:
     tenant = await dealer(old)
     visitor = await old.visitor_arrives(tenant.id, None)
     chat, _, _ = await old.start_chat(
-        tenant_id=tenant.id, visitor_id=visitor.id, language="es", status="queued",
-        text="antes de rotar", client_msg_id=None,
+        tenant_id=tenant.id,
+        visitor_id=visitor.id,
+        language="es",
+        status="queued",
+        text="antes de rotar",
+        client_msg_id=None,
     )
     rotated = Store(store.engine, DataCipher(f"{DataCipher.new_key()},{old_key}"))
     await rotated.add_message(chat.id, author="visitor", text="después de rotar")
     assert ["antes de rotar", "después de rotar"] == [
         m.text for m in await rotated.list_messages(chat.id)
     ]
-

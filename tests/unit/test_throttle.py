@@ -42,6 +42,7 @@ async def test_chats_of_one_connection_are_throttled_separately() -> None:
     def to(chat: str):  # type: ignore[no-untyped-def]
         async def forward(typing: bool) -> None:
             sent.append((chat, typing))
+
         return forward
 
     await throttle.offer("sid", "a", True, to("a"))
