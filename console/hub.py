@@ -46,6 +46,7 @@ VISITOR_NS = "/visitor"
 AGENT_NS = "/agent"
 PRIORITY = 1
 SYNC_PAGE = 500
+TENANT_CACHE_S = 2.0
 TRANSCRIPT_LIMIT = 10_000
 
 
@@ -126,6 +127,7 @@ class Hub:
         self._schedules: dict[str, Schedule] = {}
         self.typing = TypingThrottle(settings.limits.typing_min_interval_s)
         self._handle_time: dict[str, tuple[float, float]] = {}
+        self._tenants: dict[str, tuple[float, Tenant]] = {}
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -257,7 +259,7 @@ class Hub:
         for chat in queued:
             await self.state.cancel_deadline(f"chat|{tenant.id}|{chat.id}")
         if queued:
-            await self.publish_queue(tenant.id)
+            await self.publish_queue(tenant.id, tell=frozenset(c.id for c in queued))
 
     async def visitor_disconnected(self, tenant_id: str, visitor_id: str, sid: str) -> None:
         self.metrics.connected_visitors.dec()
@@ -363,6 +365,7 @@ class Hub:
         await self.state.enqueue(
             tenant.id,
             chat.id,
+            visitor_id=chat.visitor_id,
             language=language,
             arrival_ms=now_ms(),
             priority=returning,
@@ -562,6 +565,7 @@ class Hub:
         await self.state.enqueue(
             tenant.id,
             chat.id,
+            visitor_id=chat.visitor_id,
             language=language,
             arrival_ms=now_ms(),
             priority=True,
@@ -663,6 +667,7 @@ class Hub:
             await self.state.enqueue(
                 tenant_id,
                 chat.id,
+                visitor_id=chat.visitor_id,
                 language=chat.language,
                 arrival_ms=arrival,
                 priority=True,
@@ -680,9 +685,20 @@ class Hub:
         log.info("agent_chats_requeued", tenant_id=tenant_id, agent_id=agent_id, count=count)
         return count
 
+    async def cached_tenant(self, tenant_id: str) -> Tenant | None:
+        """A tenant read at most TENANT_CACHE_S ago: for the sweep's frequent dispatches."""
+        cached = self._tenants.get(tenant_id)
+        now = time.monotonic()
+        if cached and now - cached[0] < TENANT_CACHE_S:
+            return cached[1]
+        tenant = await self.store.get_tenant(tenant_id)
+        if tenant is not None:
+            self._tenants[tenant_id] = (now, tenant)
+        return tenant
+
     async def dispatch(self, tenant_id: str) -> set[str]:
         """Give waiting chats to free agents; returns the ids of the chats assigned."""
-        tenant = await self.store.get_tenant(tenant_id)
+        tenant = await self.cached_tenant(tenant_id)
         if tenant is None:
             return set()
         overflow_ms = (
@@ -727,12 +743,14 @@ class Hub:
             await self.publish_presence(tenant_id, item.agent_id)
         return assigned
 
-    async def publish_queue(self, tenant_id: str, *, only_to: str | None = None) -> None:
-        """Tell each waiting visitor their place and the tenant's agents the whole queue."""
+    async def publish_queue(
+        self, tenant_id: str, *, only_to: str | None = None, tell: frozenset[str] = frozenset()
+    ) -> None:
+        """Tell the tenant's agents the whole queue, and each waiting visitor their place
+        when it changed (or when their chat is in `tell`, e.g. after a reconnect)."""
         waiting = await self.state.waiting(tenant_id)
         self.metrics.queue_length.labels(tenant_id).set(len(waiting))
-        agents = await self.store.list_agents(tenant_id)
-        presence = await self.state.presence(tenant_id, [a.id for a in agents])
+        presence = await self.state.presence(tenant_id, await self.state.known_agents(tenant_id))
         places = positions(
             waiting, presence, avg_handle_s=await self.avg_handle_s(tenant_id), now_ms=now_ms()
         )
@@ -751,20 +769,24 @@ class Hub:
             await self.emit("queue", queue, to=only_to, namespace=AGENT_NS)
             return
         await self.emit("queue", queue, to=tenant_room(tenant_id), namespace=AGENT_NS)
-        for place in places:
-            chat = await self.store.get_chat(place.chat_id)
-            if chat is None:
+        sent: dict[str, str] = {}
+        for item, place in zip(waiting, places, strict=True):
+            said = f"{place.position}:{place.estimated_wait_s}"
+            if said == item.last_sent and item.chat_id not in tell:
                 continue
+            sent[item.chat_id] = said
             await self.emit(
                 "queue_position",
                 {
-                    "chat_id": chat.id,
+                    "chat_id": item.chat_id,
                     "position": place.position,
                     "estimated_wait_s": place.estimated_wait_s,
                 },
-                to=visitor_room(chat.visitor_id),
+                to=visitor_room(item.visitor_id),
                 namespace=VISITOR_NS,
             )
+        if sent:
+            await self.state.mark_sent(tenant_id, sent)
 
     async def publish_presence(self, tenant_id: str, agent_id: str) -> None:
         for item in await self.state.presence(tenant_id, [agent_id]):
@@ -842,6 +864,7 @@ class Hub:
                 await self.state.enqueue(
                     chat.tenant_id,
                     chat.id,
+                    visitor_id=chat.visitor_id,
                     language=chat.language,
                     arrival_ms=arrival,
                     priority=chat.priority > 0,

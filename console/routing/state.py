@@ -104,6 +104,8 @@ class Waiting:
     language: str
     since_ms: int
     priority: bool
+    visitor_id: str = ""
+    last_sent: str = ""
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,7 @@ class RoutingState:
         arrival_ms: int,
         priority: bool,
         now_ms: int,
+        visitor_id: str,
         exclude_agent: str | None = None,
         release_from: str | None = None,
     ) -> None:
@@ -154,6 +157,7 @@ class RoutingState:
                 "lang": language,
                 "since": arrival_ms,
                 "prio": int(priority),
+                "visitor": visitor_id,
             }
             if exclude_agent:
                 meta["exclude"] = exclude_agent
@@ -185,7 +189,7 @@ class RoutingState:
             return []
         async with self.redis.pipeline(transaction=False) as pipe:
             for chat in chats:
-                pipe.hmget(f"{p}qmeta:{_s(chat)}", "lang", "since", "prio")
+                pipe.hmget(f"{p}qmeta:{_s(chat)}", "lang", "since", "prio", "visitor", "sent")
             metas = await pipe.execute()
         return [
             Waiting(
@@ -193,9 +197,23 @@ class RoutingState:
                 language=_s(m[0] or b""),
                 since_ms=int(m[1] or 0),
                 priority=bool(int(m[2] or 0)),
+                visitor_id=_s(m[3] or b""),
+                last_sent=_s(m[4] or b""),
             )
             for chat, m in zip(chats, metas, strict=True)
         ]
+
+    async def mark_sent(self, tenant_id: str, sent: dict[str, str]) -> None:
+        """Remember what each waiting visitor was last told, to tell them only changes."""
+        p = self.prefix(tenant_id)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for chat_id, value in sent.items():
+                pipe.hset(f"{p}qmeta:{chat_id}", "sent", value)
+            await pipe.execute()
+
+    async def known_agents(self, tenant_id: str) -> list[str]:
+        """Agents of the tenant who have connected since Redis started."""
+        return [_s(a) for a in await self.redis.hkeys(f"{self.prefix(tenant_id)}status")]
 
     async def assign(
         self, tenant_id: str, *, now_ms: int, overflow_after_ms: int, limit: int = 1000
