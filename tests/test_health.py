@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+import socketio
+
 from console.web.keys import EMBEDDED_REDIS
-from tests.harness import LiveHub
+from tests.harness import LiveHub, Peer, start_chat
 
 
 async def test_healthz_is_ok_when_database_and_redis_answer(hub: LiveHub) -> None:
@@ -27,3 +30,26 @@ async def test_console_address_answers_with_a_page_and_root_leads_there(hub: Liv
         assert "Charla" in await response.text()
     async with hub.http.get(hub.url + "/", allow_redirects=False) as response:
         assert (302, "/console/") == (response.status, response.headers["Location"])
+
+
+async def test_with_redis_gone_messages_still_flow_and_new_chats_get_unavailable(
+    hub: LiveHub,
+) -> None:
+    tenant = await hub.tenant()
+    agent = await hub.agent(tenant, languages=["es"])
+    agent_peer = await hub.agent_peer(agent)
+    visitor = await hub.visitor_peer(tenant)
+    chat = await start_chat(visitor, "Hola", language="es")
+    await agent_peer.wait_for("chat_assigned")
+    await hub.app[EMBEDDED_REDIS].kill()
+
+    ack = await visitor.call(
+        "message", {"chat_id": chat["id"], "text": "sigo aquí", "client_msg_id": "r1"}
+    )
+    assert ack["ok"] is True
+    assert "sigo aquí" == (await agent_peer.wait_for("message"))["message"]["text"]
+    # Routing lives in Redis: until it is back, new visitors are told to retry.
+    other = Peer(hub.url, "/visitor")
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await other.connect({"site_key": tenant["site_key"]})
+    assert "unavailable" == other.connect_error["data"]["code"]

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import socketio
 import structlog
 from pydantic import BaseModel, ValidationError
+from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -114,14 +115,14 @@ class BaseNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         except ProtocolError as exc:
             self.hub.metrics.rejected.labels(exc.code).inc()
             return exc.ack()
-        except (OperationalError, PoolTimeout, ConnectionError, OSError):
-            log.exception("store_unavailable", event=event)
+        except (OperationalError, PoolTimeout, RedisError, ConnectionError, OSError):
+            log.exception("store_unavailable", socket_event=event)
             self.hub.metrics.rejected.labels("unavailable").inc()
             return ProtocolError(
                 "unavailable", "the hub cannot store this now; retry shortly"
             ).ack()
         except Exception:
-            log.exception("event_failed", event=event, namespace=self.namespace)
+            log.exception("event_failed", socket_event=event, namespace=self.namespace)
             self.hub.metrics.rejected.labels("unavailable").inc()
             return ProtocolError("unavailable", "the hub failed on this event; retry").ack()
         finally:

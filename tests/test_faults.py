@@ -1,0 +1,74 @@
+"""Faults on the way to the store: a message is acknowledged only once it is stored.
+
+The database going away must give `unavailable` error acks (never a crash, a closed
+connection, or an ack for a message that is then lost), and the hub must recover by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+from tests.conftest import HubFactory
+from tests.harness import start_chat
+from tests.postgres import PostgresCluster, require_postgres
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[PostgresCluster]:
+    """A cluster of this test's own, since the test stops it."""
+    require_postgres()
+    with PostgresCluster() as cluster:
+        yield cluster
+
+
+async def test_database_outage_refuses_messages_then_recovers_without_loss(
+    make_hub: HubFactory, own_postgres: PostgresCluster
+) -> None:
+    url = own_postgres.url(own_postgres.create_database("faults"))
+    hub = await make_hub(database_url=url)
+    tenant = await hub.tenant()
+    agent = await hub.agent(tenant, languages=["es"])
+    agent_peer = await hub.agent_peer(agent)
+    visitor = await hub.visitor_peer(tenant)
+    chat = await start_chat(visitor, "Hola", language="es")
+    await agent_peer.wait_for("chat_assigned")
+
+    acked: list[str] = []
+    refused: list[str] = []
+
+    async def send(text: str) -> None:
+        ack = await visitor.call(
+            "message", {"chat_id": chat["id"], "text": text, "client_msg_id": text}, timeout_s=30
+        )
+        if ack["ok"]:
+            acked.append(text)
+        else:
+            assert "unavailable" == ack["error"]["code"], ack
+            refused.append(text)
+
+    await send("antes")
+    await asyncio.to_thread(own_postgres.pause)
+    for n in range(3):
+        await send(f"durante {n}")
+    status, health = await hub.request("GET", "/healthz")
+    assert (503, "ok") == (status, health["checks"]["redis"])
+    await asyncio.to_thread(own_postgres.resume)
+
+    await send("después")
+    for text in refused:  # the visitor's widget resends what was refused
+        await send(text)
+
+    assert visitor.sio.connected
+    assert agent_peer.sio.connected
+    assert ["durante 0", "durante 1", "durante 2"] == refused
+    synced = await visitor.call("sync", {"chat_id": chat["id"]})
+    stored = [m["text"] for m in synced["messages"]]
+    assert ["Hola", "antes", "después", "durante 0", "durante 1", "durante 2"] == stored
+    assert set(acked) <= set(stored)
+    status, _ = await hub.request("GET", "/healthz")
+    assert 200 == status
