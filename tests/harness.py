@@ -191,3 +191,17 @@ async def start_chat(
     ack = await visitor.call("start_chat", {"text": text, **fields})
     assert ack["ok"] is True, ack
     return ack["chat"]  # type: ignore[no-any-return]
+
+
+async def active_chat(
+    hub: LiveHub, tenant: dict[str, Any] | None = None, text: str = "Hola, busco una Tacoma"
+) -> tuple[dict[str, Any], dict[str, Any], Peer, Peer, dict[str, Any]]:
+    """A tenant whose one visitor talks with its one Spanish-speaking agent:
+    (tenant, agent, agent's peer, visitor's peer, chat)."""
+    tenant = tenant or await hub.tenant()
+    agent = await hub.agent(tenant, languages=["es"])
+    agent_peer = await hub.agent_peer(agent)
+    visitor = await hub.visitor_peer(tenant)
+    chat = await start_chat(visitor, text, language="es")
+    await agent_peer.wait_for("chat_assigned", lambda d: d["chat"]["id"] == chat["id"])
+    return tenant, agent, agent_peer, visitor, chat

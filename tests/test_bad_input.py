@@ -14,7 +14,7 @@ import socketio
 from console.settings import Limits
 from console.web.keys import SIGNER
 from tests.conftest import HubFactory
-from tests.harness import ORIGIN, LiveHub, Peer, start_chat
+from tests.harness import ORIGIN, LiveHub, Peer, active_chat, start_chat
 
 # Table tests send many events on one connection; these limits keep the rate limit out.
 ROOMY = Limits(visitor_burst=1000, agent_burst=1000)
@@ -51,20 +51,6 @@ async def transcript(hub: LiveHub, agent: dict[str, Any], chat_id: str) -> list[
     status, chat = await hub.request("GET", f"/api/chats/{chat_id}", token=agent["token"])
     assert 200 == status, chat
     return [(m["author"], m["text"]) for m in chat["messages"]]
-
-
-async def active_chat(
-    hub: LiveHub, tenant: dict[str, Any] | None = None, text: str = "Hola, busco una Tacoma"
-) -> tuple[dict[str, Any], dict[str, Any], Peer, Peer, dict[str, Any]]:
-    """A tenant whose one visitor talks with its one agent: (tenant, agent, agent's peer,
-    visitor's peer, chat)."""
-    tenant = tenant or await hub.tenant()
-    agent = await hub.agent(tenant, languages=["es"])
-    agent_peer = await hub.agent_peer(agent)
-    visitor = await hub.visitor_peer(tenant)
-    chat = await start_chat(visitor, text, language="es")
-    await agent_peer.wait_for("chat_assigned", lambda d: d["chat"]["id"] == chat["id"])
-    return tenant, agent, agent_peer, visitor, chat
 
 
 async def still_works_for_visitor(visitor: Peer, chat_id: str, text: str) -> dict[str, Any]:

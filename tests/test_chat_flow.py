@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.harness import LiveHub, start_chat
+from tests.harness import LiveHub, active_chat, start_chat
 
 
 async def test_spanish_visitor_reaches_spanish_agent_and_they_talk(hub: LiveHub) -> None:
@@ -41,12 +41,7 @@ async def test_spanish_visitor_reaches_spanish_agent_and_they_talk(hub: LiveHub)
 
 
 async def test_typing_is_forwarded_both_ways_and_never_stored(hub: LiveHub) -> None:
-    tenant = await hub.tenant()
-    agent = await hub.agent(tenant, languages=["es"])
-    agent_peer = await hub.agent_peer(agent)
-    visitor = await hub.visitor_peer(tenant)
-    chat = await start_chat(visitor, "Hola", language="es")
-    await agent_peer.wait_for("chat_assigned")
+    _tenant, _agent, agent_peer, visitor, chat = await active_chat(hub, text="Hola")
 
     await visitor.emit("typing", {"chat_id": chat["id"], "typing": True})
     assert {"chat_id": chat["id"], "author": "visitor", "typing": True} == (

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import HubFactory
-from tests.harness import start_chat
+from tests.harness import active_chat
 from tests.postgres import PostgresCluster, require_postgres
 
 pytestmark = pytest.mark.postgres
@@ -31,12 +31,7 @@ async def test_database_outage_refuses_messages_then_recovers_without_loss(
 ) -> None:
     url = own_postgres.url(own_postgres.create_database("faults"))
     hub = await make_hub(database_url=url)
-    tenant = await hub.tenant()
-    agent = await hub.agent(tenant, languages=["es"])
-    agent_peer = await hub.agent_peer(agent)
-    visitor = await hub.visitor_peer(tenant)
-    chat = await start_chat(visitor, "Hola", language="es")
-    await agent_peer.wait_for("chat_assigned")
+    _tenant, _agent, agent_peer, visitor, chat = await active_chat(hub, text="Hola")
 
     acked: list[str] = []
     refused: list[str] = []

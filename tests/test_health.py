@@ -6,7 +6,7 @@ import pytest
 import socketio
 
 from console.web.keys import EMBEDDED_REDIS
-from tests.harness import LiveHub, Peer, start_chat
+from tests.harness import LiveHub, Peer, active_chat
 
 
 async def test_healthz_is_ok_when_database_and_redis_answer(hub: LiveHub) -> None:
@@ -35,12 +35,7 @@ async def test_console_address_answers_with_a_page_and_root_leads_there(hub: Liv
 async def test_with_redis_gone_messages_still_flow_and_new_chats_get_unavailable(
     hub: LiveHub,
 ) -> None:
-    tenant = await hub.tenant()
-    agent = await hub.agent(tenant, languages=["es"])
-    agent_peer = await hub.agent_peer(agent)
-    visitor = await hub.visitor_peer(tenant)
-    chat = await start_chat(visitor, "Hola", language="es")
-    await agent_peer.wait_for("chat_assigned")
+    tenant, _agent, agent_peer, visitor, chat = await active_chat(hub, text="Hola")
     await hub.app[EMBEDDED_REDIS].kill()
 
     ack = await visitor.call(

@@ -12,7 +12,7 @@ import socketio
 
 from console.settings import Limits
 from tests.conftest import HubFactory
-from tests.harness import ADMIN_TOKEN, ORIGIN, PASSWORD, LiveHub, Peer, start_chat
+from tests.harness import ADMIN_TOKEN, ORIGIN, PASSWORD, LiveHub, Peer, active_chat, start_chat
 
 TIGHT = Limits(visitor_events_per_s=5, visitor_burst=3, agent_events_per_s=5, agent_burst=3)
 REFILL_S = 0.25  # one token at 5 events/s, with a little slack
@@ -86,12 +86,7 @@ async def test_an_agent_past_the_burst_is_rate_limited_until_tokens_refill(
 
 async def test_rate_limited_messages_are_not_stored_nor_delivered(make_hub: HubFactory) -> None:
     hub = await make_hub(limits=Limits(visitor_events_per_s=0.5, visitor_burst=5))
-    tenant = await hub.tenant()
-    agent = await hub.agent(tenant, languages=["es"])
-    agent_peer = await hub.agent_peer(agent)
-    visitor = await hub.visitor_peer(tenant)
-    chat = await start_chat(visitor, "Hola", language="es")
-    await agent_peer.wait_for("chat_assigned")
+    _tenant, agent, agent_peer, visitor, chat = await active_chat(hub, text="Hola")
 
     acks = await asyncio.gather(
         *(
