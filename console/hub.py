@@ -140,15 +140,8 @@ class Hub:
         key = json.dumps([tenant.timezone, tenant.hours, tenant.holidays], sort_keys=True)
         schedule = self._schedules.get(key)
         if schedule is None:
-            hours = (
-                {day: [tuple(r) for r in ranges] for day, ranges in tenant.hours.items()}
-                if tenant.hours is not None
-                else None
-            )
             schedule = Schedule(
-                timezone=tenant.timezone,
-                hours=hours,
-                holidays=tenant.holidays,
+                timezone=tenant.timezone, hours=tenant.hours, holidays=tenant.holidays
             )
             self._schedules[key] = schedule
         return schedule

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import structlog
 from structlog.testing import capture_logs
 
-from tests.harness import LiveHub, start_chat
+from tests.harness import LiveHub, active_chat, start_chat
 
 
 async def test_card_number_is_redacted_before_it_is_stored_or_delivered(hub: LiveHub) -> None:
@@ -58,3 +59,15 @@ async def test_logs_carry_ids_but_never_chat_text_or_contact_details(hub: LiveHu
     dumped = repr(logs)
     for secret in ("Secreto", "otro secreto", "Ana Rivera", "ana@correo.example", "555-0123"):
         assert secret not in dumped
+
+
+async def test_log_lines_of_an_event_carry_its_tenant_chat_and_agent(hub: LiveHub) -> None:
+    tenant, agent, agent_peer, _visitor, chat = await active_chat(hub, text="Hola")
+    with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
+        await agent_peer.call("close_chat", {"chat_id": chat["id"]})
+    [closed] = [e for e in logs if e["event"] == "chat_closed"]
+    assert (tenant["id"], chat["id"], agent["id"]) == (
+        closed["tenant_id"],
+        closed["chat_id"],
+        closed["agent_id"],
+    )

@@ -18,6 +18,13 @@ from console.web.keys import HUB
 from tests.conftest import HubFactory
 from tests.harness import LiveHub, Peer, start_chat
 
+
+@pytest.fixture
+async def hub(make_hub: HubFactory, database_url: str) -> LiveHub:
+    """Routing rules hold on both stores: every test here runs on SQLite and PostgreSQL."""
+    return await make_hub(database_url=database_url)
+
+
 SAN_JUAN = ZoneInfo("America/Puerto_Rico")
 DEFAULT_HANDLE_S = 240  # Settings.default_handle_time_s: no chat has been handled yet
 SPANISH = "Hola, busco una Tacoma 2022"
@@ -211,8 +218,9 @@ async def test_chats_go_to_the_least_loaded_agent_then_to_the_one_idle_longest(
 
 async def test_agent_keeps_chats_within_grace_and_after_it_they_go_to_the_front_of_the_queue(
     make_hub: HubFactory,
+    database_url: str,
 ) -> None:
-    hub = await make_hub(agent_grace_s=1.0)
+    hub = await make_hub(database_url=database_url, agent_grace_s=1.0)
     tenant = await hub.tenant(plan="premium", languages=["es", "en"])
     john = await hub.agent(tenant, languages=["en"], max_chats=1, name="John")
     ana = await hub.agent(tenant, languages=["es"], max_chats=1, name="Ana")
@@ -260,8 +268,9 @@ async def test_agent_keeps_chats_within_grace_and_after_it_they_go_to_the_front_
 
 async def test_queued_visitor_keeps_their_place_within_grace_and_is_abandoned_after_it(
     make_hub: HubFactory,
+    database_url: str,
 ) -> None:
-    hub = await make_hub(visitor_grace_s=0.5)
+    hub = await make_hub(database_url=database_url, visitor_grace_s=0.5)
     tenant = await hub.tenant()
     ana = await hub.agent(tenant, languages=["es"], max_chats=1)
     await hub.agent_peer(ana)
@@ -296,8 +305,9 @@ async def test_queued_visitor_keeps_their_place_within_grace_and_is_abandoned_af
 
 async def test_each_queued_visitor_sees_their_position_on_enqueue_and_on_every_change(
     make_hub: HubFactory,
+    database_url: str,
 ) -> None:
-    hub = await make_hub(visitor_grace_s=0.3)
+    hub = await make_hub(database_url=database_url, visitor_grace_s=0.3)
     tenant = await hub.tenant()
     ana = await hub.agent(tenant, languages=["es"], max_chats=1)
     ana_peer = await hub.agent_peer(ana)

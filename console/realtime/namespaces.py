@@ -100,6 +100,24 @@ class BaseNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if event == "disconnect" and lifecycle:
             return await self.on_disconnect(args[0])
         sid, data = (args[0], args[1] if len(args) > 1 else None)
+        with structlog.contextvars.bound_contextvars(**await self.log_context(sid, data)):
+            return await self._dispatch(event, sid, data)
+
+    async def log_context(self, sid: str, data: Any) -> dict[str, str]:
+        """Ids every log line of this event carries: who, which tenant, which chat."""
+        context = {
+            key: value
+            for key, value in (await self.get_session(sid)).items()
+            if isinstance(value, str)
+        }
+        me = (await self.get_session(sid)).get("me")
+        if isinstance(me, AgentSession):
+            context.update(tenant_id=me.tenant_id, agent_id=me.agent_id)
+        if isinstance(data, dict) and isinstance(data.get("chat_id"), str):
+            context["chat_id"] = data["chat_id"][:64]
+        return context
+
+    async def _dispatch(self, event: str, sid: str, data: Any) -> Any:
         handler = self.handlers.get(event)
         entered = False
         try:
