@@ -307,6 +307,12 @@ class Hub:
                 sender_sid=sid,
                 sender_ns=VISITOR_NS,
             )
+            if chat.status == "queued":
+                # A retry after an `unavailable` answer: make sure the chat really waits.
+                await self._enqueue(chat, priority=chat.priority > 0)
+                await self.dispatch(tenant.id)
+                await self.publish_queue(tenant.id, tell=frozenset({chat.id}))
+                chat = await self.store.get_chat(chat.id) or chat
             return {
                 "ok": True,
                 "chat": {"id": chat.id, "status": chat.status, "language": chat.language},
@@ -355,19 +361,35 @@ class Hub:
                     "language": language,
                 },
             }
-        await self.state.enqueue(
-            tenant.id,
-            chat.id,
-            visitor_id=chat.visitor_id,
-            language=language,
-            arrival_ms=now_ms(),
-            priority=returning,
-            now_ms=now_ms(),
-        )
+        await self._enqueue(chat, priority=returning)
         assigned = await self.dispatch(tenant.id)
         await self.publish_queue(tenant.id)
         final = "active" if chat.id in assigned else "queued"
         return {"ok": True, "chat": {"id": chat.id, "status": final, "language": language}}
+
+    async def _enqueue(
+        self,
+        chat: Chat,
+        *,
+        priority: bool,
+        arrival_ms: int | None = None,
+        exclude_agent: str | None = None,
+        release_from: str | None = None,
+    ) -> None:
+        """Put a chat in its language queue; by default it keeps its first arrival time."""
+        if arrival_ms is None:
+            arrival_ms = int((chat.queued_at or chat.created_at).timestamp() * 1000)
+        await self.state.enqueue(
+            chat.tenant_id,
+            chat.id,
+            visitor_id=chat.visitor_id,
+            language=chat.language,
+            arrival_ms=arrival_ms,
+            priority=priority,
+            now_ms=now_ms(),
+            exclude_agent=exclude_agent,
+            release_from=release_from,
+        )
 
     async def visitor_message(
         self, tenant_id: str, visitor_id: str, payload: schemas.MessageIn, sid: str
@@ -555,14 +577,10 @@ class Hub:
         )
         if moved is None:
             raise ProtocolError("conflict", "the chat changed meanwhile; look at it again")
-        await self.state.enqueue(
-            tenant.id,
-            chat.id,
-            visitor_id=chat.visitor_id,
-            language=language,
-            arrival_ms=now_ms(),
+        await self._enqueue(
+            moved,
             priority=True,
-            now_ms=now_ms(),
+            arrival_ms=now_ms(),
             exclude_agent=from_agent,
             release_from=from_agent,
         )
@@ -656,17 +674,7 @@ class Hub:
             )
             if moved is None:
                 continue
-            arrival = int((chat.queued_at or chat.created_at).timestamp() * 1000)
-            await self.state.enqueue(
-                tenant_id,
-                chat.id,
-                visitor_id=chat.visitor_id,
-                language=chat.language,
-                arrival_ms=arrival,
-                priority=True,
-                now_ms=now_ms(),
-                release_from=agent_id,
-            )
+            await self._enqueue(moved, priority=True, release_from=agent_id)
             await self.emit(
                 "chat_closed",
                 {"chat_id": chat.id, "reason": "requeued"},
@@ -853,16 +861,7 @@ class Hub:
         grace_visitor = now_ms() + int(self.settings.visitor_grace_s * 1000)
         for chat in await self.store.list_chats(statuses=("queued", "active")):
             if chat.status == "queued":
-                arrival = int((chat.queued_at or chat.created_at).timestamp() * 1000)
-                await self.state.enqueue(
-                    chat.tenant_id,
-                    chat.id,
-                    visitor_id=chat.visitor_id,
-                    language=chat.language,
-                    arrival_ms=arrival,
-                    priority=chat.priority > 0,
-                    now_ms=now_ms(),
-                )
+                await self._enqueue(chat, priority=chat.priority > 0)
                 await self.state.set_deadline(f"chat|{chat.tenant_id}|{chat.id}", grace_visitor)
             elif chat.agent_id:
                 await self.state.hold(chat.tenant_id, chat.agent_id, chat.id)

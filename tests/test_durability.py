@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from console.web.keys import HUB
 from tests.conftest import HubFactory
 from tests.harness import LiveHub, start_chat
 
@@ -74,3 +75,31 @@ async def test_restart_keeps_chats_messages_agents_and_tokens(
     assert {"ok": True} == await agent_again.call("close_chat", {"chat_id": active["id"]})
     got = await agent_again.wait_for("chat_assigned", lambda d: d["chat"]["id"] == queued["id"])
     assert ["¿Hay alguien?"] == [m["text"] for m in got["chat"]["messages"]]
+
+
+async def test_start_chat_retried_after_a_failure_puts_a_lost_chat_back_in_the_queue(
+    hub: LiveHub,
+) -> None:
+    tenant = await hub.tenant()
+    agent = await hub.agent(tenant, languages=["es"], max_chats=1)
+    agent_peer = await hub.agent_peer(agent)
+    first = await hub.visitor_peer(tenant)
+    await start_chat(first, "Hola", language="es")
+    await agent_peer.wait_for("chat_assigned")
+    second = await hub.visitor_peer(tenant)
+    payload = {"text": "¿Hay alguien?", "language": "es", "client_msg_id": "start-1"}
+    chat = (await second.call("start_chat", payload))["chat"]
+    assert "queued" == chat["status"]
+    # As if the hub had failed between storing the chat and queueing it in Redis:
+    assert await hub.app[HUB].state.dequeue(tenant["id"], chat["id"])
+
+    retry = await second.call("start_chat", payload)
+    assert {"id": chat["id"], "status": "queued", "language": "es"} == retry["chat"]
+    status, stored = await hub.request("GET", f"/api/chats/{chat['id']}", token=agent["token"])
+    assert 200 == status
+    assert ["¿Hay alguien?"] == [m["text"] for m in stored["messages"]]
+    await agent_peer.call(
+        "close_chat", {"chat_id": (await agent_peer.wait_for("chat_assigned"))["chat"]["id"]}
+    )
+    taken = await agent_peer.wait_for("chat_assigned", lambda d: d["chat"]["id"] == chat["id"])
+    assert "active" == taken["chat"]["status"]

@@ -215,3 +215,44 @@ async def test_rotated_key_still_reads_old_rows(store: Store) -> None:
     assert ["antes de rotar", "después de rotar"] == [
         m.text for m in await rotated.list_messages(chat.id)
     ]
+
+
+async def test_requeue_keeps_the_first_queued_time_and_sets_one_for_a_bot_chat(
+    store: Store,
+) -> None:
+    tenant = await dealer(store)
+    visitor = await store.visitor_arrives(tenant.id, None)
+    agent = await store.create_agent(
+        tenant_id=tenant.id,
+        email="q@d.example",
+        name="Q",
+        password_hash="x",
+        languages=["es"],
+        max_chats=3,
+        role="agent",
+    )
+    queued, _, _ = await store.start_chat(
+        tenant_id=tenant.id,
+        visitor_id=visitor.id,
+        language="es",
+        status="queued",
+        text="Hola",
+        client_msg_id=None,
+    )
+    await store.assign_chat(queued.id, agent.id, overflowed=False)
+    again = await store.requeue_chat(queued.id, language="en", priority=1, from_agent=agent.id)
+    assert again is not None
+    assert (queued.queued_at, "en", None) == (again.queued_at, again.language, again.agent_id)
+
+    bot, _, _ = await store.start_chat(
+        tenant_id=tenant.id,
+        visitor_id=visitor.id,
+        language="es",
+        status="bot",
+        text="Hola",
+        client_msg_id=None,
+    )
+    assert bot.queued_at is None
+    handed = await store.requeue_chat(bot.id, language="es", priority=0)
+    assert handed is not None
+    assert handed.queued_at is not None

@@ -151,7 +151,8 @@ class RoutingState:
             if release_from:
                 pipe.srem(f"{p}load:{release_from}", chat_id)
                 pipe.hset(f"{p}agent:{release_from}", "since", now_ms)
-            pipe.zadd(f"{p}queue", {chat_id: queue_score(arrival_ms, priority)})
+            # nx: enqueueing a chat that waits already keeps its place
+            pipe.zadd(f"{p}queue", {chat_id: queue_score(arrival_ms, priority)}, nx=True)
             pipe.sadd(f"{PREFIX}queued_tenants", tenant_id)
             meta: dict[FieldT, EncodableT] = {
                 "lang": language,

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, literal, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -24,6 +24,7 @@ from console.store.models import (
     PageViewRow,
     TenantRow,
     TicketRow,
+    UTCDateTime,
     VisitorRow,
 )
 from console.types import (
@@ -469,7 +470,8 @@ class Store:
                 "agent_id": None,
                 "language": language,
                 "priority": priority,
-                "queued_at": utcnow(),
+                # the first time it queued stays: waits are measured from it
+                "queued_at": func.coalesce(ChatRow.queued_at, literal(utcnow(), UTCDateTime())),
             },
         )
 
