@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
+import socketio
 
 ADMIN = "cli-test-admin-token"
 
@@ -157,3 +158,82 @@ async def test_bad_configuration_is_reported_without_a_traceback(tmp_path: Path)
     assert 2 == process.returncode
     assert "CHARLA_PORT must be a whole number, got 'eighty'" in out.decode()
     assert b"Traceback" not in err
+
+
+async def test_sigterm_mid_conversation_loses_no_acknowledged_message(tmp_path: Path) -> None:
+    data_dir = tmp_path / "var"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    admin = {"Authorization": f"Bearer {ADMIN}"}
+    acked: list[str] = []
+    async with charla("serve", data_dir, port) as process, aiohttp.ClientSession() as http:
+        await wait_healthy(port)
+        tenant_body = {
+            "name": "D",
+            "plan": "basic",
+            "languages": ["es"],
+            "allowed_origins": ["https://d.example"],
+        }
+        async with http.post(f"{base}/api/admin/tenants", json=tenant_body, headers=admin) as r:
+            tenant = await r.json()
+        agent_body = {
+            "email": "a@d.example",
+            "name": "A",
+            "password": "password-1",
+            "languages": ["es"],
+        }
+        async with http.post(
+            f"{base}/api/admin/tenants/{tenant['id']}/agents", json=agent_body, headers=admin
+        ) as r:
+            assert 201 == r.status
+        async with http.post(
+            f"{base}/api/login", json={"email": "a@d.example", "password": "password-1"}
+        ) as r:
+            token = (await r.json())["token"]
+        agent = socketio.AsyncClient(reconnection=False)
+        await agent.connect(
+            base, namespaces=["/agent"], transports=["websocket"], auth={"token": token}
+        )
+        await agent.call("set_status", {"status": "online"}, namespace="/agent")
+        visitor = socketio.AsyncClient(reconnection=False)
+        await visitor.connect(
+            base,
+            namespaces=["/visitor"],
+            transports=["websocket"],
+            auth={"site_key": tenant["site_key"]},
+        )
+        start = await visitor.call("start_chat", {"text": "Hola"}, namespace="/visitor")
+        assert "active" == start["chat"]["status"]
+        chat_id = start["chat"]["id"]
+
+        async def send(n: int) -> None:
+            payload = {"chat_id": chat_id, "text": f"m{n}", "client_msg_id": f"c{n}"}
+            try:
+                ack = await visitor.call("message", payload, namespace="/visitor", timeout=10)
+            except socketio.exceptions.SocketIOError:
+                return  # the connection closed under it: not acknowledged, may be resent
+            if ack.get("ok"):
+                acked.append(f"m{n}")
+
+        senders = [asyncio.create_task(send(n)) for n in range(60)]
+        await asyncio.sleep(0.02)
+        process.send_signal(signal.SIGTERM)
+        await asyncio.gather(*senders)
+        assert 0 == await asyncio.wait_for(process.wait(), 30)
+        for client in (agent, visitor):
+            if client.connected:
+                await client.disconnect()
+
+    port = free_port()
+    async with charla("serve", data_dir, port) as process, aiohttp.ClientSession() as http:
+        await wait_healthy(port)
+        async with http.get(
+            f"http://127.0.0.1:{port}/api/chats/{chat_id}",
+            headers={"Authorization": f"Bearer {token}"},
+        ) as r:
+            stored = [m["text"] for m in (await r.json())["messages"]]
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), 30)
+    assert acked, "no message was acknowledged before the stop"
+    assert set(acked) <= set(stored)
+    assert len(stored) == len(set(stored))
