@@ -40,9 +40,8 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
 
 @dataclass(frozen=True)
 class Limits:
-    """Protocol limits: what one chat needs, and no more."""
+    """Protocol limits: what one chat needs, and no more (text length: realtime/schemas)."""
 
-    max_text_chars: int = 4000
     max_http_buffer_bytes: int = 64 * 1024
     visitor_events_per_s: float = 5.0
     visitor_burst: int = 20
