@@ -7,6 +7,7 @@ Every message is committed before it is emitted ("persist, then deliver").
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -48,6 +49,7 @@ PRIORITY = 1
 SYNC_PAGE = 500
 TENANT_CACHE_S = 2.0
 TRANSCRIPT_LIMIT = 10_000
+DEADLINE_RETRY_S = 5.0
 
 
 def visitor_room(visitor_id: str) -> str:
@@ -206,7 +208,10 @@ class Hub:
         )
         if created:
             self.metrics.messages.labels(author).inc()
-            await self.deliver(chat, message, sender_sid=sender_sid, sender_ns=sender_ns)
+            # The chat as it is now that the message is committed: an agent who took it
+            # meanwhile got a history without this message, and must get it live.
+            current = await self.store.get_chat(chat.id) or chat
+            await self.deliver(current, message, sender_sid=sender_sid, sender_ns=sender_ns)
             self.metrics.delivery_latency.observe(time.perf_counter() - started)
         return message
 
@@ -246,8 +251,17 @@ class Hub:
     # -- visitors ------------------------------------------------------------------------
 
     async def visitor_connected(self, tenant: Tenant, visitor: Visitor, sid: str) -> None:
-        await self.state.add_socket("visitor", visitor.id, sid)
         self.metrics.connected_visitors.inc()
+        try:
+            await self.state.add_socket("visitor", visitor.id, sid)
+            await self._visitor_back(tenant, visitor)
+        except Exception:
+            # The connection is refused and will never disconnect: uncount its socket.
+            with contextlib.suppress(Exception):
+                await self.visitor_disconnected(tenant.id, visitor.id, sid)
+            raise
+
+    async def _visitor_back(self, tenant: Tenant, visitor: Visitor) -> None:
         queued = await self.store.list_chats(visitor_id=visitor.id, statuses=("queued",))
         for chat in queued:
             await self.state.cancel_deadline(f"chat|{tenant.id}|{chat.id}")
@@ -454,7 +468,18 @@ class Hub:
 
     async def agent_connected(self, agent: Agent, sid: str) -> None:
         self.metrics.connected_agents.inc()
-        await self.state.add_socket("agent", agent.id, sid)
+        try:
+            await self.state.add_socket("agent", agent.id, sid)
+            await self._agent_back(agent, sid)
+        except Exception:
+            # The connection is refused and will never disconnect: uncount its socket, or
+            # the agent's last real disconnect would leave them online with no one there.
+            me = AgentSession(agent.id, agent.tenant_id, agent.role, agent.name)
+            with contextlib.suppress(Exception):
+                await self.agent_disconnected(me, sid)
+            raise
+
+    async def _agent_back(self, agent: Agent, sid: str) -> None:
         await self.state.cancel_deadline(f"agent|{agent.tenant_id}|{agent.id}")
         remembered = await self.state.agent_status(agent.tenant_id, agent.id)
         if remembered == "online":
@@ -650,8 +675,10 @@ class Hub:
             return None
         self.metrics.chats_closed.labels(chat.tenant_id, reason).inc()
         log.info("chat_closed", tenant_id=chat.tenant_id, chat_id=chat.id, reason=reason)
-        if chat.status == "queued":
-            await self.state.dequeue(chat.tenant_id, chat.id)
+        # `chat` may be stale (read before an assignment or a transfer): act on `closed`,
+        # the chat as the close found it.
+        chat = closed
+        await self.state.dequeue(chat.tenant_id, chat.id)
         if chat.agent_id:
             await self.state.release(chat.tenant_id, chat.agent_id, chat.id, now_ms=now_ms())
         event = {"chat_id": chat.id, "reason": reason}
@@ -821,6 +848,8 @@ class Hub:
                     await self._agent_gone(tenant_id, ident)
             except Exception:
                 log.exception("deadline_failed", tenant_id=tenant_id, kind=kind)
+                # Claiming removed it: arm it again, or the chats behind it wait forever.
+                await self.state.set_deadline(member, now_ms() + int(DEADLINE_RETRY_S * 1000))
             handled += 1
         for tenant_id in await self.state.tenants_waiting():
             try:

@@ -1,4 +1,4 @@
-"""Token buckets per connection: a visitor or an agent who floods gets `rate_limited`."""
+"""Token buckets per visitor or agent, across their tabs: whoever floods gets `rate_limited`."""
 
 from __future__ import annotations
 

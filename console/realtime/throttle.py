@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 
 Forward = Callable[[bool], Awaitable[None]]
 Key = tuple[str, str]  # (connection, chat)
+MAX_CHATS_PER_CONNECTION = 64  # typing state kept per connection; chat ids are client input
 
 
 class TypingThrottle:
@@ -27,7 +28,12 @@ class TypingThrottle:
 
     async def offer(self, sid: str, chat_id: str, typing: bool, forward: Forward) -> None:
         key = (sid, chat_id)
-        self._by_sid.setdefault(sid, set()).add(key)
+        keys = self._by_sid.setdefault(sid, set())
+        if key not in keys and len(keys) >= MAX_CHATS_PER_CONNECTION:
+            self._prune(keys)
+            if len(keys) >= MAX_CHATS_PER_CONNECTION:
+                return  # chat ids made up by the client: no state, no lookup, for them
+        keys.add(key)
         now = time.monotonic()
         last = self._last_at.get(key)
         if last is None or now - last >= self.interval_s:
@@ -44,6 +50,15 @@ class TypingThrottle:
         self._sent[key] = typing
         self._forwards[key] = forward
         await forward(typing)
+
+    def _prune(self, keys: set[Key]) -> None:
+        """Forget a connection's chats with nothing left to send (not typing, no timer)."""
+        for key in [k for k in keys if k not in self._timers and not self._sent.get(k)]:
+            keys.discard(key)
+            self._last_at.pop(key, None)
+            self._sent.pop(key, None)
+            self._forwards.pop(key, None)
+            self._pending.pop(key, None)
 
     def _flush(self, key: Key) -> None:
         self._timers.pop(key, None)

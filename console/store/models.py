@@ -138,7 +138,8 @@ class ChatRow(Base):
 
 class MessageRow(Base):
     __tablename__ = "messages"
-    __table_args__ = (UniqueConstraint("chat_id", "client_msg_id"),)
+    # `client_msg_id` is the sender's: each participant's resends are idempotent on their own
+    __table_args__ = (UniqueConstraint("chat_id", "sender", "client_msg_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     chat_id: Mapped[str] = mapped_column(ForeignKey("chats.id"), index=True)
@@ -146,6 +147,7 @@ class MessageRow(Base):
     author_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     agent_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     text_enc: Mapped[str] = mapped_column(Text)
+    sender: Mapped[str] = mapped_column(String(50))
     client_msg_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     created_at: Mapped[datetime]
 

@@ -49,6 +49,11 @@ class StoreConflictError(Exception):
     """A uniqueness rule was broken (e.g. an agent e-mail that exists already)."""
 
 
+def sender_key(author: str, agent_id: str | None) -> str:
+    """Who sent a message, for idempotency: the visitor, a given agent, the bot, the hub."""
+    return f"agent:{agent_id}" if author == "agent" else author
+
+
 def new_id() -> str:
     return str(uuid.uuid4())
 
@@ -365,6 +370,7 @@ class Store:
             message = MessageRow(
                 chat_id=chat.id,
                 author="visitor",
+                sender="visitor",
                 text_enc=text_enc,
                 client_msg_id=client_msg_id,
                 created_at=now,
@@ -527,8 +533,9 @@ class Store:
         agent_id: str | None = None,
     ) -> tuple[Message, bool]:
         """Store a message once: a resend with the same client_msg_id returns the first."""
+        sender = sender_key(author, agent_id)
         if client_msg_id is not None:
-            existing = await self._message_by_client_id(chat_id, client_msg_id)
+            existing = await self._message_by_client_id(chat_id, client_msg_id, sender)
             if existing is not None:
                 return existing, False
         now = utcnow()
@@ -537,6 +544,7 @@ class Store:
             author=author,
             author_name=author_name,
             agent_id=agent_id,
+            sender=sender,
             text_enc=self.cipher.encrypt(text),
             client_msg_id=client_msg_id,
             created_at=now,
@@ -553,17 +561,21 @@ class Store:
         except IntegrityError:
             if client_msg_id is None:
                 raise
-            existing = await self._message_by_client_id(chat_id, client_msg_id)
+            existing = await self._message_by_client_id(chat_id, client_msg_id, sender)
             if existing is None:
                 raise
             return existing, False
         return self._message(row), True
 
-    async def _message_by_client_id(self, chat_id: str, client_msg_id: str) -> Message | None:
+    async def _message_by_client_id(
+        self, chat_id: str, client_msg_id: str, sender: str
+    ) -> Message | None:
         async with self.session() as s:
             row = await s.scalar(
                 select(MessageRow).where(
-                    MessageRow.chat_id == chat_id, MessageRow.client_msg_id == client_msg_id
+                    MessageRow.chat_id == chat_id,
+                    MessageRow.sender == sender,
+                    MessageRow.client_msg_id == client_msg_id,
                 )
             )
             return self._message(row) if row else None

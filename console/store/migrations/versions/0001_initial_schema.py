@@ -113,11 +113,12 @@ def upgrade() -> None:
     sa.Column('author_name', sa.String(length=200), nullable=True),
     sa.Column('agent_id', sa.String(length=36), nullable=True),
     sa.Column('text_enc', sa.Text(), nullable=False),
+    sa.Column('sender', sa.String(length=50), nullable=False),
     sa.Column('client_msg_id', sa.String(length=100), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['chat_id'], ['chats.id'], name=op.f('fk_messages_chat_id_chats')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_messages')),
-    sa.UniqueConstraint('chat_id', 'client_msg_id', name=op.f('uq_messages_chat_id'))
+    sa.UniqueConstraint('chat_id', 'sender', 'client_msg_id', name=op.f('uq_messages_chat_id'))
     )
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_messages_chat_id'), ['chat_id'], unique=False)
