@@ -170,6 +170,9 @@ async def _hub_ctx(app: web.Application) -> AsyncIterator[None]:
     tasks.append(asyncio.create_task(run_periodically(settings.sweep_interval_s, hub.sweep)))
     tasks.append(asyncio.create_task(run_periodically(HEARTBEAT_TTL_S / 3, heartbeat)))
     tasks.append(asyncio.create_task(run_periodically(10, refresh_origins)))
+    tasks.append(
+        asyncio.create_task(run_periodically(settings.reconcile_interval_s, hub.reconcile))
+    )
     try:
         yield
     finally:

@@ -130,6 +130,7 @@ class Hub:
         self.typing = TypingThrottle(settings.limits.typing_min_interval_s)
         self._handle_time: dict[str, tuple[float, float]] = {}
         self._tenants: dict[str, tuple[float, Tenant]] = {}
+        self._drift: set[tuple[str, str, str]] = set()
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -302,6 +303,13 @@ class Hub:
         return await asyncio.to_thread(detector.detect, payload.text)
 
     async def start_chat(
+        self, tenant: Tenant, visitor_id: str, payload: schemas.StartChatIn, sid: str
+    ) -> dict[str, Any]:
+        """One at a time per visitor: two tabs starting at once share one chat."""
+        async with self.state.visitor_lock(visitor_id):
+            return await self._start_chat(tenant, visitor_id, payload, sid)
+
+    async def _start_chat(
         self, tenant: Tenant, visitor_id: str, payload: schemas.StartChatIn, sid: str
     ) -> dict[str, Any]:
         contact = {
@@ -738,38 +746,57 @@ class Hub:
         for item in await self.state.assign(
             tenant_id, now_ms=now_ms(), overflow_after_ms=overflow_ms
         ):
-            chat = await self.store.assign_chat(
-                item.chat_id, item.agent_id, overflowed=item.overflowed
-            )
+            try:
+                chat = await self.store.assign_chat(
+                    item.chat_id, item.agent_id, overflowed=item.overflowed
+                )
+            except Exception:
+                log.exception("assignment_failed", tenant_id=tenant_id, chat_id=item.chat_id)
+                await self._undo_assignment(tenant_id, item.chat_id, item.agent_id)
+                continue
             if chat is None:
                 await self.state.release(tenant_id, item.agent_id, item.chat_id, now_ms=now_ms())
                 continue
             assigned.add(chat.id)
-            self.metrics.chats_assigned.labels(tenant_id).inc()
-            log.info(
-                "chat_assigned",
-                tenant_id=tenant_id,
-                chat_id=chat.id,
-                agent_id=item.agent_id,
-                overflowed=item.overflowed,
-            )
-            agent = await self.store.get_agent(item.agent_id)
-            if item.overflowed:
-                await self._system(chat, "overflowed")
-            await self.emit(
-                "chat_assigned",
-                {"chat": await self.chat_wire(chat)},
-                to=agent_room(item.agent_id),
-                namespace=AGENT_NS,
-            )
-            await self.emit(
-                "agent_joined",
-                {"chat_id": chat.id, "agent": {"name": agent.name if agent else ""}},
-                to=visitor_room(chat.visitor_id),
-                namespace=VISITOR_NS,
-            )
-            await self.publish_presence(tenant_id, item.agent_id)
+            await self._announce_assignment(chat, item.agent_id, overflowed=item.overflowed)
         return assigned
+
+    async def _undo_assignment(self, tenant_id: str, chat_id: str, agent_id: str) -> None:
+        """Redis gave the chat to the agent but SQL did not record it: give it back.
+
+        If the store cannot even be read, the reconciler repairs it once the store is back.
+        """
+        with contextlib.suppress(Exception):
+            await self.state.release(tenant_id, agent_id, chat_id, now_ms=now_ms())
+            chat = await self.store.get_chat(chat_id)
+            if chat is not None and chat.status == "queued":
+                await self._enqueue(chat, priority=chat.priority > 0)
+
+    async def _announce_assignment(self, chat: Chat, agent_id: str, *, overflowed: bool) -> None:
+        self.metrics.chats_assigned.labels(chat.tenant_id).inc()
+        log.info(
+            "chat_assigned",
+            tenant_id=chat.tenant_id,
+            chat_id=chat.id,
+            agent_id=agent_id,
+            overflowed=overflowed,
+        )
+        agent = await self.store.get_agent(agent_id)
+        if overflowed:
+            await self._system(chat, "overflowed")
+        await self.emit(
+            "chat_assigned",
+            {"chat": await self.chat_wire(chat)},
+            to=agent_room(agent_id),
+            namespace=AGENT_NS,
+        )
+        await self.emit(
+            "agent_joined",
+            {"chat_id": chat.id, "agent": {"name": agent.name if agent else ""}},
+            to=visitor_room(chat.visitor_id),
+            namespace=VISITOR_NS,
+        )
+        await self.publish_presence(chat.tenant_id, agent_id)
 
     async def publish_queue(
         self, tenant_id: str, *, only_to: str | None = None, tell: frozenset[str] = frozenset()
@@ -882,6 +909,51 @@ class Hub:
         await self.publish_presence(tenant_id, agent_id)
         await self.dispatch(tenant_id)
         await self.publish_queue(tenant_id)
+
+    async def reconcile(self) -> int:
+        """Repair drift between SQL (the truth) and Redis that a failure left behind: a
+        queued chat missing from the queue, an active chat missing from its agent's load,
+        a load entry for a chat that is no longer the agent's. A drift is repaired only when
+        two passes in a row see it, since an assignment in progress is inconsistent for
+        milliseconds, never for a whole pass. Returns how many repairs were made."""
+        seen: set[tuple[str, str, str]] = set()
+        open_chats = await self.store.list_chats(statuses=("queued", "active"))
+        by_id = {chat.id: chat for chat in open_chats}
+        for chat in open_chats:
+            if chat.status == "queued" and not await self.state.is_waiting(chat.tenant_id, chat.id):
+                holders = await self.state.holders(chat.tenant_id, chat.id)
+                seen.add(("requeue", chat.id, ",".join(sorted(holders))))
+            elif (
+                chat.status == "active"
+                and chat.agent_id
+                and chat.id not in await self.state.agent_chats(chat.tenant_id, chat.agent_id)
+            ):
+                seen.add(("hold", chat.id, chat.agent_id))
+        for owner, chat_ids in await self.state.loads():
+            agent_id = owner.split("|", 1)[1]
+            for chat_id in chat_ids:
+                held = by_id.get(chat_id)
+                if held is None or held.status != "active" or held.agent_id != agent_id:
+                    seen.add(("release", chat_id, owner))
+        confirmed, self._drift = seen & self._drift, seen
+        for kind, chat_id, extra in confirmed:
+            log.warning("routing_drift_repaired", kind=kind, chat_id=chat_id)
+            if kind == "release":
+                tenant_id, agent_id = extra.split("|")
+                await self.state.release(tenant_id, agent_id, chat_id, now_ms=now_ms())
+                continue
+            chat = by_id[chat_id]
+            if kind == "hold" and chat.agent_id:
+                await self.state.hold(chat.tenant_id, chat.agent_id, chat.id)
+            elif kind == "requeue":
+                for holder in filter(None, extra.split(",")):
+                    await self.state.release(chat.tenant_id, holder, chat.id, now_ms=now_ms())
+                await self._enqueue(chat, priority=chat.priority > 0)
+        for tenant_id in {chat.tenant_id for chat in open_chats if chat.status == "queued"}:
+            if any(k == "requeue" and by_id[c].tenant_id == tenant_id for k, c, _ in confirmed):
+                await self.dispatch(tenant_id)
+                await self.publish_queue(tenant_id)
+        return len(confirmed)
 
     async def rebuild(self) -> None:
         """Restore routing state from SQL after Redis started empty."""

@@ -64,6 +64,7 @@ class Settings:
     agent_grace_s: float = 60.0
     visitor_grace_s: float = 60.0
     sweep_interval_s: float = 1.0
+    reconcile_interval_s: float = 30.0
     default_handle_time_s: float = 240.0
     log_level: str = "info"
     log_json: bool = True

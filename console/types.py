@@ -35,8 +35,8 @@ def format_message_id(number: int) -> str:
 
 
 def parse_message_id(message_id: str) -> int:
-    if not message_id.isascii() or not message_id.isdigit():
-        raise ValueError("a message id is a string of digits, as the hub returned it")
+    if not message_id.isascii() or not message_id.isdigit() or len(message_id) > 18:
+        raise ValueError("a message id is a string of up to 18 digits, as the hub returned it")
     return int(message_id)
 
 

@@ -197,3 +197,61 @@ async def test_a_connect_that_fails_midway_leaves_no_ghost_socket(
         return not online and 0 == await core.state.socket_count("agent", agent["id"])
 
     await _eventually(suspended)
+
+
+async def test_reconcile_repairs_drift_between_redis_and_the_store_after_two_passes(
+    hub: LiveHub,
+) -> None:
+    """Failures can leave Redis disagreeing with SQL; the reconciler puts SQL's truth back,
+    but only for a drift seen on two passes (an assignment in flight is not a drift)."""
+    core: Hub = hub.app[HUB]
+    tenant = await hub.tenant()
+    agent = await hub.agent(tenant, languages=["es"], max_chats=1)
+    agent_peer = await hub.agent_peer(agent)
+    first = await hub.visitor_peer(tenant)
+    active = await start_chat(first, "Hola", language="es")
+    await agent_peer.wait_for("chat_assigned")
+    second = await hub.visitor_peer(tenant)
+    other = await hub.agent(tenant, languages=["es"])
+    await hub.agent_peer(other, online=False)  # known to Redis, never online
+    queued = await start_chat(second, "¿Hay alguien?", language="es")
+    assert ("active", "queued") == (active["status"], queued["status"])
+
+    # The drift a crash between Redis and SQL can leave behind:
+    state = core.state
+    assert await state.dequeue(tenant["id"], queued["id"])  # a queued chat out of the queue
+    await state.release(tenant["id"], agent["id"], active["id"], now_ms=0)  # a load lost
+    await state.hold(tenant["id"], other["id"], "ghost-chat")  # a load for nothing
+
+    assert 0 == await core.reconcile()  # seen once: could be an assignment in flight
+    assert 3 == await core.reconcile()
+    assert await state.is_waiting(tenant["id"], queued["id"])
+    assert {active["id"]} == await state.agent_chats(tenant["id"], agent["id"])
+    assert set() == await state.agent_chats(tenant["id"], other["id"])
+    assert 0 == await core.reconcile()
+
+    assert {"ok": True} == await agent_peer.call("close_chat", {"chat_id": active["id"]})
+    got = await agent_peer.wait_for("chat_assigned", lambda d: d["chat"]["id"] == queued["id"])
+    assert "active" == got["chat"]["status"]
+
+
+async def test_two_tabs_starting_a_chat_at_once_share_one_chat(hub: LiveHub) -> None:
+    tenant = await hub.tenant()
+    agent = await hub.agent(tenant, languages=["es"])
+    await hub.agent_peer(agent)
+    tab = await hub.visitor_peer(tenant)
+    visitor_id = (await tab.wait_for("session"))["visitor_id"]
+    other_tab = await hub.visitor_peer(tenant, visitor_id=visitor_id)
+    acks = await asyncio.gather(
+        tab.call("start_chat", {"text": "Hola", "language": "es"}),
+        other_tab.call("start_chat", {"text": "Hola otra vez", "language": "es"}),
+    )
+    assert 1 == len({ack["chat"]["id"] for ack in acks})
+    status, chats = await hub.request("GET", "/api/chats", token=agent["token"])
+    assert (200, 1) == (status, len(chats["chats"]))
+
+
+async def test_an_after_id_beyond_any_message_id_is_invalid_payload(hub: LiveHub) -> None:
+    _tenant, _agent, _agent_peer, visitor, chat = await active_chat(hub, text="Hola")
+    ack = await visitor.call("sync", {"chat_id": chat["id"], "after_id": "9" * 19})
+    assert "invalid_payload" == ack["error"]["code"]

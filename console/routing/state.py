@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.lock import Lock
 from redis.typing import EncodableT, FieldT
 
 PREFIX = "charla:"
@@ -173,6 +174,33 @@ class RoutingState:
             pipe.delete(f"{p}qmeta:{chat_id}")
             removed, _ = await pipe.execute()
         return bool(removed)
+
+    async def is_waiting(self, tenant_id: str, chat_id: str) -> bool:
+        return await self.redis.zscore(f"{self.prefix(tenant_id)}queue", chat_id) is not None
+
+    async def holders(self, tenant_id: str, chat_id: str) -> list[str]:
+        """Agents whose load counts this chat (normally none or one)."""
+        return [agent_id for agent_id, chats in await self.loads(tenant_id) if chat_id in chats]
+
+    async def loads(self, tenant_id: str | None = None) -> list[tuple[str, set[str]]]:
+        """Every agent load in Redis, as (tenant|agent, chats) — of one tenant: (agent, chats)."""
+        pattern = f"{self.prefix(tenant_id)}load:*" if tenant_id else f"{PREFIX}t:*:load:*"
+        out = []
+        async for key in self.redis.scan_iter(match=pattern, count=500):
+            name = _s(key)
+            agent_id = name.rsplit(":", 1)[1]
+            owner = (
+                agent_id
+                if tenant_id
+                else f"{name[name.index('{') + 1 : name.index('}')]}|{agent_id}"
+            )
+            out.append((owner, {_s(c) for c in await self.redis.smembers(name)}))
+        return out
+
+    def visitor_lock(self, visitor_id: str) -> Lock:
+        return self.redis.lock(
+            f"{PREFIX}lock:visitor:{visitor_id}", timeout=15, blocking_timeout=10
+        )
 
     async def tenants_waiting(self) -> list[str]:
         """Tenants with chats in their queue now (of those that ever queued one)."""

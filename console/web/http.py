@@ -48,6 +48,9 @@ async def errors_middleware(request: web.Request, handler: Any) -> web.StreamRes
     except OperationalError:
         log.exception("store_unavailable", path=request.path)
         return error_response(ProtocolError("unavailable", "the store is unavailable; retry"))
+    except Exception:
+        log.exception("request_failed", path=request.path)
+        return error_response(ProtocolError("unavailable", "the hub failed on this request; retry"))
 
 
 async def read_json(request: web.Request, model: type[M]) -> M:
