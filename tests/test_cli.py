@@ -237,3 +237,33 @@ async def test_sigterm_mid_conversation_loses_no_acknowledged_message(tmp_path: 
     assert acked, "no message was acknowledged before the stop"
     assert set(acked) <= set(stored)
     assert len(stored) == len(set(stored))
+
+
+async def test_a_hub_killed_outright_restarts_with_everything_it_stored(tmp_path: Path) -> None:
+    data_dir = tmp_path / "var"
+    port = free_port()
+    admin = {"Authorization": f"Bearer {ADMIN}"}
+    async with charla("serve", data_dir, port) as process, aiohttp.ClientSession() as http:
+        await wait_healthy(port)
+        body = {"name": "D", "plan": "basic", "languages": ["es"], "allowed_origins": []}
+        async with http.post(
+            f"http://127.0.0.1:{port}/api/admin/tenants", json=body, headers=admin
+        ) as r:
+            tenant = await r.json()
+        process.kill()  # SIGKILL: no cleanup runs
+        await process.wait()
+    for _ in range(200):  # Linux delivers the parent-death signal at once; allow 10 s
+        if not redis_running(data_dir):
+            break
+        await asyncio.sleep(0.05)
+    assert not redis_running(data_dir), "the embedded Redis outlived its hub"
+
+    port = free_port()
+    async with charla("serve", data_dir, port) as process, aiohttp.ClientSession() as http:
+        await wait_healthy(port)
+        async with http.get(
+            f"http://127.0.0.1:{port}/api/admin/tenants/{tenant['id']}", headers=admin
+        ) as r:
+            assert (200, tenant["site_key"]) == (r.status, (await r.json())["site_key"])
+        process.send_signal(signal.SIGTERM)
+        assert 0 == await asyncio.wait_for(process.wait(), 30)
