@@ -44,13 +44,14 @@ class Peer:
         self,
         auth: dict[str, Any] | None,
         headers: dict[str, str] | None = None,
+        transports: list[str] | None = None,
     ) -> None:
         await self.sio.connect(
             self.url,
             namespaces=[self.namespace],
             auth=auth,
             headers=headers or {},
-            transports=["websocket"],
+            transports=transports or ["websocket"],
             wait_timeout=5,
         )
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.harness import LiveHub, active_chat, start_chat
+from console.web.keys import SIO
+from tests.harness import ORIGIN, LiveHub, Peer, active_chat, start_chat
 
 
 async def test_spanish_visitor_reaches_spanish_agent_and_they_talk(hub: LiveHub) -> None:
@@ -109,3 +110,35 @@ async def test_visitor_ending_the_chat_tells_the_agent_and_frees_the_slot(hub: L
         "message", {"chat_id": chat["id"], "text": "una cosa más", "client_msg_id": "late"}
     )
     assert "closed" == late["error"]["code"]
+
+
+async def test_a_visitor_on_long_polling_chats_like_one_on_websocket(hub: LiveHub) -> None:
+    """Browsers behind proxies that block WebSocket fall back to HTTP long-polling."""
+    tenant = await hub.tenant()
+    agent = await hub.agent(tenant, languages=["es"])
+    agent_peer = await hub.agent_peer(agent)
+    visitor = Peer(hub.url, "/visitor")
+    hub.peers.append(visitor)
+    await visitor.connect(
+        {"site_key": tenant["site_key"]}, headers={"Origin": ORIGIN}, transports=["polling"]
+    )
+    assert "polling" == visitor.sio.transport()
+    chat = await start_chat(visitor, "Hola desde polling", language="es")
+    await agent_peer.wait_for("chat_assigned")
+    await agent_peer.call(
+        "message", {"chat_id": chat["id"], "text": "¡Hola!", "client_msg_id": "a"}
+    )
+    heard = await visitor.wait_for("message")
+    assert "¡Hola!" == heard["message"]["text"]
+    # python-engineio holds a client's pending poll until the ping interval when the
+    # client closes; closing from the hub's side answers it at once.
+    sio = hub.app[SIO]
+    await sio.eio.disconnect(
+        sio.manager.eio_sid_from_sid(visitor.sio.get_sid("/visitor"), "/visitor")
+    )
+
+    async with hub.http.get(
+        hub.url + "/socket.io/?EIO=4&transport=polling",
+        headers={"Origin": "https://not-a-tenant.example"},
+    ) as refused:
+        assert 400 == refused.status
