@@ -14,8 +14,11 @@ import structlog
 def configure_logging(level: str = "info", *, json: bool = True) -> None:
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     logging.basicConfig(stream=sys.stderr, level=numeric, format="%(message)s")
-    for noisy in ("engineio.server", "socketio.server", "aiohttp.access", "alembic"):
+    for noisy in ("aiohttp.access", "alembic"):
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
+    # Their warnings are about clients that went away mid-send: ordinary for a chat hub.
+    for chatty in ("engineio.server", "socketio.server"):
+        logging.getLogger(chatty).setLevel(max(numeric, logging.ERROR))
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
     )
