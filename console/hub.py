@@ -514,10 +514,15 @@ class Hub:
         if await self.state.remove_socket("agent", me.agent_id, sid) > 0:
             return
         await self.state.suspend_agent(me.tenant_id, me.agent_id)
-        await self.state.set_deadline(
-            f"agent|{me.tenant_id}|{me.agent_id}",
-            now_ms() + int(self.settings.agent_grace_s * 1000),
-        )
+        deadline = f"agent|{me.tenant_id}|{me.agent_id}"
+        await self.state.set_deadline(deadline, now_ms() + int(self.settings.agent_grace_s * 1000))
+        if await self.state.socket_count("agent", me.agent_id) > 0:
+            # A new connection of the agent's came in meanwhile (a page reload): it already
+            # restored their status, which the suspension above has just undone.
+            await self.state.cancel_deadline(deadline)
+            if await self.state.agent_status(me.tenant_id, me.agent_id) == "online":
+                await self.state.resume_agent(me.tenant_id, me.agent_id)
+                await self.dispatch(me.tenant_id)
         await self.publish_presence(me.tenant_id, me.agent_id)
         await self.publish_queue(me.tenant_id)
 

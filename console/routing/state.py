@@ -295,6 +295,9 @@ class RoutingState:
             pipe.hset(f"{p}status", agent_id, "offline")
             await pipe.execute()
 
+    async def resume_agent(self, tenant_id: str, agent_id: str) -> None:
+        await self.redis.sadd(f"{self.prefix(tenant_id)}online", agent_id)
+
     async def suspend_agent(self, tenant_id: str, agent_id: str) -> None:
         """No new chats while disconnected; the remembered status comes back on reconnect."""
         await self.redis.srem(f"{self.prefix(tenant_id)}online", agent_id)
