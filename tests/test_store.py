@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -11,7 +12,7 @@ from sqlalchemy import text
 from console.security.crypto import DataCipher
 from console.store.db import make_engine, migrate
 from console.store.repository import Store, StoreConflictError
-from console.types import Tenant
+from console.types import Agent, Chat, Message, Tenant, Ticket
 
 
 @pytest.fixture
@@ -31,6 +32,37 @@ async def dealer(store: Store) -> Tenant:
         timezone="America/Puerto_Rico",
         allowed_origins=("https://dealer.example",),
         holidays="PR",
+    )
+
+
+async def new_chat(
+    store: Store,
+    tenant: Tenant,
+    visitor_id: str,
+    text: str = "Hola",
+    status: str = "queued",
+    **extra: Any,
+) -> tuple[Chat, Message, Ticket | None]:
+    return await store.start_chat(
+        tenant_id=tenant.id,
+        visitor_id=visitor_id,
+        language="es",
+        status=status,
+        text=text,
+        client_msg_id=None,
+        **extra,
+    )
+
+
+async def new_agent(store: Store, tenant: Tenant, email: str) -> Agent:
+    return await store.create_agent(
+        tenant_id=tenant.id,
+        email=email,
+        name=email.split("@", maxsplit=1)[0],
+        password_hash="x",
+        languages=["es"],
+        max_chats=3,
+        role="agent",
     )
 
 
@@ -94,14 +126,7 @@ async def test_returning_visitor_is_the_same_visitor_only_within_its_tenant(stor
 async def test_message_with_same_client_id_is_stored_once_even_when_racing(store: Store) -> None:
     tenant = await dealer(store)
     visitor = await store.visitor_arrives(tenant.id, None)
-    chat, _, _ = await store.start_chat(
-        tenant_id=tenant.id,
-        visitor_id=visitor.id,
-        language="es",
-        status="queued",
-        text="Hola",
-        client_msg_id=None,
-    )
+    chat, _, _ = await new_chat(store, tenant, visitor.id, "Hola", "queued")
     results = await asyncio.gather(
         *[
             store.add_message(chat.id, author="visitor", text="¿Precio?", client_msg_id="c-1")
@@ -116,14 +141,7 @@ async def test_message_with_same_client_id_is_stored_once_even_when_racing(store
 async def test_message_ids_sort_in_storage_order_as_strings(store: Store) -> None:
     tenant = await dealer(store)
     visitor = await store.visitor_arrives(tenant.id, None)
-    chat, first, _ = await store.start_chat(
-        tenant_id=tenant.id,
-        visitor_id=visitor.id,
-        language="es",
-        status="queued",
-        text="m0",
-        client_msg_id=None,
-    )
+    chat, first, _ = await new_chat(store, tenant, visitor.id, "m0", "queued")
     for n in range(1, 12):
         await store.add_message(chat.id, author="visitor", text=f"m{n}")
     messages = await store.list_messages(chat.id)
@@ -136,26 +154,8 @@ async def test_message_ids_sort_in_storage_order_as_strings(store: Store) -> Non
 async def test_only_one_of_two_racing_assignments_wins(store: Store) -> None:
     tenant = await dealer(store)
     visitor = await store.visitor_arrives(tenant.id, None)
-    agents = [
-        await store.create_agent(
-            tenant_id=tenant.id,
-            email=f"a{n}@d.example",
-            name=f"A{n}",
-            password_hash="x",
-            languages=["es"],
-            max_chats=3,
-            role="agent",
-        )
-        for n in range(2)
-    ]
-    chat, _, _ = await store.start_chat(
-        tenant_id=tenant.id,
-        visitor_id=visitor.id,
-        language="es",
-        status="queued",
-        text="Hola",
-        client_msg_id=None,
-    )
+    agents = [await new_agent(store, tenant, f"a{n}@d.example") for n in range(2)]
+    chat, _, _ = await new_chat(store, tenant, visitor.id, "Hola", "queued")
     results = await asyncio.gather(
         *[store.assign_chat(chat.id, a.id, overflowed=False) for a in agents]
     )
@@ -172,13 +172,12 @@ async def test_text_and_contact_details_are_encrypted_at_rest(store: Store) -> N
     await store.update_visitor_contact(
         visitor.id, name="Ana Rivera", email="ana@correo.example", phone="+17875550123"
     )
-    await store.start_chat(
-        tenant_id=tenant.id,
-        visitor_id=visitor.id,
-        language="es",
-        status="offline",
-        text="Busco la Tacoma roja",
-        client_msg_id=None,
+    await new_chat(
+        store,
+        tenant,
+        visitor.id,
+        "Busco la Tacoma roja",
+        "offline",
         ticket_reason="no_agents",
         contact={"name": "Ana Rivera", "email": "ana@correo.example", "phone": None},
     )
@@ -202,14 +201,7 @@ async def test_rotated_key_still_reads_old_rows(store: Store) -> None:
     old = Store(store.engine, DataCipher(old_key))
     tenant = await dealer(old)
     visitor = await old.visitor_arrives(tenant.id, None)
-    chat, _, _ = await old.start_chat(
-        tenant_id=tenant.id,
-        visitor_id=visitor.id,
-        language="es",
-        status="queued",
-        text="antes de rotar",
-        client_msg_id=None,
-    )
+    chat, _, _ = await new_chat(old, tenant, visitor.id, "antes de rotar", "queued")
     rotated = Store(store.engine, DataCipher(f"{DataCipher.new_key()},{old_key}"))
     await rotated.add_message(chat.id, author="visitor", text="después de rotar")
     assert ["antes de rotar", "después de rotar"] == [
@@ -222,36 +214,14 @@ async def test_requeue_keeps_the_first_queued_time_and_sets_one_for_a_bot_chat(
 ) -> None:
     tenant = await dealer(store)
     visitor = await store.visitor_arrives(tenant.id, None)
-    agent = await store.create_agent(
-        tenant_id=tenant.id,
-        email="q@d.example",
-        name="Q",
-        password_hash="x",
-        languages=["es"],
-        max_chats=3,
-        role="agent",
-    )
-    queued, _, _ = await store.start_chat(
-        tenant_id=tenant.id,
-        visitor_id=visitor.id,
-        language="es",
-        status="queued",
-        text="Hola",
-        client_msg_id=None,
-    )
+    agent = await new_agent(store, tenant, "q@d.example")
+    queued, _, _ = await new_chat(store, tenant, visitor.id, "Hola", "queued")
     await store.assign_chat(queued.id, agent.id, overflowed=False)
     again = await store.requeue_chat(queued.id, language="en", priority=1, from_agent=agent.id)
     assert again is not None
     assert (queued.queued_at, "en", None) == (again.queued_at, again.language, again.agent_id)
 
-    bot, _, _ = await store.start_chat(
-        tenant_id=tenant.id,
-        visitor_id=visitor.id,
-        language="es",
-        status="bot",
-        text="Hola",
-        client_msg_id=None,
-    )
+    bot, _, _ = await new_chat(store, tenant, visitor.id, "Hola", "bot")
     assert bot.queued_at is None
     handed = await store.requeue_chat(bot.id, language="es", priority=0)
     assert handed is not None
