@@ -199,7 +199,7 @@ class Hub:
         sender_ns: str | None = None,
     ) -> Message:
         started = time.perf_counter()
-        message, created = await self.store.add_message(
+        message, created, current = await self.store.post_message(
             chat.id,
             author=author,
             text=text,
@@ -209,10 +209,9 @@ class Hub:
         )
         if created:
             self.metrics.messages.labels(author).inc()
-            # The chat as it is now that the message is committed: an agent who took it
-            # meanwhile got a history without this message, and must get it live.
-            current = await self.store.get_chat(chat.id) or chat
-            await self.deliver(current, message, sender_sid=sender_sid, sender_ns=sender_ns)
+            # Deliver to whoever holds the chat now that the message is committed: an agent
+            # who took it meanwhile got a history without this message.
+            await self.deliver(current or chat, message, sender_sid=sender_sid, sender_ns=sender_ns)
             self.metrics.delivery_latency.observe(time.perf_counter() - started)
         return message
 

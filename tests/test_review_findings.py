@@ -76,7 +76,7 @@ async def test_message_stored_while_its_chat_is_assigned_reaches_the_agent(
     queued; the chat is assigned (history sent) just before the message is stored."""
     core: Hub = hub.app[HUB]
     _tenant, _agent, agent_peer, first, visitor, second = await _one_busy_agent(hub)
-    original = core.store.add_message
+    original = core.store.post_message
 
     async def assign_then_store(chat_id: str, **kwargs: Any) -> Any:
         if chat_id == second["id"] and kwargs.get("author") == "visitor":
@@ -85,7 +85,7 @@ async def test_message_stored_while_its_chat_is_assigned_reaches_the_agent(
             await core.close(first_chat, reason="agent_closed")  # dispatches `second`
         return await original(chat_id, **kwargs)
 
-    monkeypatch.setattr(core.store, "add_message", assign_then_store)
+    monkeypatch.setattr(core.store, "post_message", assign_then_store)
     ack = await visitor.call(
         "message", {"chat_id": second["id"], "text": "Busco una Tacoma", "client_msg_id": "m1"}
     )

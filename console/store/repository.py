@@ -533,11 +533,29 @@ class Store:
         agent_id: str | None = None,
     ) -> tuple[Message, bool]:
         """Store a message once: a resend with the same client_msg_id returns the first."""
+        message, created, _chat = await self.post_message(
+            chat_id,
+            author=author,
+            text=text,
+            client_msg_id=client_msg_id,
+            author_name=author_name,
+            agent_id=agent_id,
+        )
+        return message, created
+
+    async def post_message(
+        self,
+        chat_id: str,
+        *,
+        author: Author,
+        text: str,
+        client_msg_id: str | None = None,
+        author_name: str | None = None,
+        agent_id: str | None = None,
+    ) -> tuple[Message, bool, Chat | None]:
+        """As `add_message`, plus the chat as it stands once the message is committed (for
+        a new message): whoever holds it then is whom the message must reach."""
         sender = sender_key(author, agent_id)
-        if client_msg_id is not None:
-            existing = await self._message_by_client_id(chat_id, client_msg_id, sender)
-            if existing is not None:
-                return existing, False
         now = utcnow()
         row = MessageRow(
             chat_id=chat_id,
@@ -558,14 +576,19 @@ class Store:
                         .where(ChatRow.id == chat_id, ChatRow.first_agent_reply_at.is_(None))
                         .values(first_agent_reply_at=now)
                     )
+                await s.flush()
+                chat = await s.get(ChatRow, chat_id)
         except IntegrityError:
-            if client_msg_id is None:
-                raise
-            existing = await self._message_by_client_id(chat_id, client_msg_id, sender)
+            # Insert first, look up on a clash: a resend costs a query, a new message none.
+            existing = (
+                await self._message_by_client_id(chat_id, client_msg_id, sender)
+                if client_msg_id is not None
+                else None
+            )
             if existing is None:
                 raise
-            return existing, False
-        return self._message(row), True
+            return existing, False, None
+        return self._message(row), True, self._chat(chat) if chat else None
 
     async def _message_by_client_id(
         self, chat_id: str, client_msg_id: str, sender: str
