@@ -90,6 +90,16 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def chat_deadline(tenant_id: str, chat_id: str) -> str:
+    """The grace deadline of a queued chat whose visitor left."""
+    return f"chat|{tenant_id}|{chat_id}"
+
+
+def agent_deadline(tenant_id: str, agent_id: str) -> str:
+    """The grace deadline of an agent whose last connection dropped."""
+    return f"agent|{tenant_id}|{agent_id}"
+
+
 def normalize_email(raw: str) -> str:
     try:
         return validate_email(raw, check_deliverability=False).normalized
@@ -264,7 +274,7 @@ class Hub:
     async def _visitor_back(self, tenant: Tenant, visitor: Visitor) -> None:
         queued = await self.store.list_chats(visitor_id=visitor.id, statuses=("queued",))
         for chat in queued:
-            await self.state.cancel_deadline(f"chat|{tenant.id}|{chat.id}")
+            await self.state.cancel_deadline(chat_deadline(tenant.id, chat.id))
         if queued:
             await self.publish_queue(tenant.id, tell=frozenset(c.id for c in queued))
 
@@ -275,7 +285,7 @@ class Hub:
             return
         deadline = now_ms() + int(self.settings.visitor_grace_s * 1000)
         for chat in await self.store.list_chats(visitor_id=visitor_id, statuses=("queued",)):
-            await self.state.set_deadline(f"chat|{tenant_id}|{chat.id}", deadline)
+            await self.state.set_deadline(chat_deadline(tenant_id, chat.id), deadline)
 
     async def page_view(
         self, tenant_id: str, visitor_id: str, payload: schemas.PageViewIn
@@ -457,17 +467,29 @@ class Hub:
     async def visitor_typing(
         self, tenant_id: str, visitor_id: str, sid: str, payload: schemas.TypingIn
     ) -> None:
+        await self._offer_typing(
+            sid,
+            payload,
+            author="visitor",
+            may=lambda chat: chat.visitor_id == visitor_id and chat.tenant_id == tenant_id,
+        )
+
+    async def _offer_typing(
+        self, sid: str, payload: schemas.TypingIn, *, author: str, may: Callable[[Chat], bool]
+    ) -> None:
+        """Forward a typing notice to the other side of an active chat the sender is in."""
+
         async def forward(typing: bool) -> None:
             chat = await self.store.get_chat(payload.chat_id)
-            if chat is None or chat.visitor_id != visitor_id or chat.tenant_id != tenant_id:
+            if chat is None or chat.status != "active" or not chat.agent_id or not may(chat):
                 return
-            if chat.agent_id and chat.status == "active":
-                await self.emit(
-                    "typing",
-                    {"chat_id": chat.id, "author": "visitor", "typing": typing},
-                    to=agent_room(chat.agent_id),
-                    namespace=AGENT_NS,
-                )
+            to, namespace = (
+                (agent_room(chat.agent_id), AGENT_NS)
+                if author == "visitor"
+                else (visitor_room(chat.visitor_id), VISITOR_NS)
+            )
+            event = {"chat_id": chat.id, "author": author, "typing": typing}
+            await self.emit("typing", event, to=to, namespace=namespace)
 
         await self.typing.offer(sid, payload.chat_id, payload.typing, forward)
 
@@ -487,7 +509,7 @@ class Hub:
             raise
 
     async def _agent_back(self, agent: Agent, sid: str) -> None:
-        await self.state.cancel_deadline(f"agent|{agent.tenant_id}|{agent.id}")
+        await self.state.cancel_deadline(agent_deadline(agent.tenant_id, agent.id))
         remembered = await self.state.agent_status(agent.tenant_id, agent.id)
         if remembered == "online":
             await self.state.set_agent_status(
@@ -513,7 +535,7 @@ class Hub:
         if await self.state.remove_socket("agent", me.agent_id, sid) > 0:
             return
         await self.state.suspend_agent(me.tenant_id, me.agent_id)
-        deadline = f"agent|{me.tenant_id}|{me.agent_id}"
+        deadline = agent_deadline(me.tenant_id, me.agent_id)
         await self.state.set_deadline(deadline, now_ms() + int(self.settings.agent_grace_s * 1000))
         if await self.state.socket_count("agent", me.agent_id) > 0:
             # A new connection of the agent's came in meanwhile (a page reload): it already
@@ -574,18 +596,9 @@ class Hub:
         return {"ok": True}
 
     async def agent_typing(self, me: AgentSession, sid: str, payload: schemas.TypingIn) -> None:
-        async def forward(typing: bool) -> None:
-            chat = await self.store.get_chat(payload.chat_id)
-            if chat is None or chat.agent_id != me.agent_id or chat.status != "active":
-                return
-            await self.emit(
-                "typing",
-                {"chat_id": chat.id, "author": "agent", "typing": typing},
-                to=visitor_room(chat.visitor_id),
-                namespace=VISITOR_NS,
-            )
-
-        await self.typing.offer(sid, payload.chat_id, payload.typing, forward)
+        await self._offer_typing(
+            sid, payload, author="agent", may=lambda chat: chat.agent_id == me.agent_id
+        )
 
     async def transfer(self, me: AgentSession, payload: schemas.TransferIn) -> dict[str, Any]:
         chat = await self._agent_chat(me, payload.chat_id, own=True)
@@ -661,20 +674,8 @@ class Hub:
             namespace=AGENT_NS,
         )
         await self._system(moved, "transferred_agent", name=target.name)
-        await self.emit(
-            "chat_assigned",
-            {"chat": await self.chat_wire(moved)},
-            to=agent_room(target.id),
-            namespace=AGENT_NS,
-        )
-        await self.emit(
-            "agent_joined",
-            {"chat_id": chat.id, "agent": {"name": target.name}},
-            to=visitor_room(chat.visitor_id),
-            namespace=VISITOR_NS,
-        )
+        await self._hand_over(moved, target.id, target.name)
         await self.publish_presence(tenant.id, from_agent)
-        await self.publish_presence(tenant.id, target.id)
         await self.dispatch(tenant.id)
         await self.publish_queue(tenant.id)
         return {"ok": True, "chat": {"id": chat.id, "status": "active", "agent_id": target.id}}
@@ -785,9 +786,13 @@ class Hub:
             agent_id=agent_id,
             overflowed=overflowed,
         )
-        agent = await self.store.get_agent(agent_id)
         if overflowed:
             await self._system(chat, "overflowed")
+        agent = await self.store.get_agent(agent_id)
+        await self._hand_over(chat, agent_id, agent.name if agent else "")
+
+    async def _hand_over(self, chat: Chat, agent_id: str, agent_name: str) -> None:
+        """The agent gets the chat with its history; the visitor learns who joined."""
         await self.emit(
             "chat_assigned",
             {"chat": await self.chat_wire(chat)},
@@ -796,7 +801,7 @@ class Hub:
         )
         await self.emit(
             "agent_joined",
-            {"chat_id": chat.id, "agent": {"name": agent.name if agent else ""}},
+            {"chat_id": chat.id, "agent": {"name": agent_name}},
             to=visitor_room(chat.visitor_id),
             namespace=VISITOR_NS,
         )
@@ -953,10 +958,10 @@ class Hub:
                 for holder in filter(None, extra.split(",")):
                     await self.state.release(chat.tenant_id, holder, chat.id, now_ms=now_ms())
                 await self._enqueue(chat, priority=chat.priority > 0)
-        for tenant_id in {chat.tenant_id for chat in open_chats if chat.status == "queued"}:
-            if any(k == "requeue" and by_id[c].tenant_id == tenant_id for k, c, _ in confirmed):
-                await self.dispatch(tenant_id)
-                await self.publish_queue(tenant_id)
+        requeued = {by_id[chat_id].tenant_id for kind, chat_id, _ in confirmed if kind == "requeue"}
+        for tenant_id in requeued:
+            await self.dispatch(tenant_id)
+            await self.publish_queue(tenant_id)
         return len(confirmed)
 
     async def rebuild(self) -> None:
@@ -967,11 +972,11 @@ class Hub:
         for chat in await self.store.list_chats(statuses=("queued", "active")):
             if chat.status == "queued":
                 await self._enqueue(chat, priority=chat.priority > 0)
-                await self.state.set_deadline(f"chat|{chat.tenant_id}|{chat.id}", grace_visitor)
+                await self.state.set_deadline(chat_deadline(chat.tenant_id, chat.id), grace_visitor)
             elif chat.agent_id:
                 await self.state.hold(chat.tenant_id, chat.agent_id, chat.id)
                 await self.state.set_deadline(
-                    f"agent|{chat.tenant_id}|{chat.agent_id}", grace_agent
+                    agent_deadline(chat.tenant_id, chat.agent_id), grace_agent
                 )
         log.info("routing_state_rebuilt")
 

@@ -105,12 +105,9 @@ class BaseNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def log_context(self, sid: str, data: Any) -> dict[str, str]:
         """Ids every log line of this event carries: who, which tenant, which chat."""
-        context = {
-            key: value
-            for key, value in (await self.get_session(sid)).items()
-            if isinstance(value, str)
-        }
-        me = (await self.get_session(sid)).get("me")
+        session = await self.get_session(sid)
+        context = {key: value for key, value in session.items() if isinstance(value, str)}
+        me = session.get("me")
         if isinstance(me, AgentSession):
             context.update(tenant_id=me.tenant_id, agent_id=me.agent_id)
         if isinstance(data, dict) and isinstance(data.get("chat_id"), str):
