@@ -14,10 +14,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import phonenumbers
 import structlog
-from email_validator import EmailNotValidError, validate_email
 
+from console.contact import normalize_email, normalize_phone
 from console.contract.hours import Schedule
 from console.errors import ProtocolError
 from console.i18n import system_text
@@ -100,23 +99,22 @@ def agent_deadline(tenant_id: str, agent_id: str) -> str:
     return f"agent|{tenant_id}|{agent_id}"
 
 
-def normalize_email(raw: str) -> str:
-    try:
-        return validate_email(raw, check_deliverability=False).normalized
-    except EmailNotValidError as exc:
-        raise ProtocolError("invalid_payload", f"email: {exc}") from None
+def contact_details(payload: schemas.StartChatIn) -> dict[str, str | None]:
+    """A visitor's name, e-mail and phone as stored, or `invalid_payload` naming the field."""
+    return {
+        "name": (payload.name or "").strip() or None,
+        "email": _checked("email", normalize_email, payload.email),
+        "phone": _checked("phone", normalize_phone, payload.phone),
+    }
 
 
-def normalize_phone(raw: str) -> str:
+def _checked(field: str, normalize: Callable[[str], str], raw: str | None) -> str | None:
+    if not raw:
+        return None
     try:
-        number = phonenumbers.parse(raw, "US")
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_possible_number(number):
-        raise ProtocolError(
-            "invalid_payload", "phone: not a phone number; write it like 787-555-0123 or +1..."
-        )
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return normalize(raw)
+    except ValueError as exc:
+        raise ProtocolError("invalid_payload", f"{field}: {exc}") from None
 
 
 class Hub:
@@ -321,11 +319,7 @@ class Hub:
     async def _start_chat(
         self, tenant: Tenant, visitor_id: str, payload: schemas.StartChatIn, sid: str
     ) -> dict[str, Any]:
-        contact = {
-            "name": payload.name.strip() or None if payload.name else None,
-            "email": normalize_email(payload.email) if payload.email else None,
-            "phone": normalize_phone(payload.phone) if payload.phone else None,
-        }
+        contact = contact_details(payload)
         text = redact(payload.text)
         open_chats = await self.store.list_chats(visitor_id=visitor_id, statuses=OPEN_STATUSES)
         if open_chats:

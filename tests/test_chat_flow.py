@@ -142,3 +142,36 @@ async def test_a_visitor_on_long_polling_chats_like_one_on_websocket(hub: LiveHu
         headers={"Origin": "https://not-a-tenant.example"},
     ) as refused:
         assert 400 == refused.status
+
+
+async def test_contact_details_are_checked_stored_in_e164_and_shown_to_the_agent(
+    hub: LiveHub,
+) -> None:
+    tenant = await hub.tenant()
+    agent = await hub.agent(tenant, languages=["es"])
+    agent_peer = await hub.agent_peer(agent)
+    visitor = await hub.visitor_peer(tenant)
+    bad_phone = await visitor.call("start_chat", {"text": "Hola", "phone": "no tengo"})
+    bad_email = await visitor.call("start_chat", {"text": "Hola", "email": "ana.correo"})
+    assert ("invalid_payload", "invalid_payload") == (
+        bad_phone["error"]["code"],
+        bad_email["error"]["code"],
+    )
+    assert bad_phone["error"]["message"].startswith("phone: ")
+    assert bad_email["error"]["message"].startswith("email: ")
+
+    await start_chat(
+        visitor,
+        "Hola",
+        language="es",
+        name=" Ana Rivera ",
+        email="ana@correo.example",
+        phone="787-555-0123",
+    )
+    assigned = await agent_peer.wait_for("chat_assigned")
+    seen = assigned["chat"]["visitor"]
+    assert ("Ana Rivera", "ana@correo.example", "+17875550123") == (
+        seen["name"],
+        seen["email"],
+        seen["phone"],
+    )

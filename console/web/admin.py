@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from console.contact import normalize_email
 from console.contract.hours import validate_holiday_calendar, validate_hours, validate_timezone
 from console.errors import ProtocolError
 from console.store.repository import StoreConflictError
@@ -109,10 +109,7 @@ class AgentCreate(BaseModel):
     @field_validator("email")
     @classmethod
     def _email(cls, value: str) -> str:
-        try:
-            return validate_email(value, check_deliverability=False).normalized.lower()
-        except EmailNotValidError as exc:
-            raise ValueError(str(exc)) from None
+        return normalize_email(value).lower()
 
 
 async def refresh_origins(app: web.Application) -> None:
