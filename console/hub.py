@@ -25,7 +25,7 @@ from console.metrics import Metrics
 from console.realtime import schemas
 from console.realtime.throttle import TypingThrottle
 from console.routing.estimate import positions
-from console.routing.state import RoutingState, can_serve
+from console.routing.state import RoutingState
 from console.security.redact import redact
 from console.settings import Settings
 from console.store.repository import OPEN_STATUSES, Store
@@ -348,8 +348,8 @@ class Hub:
         schedule = self.schedule(tenant)
         closed_reason = schedule.closed_reason(utcnow())
         overflow = tenant.plan == "premium" and tenant.overflow_after_s is not None
-        if closed_reason is None and not await can_serve(
-            self.state, tenant.id, None if overflow else language
+        if closed_reason is None and not await self.state.can_serve(
+            tenant.id, None if overflow else language
         ):
             closed_reason = "no_agents"
         visitor = await self.store.get_visitor(visitor_id)

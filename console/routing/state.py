@@ -356,6 +356,20 @@ class RoutingState:
             )
         return out
 
+    async def can_serve(self, tenant_id: str, language: str | None) -> bool:
+        """Is any agent online who speaks `language` (any language when None)?"""
+        p = self.prefix(tenant_id)
+        agents = await self.redis.smembers(f"{p}online")
+        if not agents:
+            return False
+        if language is None:
+            return True
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for a in agents:
+                pipe.hget(f"{p}agent:{_s(a)}", "langs")
+            langs = await pipe.execute()
+        return any(f",{language}," in _s(item or b"") for item in langs)
+
     # -- sockets and grace deadlines -----------------------------------------------------
 
     async def add_socket(self, kind: str, owner_id: str, sid: str) -> int:
@@ -409,18 +423,3 @@ class RoutingState:
 
 def _s(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
-
-
-async def can_serve(state: RoutingState, tenant_id: str, language: str | None) -> bool:
-    """Is any agent online who speaks `language` (any language when None)?"""
-    p = state.prefix(tenant_id)
-    agents = await state.redis.smembers(f"{p}online")
-    if not agents:
-        return False
-    if language is None:
-        return True
-    async with state.redis.pipeline(transaction=False) as pipe:
-        for a in agents:
-            pipe.hget(f"{p}agent:{_s(a)}", "langs")
-        langs = await pipe.execute()
-    return any(f",{language}," in _s(item or b"") for item in langs)
