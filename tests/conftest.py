@@ -14,6 +14,7 @@ import structlog
 from console.app import create_app
 from console.security.passwords import PasswordHasher
 from console.settings import Settings
+from tests.browser import launch_chromium
 from tests.harness import ADMIN_TOKEN, LiveHub
 from tests.postgres import PostgresCluster, require_postgres
 
@@ -83,3 +84,10 @@ async def make_hub(aiohttp_server: Any, tmp_path: Path) -> AsyncIterator[HubFact
 @pytest.fixture
 async def hub(make_hub: HubFactory) -> LiveHub:
     return await make_hub()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    """Headless Debian chromium (Playwright); skips locally without it, fails under CI."""
+    async with launch_chromium() as launched:
+        yield launched

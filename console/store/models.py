@@ -72,6 +72,10 @@ class TenantRow(Base):
     holidays: Mapped[str | None] = mapped_column(String(20), nullable=True)
     bot_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     overflow_after_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Tenant-level options that are not routing: the pre-chat form's fields, lead defaults...
+    settings: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # The bot's chat script (flows, wording, FAQ): the tenant's own data; None = the default
+    bot_script: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     site_key: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -134,6 +138,12 @@ class ChatRow(Base):
     first_agent_reply_at: Mapped[datetime | None] = mapped_column(nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(nullable=True)
     abandoned_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    disposition: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    csat_score: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    csat_comment_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
+    rated_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # The proactive invitation this chat came from, for conversion per rule
+    invitation_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
 
 
 class MessageRow(Base):
@@ -166,4 +176,121 @@ class TicketRow(Base):
     email_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
     phone_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
     text_enc: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class InvitationRuleRow(Base):
+    __tablename__ = "invitation_rules"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    text: Mapped[dict[str, str]] = mapped_column(JSON)
+    conditions: Mapped[dict[str, Any]] = mapped_column(JSON)
+    only_when_agents_available: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class InvitationRow(Base):
+    """One invitation shown to a visitor, and what became of it."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (Index("ix_invitations_visitor_visit", "visitor_id", "visit"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    rule_id: Mapped[str] = mapped_column(ForeignKey("invitation_rules.id"), index=True)
+    visitor_id: Mapped[str] = mapped_column(ForeignKey("visitors.id"))
+    visit: Mapped[int] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(16))
+    # shown, accepted, declined, ignored
+    status: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    shown_at: Mapped[datetime]
+    responded_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class CannedResponseRow(Base):
+    __tablename__ = "canned_responses"
+    __table_args__ = (UniqueConstraint("tenant_id", "shortcut"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    shortcut: Mapped[str] = mapped_column(String(64))
+    text: Mapped[dict[str, str]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+
+
+class LeadRow(Base):
+    """A lead; everything that names or reaches the person is in `data_enc` (encrypted)."""
+
+    __tablename__ = "leads"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    chat_id: Mapped[str] = mapped_column(ForeignKey("chats.id"), unique=True)
+    visitor_id: Mapped[str | None] = mapped_column(ForeignKey("visitors.id"), nullable=True)
+    language: Mapped[str] = mapped_column(String(16))
+    interest: Mapped[str] = mapped_column(String(20))
+    qualified: Mapped[bool] = mapped_column(Boolean, default=False)
+    # agent or bot
+    source: Mapped[str] = mapped_column(String(10))
+    agent_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    data_enc: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class DeliveryRow(Base):
+    """The outbox: one row per (event, destination), written with what it delivers."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    lead_id: Mapped[str | None] = mapped_column(ForeignKey("leads.id"), nullable=True, index=True)
+    chat_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    # lead.qualified, chat.closed
+    event: Mapped[str] = mapped_column(String(40))
+    # salesforce, adf, webhook
+    destination: Mapped[str] = mapped_column(String(20))
+    # the webhook's id for destination "webhook"
+    target_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    # pending, delivered, failed
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    locked_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    external_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The event's body, fixed when it happened (encrypted: it can hold contact details)
+    payload_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class IntegrationRow(Base):
+    """A tenant's connector settings: `config` is public, `secret_enc` never leaves the hub."""
+
+    __tablename__ = "integrations"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    # salesforce, adf
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    secret_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
+    updated_at: Mapped[datetime]
+
+
+class WebhookRow(Base):
+    __tablename__ = "webhooks"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    secret_enc: Mapped[str] = mapped_column(Text)
+    events: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[datetime]

@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from console.errors import ProtocolError, from_validation
 from console.security.tokens import InvalidToken
-from console.types import Agent
+from console.types import Agent, Plan, plan_allows
 from console.web.keys import SETTINGS, SIGNER, STORE
 
 log = structlog.get_logger("charla.http")
@@ -101,3 +101,15 @@ async def require_agent(request: web.Request) -> Agent:
 
 def client_ip(request: web.Request) -> str:
     return request.remote or "unknown"
+
+
+async def require_tenant_admin(request: web.Request, *, plan: Plan | None = None) -> Agent:
+    """An agent whose role is `admin`; with `plan`, their tenant must be on it or above."""
+    agent = await require_agent(request)
+    if agent.role != "admin":
+        raise ProtocolError("forbidden", "only a tenant admin can do this")
+    if plan is not None:
+        tenant = await request.app[STORE].get_tenant(agent.tenant_id)
+        if tenant is None or not plan_allows(tenant.plan, plan):
+            raise ProtocolError("plan_required", f"this needs the {plan} plan or above")
+    return agent

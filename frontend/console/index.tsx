@@ -1,0 +1,2 @@
+// The agent console: built by the console issue. Placeholder so the build has an entry.
+export {};
