@@ -46,9 +46,8 @@ def require_chromium() -> str:
     path = chromium_path()
     if path is None:
         problem = "chromium is not installed (apt-get install chromium, or run .ci/setup)"
-    else:
-        if async_playwright is None:
-            problem = "Playwright for Python is missing (pip install -e '.[test]')"
+    elif async_playwright is None:
+        problem = "Playwright for Python is missing (pip install -e '.[test]')"
     if problem:
         if os.environ.get("CI") == "true":
             pytest.fail(f"chromium is required in CI: {problem}", pytrace=False)
