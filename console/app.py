@@ -14,13 +14,14 @@ import structlog
 from aiohttp import web
 from redis.asyncio import Redis
 
+from console.cluster import Cluster, client_manager
 from console.embedded_redis import EmbeddedRedis
 from console.hub import Hub, run_periodically
 from console.language import LanguageDetectors
 from console.metrics import Metrics
 from console.realtime.namespaces import AgentNamespace, Gate, VisitorNamespace
 from console.realtime.ratelimit import Buckets
-from console.routing.state import PREFIX, RoutingState
+from console.routing.state import RoutingState
 from console.security.crypto import DataCipher, load_or_create_secret
 from console.security.passwords import PasswordHasher
 from console.security.tokens import TokenSigner
@@ -46,7 +47,6 @@ from console.web.keys import (
 )
 
 log = structlog.get_logger("charla.app")
-HEARTBEAT_TTL_S = 15
 
 
 def create_app(settings: Settings, *, passwords: PasswordHasher | None = None) -> web.Application:
@@ -102,9 +102,12 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
         url = embedded.url
         log.info("embedded_redis_started", socket=str(embedded.socket))
     app[REDIS] = Redis.from_url(url, health_check_interval=10)
+    fanout = _use_client_manager(app[SIO], client_manager(settings, url))
     try:
         yield
     finally:
+        if fanout is not None:
+            await _close_client_manager(fanout)
         await app[REDIS].aclose()
         if embedded is not None:
             await embedded.stop()
@@ -136,22 +139,18 @@ async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
 async def _hub_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     redis = app[REDIS]
+    instance = uuid.uuid4().hex
     hub = Hub(
         settings=settings,
         store=app[STORE],
-        state=RoutingState(redis),
+        state=RoutingState(redis, instance),
         emitter=app[SIO],
         metrics=app[METRICS],
         detectors=LanguageDetectors(),
     )
     app[HUB] = hub
-    instance = uuid.uuid4().hex
-    if not await _other_processes_alive(redis):
-        await hub.rebuild()
-    await redis.set(f"{PREFIX}proc:{instance}", "1", ex=HEARTBEAT_TTL_S)
-
-    async def heartbeat() -> None:
-        await redis.set(f"{PREFIX}proc:{instance}", "1", ex=HEARTBEAT_TTL_S)
+    cluster = Cluster(redis, hub, settings.heartbeat_s, instance)
+    await cluster.join()
 
     async def refresh_origins() -> None:
         await admin.refresh_origins(app)
@@ -169,7 +168,7 @@ async def _hub_ctx(app: web.Application) -> AsyncIterator[None]:
     tasks = app[BACKGROUND]
     tasks.append(asyncio.create_task(_warm_language_models(hub)))
     tasks.append(asyncio.create_task(run_periodically(settings.sweep_interval_s, hub.sweep)))
-    tasks.append(asyncio.create_task(run_periodically(HEARTBEAT_TTL_S / 3, heartbeat)))
+    tasks.append(asyncio.create_task(run_periodically(settings.heartbeat_s, cluster.beat)))
     tasks.append(asyncio.create_task(run_periodically(10, refresh_origins)))
     tasks.append(
         asyncio.create_task(run_periodically(settings.reconcile_interval_s, hub.reconcile))
@@ -184,7 +183,7 @@ async def _hub_ctx(app: web.Application) -> AsyncIterator[None]:
                 await task
         tasks.clear()
         with contextlib.suppress(Exception):
-            await redis.delete(f"{PREFIX}proc:{instance}")
+            await cluster.leave()
 
 
 async def _warm_language_models(hub: Hub) -> None:
@@ -194,10 +193,30 @@ async def _warm_language_models(hub: Hub) -> None:
         await asyncio.to_thread(detector.detect, "hola, hello")
 
 
-async def _other_processes_alive(redis: Redis) -> bool:
-    async for _key in redis.scan_iter(match=f"{PREFIX}proc:*", count=100):
-        return True
-    return False
+def _use_client_manager(
+    sio: socketio.AsyncServer, manager: socketio.AsyncManager | None
+) -> socketio.AsyncManager | None:
+    """Fan out through `manager` (known once Redis's URL is): set before any connection,
+    and started now so that it listens before the first event of another process."""
+    if manager is None:
+        return None
+    sio.manager = manager
+    manager.set_server(sio)
+    sio.manager_initialized = True
+    manager.initialize()
+    return manager
+
+
+async def _close_client_manager(manager: socketio.AsyncManager) -> None:
+    listener = getattr(manager, "thread", None)
+    if isinstance(listener, asyncio.Future):
+        listener.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await listener
+    connection = getattr(manager, "redis", None)
+    if connection is not None:
+        with contextlib.suppress(Exception):
+            await connection.aclose()
 
 
 async def _drain(app: web.Application) -> None:

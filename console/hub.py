@@ -262,7 +262,7 @@ class Hub:
     async def visitor_connected(self, tenant: Tenant, visitor: Visitor, sid: str) -> None:
         self.metrics.connected_visitors.inc()
         try:
-            await self.state.add_socket("visitor", visitor.id, sid)
+            await self.state.add_socket("visitor", visitor.id, sid, tenant_id=tenant.id)
             await self._visitor_back(tenant, visitor)
         except Exception:
             # The connection is refused and will never disconnect: uncount its socket.
@@ -280,7 +280,11 @@ class Hub:
     async def visitor_disconnected(self, tenant_id: str, visitor_id: str, sid: str) -> None:
         self.metrics.connected_visitors.dec()
         await self.typing.forget(sid)
-        if await self.state.remove_socket("visitor", visitor_id, sid) > 0:
+        await self.visitor_socket_gone(tenant_id, visitor_id, sid)
+
+    async def visitor_socket_gone(self, tenant_id: str, visitor_id: str, sid: str) -> None:
+        """A visitor's socket is gone (here, or with a dead process: console.cluster)."""
+        if await self.state.remove_socket("visitor", visitor_id, sid, tenant_id=tenant_id) > 0:
             return
         deadline = now_ms() + int(self.settings.visitor_grace_s * 1000)
         for chat in await self.store.list_chats(visitor_id=visitor_id, statuses=("queued",)):
@@ -493,7 +497,7 @@ class Hub:
     async def agent_connected(self, agent: Agent, sid: str) -> None:
         self.metrics.connected_agents.inc()
         try:
-            await self.state.add_socket("agent", agent.id, sid)
+            await self.state.add_socket("agent", agent.id, sid, tenant_id=agent.tenant_id)
             await self._agent_back(agent, sid)
         except Exception:
             # The connection is refused and will never disconnect: uncount its socket, or
@@ -527,20 +531,41 @@ class Hub:
     async def agent_disconnected(self, me: AgentSession, sid: str) -> None:
         self.metrics.connected_agents.dec()
         await self.typing.forget(sid)
-        if await self.state.remove_socket("agent", me.agent_id, sid) > 0:
+        await self.agent_socket_gone(me.tenant_id, me.agent_id, sid)
+
+    async def agent_socket_gone(self, tenant_id: str, agent_id: str, sid: str) -> None:
+        """An agent's socket is gone (here, or with a dead process: console.cluster)."""
+        if await self.state.remove_socket("agent", agent_id, sid, tenant_id=tenant_id) > 0:
             return
-        await self.state.suspend_agent(me.tenant_id, me.agent_id)
-        deadline = agent_deadline(me.tenant_id, me.agent_id)
+        await self.state.suspend_agent(tenant_id, agent_id)
+        deadline = agent_deadline(tenant_id, agent_id)
         await self.state.set_deadline(deadline, now_ms() + int(self.settings.agent_grace_s * 1000))
-        if await self.state.socket_count("agent", me.agent_id) > 0:
+        if await self.state.socket_count("agent", agent_id) > 0:
             # A new connection of the agent's came in meanwhile (a page reload): it already
             # restored their status, which the suspension above has just undone.
             await self.state.cancel_deadline(deadline)
-            if await self.state.agent_status(me.tenant_id, me.agent_id) == "online":
-                await self.state.resume_agent(me.tenant_id, me.agent_id)
-                await self.dispatch(me.tenant_id)
-        await self.publish_presence(me.tenant_id, me.agent_id)
-        await self.publish_queue(me.tenant_id)
+            if await self.state.agent_status(tenant_id, agent_id) == "online":
+                await self.state.resume_agent(tenant_id, agent_id)
+                await self.dispatch(tenant_id)
+        await self.publish_presence(tenant_id, agent_id)
+        await self.publish_queue(tenant_id)
+
+    async def agent_present(self, tenant_id: str, agent_id: str) -> None:
+        """An agent connected to this process, registered again after Redis lost its state:
+        the status they last set here (else `away`), and no grace deadline running."""
+        await self.state.cancel_deadline(agent_deadline(tenant_id, agent_id))
+        agent = await self.store.get_agent(agent_id)
+        if agent is None:
+            return
+        await self.state.set_agent_status(
+            tenant_id,
+            agent_id,
+            status=self.state.local_status.get(agent_id, "away"),
+            max_chats=agent.max_chats,
+            languages=agent.languages,
+            now_ms=now_ms(),
+        )
+        await self.publish_presence(tenant_id, agent_id)
 
     async def set_status(self, me: AgentSession, payload: schemas.SetStatusIn) -> dict[str, Any]:
         agent = await self.store.get_agent(me.agent_id)

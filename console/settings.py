@@ -38,6 +38,13 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
+    raw = (env.get(name) or "").strip().lower()
+    if raw and raw not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
+    return raw
+
+
 @dataclass(frozen=True)
 class Limits:
     """Protocol limits: what one chat needs, and no more (text length: realtime/schemas)."""
@@ -66,6 +73,8 @@ class Settings:
     sweep_interval_s: float = 1.0
     reconcile_interval_s: float = 30.0
     default_handle_time_s: float = 240.0
+    fanout: str = ""  # "redis" | "local"; empty: redis when redis_url is set (console.cluster)
+    heartbeat_s: float = 5.0
     log_level: str = "info"
     log_json: bool = True
     limits: Limits = field(default_factory=Limits)
@@ -85,12 +94,22 @@ class Settings:
             token_ttl_s=_int(env, "CHARLA_TOKEN_TTL_S", 12 * 3600, minimum=60),
             agent_grace_s=_float(env, "CHARLA_AGENT_GRACE_S", 60.0),
             visitor_grace_s=_float(env, "CHARLA_VISITOR_GRACE_S", 60.0),
+            fanout=_choice(env, "CHARLA_FANOUT", ("redis", "local")),
+            heartbeat_s=_float(env, "CHARLA_HEARTBEAT_S", 5.0),
             log_level=(env.get("CHARLA_LOG_LEVEL") or "info").lower(),
             log_json=(env.get("CHARLA_LOG_FORMAT") or "json").lower() != "console",
         )
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def resolved_fanout(self) -> str:
+        """Socket.IO fan-out across processes: through Redis when Redis is shared (an
+        external CHARLA_REDIS_URL), in-process otherwise (the embedded Redis is private)."""
+        if self.fanout:
+            return self.fanout
+        return "redis" if self.redis_url else "local"
 
     @property
     def resolved_database_url(self) -> str:

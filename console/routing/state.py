@@ -118,13 +118,32 @@ class AgentPresence:
     languages: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class LocalSocket:
+    """A socket connected to this process, as recorded for the cluster (console.cluster)."""
+
+    kind: str  # "visitor" | "agent"
+    tenant_id: str
+    owner_id: str
+    sid: str
+
+    @property
+    def record(self) -> str:
+        return f"{self.kind}|{self.tenant_id}|{self.owner_id}|{self.sid}"
+
+
 def queue_score(arrival_ms: int, priority: bool) -> int:
     return arrival_ms - PRIORITY_BOOST if priority else arrival_ms
 
 
 class RoutingState:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, instance: str = "") -> None:
         self.redis = redis
+        # This process's id in the cluster, the sockets it holds and the statuses its
+        # agents set: what it registers again when Redis loses its state (console.cluster).
+        self.instance = instance
+        self.local_sockets: dict[str, LocalSocket] = {}
+        self.local_status: dict[str, str] = {}
         self._assign = redis.register_script(ASSIGN)
         self._transfer = redis.register_script(TRANSFER)
 
@@ -268,6 +287,7 @@ class RoutingState:
         now_ms: int,
     ) -> None:
         p = self.prefix(tenant_id)
+        self.local_status[agent_id] = status
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(
                 f"{p}agent:{agent_id}",
@@ -290,6 +310,7 @@ class RoutingState:
 
     async def mark_offline(self, tenant_id: str, agent_id: str) -> None:
         p = self.prefix(tenant_id)
+        self.local_status[agent_id] = "offline"
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.srem(f"{p}online", agent_id)
             pipe.hset(f"{p}status", agent_id, "offline")
@@ -372,20 +393,27 @@ class RoutingState:
 
     # -- sockets and grace deadlines -----------------------------------------------------
 
-    async def add_socket(self, kind: str, owner_id: str, sid: str) -> int:
+    async def add_socket(self, kind: str, owner_id: str, sid: str, *, tenant_id: str) -> int:
         key = f"{PREFIX}socks:{kind}:{owner_id}"
+        local = LocalSocket(kind, tenant_id, owner_id, sid)
+        self.local_sockets[sid] = local
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.sadd(key, sid)
             pipe.scard(key)
-            _, count = await pipe.execute()
+            if self.instance:
+                pipe.sadd(f"{PREFIX}proc:{self.instance}:socks", local.record)
+            count = (await pipe.execute())[1]
         return int(count)
 
-    async def remove_socket(self, kind: str, owner_id: str, sid: str) -> int:
+    async def remove_socket(self, kind: str, owner_id: str, sid: str, *, tenant_id: str) -> int:
         key = f"{PREFIX}socks:{kind}:{owner_id}"
+        local = self.local_sockets.pop(sid, None) or LocalSocket(kind, tenant_id, owner_id, sid)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.srem(key, sid)
             pipe.scard(key)
-            _, count = await pipe.execute()
+            if self.instance:
+                pipe.srem(f"{PREFIX}proc:{self.instance}:socks", local.record)
+            count = (await pipe.execute())[1]
         return int(count)
 
     async def socket_count(self, kind: str, owner_id: str) -> int:

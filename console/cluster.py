@@ -1,0 +1,200 @@
+"""Several hub processes on one Redis: fan-out, liveness, and recovery of lost state.
+
+- Fan-out: python-socketio's `AsyncRedisManager` on the shared Redis, so that an event for a
+  room reaches the sockets of that room on every process (chosen by `CHARLA_FANOUT`).
+- Liveness: each process refreshes `charla:proc:<id>` (a key with a TTL) and records the
+  sockets it holds in `charla:proc:<id>:socks`. When a process dies (SIGKILL, a lost host),
+  its key expires and one surviving process (whoever removes it from `charla:procs` first)
+  disconnects its sockets in the routing state, so that grace periods start and the chats of
+  its agents and visitors are handled as if they had disconnected.
+- Recovery: `charla:epoch` exists while Redis holds routing state. A Redis that restarted
+  empty has none; one process (under a lock) rebuilds the queue and the agents' loads from
+  SQL, then every process registers again the sockets it holds and the statuses of its
+  agents, so that connected people stay connected in the routing state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from dataclasses import dataclass
+
+import socketio
+import structlog
+from redis.asyncio import Redis
+
+from console.hub import Hub, chat_deadline
+from console.routing.state import PREFIX, LocalSocket
+from console.settings import Settings
+
+log = structlog.get_logger("charla.cluster")
+
+FANOUT_CHANNEL = "charla:socketio"
+EPOCH_KEY = f"{PREFIX}epoch"
+PROCS_KEY = f"{PREFIX}procs"
+REBUILD_LOCK = f"{PREFIX}lock:rebuild"
+TTL_BEATS = 3  # a process is dead after missing this many heartbeats
+REBUILD_WAIT_S = 30.0
+REBUILD_POLL_S = 0.1
+
+
+def client_manager(settings: Settings, redis_url: str) -> socketio.AsyncManager | None:
+    """The Socket.IO client manager for this deployment; None keeps the in-process one.
+
+    python-socketio publishes each emit once on the channel (two tries) and drops it if
+    Redis does not answer; its listener reconnects with a backoff of 1 s doubling to 60 s.
+    Pub/sub is at-most-once either way: `sync` is what guarantees delivery.
+    """
+    if settings.resolved_fanout != "redis":
+        return None
+    return socketio.AsyncRedisManager(
+        redis_url,
+        channel=FANOUT_CHANNEL,
+        redis_options={"socket_connect_timeout": 2, "health_check_interval": 10},
+    )
+
+
+def proc_key(instance: str) -> str:
+    return f"{PREFIX}proc:{instance}"
+
+
+def socks_key(instance: str) -> str:
+    return f"{PREFIX}proc:{instance}:socks"
+
+
+def parse_socket(member: str) -> LocalSocket | None:
+    """A socket record of `charla:proc:<id>:socks` ("kind|tenant|owner|sid"), or None."""
+    parts = member.split("|", 3)
+    if len(parts) != 4 or parts[0] not in ("visitor", "agent"):
+        return None
+    return LocalSocket(kind=parts[0], tenant_id=parts[1], owner_id=parts[2], sid=parts[3])
+
+
+@dataclass
+class Cluster:
+    """This process's membership of the cluster of hubs sharing one Redis."""
+
+    redis: Redis
+    hub: Hub
+    heartbeat_s: float
+    instance: str = ""
+
+    def __post_init__(self) -> None:
+        self.instance = self.instance or self.hub.state.instance or uuid.uuid4().hex
+
+    @property
+    def ttl_s(self) -> int:
+        return max(1, round(self.heartbeat_s * TTL_BEATS + 0.49))
+
+    async def join(self) -> None:
+        """At start: rebuild from SQL when Redis holds no routing state (or only that of
+        processes that are gone), then announce this process."""
+        if not await self.redis.exists(EPOCH_KEY) or not await self._others_alive():
+            await self._rebuild_once(force=True)
+        await self._announce()
+
+    async def leave(self) -> None:
+        """At a clean shutdown the sockets were disconnected one by one: drop the records."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(proc_key(self.instance))
+            pipe.srem(PROCS_KEY, self.instance)
+            pipe.delete(socks_key(self.instance))
+            await pipe.execute()
+
+    async def beat(self) -> None:
+        """Every heartbeat: notice a Redis that lost its state, stay alive, reap the dead."""
+        if not await self.redis.exists(EPOCH_KEY):
+            log.warning("routing_state_lost")
+            await self._rebuild_once(force=False)
+            await self.restore_local_sockets()
+        elif not await self._announce():
+            # Our heartbeat had expired (a long pause) and another process reaped our
+            # sockets: we are alive after all, so register them again.
+            log.warning("process_was_reaped", instance=self.instance)
+            await self.restore_local_sockets()
+        await self.reap()
+
+    async def reap(self) -> int:
+        """Disconnect, in the routing state, the sockets of processes whose heartbeat ran
+        out; returns how many sockets were released."""
+        released = 0
+        for raw in await self.redis.smembers(PROCS_KEY):
+            other = _s(raw)
+            if other == self.instance or await self.redis.exists(proc_key(other)):
+                continue
+            if not await self.redis.srem(PROCS_KEY, other):
+                continue  # another survivor claimed it
+            members = [_s(m) for m in await self.redis.smembers(socks_key(other))]
+            for member in members:
+                socket = parse_socket(member)
+                if socket is None:
+                    continue
+                with contextlib.suppress(Exception):
+                    await self._socket_gone(socket)
+                    released += 1
+            await self.redis.delete(socks_key(other))
+            log.warning("dead_process_reaped", instance=other, sockets=released)
+        return released
+
+    async def restore_local_sockets(self) -> None:
+        """Register again, in a Redis that forgot them, the sockets this process holds."""
+        state = self.hub.state
+        tenants: set[str] = set()
+        for socket in list(state.local_sockets.values()):
+            await state.add_socket(
+                socket.kind, socket.owner_id, socket.sid, tenant_id=socket.tenant_id
+            )
+            tenants.add(socket.tenant_id)
+            if socket.kind == "visitor":
+                for chat in await self.hub.store.list_chats(
+                    visitor_id=socket.owner_id, statuses=("queued",)
+                ):
+                    await state.cancel_deadline(chat_deadline(socket.tenant_id, chat.id))
+                continue
+            await self.hub.agent_present(socket.tenant_id, socket.owner_id)
+        for tenant_id in tenants:
+            await self.hub.dispatch(tenant_id)
+            await self.hub.publish_queue(tenant_id)
+        log.info("local_sockets_restored", sockets=len(state.local_sockets))
+
+    async def _socket_gone(self, socket: LocalSocket) -> None:
+        if socket.kind == "visitor":
+            await self.hub.visitor_socket_gone(socket.tenant_id, socket.owner_id, socket.sid)
+        else:
+            await self.hub.agent_socket_gone(socket.tenant_id, socket.owner_id, socket.sid)
+
+    async def _announce(self) -> bool:
+        """Refresh this process's heartbeat; False when it had been reaped meanwhile."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(proc_key(self.instance), "1", ex=self.ttl_s)
+            pipe.sadd(PROCS_KEY, self.instance)
+            _, added = await pipe.execute()
+        return not added
+
+    async def _others_alive(self) -> bool:
+        for raw in await self.redis.smembers(PROCS_KEY):
+            if _s(raw) != self.instance and await self.redis.exists(proc_key(_s(raw))):
+                return True
+        return False
+
+    async def _rebuild_once(self, *, force: bool) -> None:
+        """One process rebuilds the routing state from SQL; the others wait for it."""
+        lock = self.redis.lock(REBUILD_LOCK, timeout=REBUILD_WAIT_S, blocking_timeout=0)
+        if await lock.acquire():
+            try:
+                if force or not await self.redis.exists(EPOCH_KEY):
+                    await self.hub.rebuild()
+                    await self.redis.set(EPOCH_KEY, uuid.uuid4().hex)
+            finally:
+                with contextlib.suppress(Exception):
+                    await lock.release()
+            return
+        for _ in range(int(REBUILD_WAIT_S / REBUILD_POLL_S)):
+            if await self.redis.exists(EPOCH_KEY):
+                return
+            await asyncio.sleep(REBUILD_POLL_S)
+
+
+def _s(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
