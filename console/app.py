@@ -169,7 +169,8 @@ async def _hub_ctx(app: web.Application) -> AsyncIterator[None]:
     tasks.append(asyncio.create_task(_warm_language_models(hub)))
     tasks.append(asyncio.create_task(run_periodically(settings.sweep_interval_s, hub.sweep)))
     tasks.append(asyncio.create_task(run_periodically(settings.heartbeat_s, cluster.beat)))
-    tasks.append(asyncio.create_task(run_periodically(10, refresh_origins)))
+    # Another process may have added a tenant: its origins reach this one within a beat.
+    tasks.append(asyncio.create_task(run_periodically(settings.heartbeat_s, refresh_origins)))
     tasks.append(
         asyncio.create_task(run_periodically(settings.reconcile_interval_s, hub.reconcile))
     )
