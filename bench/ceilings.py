@@ -1,0 +1,62 @@
+"""The ceilings Charla is compared with, run as their own processes by bench/scale.py:
+
+- `echo`: a raw aiohttp WebSocket server that sends every text frame back;
+- `bare`: a python-socketio server (aiohttp) whose `/visitor` namespace acks every
+  `message` event with `{"ok": true}` and does nothing else.
+
+Run: .venv/bin/python -m bench.ceilings echo|bare PORT
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import socketio
+from aiohttp import WSMsgType, web
+
+
+def echo_app() -> web.Application:
+    async def echo(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                await ws.send_str(message.data)
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/echo", echo)
+    app.router.add_get("/healthz", lambda _request: _ok())
+    return app
+
+
+async def _ok() -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+def bare_app() -> web.Application:
+    sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins="*")
+
+    @sio.on("connect", namespace="/visitor")
+    async def connect(_sid: str, _environ: dict[str, Any], _auth: Any = None) -> None:
+        return None
+
+    @sio.on("message", namespace="/visitor")
+    async def message(_sid: str, _data: Any) -> dict[str, Any]:
+        return {"ok": True}
+
+    app = web.Application()
+    sio.attach(app)
+    app.router.add_get("/healthz", lambda _request: _ok())
+    return app
+
+
+def main() -> None:
+    kind, port = sys.argv[1], int(sys.argv[2])
+    app = echo_app() if kind == "echo" else bare_app()
+    web.run_app(app, host="127.0.0.1", port=port, print=lambda _m: None, access_log=None)
+
+
+if __name__ == "__main__":
+    main()

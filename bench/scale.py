@@ -1,0 +1,552 @@
+"""Load test of real `charla serve` processes, with the ceilings measured in the same run.
+
+For one hub process and for two (sharing a Redis server and a PostgreSQL database, fan-out
+through Redis), it starts the hubs, connects agents and visitors with a lean Socket.IO client
+(bench/lean_sio.py), and measures:
+
+- hub memory per idle visitor connection (RSS delta of the hub processes / connections);
+- visitor->agent latency p50/p99 while every visitor sends a message every 2 s;
+- persisted, acknowledged messages/s at saturation (each visitor sends as fast as its acks
+  come back, within the protocol's per-visitor rate limit);
+- assignment latency p99 (`start_chat` sent -> `chat_assigned` received) at ~100 chats/s;
+
+and, as ceilings, round trips/s of a raw aiohttp WebSocket echo server and acks/s of a bare
+python-socketio server (bench/ceilings.py), with the same number of connections.
+
+Run (from the repository root):
+    .venv/bin/python -m bench.scale --visitors 1000 --seconds 8
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import os
+import random
+import string
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import psutil
+
+from bench.lean_sio import LeanSocket
+from tests.cluster import HubProcess, RedisServer, free_port, migrate
+from tests.harness import ADMIN_TOKEN, ORIGIN, PASSWORD
+from tests.postgres import PostgresCluster
+
+ROOT = Path(__file__).resolve().parent.parent
+MIN_SEND_INTERVAL_S = 0.21  # the protocol's visitor limit is 5 events/s (burst 20)
+AGENT_MAX_CHATS = 50
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def token(n: int) -> str:
+    """Letters only, so that redaction (digit runs) never touches a marker."""
+    letters = string.ascii_lowercase
+    out = ""
+    n += 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = letters[r] + out
+    return out
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"{one:.1f}/{five:.1f}"
+
+
+async def bounded(limit: int, jobs: Iterable[Callable[[], Awaitable[Any]]]) -> list[Any]:
+    semaphore = asyncio.Semaphore(limit)
+
+    async def run(job: Callable[[], Awaitable[Any]]) -> Any:
+        async with semaphore:
+            return await job()
+
+    return await asyncio.gather(*(run(job) for job in jobs))
+
+
+# -- ceilings -----------------------------------------------------------------------------
+
+
+def start_ceiling(kind: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.ceilings", kind, str(port)],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        with contextlib.suppress(OSError), urllib.request.urlopen(url + "/healthz", timeout=1):
+            return process, url
+        time.sleep(0.05)
+    raise RuntimeError(f"{kind} server did not start")
+
+
+async def echo_rate(urls: list[str], connections: int, seconds: float) -> float:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+        sockets = [
+            await http.ws_connect(urls[n % len(urls)].replace("http", "ws") + "/echo")
+            for n in range(connections)
+        ]
+        count = 0
+        deadline = time.perf_counter() + seconds
+
+        async def loop(ws: aiohttp.ClientWebSocketResponse) -> None:
+            nonlocal count
+            while time.perf_counter() < deadline:
+                await ws.send_str('42/visitor,1["message",{"text":"hola"}]')
+                await ws.receive()
+                count += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(loop(ws) for ws in sockets))
+        elapsed = time.perf_counter() - started
+        for ws in sockets:
+            await ws.close()
+    return count / elapsed
+
+
+async def bare_rate(urls: list[str], connections: int, seconds: float) -> float:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+        sockets = [
+            LeanSocket(http, urls[n % len(urls)], "/visitor", {}) for n in range(connections)
+        ]
+        await bounded(50, [s.connect for s in sockets])
+        count = 0
+        deadline = time.perf_counter() + seconds
+
+        async def loop(sock: LeanSocket) -> None:
+            nonlocal count
+            while time.perf_counter() < deadline:
+                await sock.call("message", {"text": "hola"})
+                count += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(loop(s) for s in sockets))
+        elapsed = time.perf_counter() - started
+        for sock in sockets:
+            await sock.close()
+    return count / elapsed
+
+
+async def ceiling(kind: str, processes: int, connections: int, seconds: float) -> float:
+    started = [start_ceiling(kind) for _ in range(processes)]
+    try:
+        urls = [url for _, url in started]
+        measure = echo_rate if kind == "echo" else bare_rate
+        return await measure(urls, connections, seconds)
+    finally:
+        for process, _ in started:
+            process.terminate()
+            process.wait(10)
+
+
+# -- Charla ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Results:
+    processes: int
+    memory_per_visitor_kb: float = 0.0
+    realistic_sent: int = 0
+    realistic_rate: float = 0.0
+    latency_p50_ms: float = 0.0
+    latency_p99_ms: float = 0.0
+    delivered: int = 0
+    saturation_rate: float = 0.0
+    saturation_refused: int = 0
+    saturation_p99_ms: float = 0.0
+    saturation_cpu_ms: float = 0.0  # hub CPU time (all processes) per acked message
+    assign_rate: float = 0.0
+    assign_p50_ms: float = 0.0
+    assign_p99_ms: float = 0.0
+    assigned: int = 0
+    loads: list[str] = field(default_factory=list)
+
+
+class Charla:
+    """Hub processes on their own Redis and database, and the clients that load them."""
+
+    def __init__(self, workdir: Path, pg: PostgresCluster, processes: int) -> None:
+        self.workdir = workdir
+        self.redis = RedisServer(workdir / "redis")
+        self.database = pg.url(pg.create_database(f"bench_{processes}_{os.getpid()}"))
+        self.hubs = [
+            HubProcess(
+                workdir / f"hub{n}",
+                self.database,
+                self.redis.url,
+                env={"CHARLA_LOG_LEVEL": "warning", "CHARLA_HEARTBEAT_S": "1"},
+            )
+            for n in range(processes)
+        ]
+        self.sent_at: dict[str, float] = {}
+        self.latencies: list[float] = []
+        self.assign_latencies: list[float] = []
+        self.sockets: list[LeanSocket] = []
+        self.http: aiohttp.ClientSession | None = None
+        self.marks = (token(n) for n in itertools.count())
+
+    async def start(self) -> None:
+        self.redis.start()
+        await asyncio.to_thread(migrate, self.database, self.workdir / "migrate")
+        for hub in self.hubs:
+            hub.spawn()
+        await asyncio.gather(*(asyncio.to_thread(h.wait_ready, 60) for h in self.hubs))
+        self.http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+
+    async def stop(self) -> None:
+        for sock in self.sockets:
+            with contextlib.suppress(Exception):
+                await sock.close()
+        if self.http is not None:
+            await self.http.close()
+        for hub in self.hubs:
+            hub.stop()
+        self.redis.kill()
+
+    def cpu_s(self) -> float:
+        total = 0.0
+        for hub in self.hubs:
+            if hub.process:
+                times = psutil.Process(hub.process.pid).cpu_times()
+                total += times.user + times.system
+        return total
+
+    def rss(self) -> int:
+        return sum(psutil.Process(h.process.pid).memory_info().rss for h in self.hubs if h.process)
+
+    async def post(self, path: str, body: dict[str, Any], token: str = ADMIN_TOKEN) -> Any:
+        assert self.http is not None
+        headers = {"Authorization": f"Bearer {token}"}
+        async with self.http.post(self.hubs[0].url + path, json=body, headers=headers) as r:
+            assert r.status in (200, 201), await r.text()
+            return await r.json()
+
+    async def tenant(self, name: str) -> dict[str, Any]:
+        tenant = await self.post(
+            "/api/admin/tenants",
+            {
+                "name": name,
+                "plan": "basic",
+                "languages": ["es"],
+                "timezone": "America/Puerto_Rico",
+                "allowed_origins": [ORIGIN],
+            },
+        )
+        assert self.http is not None
+        for hub in self.hubs:  # other processes learn new origins within a heartbeat
+            for _ in range(200):
+                url = hub.url + "/socket.io/?EIO=4&transport=polling"
+                async with self.http.get(url, headers={"Origin": ORIGIN}) as r:
+                    if r.status == 200:
+                        break
+                await asyncio.sleep(0.05)
+        return tenant  # type: ignore[no-any-return]
+
+    async def agents(self, tenant: dict[str, Any], count: int, label: str) -> list[LeanSocket]:
+        async def one(n: int) -> LeanSocket:
+            email = f"{label}{n}@bench.example"
+            await self.post(
+                f"/api/admin/tenants/{tenant['id']}/agents",
+                {
+                    "email": email,
+                    "name": f"Agent {label}{n}",
+                    "password": PASSWORD,
+                    "languages": ["es"],
+                    "max_chats": AGENT_MAX_CHATS,
+                },
+            )
+            login = await self.post("/api/login", {"email": email, "password": PASSWORD})
+            assert self.http is not None
+            sock = LeanSocket(
+                self.http,
+                self.hubs[n % len(self.hubs)].url,
+                "/agent",
+                {"token": login["token"]},
+                on_event=self.on_agent_event,
+            )
+            await sock.connect()
+            ack = await sock.call("set_status", {"status": "online"})
+            assert ack["ok"], ack
+            self.sockets.append(sock)
+            return sock
+
+        return await bounded(4, [lambda n=n: one(n) for n in range(count)])
+
+    async def visitors(self, tenant: dict[str, Any], count: int) -> list[LeanSocket]:
+        assert self.http is not None
+        made = [
+            LeanSocket(
+                self.http,
+                self.hubs[n % len(self.hubs)].url,
+                "/visitor",
+                {"site_key": tenant["site_key"]},
+                headers={"Origin": ORIGIN},
+            )
+            for n in range(count)
+        ]
+        await bounded(50, [s.connect for s in made])
+        self.sockets.extend(made)
+        return made
+
+    async def start_chats(self, people: list[LeanSocket]) -> dict[LeanSocket, str]:
+        chats: dict[LeanSocket, str] = {}
+
+        async def begin(sock: LeanSocket) -> None:
+            ack = await sock.call("start_chat", {"text": "Hola", "language": "es"})
+            assert ack["ok"], ack
+            chats[sock] = ack["chat"]["id"]
+
+        await bounded(50, [lambda s=s: begin(s) for s in people])
+        return chats
+
+    async def realistic(
+        self, results: Results, chats: dict[LeanSocket, str], seconds: float, active: int
+    ) -> None:
+        """`active` visitors each write every 2 s, from a random phase."""
+        self.latencies.clear()
+        deadline = time.perf_counter() + seconds
+        sent = 0
+
+        async def chatty(sock: LeanSocket) -> None:
+            nonlocal sent
+            await asyncio.sleep(random.uniform(0, 2))
+            while time.perf_counter() < deadline:
+                mark = f"m {next(self.marks)}"
+                self.sent_at[mark] = time.perf_counter()
+                payload = {"chat_id": chats[sock], "text": mark, "client_msg_id": mark}
+                ack = await sock.call("message", payload)
+                if ack["ok"]:
+                    sent += 1
+                await asyncio.sleep(2)
+
+        await asyncio.gather(*(chatty(s) for s in list(chats)[:active]))
+        await asyncio.sleep(0.5)
+        results.realistic_sent = sent
+        results.realistic_rate = sent / seconds
+        results.delivered = len(self.latencies)
+        results.latency_p50_ms = pct(self.latencies, 0.5) * 1000
+        results.latency_p99_ms = pct(self.latencies, 0.99) * 1000
+        results.loads.append(load())
+
+    async def saturation(
+        self, results: Results, chats: dict[LeanSocket, str], seconds: float
+    ) -> None:
+        """As fast as acks come back, within each visitor's rate limit; after 1 s warm-up."""
+        self.latencies.clear()
+        self.sent_at.clear()
+        acked = refused = 0
+        start = time.perf_counter()
+        window = (start + 1.0, start + 1.0 + seconds)
+
+        async def flood(sock: LeanSocket) -> None:
+            nonlocal acked, refused
+            while (now := time.perf_counter()) < window[1]:
+                mark = f"m {next(self.marks)}"
+                self.sent_at[mark] = now
+                payload = {"chat_id": chats[sock], "text": mark, "client_msg_id": mark}
+                ack = await sock.call("message", payload)
+                if time.perf_counter() >= window[0]:
+                    if ack["ok"]:
+                        acked += 1
+                    else:
+                        refused += 1
+                rest = MIN_SEND_INTERVAL_S - (time.perf_counter() - now)
+                if rest > 0:
+                    await asyncio.sleep(rest)
+
+        cpu = self.cpu_s()
+        await asyncio.gather(*(flood(s) for s in chats))
+        results.saturation_cpu_ms = (self.cpu_s() - cpu) * 1000 / max(1, acked)
+        results.saturation_rate = acked / seconds
+        results.saturation_refused = refused
+        results.saturation_p99_ms = pct(self.latencies, 0.99) * 1000
+        results.loads.append(load())
+        self.sent_at.clear()
+
+    async def assignment(self, results: Results, arriving: int, rate: float) -> None:
+        """`rate` chats/s start on a tenant of its own whose agents have free slots."""
+        other = await self.tenant("Bench Assign")
+        await self.agents(other, -(-arriving // AGENT_MAX_CHATS), "b")
+        newcomers = await self.visitors(other, arriving)
+        self.assign_latencies.clear()
+        begun = time.perf_counter()
+
+        async def arrive(n: int, sock: LeanSocket) -> None:
+            await asyncio.sleep(max(0.0, begun + n / rate - time.perf_counter()))
+            mark = f"a {next(self.marks)}"
+            self.sent_at[mark] = time.perf_counter()
+            ack = await sock.call("start_chat", {"text": mark, "language": "es"})
+            assert ack["ok"], ack
+
+        await asyncio.gather(*(arrive(n, s) for n, s in enumerate(newcomers)))
+        results.assign_rate = arriving / (time.perf_counter() - begun)
+        for _ in range(100):
+            if len(self.assign_latencies) >= arriving:
+                break
+            await asyncio.sleep(0.05)
+        results.assigned = len(self.assign_latencies)
+        results.assign_p50_ms = pct(self.assign_latencies, 0.5) * 1000
+        results.assign_p99_ms = pct(self.assign_latencies, 0.99) * 1000
+        results.loads.append(load())
+
+    def on_agent_event(self, event: str, data: Any) -> None:
+        now = time.perf_counter()
+        if event == "message":
+            sent = self.sent_at.pop(data["message"]["text"], None)
+            if sent is not None:
+                self.latencies.append(now - sent)
+        elif event == "chat_assigned":
+            messages = data["chat"]["messages"]
+            sent = self.sent_at.pop(messages[0]["text"], None) if messages else None
+            if sent is not None:
+                self.assign_latencies.append(now - sent)
+
+
+def step(text: str) -> None:
+    print(f"  [{time.strftime('%H:%M:%S')}] {text} (load {load()})", file=sys.stderr, flush=True)
+
+
+async def run_charla(
+    pg: PostgresCluster,
+    processes: int,
+    visitors: int,
+    seconds: float,
+    workdir: Path,
+    *,
+    active: int,
+    chat_rate: float,
+) -> Results:
+    results = Results(processes)
+    charla = Charla(workdir / f"charla{processes}", pg, processes)
+    await charla.start()
+    step(f"{processes} hub process(es) up")
+    try:
+        results.loads.append(load())
+        tenant = await charla.tenant("Bench Motors")
+        await charla.agents(tenant, -(-visitors // AGENT_MAX_CHATS), "a")
+        step("agents online")
+        await asyncio.sleep(1)
+        before = charla.rss()
+        people = await charla.visitors(tenant, visitors)
+        await asyncio.sleep(1)
+        results.memory_per_visitor_kb = (charla.rss() - before) / visitors / 1024
+        step(f"{visitors} visitors connected")
+        chats = await charla.start_chats(people)
+        results.loads.append(load())
+        step("chats started")
+        await charla.realistic(results, chats, seconds, active)
+        step("realistic load measured")
+        await charla.saturation(results, chats, seconds)
+        step("saturation measured")
+        await charla.assignment(results, min(400, visitors // 2), chat_rate)
+        step("assignment measured")
+    finally:
+        await charla.stop()
+    return results
+
+
+def report(
+    runs: list[Results], echo: dict[int, float], bare: dict[int, float], args: argparse.Namespace
+) -> None:
+    print()
+    print(
+        f"visitors={args.visitors} active={args.active} chat-rate={args.chat_rate} "
+        f"seconds={args.seconds} ceiling connections={args.connections}"
+    )
+    print(f"{'':44}" + "".join(f"{f'{r.processes} process(es)':>18}" for r in runs))
+
+    def row(label: str, values: Iterable[str]) -> None:
+        print(f"{label:44}" + "".join(f"{v:>18}" for v in values))
+
+    row("raw aiohttp WebSocket echo, round trips/s", (f"{echo[r.processes]:,.0f}" for r in runs))
+    row("bare python-socketio, acks/s", (f"{bare[r.processes]:,.0f}" for r in runs))
+    row("Charla persisted+acked messages/s (sat.)", (f"{r.saturation_rate:,.0f}" for r in runs))
+    row(
+        "  ratio to bare python-socketio",
+        (f"{r.saturation_rate / bare[r.processes]:.2f}" for r in runs),
+    )
+    row("  ratio to raw echo", (f"{r.saturation_rate / echo[r.processes]:.3f}" for r in runs))
+    row("  refused (rate_limited/unavailable)", (str(r.saturation_refused) for r in runs))
+    row("  hub CPU per acked message, ms", (f"{r.saturation_cpu_ms:.2f}" for r in runs))
+    row("  visitor->agent p99 at saturation, ms", (f"{r.saturation_p99_ms:.0f}" for r in runs))
+    row("realistic load: messages/s sent", (f"{r.realistic_rate:,.0f}" for r in runs))
+    row("  delivered to agents / sent", (f"{r.delivered}/{r.realistic_sent}" for r in runs))
+    row("  visitor->agent p50, ms", (f"{r.latency_p50_ms:.1f}" for r in runs))
+    row("  visitor->agent p99, ms", (f"{r.latency_p99_ms:.1f}" for r in runs))
+    row("assignment: chats/s started", (f"{r.assign_rate:.0f}" for r in runs))
+    row("  assigned / started", (f"{r.assigned}" for r in runs))
+    row("  start_chat->chat_assigned p50, ms", (f"{r.assign_p50_ms:.1f}" for r in runs))
+    row("  start_chat->chat_assigned p99, ms", (f"{r.assign_p99_ms:.1f}" for r in runs))
+    row("hub memory per idle visitor, KB", (f"{r.memory_per_visitor_kb:.1f}" for r in runs))
+    print("load average (1 min/5 min) at each phase's end:")
+    for r in runs:
+        print(f"  {r.processes} process(es): " + ", ".join(r.loads))
+    if len(runs) == 2:
+        print(
+            f"two processes / one: {runs[1].saturation_rate / runs[0].saturation_rate:.2f} "
+            f"(Charla), {bare[2] / bare[1]:.2f} (bare python-socketio), "
+            f"{echo[2] / echo[1]:.2f} (echo)"
+        )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--visitors", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=8)
+    parser.add_argument(
+        "--active", type=int, default=1000, help="visitors writing every 2 s (realistic load)"
+    )
+    parser.add_argument("--chat-rate", type=float, default=100, help="chats started per second")
+    parser.add_argument("--connections", type=int, default=200, help="for the ceilings")
+    parser.add_argument("--processes", type=int, nargs="+", default=[1, 2])
+    args = parser.parse_args()
+    print(f"bench/scale.py on {os.cpu_count()} cores, load average {load()}", flush=True)
+    echo: dict[int, float] = {}
+    bare: dict[int, float] = {}
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="charla-bench-") as tmp, PostgresCluster() as pg:
+        for processes in args.processes:
+            echo[processes] = await ceiling("echo", processes, args.connections, args.seconds)
+            bare[processes] = await ceiling("bare", processes, args.connections, args.seconds)
+            print(
+                f"{processes} process(es): echo {echo[processes]:,.0f}/s, "
+                f"bare python-socketio {bare[processes]:,.0f}/s",
+                flush=True,
+            )
+            result = await run_charla(
+                pg,
+                processes,
+                args.visitors,
+                args.seconds,
+                Path(tmp),
+                active=min(args.active, args.visitors),
+                chat_rate=args.chat_rate,
+            )
+            print(f"{processes} process(es): {result}", flush=True)
+            runs.append(result)
+    report(runs, echo, bare, args)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
