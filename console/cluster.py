@@ -33,7 +33,8 @@ log = structlog.get_logger("charla.cluster")
 FANOUT_CHANNEL = "charla:socketio"
 EPOCH_KEY = f"{PREFIX}epoch"
 PROCS_KEY = f"{PREFIX}procs"
-REBUILD_LOCK = f"{PREFIX}lock:rebuild"
+# Outside the `charla:` prefix, which a rebuild starts by deleting (RoutingState.reset).
+REBUILD_LOCK = "charla-rebuild-lock"
 TTL_BEATS = 3  # a process is dead after missing this many heartbeats
 REBUILD_WAIT_S = 30.0
 REBUILD_POLL_S = 0.1
