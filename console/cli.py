@@ -56,6 +56,7 @@ def demo(settings: Settings) -> None:
             "",
             "Charla demo is running.",
             f"  Agent console:  {base}/console/",
+            f"  Sample site:    {base}/demo/",
             f"  Health:         {base}/healthz",
             f"  Tenant:         {tenant.name} ({tenant.plan}; {', '.join(tenant.languages)})",
             f"  Site key:       {tenant.site_key}",

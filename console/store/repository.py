@@ -16,6 +16,7 @@ from sqlalchemy import func, literal, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from console.engagement.repository import EngagementRepository
 from console.security.crypto import DataCipher
 from console.store.models import (
     AgentRow,
@@ -63,6 +64,7 @@ class Store:
         self.engine = engine
         self.cipher = cipher
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self.engagement = EngagementRepository(self)
 
     def session(self) -> AsyncSession:
         return self._sessions()
