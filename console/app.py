@@ -28,7 +28,7 @@ from console.security.tokens import TokenSigner
 from console.settings import Settings
 from console.store.db import make_engine, migrate
 from console.store.repository import Store
-from console.web import admin, agents, health, invitations, widget
+from console.web import admin, agents, health, invitations, leads, widget
 from console.web.http import errors_middleware
 from console.web.keys import (
     BACKGROUND,
@@ -85,8 +85,8 @@ def create_app(settings: Settings, *, passwords: PasswordHasher | None = None) -
     )
     sio.attach(app)
     app[SIO] = sio
-    app.add_routes(health.routes() + admin.routes() + agents.routes())
-    app.add_routes(invitations.routes() + widget.routes())
+    for module in (health, admin, agents, leads, invitations, widget):
+        app.add_routes(module.routes())
     app.cleanup_ctx.extend([_redis_ctx, _store_ctx, _hub_ctx])
     app.on_shutdown.append(_drain)
     return app

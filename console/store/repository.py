@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from console.engagement.repository import EngagementRepository
 from console.security.crypto import DataCipher
+from console.store.leads import LeadRepository
 from console.store.models import (
     AgentRow,
     ChatRow,
@@ -64,6 +65,7 @@ class Store:
         self.engine = engine
         self.cipher = cipher
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self.leads = LeadRepository(self._sessions, cipher)
         self.engagement = EngagementRepository(self)
 
     def session(self) -> AsyncSession:
