@@ -83,6 +83,11 @@ class Engagement:
     def watching(self) -> int:
         return len(self._pages)
 
+    async def idle(self) -> None:
+        """Wait until every page watcher running now has finished (decided for good)."""
+        tasks = [w.task for w in self._pages.values() if w.task is not None]
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     async def _watch(self, sid: str, watch: PageWatch) -> None:
         try:
             while True:
