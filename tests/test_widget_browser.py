@@ -223,3 +223,45 @@ async def test_the_host_pages_aggressive_css_does_not_change_the_widget(
 
     assert before == after
     assert shot_before == shot_after
+
+
+async def test_when_closed_the_visitor_leaves_a_message_with_the_tenants_fields(
+    make_hub: HubFactory, browser: Any
+) -> None:
+    hub = await make_hub()
+    tenant = await hub.tenant(
+        plan="basic",
+        allowed_origins=[hub.url],
+        hours={"mon": [["00:00", "00:01"]]},  # closed but for one minute a week
+        settings={"prechat_fields": ["name", "email"]},
+    )
+    page = await (await browser.new_context(locale="en-US")).new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    await page.goto(f"{hub.url}/demo/?site_key={tenant['site_key']}")
+    launcher = page.locator(f"{WIDGET} .launcher")
+    await launcher.focus()
+    await page.keyboard.press("Enter")
+    form = page.locator(f"{WIDGET} form")
+    await form.get_by_text("No agent is available right now").wait_for()
+    focused = """() => {
+      const a = document.querySelector('charla-widget').shadowRoot.activeElement;
+      return a && `${a.tagName}:${a.name}:${a.className}`;
+    }"""
+    assert "INPUT:name:" == await page.evaluate(focused)
+    assert ["name", "email", "text"] == await form.evaluate(
+        "f => Array.from(f.querySelectorAll('input, textarea')).map(i => i.name)"
+    )
+    await page.keyboard.type("John Miller")
+    await form.get_by_label("E-mail").fill("john@example.com")
+    await form.get_by_label("Message").fill("Do you have a 2022 Tacoma?")
+    await form.get_by_role("button", name="Send message").click()
+    await page.locator(f"{WIDGET} .view").get_by_text("Thank you! We received").wait_for()
+
+    tickets = await hub.app[STORE].list_tickets(tenant["id"])
+    assert [("Do you have a 2022 Tacoma?", "John Miller", "john@example.com", "after_hours")] == [
+        (t.text, t.name, t.email, t.reason) for t in tickets
+    ]
+    await page.keyboard.press("Escape")
+    await page.locator(f"{WIDGET} .panel").wait_for(state="hidden")
+    assert "true" != await launcher.get_attribute("aria-expanded")
+    assert "BUTTON::launcher" == await page.evaluate(focused)

@@ -58,6 +58,7 @@ class Widget {
   private connectedOnce = false;
 
   private readonly rootEl: HTMLElement;
+  private readonly shadow: ShadowRoot;
   private readonly launcher: HTMLButtonElement;
   private readonly panel: HTMLElement;
   private readonly bubble: HTMLElement;
@@ -83,6 +84,7 @@ class Widget {
 
     const host = document.createElement("charla-widget");
     const shadow = host.attachShadow({ mode: "open" });
+    this.shadow = shadow;
     shadow.append(el("style", {}, CSS));
     this.live = el("div", { class: "sr", "aria-live": "polite", role: "status" });
     this.bubble = el("div", { class: "bubble", role: "dialog", hidden: true });
@@ -390,8 +392,10 @@ class Widget {
   }
 
   private focusFirst(): void {
-    const target = this.panel.querySelector<HTMLElement>("textarea, input, .stars button, .view button");
-    target?.focus();
+    for (const selector of [".stars button", "form input, form textarea", ".view button", "[data-close]"]) {
+      const target = this.panel.querySelector<HTMLElement>(selector);
+      if (target) return target.focus();
+    }
   }
 
   private setStatus(text: string): void {
@@ -439,6 +443,8 @@ class Widget {
 
   private render(): void {
     const t = this.t;
+    // A view change must not drop the keyboard user's focus on the page's <body>.
+    const hadFocus = this.panel.contains(this.shadow.activeElement);
     clear(this.panel);
     this.panel.setAttribute("aria-label", this.config.name || t.title);
     this.launcher.setAttribute("aria-label", this.panel.hidden ? t.open : t.close);
@@ -450,7 +456,7 @@ class Widget {
       this.chatId && this.view === "chat"
         ? el("button", { type: "button", "data-action": "end", onclick: () => void this.endChat() }, t.endChat)
         : null,
-      el("button", { type: "button", "aria-label": t.close, onclick: () => { this.setOpen(false); this.launcher.focus(); } }, "✕"),
+      el("button", { type: "button", "aria-label": t.close, "data-close": true, onclick: () => { this.setOpen(false); this.launcher.focus(); } }, "✕"),
     );
     this.statusEl = el("p", { class: "status" }, this.statusText);
     this.panel.append(head, this.statusEl);
@@ -467,6 +473,7 @@ class Widget {
       this.scroll();
     }
     this.renderBubble();
+    if (hadFocus) this.focusFirst();
   }
 
   private prechatForm(offline: boolean): HTMLFormElement {
