@@ -390,3 +390,33 @@ async def test_a_queued_chat_cannot_be_rated(hub: LiveHub) -> None:
     assert "queued" == queued["status"]
     ack = await second.call("rate", {"chat_id": queued["id"], "score": 3})
     assert "conflict" == ack["error"]["code"]
+
+
+async def test_a_rule_is_changed_and_disabled_without_losing_its_statistics(
+    hub: LiveHub,
+) -> None:
+    tenant, token = await dealer(hub)
+    rule = await add_rule(hub, token, conditions={"url_pattern": "/nowhere"})
+    await hub.agent_peer(await hub.agent(tenant, languages=["es"]))
+    path = f"/api/invitation-rules/{rule['id']}"
+    status, changed = await hub.request(
+        "PATCH", path, token=token, json={"conditions": {}, "text": {"es": "¡Hola!"}}
+    )
+    assert (200, {}, {"es": "¡Hola!"}) == (status, changed["conditions"], changed["text"])
+    visitor = await visit(hub, tenant, VEHICLE_URL, language="en")
+    shown = await visitor.wait_for("invitation")
+    assert ("¡Hola!", "es") == (shown["text"], shown["language"])  # no English text now
+
+    status, changed = await hub.request("PATCH", path, token=token, json={"enabled": False})
+    assert (200, False) == (status, changed["enabled"])
+    again = await visit(hub, tenant, VEHICLE_URL)
+    await settled(hub)
+    assert [] == again.seen("invitation")
+    _, stats = await hub.request("GET", f"{path}/stats", token=token)
+    assert 1 == stats["shown"]
+    for bad in ({"enabled": None}, {"text": {"fr": "Salut"}}, {"conditions": {"x": 1}}):
+        status, body = await hub.request("PATCH", path, token=token, json=bad)
+        assert (400, "invalid_payload") == (status, body["error"]["code"]), bad
+    _, other = await dealer(hub)
+    status, body = await hub.request("PATCH", path, token=other, json={"enabled": True})
+    assert (404, "not_found") == (status, body["error"]["code"])

@@ -150,6 +150,17 @@ class EngagementRepository:
             row = await s.get(InvitationRuleRow, rule_id)
             return _record(row) if row is not None and row.tenant_id == tenant_id else None
 
+    async def update_rule(
+        self, tenant_id: str, rule_id: str, changes: dict[str, Any]
+    ) -> RuleRecord | None:
+        async with self.store.session() as s, s.begin():
+            row = await s.get(InvitationRuleRow, rule_id)
+            if row is None or row.tenant_id != tenant_id:
+                return None
+            for key, value in changes.items():
+                setattr(row, key, value)
+        return _record(row)
+
     async def delete_rule(self, tenant_id: str, rule_id: str) -> bool:
         """Deletes the rule with its invitation records (its statistics); the chats stay."""
         async with self.store.session() as s, s.begin():

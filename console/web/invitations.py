@@ -9,6 +9,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from console.errors import ProtocolError
+from console.types import Tenant
 from console.web.http import read_json, require_tenant_admin
 from console.web.keys import STORE
 
@@ -38,13 +39,24 @@ class RuleIn(BaseModel):
     only_when_agents_available: bool = True
 
 
-async def create_rule(request: web.Request) -> web.Response:
-    admin = await require_tenant_admin(request, plan="proactive")
-    body = await read_json(request, RuleIn)
-    store = request.app[STORE]
-    tenant = await store.get_tenant(admin.tenant_id)
-    assert tenant is not None  # require_tenant_admin read it
-    text = {lang.strip().lower(): value for lang, value in body.text.items()}
+class RulePatch(BaseModel):
+    """Any of a rule's fields; `conditions` and `text`, when given, replace the old ones."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: (
+        Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+        | None
+    ) = None
+    enabled: bool | None = None
+    text: Annotated[dict[str, RuleText], Field(min_length=1, max_length=10)] | None = None
+    conditions: ConditionsIn | None = None
+    only_when_agents_available: bool | None = None
+
+
+def checked_text(tenant: Tenant, given: dict[str, str]) -> dict[str, str]:
+    """The texts by language: only the tenant's languages, and the primary one among them."""
+    text = {lang.strip().lower(): value for lang, value in given.items()}
     unknown = sorted(set(text) - set(tenant.languages))
     if unknown:
         raise ProtocolError(
@@ -56,6 +68,16 @@ async def create_rule(request: web.Request) -> web.Response:
         raise ProtocolError(
             "invalid_payload", f"text: give the text in {tenant.primary_language}, the primary"
         )
+    return text
+
+
+async def create_rule(request: web.Request) -> web.Response:
+    admin = await require_tenant_admin(request, plan="proactive")
+    body = await read_json(request, RuleIn)
+    store = request.app[STORE]
+    tenant = await store.get_tenant(admin.tenant_id)
+    assert tenant is not None  # require_tenant_admin read it
+    text = checked_text(tenant, body.text)
     if len(await store.engagement.list_rules(tenant.id)) >= MAX_RULES:
         raise ProtocolError("too_large", f"at most {MAX_RULES} rules; delete one first")
     record = await store.engagement.create_rule(
@@ -73,6 +95,29 @@ async def list_rules(request: web.Request) -> web.Response:
     admin = await require_tenant_admin(request, plan="proactive")
     records = await request.app[STORE].engagement.list_rules(admin.tenant_id)
     return web.json_response({"rules": [r.to_wire() for r in records]})
+
+
+async def patch_rule(request: web.Request) -> web.Response:
+    admin = await require_tenant_admin(request, plan="proactive")
+    body = await read_json(request, RulePatch)
+    store = request.app[STORE]
+    tenant = await store.get_tenant(admin.tenant_id)
+    assert tenant is not None  # require_tenant_admin read it
+    changes = body.model_dump(exclude_unset=True)
+    for key in ("name", "enabled", "text", "only_when_agents_available"):
+        if key in changes and changes[key] is None:
+            raise ProtocolError("invalid_payload", f"{key}: cannot be null")
+    if body.text is not None:
+        changes["text"] = checked_text(tenant, body.text)
+    if "conditions" in changes:
+        changes["conditions"] = (
+            body.conditions.model_dump(exclude_none=True) if body.conditions else {}
+        )
+    rule_id = request.match_info["rule_id"]
+    record = await store.engagement.update_rule(tenant.id, rule_id, changes)
+    if record is None:
+        raise ProtocolError("not_found", f"no invitation rule {rule_id} in your tenant")
+    return web.json_response(record.to_wire())
 
 
 async def delete_rule(request: web.Request) -> web.Response:
@@ -96,6 +141,7 @@ def routes() -> list[web.RouteDef]:
     return [
         web.post("/api/invitation-rules", create_rule),
         web.get("/api/invitation-rules", list_rules),
+        web.patch("/api/invitation-rules/{rule_id}", patch_rule),
         web.delete("/api/invitation-rules/{rule_id}", delete_rule),
         web.get("/api/invitation-rules/{rule_id}/stats", rule_stats),
     ]
