@@ -14,7 +14,7 @@ from console.store.models import InvitationRow
 from console.web.keys import STORE
 from tests.browser import screenshot_path
 from tests.conftest import HubFactory
-from tests.harness import ADMIN_TOKEN, LiveHub
+from tests.harness import ADMIN_TOKEN, LiveHub, start_chat
 from tests.test_invitation_rules import engagement
 
 pytestmark = pytest.mark.browser
@@ -265,3 +265,39 @@ async def test_when_closed_the_visitor_leaves_a_message_with_the_tenants_fields(
     await page.locator(f"{WIDGET} .panel").wait_for(state="hidden")
     assert "true" != await launcher.get_attribute("aria-expanded")
     assert "BUTTON::launcher" == await page.evaluate(focused)
+
+
+async def test_a_visitor_starts_a_chat_waits_in_line_and_switches_language(
+    make_hub: HubFactory, browser: Any
+) -> None:
+    hub = await make_hub()
+    tenant = await hub.tenant(plan="basic", allowed_origins=[hub.url])
+    agent = await hub.agent(tenant, languages=["es"], max_chats=1, name="Luis Ortiz")
+    agent_peer = await hub.agent_peer(agent)
+    busy = await hub.visitor_peer(tenant, origin=hub.url)
+    first = await start_chat(busy, "Hola", language="es")
+    await agent_peer.wait_for("chat_assigned", lambda d: d["chat"]["id"] == first["id"])
+
+    page = await (await browser.new_context(locale="en-US")).new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    await page.goto(f"{hub.url}/demo/inventory?site_key={tenant['site_key']}")
+    await page.locator(f"{WIDGET} .launcher").click()
+    form = page.locator(f"{WIDGET} form")
+    await form.get_by_label("Name").fill("Ana Rivera")
+    await form.get_by_label("Phone").fill("787-555-0123")
+    await form.get_by_label("Message").fill("Is the Elantra still available?")
+    await form.get_by_role("button", name="Start chat").click()
+    status = page.locator(f"{WIDGET} .status")
+    await status.get_by_text("You are number 1 in line. Estimated wait:").wait_for()
+
+    await page.locator(WIDGET).get_by_role("button", name="Switch to Spanish").click()
+    await page.locator(WIDGET).get_by_role("button", name="Terminar chat").wait_for()
+
+    assert await agent_peer.call("close_chat", {"chat_id": first["id"]}) == {"ok": True}
+    assigned = await agent_peer.wait_for("chat_assigned", lambda d: d["chat"]["id"] != first["id"])
+    visitor = assigned["chat"]["visitor"]
+    assert ("Ana Rivera", "+17875550123") == (visitor["name"], visitor["phone"])
+    await status.get_by_text("Conversa con Luis Ortiz").wait_for()
+    await page.locator(WIDGET).get_by_role("button", name="Terminar chat").click()
+    await agent_peer.wait_for("chat_closed", lambda d: d["reason"] == "visitor_ended")
+    await page.locator(f"{WIDGET} .stars").wait_for()
