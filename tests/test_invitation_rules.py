@@ -267,7 +267,6 @@ async def test_no_invitation_on_basic_without_agents_or_off_pattern(hub: LiveHub
         "PATCH", f"/api/admin/tenants/{basic['id']}", token=ADMIN_TOKEN, json={"plan": "basic"}
     )
     assert 200 == status
-    await asyncio.sleep(2.1)  # the hub caches a tenant for up to 2 s
     on_basic = await visit(hub, basic, VEHICLE_URL)
     await settled(hub)
     assert [[], [], []] == [p.seen("invitation") for p in (nobody, elsewhere, on_basic)]

@@ -149,7 +149,6 @@ async def test_a_basic_plan_site_shows_no_invitation(make_hub: HubFactory, brows
         "PATCH", f"/api/admin/tenants/{tenant['id']}", token=ADMIN_TOKEN, json={"plan": "basic"}
     )
     assert 200 == status
-    await asyncio.sleep(2.1)  # the hub caches a tenant for up to 2 s
     page = await (await browser.new_context(locale="es-PR")).new_page()
     await page.goto(f"{hub.url}{VEHICLE}?site_key={tenant['site_key']}")
     launcher = page.locator(f"{WIDGET} .launcher")

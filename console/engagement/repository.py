@@ -17,7 +17,6 @@ from console.store.models import (
     InvitationRuleRow,
     LeadRow,
     MessageRow,
-    TenantRow,
 )
 from console.types import Chat, Message, iso, utcnow
 
@@ -103,13 +102,6 @@ def ratio(part: int, whole: int) -> float | None:
 class EngagementRepository:
     def __init__(self, store: Store) -> None:
         self.store = store
-
-    # -- tenant settings -----------------------------------------------------------------
-
-    async def tenant_settings(self, tenant_id: str) -> dict[str, Any]:
-        async with self.store.session() as s:
-            settings = await s.scalar(select(TenantRow.settings).where(TenantRow.id == tenant_id))
-        return dict(settings or {})
 
     # -- rules ---------------------------------------------------------------------------
 

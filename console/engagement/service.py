@@ -107,7 +107,7 @@ class Engagement:
                 del self._pages[sid]
 
     async def evaluate(self, sid: str, watch: PageWatch) -> Decision:
-        tenant = await self.hub.cached_tenant(watch.tenant_id)
+        tenant = await self.store.get_tenant(watch.tenant_id)
         if tenant is None or not plan_allows(tenant.plan, "proactive"):
             return Decision()
         rules = [r.rule for r in await self.repo.list_rules(tenant.id, enabled_only=True)]
@@ -128,8 +128,7 @@ class Engagement:
         invited, declined_at = await self.repo.visit_state(visitor.id, visitor.visits)
         in_chat = bool(await self.store.list_chats(visitor_id=visitor.id, statuses=OPEN_STATUSES))
         language = resolve_language(watch.language, tenant.languages)
-        settings = await self.repo.tenant_settings(tenant.id)
-        cooldown_min = settings.get("invitation_cooldown_min")
+        cooldown_min = tenant.settings.get("invitation_cooldown_min")
         now = utcnow()
         facts = Facts(
             url=watch.url,

@@ -95,6 +95,7 @@ class Store:
             overflow_after_s=row.overflow_after_s,
             site_key=row.site_key,
             created_at=row.created_at,
+            settings=dict(row.settings or {}),
         )
 
     async def create_tenant(

@@ -159,15 +159,15 @@ async def patch_tenant(request: web.Request) -> web.Response:
             raise ProtocolError("invalid_payload", f"{required}: cannot be null")
     store = request.app[STORE]
     if "settings" in changes:
-        current = await store.engagement.tenant_settings(request.match_info["tenant_id"])
-        changes["settings"] = merge_settings(current, changes["settings"] or {})
+        current = await store.get_tenant(request.match_info["tenant_id"])
+        changes["settings"] = merge_settings(
+            current.settings if current else {}, changes["settings"] or {}
+        )
     tenant = await store.update_tenant(request.match_info["tenant_id"], changes)
     if tenant is None:
         raise ProtocolError("not_found", "no such tenant")
     await refresh_origins(request.app)
-    return web.json_response(
-        {**tenant.to_wire(), "settings": await store.engagement.tenant_settings(tenant.id)}
-    )
+    return web.json_response(tenant.to_wire())
 
 
 async def create_agent(request: web.Request) -> web.Response:

@@ -49,12 +49,11 @@ async def widget_config(request: web.Request) -> web.Response:
     tenant = await request.app[STORE].get_tenant_by_site_key(site_key) if site_key else None
     if tenant is None:
         raise ProtocolError("not_found", "unknown site_key: copy it from your embed tag")
-    settings = await request.app[STORE].engagement.tenant_settings(tenant.id)
     body = {
         "name": tenant.name,
         "languages": list(tenant.languages),
         "primary_language": tenant.primary_language,
-        "prechat_fields": prechat_fields(settings),
+        "prechat_fields": prechat_fields(tenant.settings),
         "open": request.app[HUB].schedule(tenant).is_open(utcnow()),
     }
     headers = {"Cache-Control": "no-store", "Vary": "Origin"}
