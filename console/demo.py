@@ -72,6 +72,10 @@ async def ensure_demo(store: Store, passwords: PasswordHasher, origins: tuple[st
             holidays="PR",
             site_key=DEMO_SITE_KEY,
         )
+    elif not set(origins) <= set(tenant.allowed_origins):
+        # served on another host or port this time: its sample site must still connect
+        merged = sorted({*tenant.allowed_origins, *origins})
+        tenant = await store.update_tenant(tenant.id, {"allowed_origins": merged}) or tenant
     existing = {a.email for a in await store.list_agents(tenant.id)}
     for agent in DEMO_AGENTS:
         if agent.email not in existing:

@@ -139,7 +139,8 @@ async def test_the_sample_site_shows_another_tenants_widget_but_never_echoes_mar
 async def test_the_demo_has_its_two_invitation_rules_once(hub: LiveHub) -> None:
     store = hub.app[STORE]
     tenant = await ensure_demo(store, hub.app[PASSWORDS], ("http://127.0.0.1:8080",))
-    await ensure_demo(store, hub.app[PASSWORDS], ("http://127.0.0.1:8080",))
+    again = await ensure_demo(store, hub.app[PASSWORDS], ("http://127.0.0.1:9000",))
+    assert ("http://127.0.0.1:8080", "http://127.0.0.1:9000") == again.allowed_origins
     rules = await store.engagement.list_rules(tenant.id)
     assert [r.name for r in DEMO_RULES] == [r.rule.name for r in rules]
     assert [
