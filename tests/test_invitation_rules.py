@@ -419,3 +419,25 @@ async def test_a_rule_is_changed_and_disabled_without_losing_its_statistics(
     _, other = await dealer(hub)
     status, body = await hub.request("PATCH", path, token=other, json={"enabled": True})
     assert (404, "not_found") == (status, body["error"]["code"])
+
+
+async def test_the_time_on_page_timer_stops_on_the_next_page_and_on_disconnect(
+    hub: LiveHub,
+) -> None:
+    tenant, token = await dealer(hub)
+    rule = await add_rule(hub, token)  # a vehicle page for 1 s
+    await hub.agent_peer(await hub.agent(tenant, languages=["es"]))
+
+    moved_on = await visit(hub, tenant, VEHICLE_URL)
+    left = await visit(hub, tenant, VEHICLE_URL)
+    assert 2 == engagement(hub).watching  # both wait for their second on the page
+    assert {"ok": True} == await moved_on.call("page_view", {"url": f"{ORIGIN}/financiamiento"})
+    await left.close()
+    await asyncio.sleep(1.3)  # past the rule's time on page
+    await settled(hub)
+    assert [[], []] == [moved_on.seen("invitation"), left.seen("invitation")]
+
+    stayed = await visit(hub, tenant, VEHICLE_URL)
+    assert "¿Le interesa este vehículo?" == (await stayed.wait_for("invitation"))["text"]
+    _, stats = await hub.request("GET", f"/api/invitation-rules/{rule['id']}/stats", token=token)
+    assert 1 == stats["shown"]

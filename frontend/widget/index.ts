@@ -55,7 +55,6 @@ class Widget {
   private statusText = "";
   private draft = "";
   private rating = 0;
-  private connectedOnce = false;
 
   private readonly rootEl: HTMLElement;
   private readonly shadow: ShadowRoot;
@@ -132,13 +131,13 @@ class Widget {
     const s = this.socket;
     s.on("session", (data: { visitor_id: string }) => {
       this.memory.set("visitor_id", data.visitor_id);
-      const first = !this.connectedOnce;
-      this.connectedOnce = true;
-      this.setStatus(this.statusText === this.t.reconnecting ? "" : this.statusText);
-      if (first) this.pageView();
+      this.setStatus(this.statusText); // in place of "reconnecting"
+      this.pageView(); // once per URL: a reconnect sends only a page changed meanwhile
       if (this.chatId) void this.sync();
     });
-    s.on("disconnect", () => this.setStatus(this.t.reconnecting));
+    s.on("disconnect", () => {
+      if (this.statusEl) this.statusEl.textContent = this.t.reconnecting;
+    });
     s.on("message", (data: { chat_id: string; message: Message }) => {
       if (data.chat_id !== this.chatId) return;
       this.add(data.message);
