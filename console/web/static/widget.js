@@ -20,6 +20,7 @@ button { cursor: pointer; border: 0; background: none; }
 .msg small { display: block; font-size: 11px; color: #5f6b7a; margin-bottom: 2px; }
 .visitor { align-self: flex-end; background: #0b57d0; }
 .visitor, .visitor * { color: #fff; }
+.visitor small { color: #dce6fb; }
 .agent, .bot { align-self: flex-start; background: #eef2f8; }
 .system { align-self: flex-start; background: #fff7e0; border: 1px solid #f3d98b; }
 .pending { opacity: .6; }
