@@ -23,4 +23,6 @@ def say_opening(at: datetime | None, *, timezone: str, language: str, locale: st
     local = at.astimezone(ZoneInfo(timezone))
     date_text = format_date(local, format=pattern, locale=locale)
     time_text = format_time(local, format="short", locale=locale)
-    return phrase.format(date=date_text, time=time_text)
+    # CLDR puts narrow no-break spaces in times ("9:00\u202fAM"); chat text uses plain ones
+    said = phrase.format(date=date_text, time=time_text)
+    return said.replace("\u202f", " ").replace("\xa0", " ")

@@ -8,6 +8,7 @@ script (bots/scripts/default.yaml, Spanish and English).
 
 from __future__ import annotations
 
+import re
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -125,7 +126,10 @@ class Script(_Model):
         """A message in the language, else in the script's first language."""
         texts = self.messages[key]
         template = texts.get(language) or texts[self.languages[0]]
-        return template.format(**values) if values else template
+        if not values:
+            return template
+        # "9:00 a. m." at the end of a sentence must not end in "m.."
+        return re.sub(r"(?<=\w)\.\.(?!\.)", ".", template.format(**values))
 
     def to_data(self) -> dict[str, Any]:
         """JSON-ready, as stored in tenants.bot_script and exported."""

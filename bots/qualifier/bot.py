@@ -305,9 +305,11 @@ class _State:
                 self.fields[key] = value
         if found.first_name and not found.last_name and self.fields.get("last_name"):
             self.fields.pop("last_name")
-        if found.mentions_trade_in and "trade_in" not in self.skipped:
+        if found.declines_trade_in:
+            self.fields["has_trade_in"] = False
+        elif found.mentions_trade_in:
             self.fields.setdefault("has_trade_in", True)
-        return bool(flat)
+        return bool(flat) or found.mentions_trade_in
 
     def answer_asked(self, text: str, folded: str, found: Extracted) -> bool:
         """Short answers that only make sense as the answer to the last question."""

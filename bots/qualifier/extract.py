@@ -84,6 +84,7 @@ class Extracted:
     vehicle: Vehicle = field(default_factory=Vehicle)
     trade_in: TradeIn = field(default_factory=TradeIn)
     mentions_trade_in: bool = False
+    declines_trade_in: bool = False
     timeframe: str | None = None
     first_name: str | None = None
     last_name: str | None = None
@@ -211,6 +212,10 @@ _TRADE_MARKERS = (
     "dar de pronto",
     "a cuenta",
     "part exchange",
+)
+_DECLINED_TRADE = re.compile(
+    r"\b(?:no|sin|without|don't have|dont have|no tengo|not)\s+"
+    r"(?:(?:a|un|una|any|ningun|carro|car|vehiculo)\s+)?(?:para\s+)?trade"
 )
 _OWNED = re.compile(
     r"(?:\bmi|\bmy|\btengo (?:un|una)|\bi have (?:a|an)|\bi've got (?:a|an)|\bi own (?:a|an))"
@@ -630,6 +635,7 @@ def extract(text: str) -> Extracted:
 
     folded = fold(rest)
     trade_marked = has_phrase(folded, _TRADE_MARKERS)
+    declines = trade_marked and bool(_DECLINED_TRADE.search(folded))
     vehicle = Vehicle(vin=vin, stock=stock, condition=_condition(folded))
     trade_in = TradeIn(mileage=mileage if trade_marked else None)
     for mention in _vehicle_mentions(folded):
@@ -648,6 +654,7 @@ def extract(text: str) -> Extracted:
         vehicle=vehicle,
         trade_in=trade_in,
         mentions_trade_in=trade_marked,
+        declines_trade_in=declines,
         timeframe=find_timeframe(folded),
         first_name=first_name,
         last_name=last_name,
