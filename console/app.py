@@ -177,6 +177,7 @@ async def _hub_ctx(app: web.Application) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await hub.bots.close()
         for task in tasks:
             task.cancel()
         for task in tasks:
