@@ -85,12 +85,12 @@ class LeadQualifier(Bot):
                 )
             else:
                 replies.append(script.text("greeting", state.language))
-        else:
+        # a short answer ("no", "Ana", a phone) says nothing about the language
+        elif len(event.text.split()) >= 3:
             switched = detect_confident(
                 event.text, context.languages, script.settings.language_min_distance
             )
-            if switched and len(event.text.split()) >= 3:
-                state.language = switched
+            state.language = switched or state.language
         language = state.language
         state.turns += 1
 
@@ -299,12 +299,18 @@ class _State:
             self.fields["vehicle"] = vehicle.to_data()
         if not trade_in.is_empty():
             self.fields["trade_in"] = trade_in.to_data()
+        previous_first = self.fields.get("first_name")
         for key in ("interest", "timeframe", "first_name", "last_name", "phone", "email"):
             value = getattr(found, key)
             if value is not None:
                 self.fields[key] = value
-        if found.first_name and not found.last_name and self.fields.get("last_name"):
-            self.fields.pop("last_name")
+        if (
+            found.first_name
+            and not found.last_name
+            and self.fields.get("last_name")
+            and found.first_name != previous_first
+        ):
+            self.fields.pop("last_name")  # a different person's name: the old surname goes
         if found.declines_trade_in:
             self.fields["has_trade_in"] = False
         elif found.mentions_trade_in:

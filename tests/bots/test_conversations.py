@@ -439,13 +439,15 @@ def test_a_long_chat_ends_in_a_hand_off_even_when_each_turn_is_understood(
 
 
 def test_unclear_language_falls_back_to_the_browser_language(testbot: Make) -> None:
+    # lingua is not confident about "hello" between Spanish and English
     bot = testbot(browser_language="en-US")
-    assert [en("greeting"), en("ask_interest")] == bot.say("ok")
+    assert [en("greeting"), en("ask_interest")] == bot.say("hello")
 
 
 def test_unclear_language_without_a_browser_hint_uses_the_primary_one(testbot: Make) -> None:
-    bot = testbot(languages=("en", "es"))
-    assert [en("greeting"), en("ask_interest")] == bot.say("ok")
+    assert [es("greeting"), es("ask_interest")] == testbot().say("hello")
+    english_first = testbot(languages=("en", "es"))
+    assert [en("greeting"), en("ask_interest")] == english_first.say("info")
 
 
 def test_confident_detection_beats_the_browser_language(testbot: Make) -> None:
@@ -457,3 +459,27 @@ def test_switching_language_mid_chat_is_followed(testbot: Make) -> None:
     bot = testbot()
     bot.say("Hola, quiero comprar")
     assert [en("ask_trade_in")] == bot.say("Sorry, can we continue in English? A Toyota Tacoma")
+
+
+# -- names ---------------------------------------------------------------------------------
+
+
+def test_repeating_the_first_name_keeps_the_surname_from_the_widget(testbot: Make) -> None:
+    bot = testbot(visitor=VisitorInfo(name="Sarah Johnson", phone="+13215550123"))
+    bot.say("Hi, I'm Sarah, I want to buy a Camry today, no trade-in")
+    assert ("Sarah", "Johnson") == (bot.lead["first_name"], bot.lead["last_name"])  # type: ignore[index]
+
+
+def test_a_different_first_name_drops_the_old_surname(testbot: Make) -> None:
+    bot = testbot()
+    bot.say("Hola, me llamo Carlos Rivera")
+    bot.say("perdón, escribo por mi esposa, mi nombre es Marta")
+    fields = bot.last.state["fields"]
+    assert ("Marta", None) == (fields["first_name"], fields.get("last_name"))
+
+
+def test_una_persona_inside_a_sentence_is_not_a_hand_off_request(testbot: Make) -> None:
+    bot = testbot()
+    bot.say("Hola")
+    assert [es("ask_vehicle")] == bot.say("Busco una guagua para una persona mayor, comprar")
+    assert None is bot.handoff
