@@ -176,9 +176,12 @@ _STOCK = re.compile(
 )
 _YEAR = re.compile(r"(?<![\d,.])(?:'|del? )?((?:19[89]|20[0-4])\d)(?!\d|[,.]\d)")
 _MILEAGE = re.compile(
-    r"(\d{1,3}(?:[,.]\d{3})+|\d+(?:[.,]\d+)?\s?k|\d{3,6})\s*(?:millas|miles|mi|km|kil[oó]metros)\b",
+    r"(\d{1,3}(?:[,.]\d{3})+|\d+(?:[.,]\d+)?\s?(?:k|mil)|\d{3,6})\s*"
+    r"(?:millas|miles|mi|km|kil[oó]metros)\b",
     re.IGNORECASE,
 )
+# "70k" with no unit: mileage only in a message about a trade-in
+_THOUSANDS = re.compile(r"(?<![\w.,])(\d{1,3})\s?k\b", re.IGNORECASE)
 _NEW = ("nuevo", "nueva", "nuevos", "nuevas", "new", "brand new", "0 millas", "cero millas")
 _USED = (
     "usado",
@@ -212,15 +215,22 @@ _TRADE_MARKERS = (
     "dar de pronto",
     "a cuenta",
     "part exchange",
+    "cuanto me dan",
+    "cuanto me das",
+    "what's it worth",
+    "how much for my",
+    "how much will you give",
 )
 _DECLINED_TRADE = re.compile(
     r"\b(?:no|sin|without|don't have|dont have|no tengo|not)\s+"
     r"(?:(?:a|un|una|any|ningun|carro|car|vehiculo)\s+)?(?:para\s+)?trade"
 )
 _OWNED = re.compile(
-    r"(?:\bmi|\bmy|\btengo (?:un|una)|\bi have (?:a|an)|\bi've got (?:a|an)|\bi own (?:a|an))"
-    r"(?:\s+\w+){0,2}\s*$"
+    r"(?:\bmi|\bmy|\btengo|\bi have|\bi've got|\bi own)"
+    r"(?:\s+\w+){0,4}\s*$"
 )
+# "trade-in: 2017 Kia Soul": the vehicle right after the marker
+_RIGHT_AFTER_TRADE = re.compile(r"trade[ -]?in\s*[:=-]?\s*(?:\d{4}\s+)?$")
 
 
 @dataclass(frozen=True)
@@ -259,9 +269,9 @@ def _vehicle_mentions(folded: str) -> list[_Mention]:
             continue
         kept.append(candidate)
 
-    def near(start: int, end: int, other: tuple[int, int]) -> bool:
+    def near(start: int, end: int, other: tuple[int, int], reach: int = 6) -> bool:
         gap = folded[end : other[0]] if other[0] >= end else folded[other[1] : start]
-        return len(gap) <= 6 and not re.search(r"[,.;!?]", gap)
+        return len(gap) <= reach and not re.search(r"[,.;!?]", gap)
 
     mentions: list[_Mention] = []
     used_makes: set[tuple[int, int]] = set()
@@ -287,6 +297,15 @@ def _vehicle_mentions(folded: str) -> list[_Mention]:
             (y for s, e, y in years if near(mention.start, mention.end, (s, e))),
             None,
         )
+        if year is None:  # trim words after the model: "tacoma trd off road 2023"
+            year = next(
+                (
+                    y
+                    for s, e, y in years
+                    if s >= mention.end and near(mention.start, mention.end, (s, e), reach=20)
+                ),
+                None,
+            )
         with_years.append(replace(mention, year=year))
     return with_years
 
@@ -295,7 +314,7 @@ def _is_trade_in(folded: str, mention: _Mention, trade_marked: bool) -> bool:
     if not trade_marked:
         return False
     before = folded[max(0, mention.start - 40) : mention.start]
-    return bool(_OWNED.search(before))
+    return bool(_OWNED.search(before) or _RIGHT_AFTER_TRADE.search(before))
 
 
 def _condition(folded: str) -> str | None:
@@ -312,8 +331,9 @@ def _mileage(text: str) -> int | None:
     if not match:
         return None
     raw = match.group(1).lower().replace(" ", "")
-    if raw.endswith("k"):
-        return int(float(raw[:-1].replace(",", ".")) * 1000)
+    for suffix in ("k", "mil"):
+        if raw.endswith(suffix):
+            return int(float(raw[: -len(suffix)].replace(",", ".")) * 1000)
     return int(re.sub(r"[,.]", "", raw))
 
 
@@ -372,6 +392,7 @@ INTEREST_PHRASES: dict[str, tuple[str, ...]] = {
         "mensualidad",
         "monthly payment",
         "monthly payments",
+        "monthly",
         "pronto",
         "down payment",
         "aprobar",
@@ -402,6 +423,10 @@ INTEREST_PHRASES: dict[str, tuple[str, ...]] = {
         "prueba de manejo",
         "algo mas nuevo",
         "something newer",
+        "quiero un",
+        "quiero una",
+        "i want a",
+        "i want the",
     ),
 }
 INTEREST_ORDER = ("service", "parts", "lease", "finance", "buy")
@@ -435,7 +460,10 @@ TIMEFRAME_PHRASES: dict[str, tuple[str, ...]] = {
         "later this year",
         "later on",
         "fin de ano",
+        "finales de ano",
+        "final de ano",
         "end of the year",
+        "end of year",
     ),
     "within_3_months": (
         "unos meses",
@@ -472,6 +500,20 @@ TIMEFRAME_PHRASES: dict[str, tuple[str, ...]] = {
         "en estos dias",
         "pocos dias",
         "few days",
+        "lunes",
+        "martes",
+        "miercoles",
+        "jueves",
+        "viernes",
+        "sabado",
+        "domingo",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
     ),
     "now": (
         "hoy",
@@ -516,14 +558,18 @@ def find_timeframe(folded: str) -> str | None:
 
 # -- names ---------------------------------------------------------------------------------
 
-_WORD = r"[A-ZÁÉÍÓÚÑÜ][a-záéíóúñü'\-]+"
+_WORD = r"[A-ZÁÉÍÓÚÑÜ][a-záéíóúñü']+(?:-[A-ZÁÉÍÓÚÑÜa-záéíóúñü][a-záéíóúñü']+)*"
 _NAME_CUE_ANY_CASE = re.compile(
     r"(?i:\bme llamo|\bmi nombre es|\bmy name is|\bmy name's|\bname is|\bnombre:|\bname:)\s+"
     r"([A-Za-zÁÉÍÓÚÑÜáéíóúñü'\-]+)(?:\s+([A-Za-zÁÉÍÓÚÑÜáéíóúñü'\-]+))?"
 )
 _NAME_CUE_CAPITALISED = re.compile(
-    rf"(?i:\bsoy|\bi'm|\bi am|\bthis is|\bit's|\bit is|\ble habla|\bhabla)\s+({_WORD})"
+    rf"(?i:\bsoy|\bi'm|\bim|\bi am|\bthis is|\bit's|\bit is|\ble habla|\bhabla)\s+({_WORD})"
     rf"(?:\s+({_WORD}))?"
+)
+# "soy maria," / "hi im kevin,": a lowercase name only when a comma or the end follows
+_NAME_CUE_LOWER = re.compile(
+    r"(?i:\bsoy|\bi'm|\bim|\bme llamo)\s+([a-záéíóúñü']{2,})(?=\s*(?:[,.!]|$))"
 )
 NOT_NAMES = frozenset(
     {
@@ -581,13 +627,14 @@ def _name_word(word: str | None) -> str | None:
 
 
 def find_name(text: str) -> tuple[str | None, str | None]:
-    for pattern in (_NAME_CUE_ANY_CASE, _NAME_CUE_CAPITALISED):
+    for pattern in (_NAME_CUE_ANY_CASE, _NAME_CUE_CAPITALISED, _NAME_CUE_LOWER):
         match = pattern.search(text)
         if match:
             first = _name_word(match.group(1))
             if first is None:
                 continue
-            return first, _name_word(match.group(2))
+            last = _name_word(match.group(2)) if pattern.groups > 1 else None
+            return first, last
     return None, None
 
 
@@ -631,6 +678,9 @@ def extract(text: str) -> Extracted:
     mileage = _mileage(rest)
     if mileage is not None:
         rest = _MILEAGE.sub(" ", rest)
+    elif has_phrase(fold(rest), _TRADE_MARKERS) and (bare := _THOUSANDS.search(rest)):
+        mileage = int(bare.group(1)) * 1000
+        rest = rest[: bare.start()] + " " + rest[bare.end() :]
     first_name, last_name = find_name(rest)
 
     folded = fold(rest)
