@@ -227,7 +227,8 @@ _DECLINED_TRADE = re.compile(
 )
 _OWNED = re.compile(
     r"(?:\bmi|\bmy|\btengo|\bi have|\bi've got|\bi own)"
-    r"(?:\s+\w+){0,4}\s*$"
+    # up to four words between ("mi carro actual es un"), none that starts another clause
+    r"(?:\s+(?!(?:por|for|y|and|o|or|pero|but|que|that)\b)\w+){0,4}\s*$"
 )
 # "trade-in: 2017 Kia Soul": the vehicle right after the marker
 _RIGHT_AFTER_TRADE = re.compile(r"trade[ -]?in\s*[:=-]?\s*(?:\d{4}\s+)?$")

@@ -186,3 +186,9 @@ def test_precision_and_recall_count_wrong_values_as_both_errors() -> None:
     assert {"tp": 1, "fp": 0, "fn": 0} == scores["first_name"]
     assert {"tp": 0, "fp": 0, "fn": 1} == scores["email"]
     assert {"tp": 0, "fp": 1, "fn": 0} == scores["interest"]  # found, not expected
+
+
+def test_the_car_wanted_after_por_is_not_the_trade_in() -> None:
+    found = extract("Quiero cambiar mi Jeep Compass por una Grand Cherokee")
+    assert {"make": "Jeep", "model": "Compass"} == found.trade_in.to_data()
+    assert {"make": "Jeep", "model": "Grand Cherokee"} == found.vehicle.to_data()
