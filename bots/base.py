@@ -93,3 +93,8 @@ class Bot(ABC):
     @abstractmethod
     def respond(self, event: BotEvent, context: BotContext) -> BotResult:
         """The bot's answer to one event; `context.state` is what it returned last time."""
+
+    def on_leave(self, context: BotContext) -> BotResult:
+        """The visitor left before the bot finished: what to keep (a lead, a ticket).
+        Nothing by default."""
+        return BotResult(replies=(), language=context.languages[0], state=dict(context.state))

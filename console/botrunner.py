@@ -60,14 +60,25 @@ def bot_chat_language(tenant: Tenant, requested: str | None, chosen: str) -> str
     return chosen
 
 
-def replay(bot: Bot, context: BotContext, texts: Sequence[str], current: str) -> BotResult:
-    """The bot's answer to `current`, after rebuilding its state from earlier `texts`."""
+def replay_state(bot: Bot, context: BotContext, texts: Sequence[str]) -> dict[str, Any]:
+    """The bot's state after the visitor's `texts`, rebuilt by answering them again."""
     state: dict[str, Any] = {}
     for index, text in enumerate(texts):
         event = BotEvent(kind="start" if index == 0 else "message", text=text)
         state = bot.respond(event, replace(context, state=state)).state
+    return state
+
+
+def replay(bot: Bot, context: BotContext, texts: Sequence[str], current: str) -> BotResult:
+    """The bot's answer to `current`, after rebuilding its state from earlier `texts`."""
+    state = replay_state(bot, context, texts)
     event = BotEvent(kind="message" if texts else "start", text=current)
     return bot.respond(event, replace(context, state=state))
+
+
+def leave(bot: Bot, context: BotContext, texts: Sequence[str]) -> BotResult:
+    """What the bot keeps of a chat whose visitor left."""
+    return bot.on_leave(replace(context, state=replay_state(bot, context, texts)))
 
 
 class BotRunner:
@@ -116,34 +127,49 @@ class BotRunner:
             if not lock.locked() and self._locks.get(chat_id) is lock:
                 del self._locks[chat_id]
 
+    async def left(self, chat_id: str) -> bool:
+        """The visitor of a `bot` chat left and their grace period ran out: keep the lead
+        the bot gathered, if any, and close the chat as abandoned. False when the chat is
+        not the bot's (the hub then handles it)."""
+        chat = await self.hub.store.get_chat(chat_id)
+        if chat is None or chat.status != "bot":
+            return False
+        lock = self._locks.setdefault(chat_id, asyncio.Lock())
+        try:
+            async with lock:
+                await self._leave(chat_id)
+        finally:
+            if not lock.locked() and self._locks.get(chat_id) is lock:
+                del self._locks[chat_id]
+        return True
+
+    async def _leave(self, chat_id: str) -> None:
+        chat = await self.hub.store.get_chat(chat_id)
+        if chat is None or chat.status != "bot":
+            return  # a turn in flight handed it off or closed it meanwhile
+        tenant = await self.hub.tenant(chat.tenant_id)
+        messages = await self.hub.store.list_messages(chat.id, limit=REPLAY_LIMIT)
+        texts = [m.text for m in messages if m.author == "visitor"]
+        context = await self._context(tenant, chat)
+        result = await asyncio.to_thread(leave, self.bot, context, texts)
+        if result.lead is not None:
+            await self._save_lead(tenant, chat, result)
+        log.info("bot_chat_abandoned", tenant_id=tenant.id, chat_id=chat.id)
+        await self.hub.close(chat, reason="abandoned")
+
     async def _answer(self, chat_id: str, message_id: str) -> None:
         hub = self.hub
         chat = await hub.store.get_chat(chat_id)
         if chat is None or chat.status != "bot":
             return
         tenant = await hub.tenant(chat.tenant_id)
-        script = await self.script(tenant)
         upto = parse_message_id(message_id)
         messages = await hub.store.list_messages(chat.id, limit=REPLAY_LIMIT)
         said = [m for m in messages if m.author == "visitor" and parse_message_id(m.id) <= upto]
         if not said or said[-1].id != message_id:
             return
-        visitor = await hub.store.get_visitor(chat.visitor_id)
-        context = BotContext(
-            tenant_id=tenant.id,
-            plan=tenant.plan,
-            languages=tenant.languages,
-            schedule=hub.schedule(tenant),
-            now=chat.created_at,
-            script=script,
-            browser_language=chat.language,
-            visitor=VisitorInfo(
-                name=visitor.name if visitor else None,
-                email=visitor.email if visitor else None,
-                phone=visitor.phone if visitor else None,
-            ),
-            agents_available=await self._agents_available(tenant),
-        )
+        context = await self._context(tenant, chat)
+        script = context.script
         await self._typing(chat, True)
         try:
             result = await asyncio.to_thread(
@@ -160,6 +186,26 @@ class BotRunner:
         finally:
             await self._typing(chat, False)
         await self._act(tenant, chat, result)
+
+    async def _context(self, tenant: Tenant, chat: Chat) -> BotContext:
+        hub = self.hub
+        script = await self.script(tenant)
+        visitor = await hub.store.get_visitor(chat.visitor_id)
+        return BotContext(
+            tenant_id=tenant.id,
+            plan=tenant.plan,
+            languages=tenant.languages,
+            schedule=hub.schedule(tenant),
+            now=chat.created_at,
+            script=script,
+            browser_language=chat.language,
+            visitor=VisitorInfo(
+                name=visitor.name if visitor else None,
+                email=visitor.email if visitor else None,
+                phone=visitor.phone if visitor else None,
+            ),
+            agents_available=await self._agents_available(tenant),
+        )
 
     async def _agents_available(self, tenant: Tenant) -> bool:
         """Premium routes in any of its languages (the bot's is not known before the turn),

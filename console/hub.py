@@ -273,7 +273,7 @@ class Hub:
             raise
 
     async def _visitor_back(self, tenant: Tenant, visitor: Visitor) -> None:
-        queued = await self.store.list_chats(visitor_id=visitor.id, statuses=("queued",))
+        queued = await self.store.list_chats(visitor_id=visitor.id, statuses=("queued", "bot"))
         for chat in queued:
             await self.state.cancel_deadline(chat_deadline(tenant.id, chat.id))
         if queued:
@@ -285,7 +285,7 @@ class Hub:
         if await self.state.remove_socket("visitor", visitor_id, sid) > 0:
             return
         deadline = now_ms() + int(self.settings.visitor_grace_s * 1000)
-        for chat in await self.store.list_chats(visitor_id=visitor_id, statuses=("queued",)):
+        for chat in await self.store.list_chats(visitor_id=visitor_id, statuses=("queued", "bot")):
             await self.state.set_deadline(chat_deadline(tenant_id, chat.id), deadline)
 
     async def page_view(
@@ -936,6 +936,8 @@ class Hub:
         return handled
 
     async def _abandon(self, tenant_id: str, chat_id: str) -> None:
+        if await self.bots.left(chat_id):
+            return
         chat = await self.store.abandon_chat(chat_id)
         if chat is None:
             return

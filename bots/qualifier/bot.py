@@ -136,6 +136,19 @@ class LeadQualifier(Bot):
         replies.append(script.text(f"ask_{slot}", language))
         return self._reply(state, replies)
 
+    def on_leave(self, context: BotContext) -> BotResult:
+        """A visitor who left after giving a name and a way to call them is still a lead."""
+        state = _State.load(context.state)
+        language = state.language or context.languages[0]
+        lead = None
+        if state.has_lead() and not state.done:
+            lead = state.lead(qualified=state.is_qualified())
+            lead["notes"] = " ".join(
+                filter(None, [lead.get("notes"), "The visitor left before the hand-off."])
+            )
+        state.done = True
+        return BotResult(replies=(), language=language, state=state.dump(), lead=lead)
+
     # -- endings ---------------------------------------------------------------------------
 
     def _reply(self, state: _State, replies: list[str]) -> BotResult:

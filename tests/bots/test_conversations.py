@@ -8,6 +8,7 @@ reference, so a test reads like the transcript an agent would see.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from bots.base import Handoff, VisitorInfo
@@ -483,3 +484,28 @@ def test_una_persona_inside_a_sentence_is_not_a_hand_off_request(testbot: Make) 
     bot.say("Hola")
     assert [es("ask_vehicle")] == bot.say("Busco una guagua para una persona mayor, comprar")
     assert None is bot.handoff
+
+
+# -- the visitor leaves ------------------------------------------------------------------------
+
+
+def test_a_visitor_who_leaves_after_giving_name_and_phone_is_still_a_lead(testbot: Make) -> None:
+    bot = testbot()
+    bot.say("Soy Ana, 787-555-0123, me interesa la Tacoma 2022")
+    kept = bot.bot.on_leave(replace(bot.context, state=bot.last.state))
+    assert {
+        "language": "es",
+        "interest": "buy",
+        "qualified": True,
+        "first_name": "Ana",
+        "phone": "+17875550123",
+        "vehicle": {"year": 2022, "make": "Toyota", "model": "Tacoma"},
+        "notes": "The visitor left before the hand-off.",
+    } == kept.lead
+    assert (None, None) == (kept.handoff, kept.ticket)
+
+
+def test_a_visitor_who_leaves_without_contact_details_leaves_no_lead(testbot: Make) -> None:
+    bot = testbot()
+    bot.say("Hola, quiero comprar una Tacoma")
+    assert None is bot.bot.on_leave(replace(bot.context, state=bot.last.state)).lead

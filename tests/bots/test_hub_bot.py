@@ -250,3 +250,30 @@ async def test_the_bot_carries_on_after_a_hub_restart(make_hub: HubFactory, tmp_
     stored = await second.app[STORE].get_chat(chat["id"])
     assert stored is not None
     assert "active" == stored.status
+
+
+async def test_a_visitor_who_leaves_the_bot_is_kept_as_a_lead_and_the_chat_closes(
+    make_hub: HubFactory,
+) -> None:
+    hub = await make_hub(visitor_grace_s=0.2)
+    tenant = await hub.tenant(bot_enabled=True)
+    agent = await hub.agent(tenant, languages=["es"])
+    agent_peer = await hub.agent_peer(agent)
+    visitor = await hub.visitor_peer(tenant)
+    chat = await start_chat(visitor, "Soy Ana, 787-555-0123, me interesa la Tacoma 2022")
+    await visitor.wait_for("message", lambda d: d["message"]["author"] == "bot", count=2)
+    await visitor.close()
+
+    told = await agent_peer.wait_for("lead_saved")
+    queues_before = len(agent_peer.seen("queue"))
+    assert (chat["id"], "bot", "+17875550123", "The visitor left before the hand-off.") == (
+        told["chat_id"],
+        told["lead"]["source"],
+        told["lead"]["phone"],
+        told["lead"]["notes"],
+    )
+    # the lead is saved before the chat closes, and closing tells the agents the queue
+    await agent_peer.wait_for("queue", count=queues_before + 1)
+    status, stored = await hub.request("GET", f"/api/chats/{chat['id']}", token=agent["token"])
+    assert (200, "closed", "abandoned") == (status, stored["status"], stored["close_reason"])
+    assert [] == agent_peer.seen("chat_assigned")
