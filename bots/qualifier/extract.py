@@ -114,6 +114,7 @@ class Extracted:
 
 _EMAIL = re.compile(r"[^\s@,;:<>()\[\]\"']+@[^\s@,;:<>()\[\]\"']*")
 _PHONE = re.compile(r"(?<![\w+])\+?(?:\d[\s().\-]{0,2}){7,15}(?!\w)")
+_ONLY_YEARS = re.compile(r"(?:(?:19|20)\d\d[\s,/\-]*){2,}")
 
 
 def find_email(text: str) -> tuple[str | None, str | None, str]:
@@ -153,8 +154,8 @@ def find_phone(text: str) -> tuple[str | None, str | None, str]:
     for match in _PHONE.finditer(text):
         candidate = match.group(0).strip(" .-(")
         digits = re.sub(r"\D", "", candidate)
-        # four-digit groups with commas are mileage or prices, not phones
-        if len(digits) < 7 or "," in candidate:
+        # four-digit groups with commas are mileage or prices, and "2019 2020" are years
+        if len(digits) < 7 or "," in candidate or _ONLY_YEARS.fullmatch(candidate):
             continue
         spans.append(match.span())
         phone = valid_phone(candidate)

@@ -192,3 +192,8 @@ def test_the_car_wanted_after_por_is_not_the_trade_in() -> None:
     found = extract("Quiero cambiar mi Jeep Compass por una Grand Cherokee")
     assert {"make": "Jeep", "model": "Compass"} == found.trade_in.to_data()
     assert {"make": "Jeep", "model": "Grand Cherokee"} == found.vehicle.to_data()
+
+
+def test_a_list_of_model_years_is_not_a_bad_phone_number() -> None:
+    found = extract("tienen Tacoma 2019 2020 o 2021?")
+    assert (None, None) == (found.phone, found.bad_phone)
