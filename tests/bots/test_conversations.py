@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from bots.base import Handoff, VisitorInfo
-from bots.script import default_script
+from bots.script import default_script, load_script
 from bots.testing import TestBot
 
 Make = Callable[..., TestBot]
@@ -224,7 +224,7 @@ def test_a_phone_from_outside_pr_and_the_us_is_refused(testbot: Make) -> None:
     assert None is bot.handoff
 
 
-def test_spanish_email_then_invalid_phone_does_not_block_the_hand_off(testbot: Make) -> None:
+def test_spanish_an_email_alone_is_enough_contact(testbot: Make) -> None:
     bot = testbot()
     bot.say("Soy Marta, quiero comprar una Kona este mes, sin trade in")
     assert [es("handoff", name="Marta")] == bot.say("marta@example.com")
@@ -509,3 +509,31 @@ def test_a_visitor_who_leaves_without_contact_details_leaves_no_lead(testbot: Ma
     bot = testbot()
     bot.say("Hola, quiero comprar una Tacoma")
     assert None is bot.bot.on_leave(replace(bot.context, state=bot.last.state)).lead
+
+
+# -- a tenant's own script -----------------------------------------------------------------------
+
+
+def test_a_tenants_script_changes_the_questions_the_faq_and_the_patience(testbot: Make) -> None:
+    data = S.to_data()
+    data["flow"] = ["interest", "name", "contact"]
+    data["settings"]["max_misses"] = 1
+    data["messages"]["ask_name"] = {
+        "es": "¿Con quién tengo el gusto?",
+        "en": "Who am I talking to?",
+    }
+    data["faq"] = [
+        {
+            "id": "warranty",
+            "questions": {"es": ["cuánto dura la garantía"], "en": ["how long is the warranty"]},
+            "answers": {"es": "La garantía es de 5 años.", "en": "The warranty is 5 years."},
+        }
+    ]
+    script = load_script(data)
+    bot = testbot(script=script)
+    assert [es("greeting"), "¿Con quién tengo el gusto?"] == bot.say("Hola, quiero comprar")
+    assert ["La garantía es de 5 años.", "¿Con quién tengo el gusto?"] == bot.say(
+        "¿cuánto dura la garantía?"
+    )
+    assert [es("not_understood"), es("handoff_requested")] == bot.say("???")
+    assert "not_understood" == bot.handoff.reason  # type: ignore[union-attr]
