@@ -13,10 +13,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from bots.script import Script
 from console.contract.hours import Schedule
+
+if TYPE_CHECKING:
+    from bots.script import Script  # bots.script -> bots.registry -> bots.base
 
 EventKind = Literal["start", "message"]
 HandoffReason = Literal["qualified", "requested", "not_understood"]

@@ -14,9 +14,17 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 from rapidfuzz import utils
 
+from bots.registry import BOTS, DEFAULT_BOT
 from bots.text import fold
 
 DEFAULT_SCRIPT = Path(__file__).resolve().parent / "scripts" / "default.yaml"
@@ -54,6 +62,7 @@ class _Model(BaseModel):
 class Settings(_Model):
     """Tunable limits; defaults suit a dealership's site."""
 
+    bot: str = DEFAULT_BOT
     max_misses: int = Field(default=2, ge=1, le=10)
     max_turns: int = Field(default=20, ge=3, le=100)
     faq_threshold: float = Field(default=85.0, ge=50.0, le=100.0)
@@ -62,6 +71,13 @@ class Settings(_Model):
     locales: dict[LanguageTag, Annotated[str, StringConstraints(max_length=20)]] = Field(
         default_factory=lambda: {"es": "es_PR", "en": "en_US"}
     )
+
+    @field_validator("bot")
+    @classmethod
+    def _known_bot(cls, name: str) -> str:
+        if name not in BOTS:
+            raise ValueError(f"unknown bot {name!r}; known: {', '.join(sorted(BOTS))}")
+        return name
 
 
 class FaqEntry(_Model):

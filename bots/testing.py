@@ -18,7 +18,7 @@ from bots.base import (
     TicketRequest,
     VisitorInfo,
 )
-from bots.qualifier.bot import LeadQualifier
+from bots.registry import get_bot
 from bots.script import Script, default_script
 from console.contract.hours import Schedule
 
@@ -54,14 +54,15 @@ class TestBot:
         agents_available: bool = True,
         visitor: VisitorInfo | None = None,
     ) -> None:
-        self.bot = bot or LeadQualifier()
+        script = script or default_script()
+        self.bot = bot or get_bot(script.settings.bot)
         self.context = BotContext(
             tenant_id="tenant-test",
             plan=plan,
             languages=tuple(languages),
             schedule=Schedule(timezone=timezone, hours=hours or DEALER_HOURS, holidays=holidays),
             now=now,
-            script=script or default_script(),
+            script=script,
             browser_language=browser_language,
             visitor=visitor or VisitorInfo(),
             agents_available=agents_available,

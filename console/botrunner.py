@@ -22,7 +22,7 @@ import structlog
 from pydantic import ValidationError
 
 from bots.base import Bot, BotContext, BotEvent, BotResult, VisitorInfo
-from bots.qualifier.bot import LeadQualifier
+from bots.registry import get_bot
 from bots.script import Script, load_script
 from console.leads import LeadIn
 from console.store.bots import BotRepository
@@ -82,9 +82,8 @@ def leave(bot: Bot, context: BotContext, texts: Sequence[str]) -> BotResult:
 
 
 class BotRunner:
-    def __init__(self, hub: Hub, bot: Bot | None = None) -> None:
+    def __init__(self, hub: Hub) -> None:
         self.hub = hub
-        self.bot = bot or LeadQualifier()
         self.store: BotRepository = hub.store.bots
         self._scripts: dict[str, tuple[str, Script]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -151,7 +150,8 @@ class BotRunner:
         messages = await self.hub.store.list_messages(chat.id, limit=REPLAY_LIMIT)
         texts = [m.text for m in messages if m.author == "visitor"]
         context = await self._context(tenant, chat)
-        result = await asyncio.to_thread(leave, self.bot, context, texts)
+        bot = get_bot(context.script.settings.bot)
+        result = await asyncio.to_thread(leave, bot, context, texts)
         if result.lead is not None:
             await self._save_lead(tenant, chat, result)
         log.info("bot_chat_abandoned", tenant_id=tenant.id, chat_id=chat.id)
@@ -173,7 +173,11 @@ class BotRunner:
         await self._typing(chat, True)
         try:
             result = await asyncio.to_thread(
-                replay, self.bot, context, [m.text for m in said[:-1]], said[-1].text
+                replay,
+                get_bot(script.settings.bot),
+                context,
+                [m.text for m in said[:-1]],
+                said[-1].text,
             )
             for index, reply in enumerate(result.replies):
                 await hub._store_and_deliver(

@@ -102,6 +102,7 @@ def test_a_tenants_english_only_script_without_faq_loads() -> None:
         (lambda d: d["settings"].update(max_misses=0), "settings.max_misses"),
         (lambda d: d["faq"][0]["answers"].pop("es"), "faq[0] (hours) has no 'es' answer"),
         (lambda d: d.update(surprise=1), "surprise"),
+        (lambda d: d["settings"].update(bot="eliza"), "unknown bot 'eliza'; known: lead_qualifier"),
     ],
 )
 def test_an_invalid_script_says_what_to_fix(change: object, fix: str) -> None:
