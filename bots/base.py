@@ -51,8 +51,13 @@ class BotContext:
     script: Script
     browser_language: str | None = None
     visitor: VisitorInfo = field(default_factory=VisitorInfo)
-    agents_available: bool = True
+    # The languages whose chats an agent could take now (the hub applies the plan's
+    # routing rules: below premium every chat queues in the primary language).
+    served_languages: frozenset[str] = frozenset()
     state: Mapping[str, Any] = field(default_factory=dict)
+
+    def can_hand_off(self, language: str) -> bool:
+        return language in self.served_languages
 
 
 @dataclass(frozen=True)

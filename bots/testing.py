@@ -52,6 +52,7 @@ class TestBot:
         now: datetime = OPEN_MOMENT,
         browser_language: str | None = None,
         agents_available: bool = True,
+        served_languages: frozenset[str] | None = None,
         visitor: VisitorInfo | None = None,
     ) -> None:
         script = script or default_script()
@@ -65,7 +66,13 @@ class TestBot:
             script=script,
             browser_language=browser_language,
             visitor=visitor or VisitorInfo(),
-            agents_available=agents_available,
+            served_languages=(
+                served_languages
+                if served_languages is not None
+                else frozenset(languages)
+                if agents_available
+                else frozenset()
+            ),
         )
         self.results: list[BotResult] = []
 

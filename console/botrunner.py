@@ -208,14 +208,24 @@ class BotRunner:
                 email=visitor.email if visitor else None,
                 phone=visitor.phone if visitor else None,
             ),
-            agents_available=await self._agents_available(tenant),
+            served_languages=await self._served_languages(tenant),
         )
 
-    async def _agents_available(self, tenant: Tenant) -> bool:
-        """Premium routes in any of its languages (the bot's is not known before the turn),
-        other plans in their primary one."""
-        language = None if tenant.plan == "premium" else tenant.primary_language
-        return await self.hub.state.can_serve(tenant.id, language)
+    async def _served_languages(self, tenant: Tenant) -> frozenset[str]:
+        """The bot languages whose hand-off an agent could take now, by the routing rules:
+        premium queues in the chat's language (any online agent, with overflow); other
+        plans queue every chat in the primary language."""
+        state = self.hub.state
+        every = frozenset(tenant.languages)
+        if tenant.plan != "premium":
+            return (
+                every if await state.can_serve(tenant.id, tenant.primary_language) else frozenset()
+            )
+        if tenant.overflow_after_s is not None:
+            return every if await state.can_serve(tenant.id, None) else frozenset()
+        return frozenset(
+            [lang for lang in tenant.languages if await state.can_serve(tenant.id, lang)]
+        )
 
     async def _typing(self, chat: Chat, typing: bool) -> None:
         from console.hub import VISITOR_NS, visitor_room  # noqa: PLC0415 - hub imports us

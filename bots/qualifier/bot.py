@@ -166,7 +166,7 @@ class LeadQualifier(Bot):
                 )
             )
             return self._ticket(state, replies, lead, state.closed_reason or "after_hours")
-        if not context.agents_available:
+        if not context.can_hand_off(language):
             replies.append(script.text("no_agents", language))
             return self._ticket(state, replies, lead, "no_agents")
         replies.append(script.text("handoff", language, name=name))
@@ -187,7 +187,7 @@ class LeadQualifier(Bot):
         script = context.script
         language = state.language
         lead = state.lead(qualified=state.is_qualified()) if state.has_lead() else None
-        if state.mode == "open" and context.agents_available:
+        if state.mode == "open" and context.can_hand_off(language):
             replies.append(script.text("handoff_requested", language))
             state.done = True
             return BotResult(

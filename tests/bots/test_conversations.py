@@ -292,6 +292,16 @@ def test_asking_for_a_person_when_nobody_is_online_takes_contact_then_files_a_ti
     assert None is bot.handoff
 
 
+def test_only_english_agents_online_means_a_ticket_for_a_spanish_visitor(testbot: Make) -> None:
+    bot = TestBot(served_languages=frozenset({"en"}))
+    bot.say("Soy Ana Rivera, quiero comprar una Tacoma este mes, no tengo trade in")
+    assert [es("no_agents")] == bot.say("787-555-0123")
+    assert ("no_agents", None) == (bot.ticket.reason, bot.handoff)  # type: ignore[union-attr]
+    english = TestBot(served_languages=frozenset({"en"}))
+    english.say("I'm Ann Lee, I want to buy a Tacoma this month, no trade-in")
+    assert [en("handoff", name="Ann")] == english.say("ann@example.com")
+
+
 # -- after hours (premium) ---------------------------------------------------------------------
 
 # 2026-11-19 is Puerto Rican Identity Day (a PR holiday), a Thursday: 10:00 in San Juan.
