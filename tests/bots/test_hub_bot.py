@@ -277,3 +277,21 @@ async def test_a_visitor_who_leaves_the_bot_is_kept_as_a_lead_and_the_chat_close
     status, stored = await hub.request("GET", f"/api/chats/{chat['id']}", token=agent["token"])
     assert (200, "closed", "abandoned") == (status, stored["status"], stored["close_reason"])
     assert [] == agent_peer.seen("chat_assigned")
+
+
+async def test_premium_spanish_visitor_with_only_english_agents_gets_a_ticket(hub: LiveHub) -> None:
+    tenant = await hub.tenant(bot_enabled=True)
+    john = await hub.agent(tenant, languages=["en"], role="admin")
+    john_peer = await hub.agent_peer(john)
+    visitor = await hub.visitor_peer(tenant)
+    chat = await start_chat(
+        visitor, "Soy Ana Rivera, quiero comprar una Tacoma este mes, no tengo trade in"
+    )
+    await visitor.wait_for("message", lambda d: d["message"]["author"] == "bot", count=2)
+    await say(visitor, chat["id"], "787-555-0123", 3)
+    assert {"chat_id": chat["id"], "reason": "no_agents"} == await visitor.wait_for("chat_closed")
+    assert [] == john_peer.seen("chat_assigned")
+    _status, tickets = await hub.request("GET", "/api/tickets", token=john["token"])
+    assert [(chat["id"], "no_agents", "es")] == [
+        (t["chat_id"], t["reason"], t["language"]) for t in tickets["tickets"]
+    ]
