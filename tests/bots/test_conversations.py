@@ -350,7 +350,9 @@ def test_after_hours_request_for_a_person_asks_for_contact_then_files_a_ticket(
     assert [es("after_hours_contact_needed", opening=opening)] == bot.say(
         "quiero hablar con una persona"
     )
-    assert [es("after_hours_done", name="", opening=opening)] == bot.say("787-555-0177")
+    assert [f"¡Gracias! Un asesor le llamará {opening} ¡Que tenga un buen día!"] == bot.say(
+        "787-555-0177"
+    )
     assert "holiday" == bot.ticket.reason  # type: ignore[union-attr]
     assert None is bot.lead  # a phone but no name: not a lead, the ticket holds it
 
