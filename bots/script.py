@@ -144,9 +144,9 @@ class Script(_Model):
         template = texts.get(language) or texts[self.languages[0]]
         if not values:
             return template
-        for key, value in values.items():
+        for name, value in values.items():
             if not value:  # "¡Gracias, {name}!" without a name: "¡Gracias!"
-                template = re.sub(rf"[,\s]*\{{{key}\}}", "", template)
+                template = re.sub(rf"[,\s]*\{{{name}\}}", "", template)
         # "9:00 a. m." at the end of a sentence must not end in "m.."
         return re.sub(r"(?<=\w)\.\.(?!\.)", ".", template.format(**values))
 
