@@ -32,7 +32,7 @@ async def say(visitor: Peer, chat_id: str, text: str, n: int) -> dict[str, Any]:
     await visitor.wait_for(
         "message", lambda d: d["chat_id"] == chat_id and d["message"]["author"] == "bot", count=n
     )
-    return ack  # type: ignore[no-any-return]
+    return ack
 
 
 async def test_chat_goes_from_bot_to_queue_to_agent_with_the_lead(hub: LiveHub) -> None:

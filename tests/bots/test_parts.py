@@ -3,7 +3,9 @@ and the precision/recall arithmetic of bench/bot_extraction.py."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import yaml
@@ -105,9 +107,11 @@ def test_a_tenants_english_only_script_without_faq_loads() -> None:
         (lambda d: d["settings"].update(bot="eliza"), "unknown bot 'eliza'; known: lead_qualifier"),
     ],
 )
-def test_an_invalid_script_says_what_to_fix(change: object, fix: str) -> None:
+def test_an_invalid_script_says_what_to_fix(
+    change: Callable[[dict[str, Any]], object], fix: str
+) -> None:
     data = S.to_data()
-    change(data)  # type: ignore[operator]
+    change(data)
     with pytest.raises(ValidationError) as raised:
         load_script(data)
     assert fix in str(raised.value)
