@@ -185,6 +185,7 @@ async def _hub_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await engagement.close()
+        await hub.bots.close()
         for task in tasks:
             task.cancel()
         for task in tasks:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from console.engagement.repository import EngagementRepository
 from console.security.crypto import DataCipher
+from console.store.bots import BotRepository
 from console.store.leads import LeadRepository
 from console.store.models import (
     AgentRow,
@@ -67,6 +68,7 @@ class Store:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self.leads = LeadRepository(self._sessions, cipher)
         self.engagement = EngagementRepository(self)
+        self.bots = BotRepository(self._sessions, cipher)
 
     def session(self) -> AsyncSession:
         return self._sessions()
