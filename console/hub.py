@@ -586,7 +586,7 @@ class Hub:
         chat = await self._agent_chat(me, payload.chat_id, own=True)
         if chat.status not in OPEN_STATUSES:
             raise ProtocolError("closed", "this chat is closed already")
-        await self.close(chat, reason=payload.disposition or "agent_closed")
+        await self.close(chat, reason="agent_closed", disposition=payload.disposition)
         return {"ok": True}
 
     async def agent_typing(self, me: AgentSession, sid: str, payload: schemas.TypingIn) -> None:
@@ -676,8 +676,10 @@ class Hub:
 
     # -- shared lifecycle ----------------------------------------------------------------
 
-    async def close(self, chat: Chat, *, reason: str) -> Chat | None:
-        closed = await self.store.close_chat(chat.id, reason)
+    async def close(
+        self, chat: Chat, *, reason: str, disposition: str | None = None
+    ) -> Chat | None:
+        closed = await self.store.close_chat(chat.id, reason, disposition=disposition)
         if closed is None:
             return None
         self.metrics.chats_closed.labels(chat.tenant_id, reason).inc()

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from console.security.crypto import DataCipher
+from console.store.floor import FloorRepository
 from console.store.models import (
     AgentRow,
     ChatRow,
@@ -27,6 +28,7 @@ from console.store.models import (
     UTCDateTime,
     VisitorRow,
 )
+from console.store.tenant_config import TenantConfigRepository
 from console.types import (
     Agent,
     Author,
@@ -63,6 +65,8 @@ class Store:
         self.engine = engine
         self.cipher = cipher
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self.config = TenantConfigRepository(self)
+        self.floor = FloorRepository(self)
 
     def session(self) -> AsyncSession:
         return self._sessions()
@@ -166,6 +170,7 @@ class Store:
             max_chats=row.max_chats,
             role=row.role,  # type: ignore[arg-type]
             created_at=row.created_at,
+            active=row.deactivated_at is None,
         )
 
     async def create_agent(
@@ -481,12 +486,13 @@ class Store:
             },
         )
 
-    async def close_chat(self, chat_id: str, reason: str) -> Chat | None:
-        return await self._transition(
-            chat_id,
-            where_status=OPEN_STATUSES,
-            values={"status": "closed", "closed_at": utcnow(), "close_reason": reason},
-        )
+    async def close_chat(
+        self, chat_id: str, reason: str, *, disposition: str | None = None
+    ) -> Chat | None:
+        values: dict[str, Any] = {"status": "closed", "closed_at": utcnow(), "close_reason": reason}
+        if disposition is not None:
+            values["disposition"] = disposition
+        return await self._transition(chat_id, where_status=OPEN_STATUSES, values=values)
 
     async def abandon_chat(self, chat_id: str) -> Chat | None:
         now = utcnow()
