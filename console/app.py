@@ -28,7 +28,7 @@ from console.security.tokens import TokenSigner
 from console.settings import Settings
 from console.store.db import make_engine, migrate
 from console.store.repository import Store
-from console.web import admin, agents, console_page, health, supervisor, tenant_admin
+from console.web import admin, agents, console_page, health, leads, supervisor, tenant_admin
 from console.web.http import errors_middleware
 from console.web.keys import (
     BACKGROUND,
@@ -85,14 +85,8 @@ def create_app(settings: Settings, *, passwords: PasswordHasher | None = None) -
     )
     sio.attach(app)
     app[SIO] = sio
-    app.add_routes(
-        health.routes()
-        + admin.routes()
-        + agents.routes()
-        + tenant_admin.routes()
-        + console_page.routes()
-        + supervisor.routes()
-    )
+    for module in (health, admin, agents, leads, tenant_admin, supervisor, console_page):
+        app.add_routes(module.routes())
     app.cleanup_ctx.extend([_redis_ctx, _store_ctx, _hub_ctx])
     app.on_shutdown.append(_drain)
     return app

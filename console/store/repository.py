@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from console.security.crypto import DataCipher
 from console.store.floor import FloorRepository
+from console.store.leads import LeadRepository
 from console.store.models import (
     AgentRow,
     ChatRow,
@@ -65,6 +66,7 @@ class Store:
         self.engine = engine
         self.cipher = cipher
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self.leads = LeadRepository(self._sessions, cipher)
         self.config = TenantConfigRepository(self)
         self.floor = FloorRepository(self)
 
