@@ -481,7 +481,10 @@ function LeadDialog(props: { floor: Floor; entry: ChatState; onClose: () => void
         type={type}
         dir="auto"
         value={String(d[key] ?? "")}
-        onInput={(e) => setD({ ...d, [key]: (e.target as HTMLInputElement).value })}
+        onInput={(e) => {
+          setError(null);
+          setD({ ...d, [key]: (e.target as HTMLInputElement).value });
+        }}
       />
     </label>
   );

@@ -27,6 +27,8 @@ export interface FloorState {
   stats: Stats | null;
   canned: Canned[];
   tenant: TenantInfo | null;
+  /** Leads saved on the tenant's chats since login (lead_saved), for chats handed over later. */
+  leads: Record<string, Record<string, unknown>>;
 }
 
 export interface Ack {
@@ -53,6 +55,7 @@ export class Floor {
     stats: null,
     canned: [],
     tenant: null,
+    leads: {},
   };
   private socket: Socket | null = null;
   private listeners = new Set<() => void>();
@@ -159,6 +162,7 @@ export class Floor {
     });
     socket.on("stats", (data: Stats) => this.set({ stats: data }));
     socket.on("lead_saved", (data: { chat_id: string; lead: Record<string, unknown> }) => {
+      this.set({ leads: { ...this.state.leads, [data.chat_id]: data.lead } });
       if (this.state.chats[data.chat_id]) this.setChat(data.chat_id, { lead: data.lead });
     });
     await Promise.all([this.loadCanned(), this.loadTenant()]);
@@ -208,7 +212,7 @@ export class Floor {
           chat: { ...chat, messages: mergeMessages(existing.chat.messages, chat.messages) },
           ended: null,
         }
-      : { chat, unread: 0, typing: false, ended: null, lead: null };
+      : { chat, unread: 0, typing: false, ended: null, lead: this.state.leads[chat.id] ?? null };
     const order = this.state.order.includes(chat.id) ? this.state.order : [...this.state.order, chat.id];
     const activeId = this.state.activeId ?? chat.id;
     if (fresh && activeId !== chat.id) entry.unread = Math.max(entry.unread, 1);
@@ -313,7 +317,8 @@ export class Floor {
 
   async setStatus(status: string): Promise<Ack> {
     const ack = await this.call("set_status", { status });
-    if (ack.ok) this.set({ status });
+    // Redraw either way: a refused change must put the select back to the real status.
+    this.set({ status: ack.ok ? status : this.state.status });
     return ack;
   }
 
@@ -381,7 +386,11 @@ export class Floor {
 
   async saveLead(chatId: string, lead: Record<string, unknown>): Promise<Ack> {
     const ack = await this.call("save_lead", { chat_id: chatId, lead });
-    if (ack.ok && this.state.chats[chatId]) this.setChat(chatId, { lead: ack.lead as Record<string, unknown> });
+    if (ack.ok) {
+      const lead = ack.lead as Record<string, unknown>;
+      this.set({ leads: { ...this.state.leads, [chatId]: lead } });
+      if (this.state.chats[chatId]) this.setChat(chatId, { lead });
+    }
     return ack;
   }
 }

@@ -210,6 +210,7 @@ function Workspace(props: {
           <select
             name="status"
             class={state.status}
+            disabled={!state.connected}
             value={state.status}
             onChange={(e) => void floor.setStatus((e.target as HTMLSelectElement).value)}
           >

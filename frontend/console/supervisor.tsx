@@ -97,6 +97,7 @@ export function SupervisorView(props: { floor: Floor; state: FloorState }) {
 }
 
 function ReadChat(props: { floor: Floor; chatId: string }) {
+  const t = useT();
   const [chat, setChat] = useState<Chat | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -131,7 +132,7 @@ function ReadChat(props: { floor: Floor; chatId: string }) {
   return (
     <section class="panel reading" data-testid="reading" data-chat-id={props.chatId}>
       <h2 dir="auto">
-        {chat?.visitor.name ?? props.chatId} · {chat?.status ?? ""}
+        {chat ? `${chat.visitor.name ?? t("anonymous")} · ${chat.language.toUpperCase()} · ${chat.status}` : ""}
       </h2>
       <ErrorLine message={error} />
       {chat ? <Transcript messages={chat.messages} /> : null}
