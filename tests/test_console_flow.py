@@ -265,6 +265,7 @@ async def test_an_expired_session_returns_to_login_and_keeps_the_draft(
     await tablet.locator(f".tab[data-chat-id='{chat['id']}']").wait_for()
     await visitor.call("message", {"chat_id": chat["id"], "text": "Gracias", "client_msg_id": "g"})
     await tablet.locator(".msg.visitor .text", has_text="Gracias").wait_for()
+    await tablet.screenshot(path=screenshot_path("console-tablet"))
     await page.locator(".msg.visitor .text", has_text="Gracias").wait_for()
 
     # The token goes bad (expired, or signed with a rotated key): back to the login.
