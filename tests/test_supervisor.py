@@ -11,6 +11,7 @@ from console.store.models import ChatRow
 from console.supervision import ChatDay, changed, start_of_day, tiles
 from console.types import Agent
 from console.web.keys import STORE
+from tests.conftest import HubFactory
 from tests.harness import LiveHub, start_chat
 
 NOW = datetime(2026, 11, 25, 3, 30, tzinfo=UTC)  # 23:30 on the 24th in San Juan
@@ -85,7 +86,11 @@ def test_only_a_real_change_is_pushed() -> None:
     )
 
 
-async def test_tiles_over_http_and_live_for_premium_supervisors(hub: LiveHub) -> None:
+async def test_tiles_over_http_and_live_for_premium_supervisors(
+    make_hub: HubFactory, database_url: str
+) -> None:
+    """On SQLite and on PostgreSQL."""
+    hub = await make_hub(database_url=database_url)
     tenant = await hub.tenant(plan="premium")
     boss = await hub.agent(tenant, languages=["es"], role="supervisor")
     agent = await hub.agent(tenant, languages=["es"])

@@ -8,6 +8,7 @@ from typing import Any
 from console.store.models import IntegrationRow, InvitationRuleRow, WebhookRow
 from console.types import utcnow
 from console.web.keys import STORE
+from tests.conftest import HubFactory
 from tests.harness import PASSWORD, LiveHub, start_chat
 
 HOURS = {"mon": [["09:00", "18:00"]], "sat": [["09:00", "13:00"]]}
@@ -105,7 +106,9 @@ async def test_another_tenants_ids_are_not_found(hub: LiveHub) -> None:
     assert {mine["admin"]["id"], mine["supervisor"]["id"], mine["agent"]["id"]} == ids
 
 
-async def test_admins_manage_their_team(hub: LiveHub) -> None:
+async def test_admins_manage_their_team(make_hub: HubFactory, database_url: str) -> None:
+    """On SQLite and on PostgreSQL."""
+    hub = await make_hub(database_url=database_url)
     t = await team(hub)
     admin = t["admin"]["token"]
     new = {
@@ -222,7 +225,11 @@ async def test_hours_holidays_and_settings_of_the_admins_own_tenant(hub: LiveHub
     assert (403, "forbidden") == code_of(status, refused)
 
 
-async def test_export_imports_into_another_tenant_idempotently(hub: LiveHub) -> None:
+async def test_export_imports_into_another_tenant_idempotently(
+    make_hub: HubFactory, database_url: str
+) -> None:
+    """On SQLite and on PostgreSQL."""
+    hub = await make_hub(database_url=database_url)
     source = await team(hub)
     admin = source["admin"]["token"]
     for shortcut, text in [("/hours", "Abrimos de 9 a 6."), ("/price", "El precio es...")]:
