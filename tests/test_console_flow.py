@@ -244,6 +244,23 @@ async def test_agents_serve_a_spanish_visitor_from_queue_to_disposition(
     await admin_page.click("[data-page=canned_responses]")
     await admin_page.locator("[data-testid=canned-list] code", has_text="/horario").wait_for()
 
+    # Hours and holidays: a bad range gets the hub's message; a good one is stored.
+    await admin_page.click("[data-page=hours]")
+    hours = admin_page.locator("[data-testid=hours]")
+    await hours.locator("label.check input[type=checkbox]").uncheck()
+    await hours.locator("input[name=hours_mon]").fill("18:00-09:00")
+    await hours.locator("input[name=holidays]").fill("PR")
+    await hours.locator("button[type=submit]").click()
+    await hours.locator(".error", has_text="hours.mon").wait_for()
+    await hours.locator("input[name=hours_mon]").fill("09:00-12:00, 13:00-18:00")
+    await hours.locator("button[type=submit]").click()
+    await hours.locator(".ok").wait_for()
+    status, stored = await hub.request("GET", "/api/tenant", token=admin["token"])
+    assert ({"mon": [["09:00", "12:00"], ["13:00", "18:00"]], "tue": []}, "PR") == (
+        {k: stored["hours"][k] for k in ("mon", "tue")},
+        stored["holidays"],
+    )
+
     assert [] == dialogs
 
 
@@ -295,6 +312,18 @@ async def test_an_expired_session_returns_to_login_and_keeps_the_draft(
     sent = await visitor.wait_for("message", lambda d: d["message"]["author"] == "agent")
     assert "Sí, tenemos a las 3:00 y a las 4:00.\n¿Cuál prefiere?" == sent["message"]["text"]
     assert "" == await composer.input_value()
+
+    # A ticket for the follow-up, from the chat.
+    await page.click("[data-action=ticket]")
+    ticket_form = page.locator("[data-testid=ticket-dialog]")
+    await ticket_form.locator("textarea[name=text]").fill("Confirmar la cita por teléfono")
+    await ticket_form.locator("input[name=phone]").fill("787-555-0142")
+    await ticket_form.locator("button[type=submit]").click()
+    await ticket_form.locator(".ok").wait_for()
+    _, tickets = await hub.request("GET", "/api/tickets", token=agent["token"])
+    assert [("agent", chat["id"], "Confirmar la cita por teléfono", "+17875550142")] == [
+        (t["reason"], t["chat_id"], t["text"], t["phone"]) for t in tickets["tickets"]
+    ]
 
     # A basic tenant's supervisor view says why it is not there.
     boss = await hub.agent(tenant, languages=["es"], role="supervisor")
