@@ -292,14 +292,17 @@ class Hub:
         view = await self.store.add_page_view(
             visitor_id, url=payload.url, title=payload.title, referrer=payload.referrer
         )
-        for chat in await self.store.list_chats(visitor_id=visitor_id, statuses=("active",)):
-            if chat.agent_id:
-                await self.emit(
-                    "visitor_activity",
-                    {"chat_id": chat.id, "page_view": view.to_wire()},
-                    to=agent_room(chat.agent_id),
-                    namespace=AGENT_NS,
-                )
+        for chat in await self.store.list_chats(
+            visitor_id=visitor_id, statuses=("active", "queued")
+        ):
+            # A queued visitor's page is shown in every agent's queue: the whole team hears.
+            to = agent_room(chat.agent_id) if chat.agent_id else tenant_room(tenant_id)
+            await self.emit(
+                "visitor_activity",
+                {"chat_id": chat.id, "page_view": view.to_wire()},
+                to=to,
+                namespace=AGENT_NS,
+            )
         return {"ok": True}
 
     async def choose_language(self, tenant: Tenant, payload: schemas.StartChatIn) -> str:

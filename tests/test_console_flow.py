@@ -116,6 +116,11 @@ async def test_agents_serve_a_spanish_visitor_from_queue_to_disposition(
     await entry.locator(".page", has_text="Ford F-150 2021").wait_for()
     first_wait = await entry.locator(".wait").inner_text()
     await expect(entry.locator(".wait")).not_to_have_text(first_wait)
+    ack = await waiting.call(
+        "page_view", {"url": "https://dealer.example/financing", "title": "Financiamiento"}
+    )
+    assert {"ok": True} == ack
+    await entry.locator(".page", has_text="Financiamiento").wait_for()
     await expect_tile(boss, "queue_length", "1")
 
     # A Spanish visitor: routed to Marisol, never to John.
@@ -351,3 +356,24 @@ async def test_alt_number_switches_between_chats(hub: LiveHub, browser: Any) -> 
     assert 0 == await second.locator(".unread").count()
     await page.keyboard.press("Control+ArrowDown")
     await page.locator(f"[data-testid=chat][data-chat-id='{chats[0]['id']}']").wait_for()
+
+
+async def test_a_session_refused_by_the_hub_returns_to_login_with_the_draft_kept(
+    hub: LiveHub, browser: Any
+) -> None:
+    tenant = await hub.tenant(plan="basic", languages=["es"])
+    admin = await hub.agent(tenant, languages=["es"], role="admin")
+    agent = await hub.agent(tenant, languages=["es"])
+    page = await open_console(browser, hub)
+    await sign_in(page, agent)
+    visitor = await hub.visitor_peer(tenant)
+    chat = await start_chat(visitor, "Hola")
+    await page.locator(f".tab[data-chat-id='{chat['id']}']").wait_for()
+    await page.locator("[data-testid=chat] textarea").fill("Un momento, por favor")
+    status, _ = await hub.request("DELETE", f"/api/agents/{agent['id']}", token=admin["token"])
+    assert 200 == status
+    await page.locator("[data-testid=expired]").wait_for()
+    draft = await page.evaluate(
+        "([a, c]) => localStorage.getItem(`charla.draft.${a}.${c}`)", [agent["id"], chat["id"]]
+    )
+    assert "Un momento, por favor" == draft

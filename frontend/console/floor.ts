@@ -2,7 +2,7 @@
 // Components read `floor.state` and re-render on `subscribe`; they act through the methods.
 
 import { io, type Socket } from "socket.io-client";
-import { api, type Me } from "./api";
+import { api, type ApiError, type Me } from "./api";
 import type { Canned, Chat, Message, QueueEntry, Stats, TeamMember, TenantInfo, Visitor } from "./model";
 import { mergeMessages, newClientId } from "./model";
 
@@ -131,7 +131,12 @@ export class Floor {
       this.set({ connected: true });
       void this.loadTeam();
     });
-    socket.on("disconnect", () => this.set({ connected: false }));
+    socket.on("disconnect", (reason: string) => {
+      this.set({ connected: false });
+      // The hub closed this connection itself (say, the agent was deactivated): socket.io
+      // does not retry that, so ask whether the session still holds, then reconnect.
+      if (reason === "io server disconnect") void this.recheck();
+    });
     socket.on("connect_error", (err: Error & { data?: { code?: string } }) => {
       if (err.data?.code === "unauthorized") {
         this.stop();
@@ -143,6 +148,11 @@ export class Floor {
     socket.on("queue", (data: { waiting: QueueEntry[] }) => this.onQueue(data.waiting));
     socket.on("typing", (data: { chat_id: string; typing: boolean }) => this.onTyping(data));
     socket.on("visitor_activity", (data: { chat_id: string; page_view: Visitor["pages"][0] }) => {
+      const queued = this.state.queueVisitors[data.chat_id];
+      if (queued) {
+        const visitor = { ...queued, pages: [...queued.pages, data.page_view] };
+        this.set({ queueVisitors: { ...this.state.queueVisitors, [data.chat_id]: visitor } });
+      }
       const chat = this.state.chats[data.chat_id];
       if (!chat) return;
       const visitor = { ...chat.chat.visitor, pages: [...chat.chat.visitor.pages, data.page_view] };
@@ -166,6 +176,16 @@ export class Floor {
       if (this.state.chats[data.chat_id]) this.setChat(data.chat_id, { lead: data.lead });
     });
     await Promise.all([this.loadCanned(), this.loadTenant()]);
+  }
+
+  private async recheck(): Promise<void> {
+    try {
+      await api("GET", "/api/me", this.token);
+      this.socket?.connect();
+    } catch (err) {
+      // A 401 has ended the session already (whenUnauthorized); anything else: try again.
+      if ((err as ApiError).status !== 401 && this.socket) setTimeout(() => void this.recheck(), 3000);
+    }
   }
 
   stop(): void {
