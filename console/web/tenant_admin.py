@@ -88,6 +88,8 @@ class CannedIn(BaseModel):
 
 
 class AgentPatch(BaseModel):
+    """Any of an agent's working settings; what is left out stays as it is."""
+
     model_config = ConfigDict(extra="forbid", strict=True)
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
@@ -241,17 +243,21 @@ async def own_tenant(request: web.Request, agent: Agent) -> Tenant:
     return tenant
 
 
-async def read_large_json(request: web.Request, limit: int) -> Any:
-    """A JSON body up to `limit` bytes (the app-wide limit is sized for chat, not files)."""
+async def read_object(request: web.Request, limit: int = 64 * 1024) -> dict[str, Any]:
+    """A JSON object body up to `limit` bytes (the app-wide limit is sized for chat, not for
+    an import file), for bodies validated after merging or with a larger limit."""
     raw = bytearray()
     async for chunk in request.content.iter_chunked(64 * 1024):
         raw.extend(chunk)
         if len(raw) > limit:
             raise ProtocolError("too_large", f"the document is larger than {limit // 1024} KiB")
     try:
-        return json.loads(bytes(raw) or b"null")
+        data = json.loads(bytes(raw) or b"null")
     except (ValueError, UnicodeDecodeError):
         raise ProtocolError("invalid_payload", "the body must be JSON") from None
+    if not isinstance(data, dict):
+        raise ProtocolError("invalid_payload", "the body must be a JSON object")
+    return data
 
 
 def team_member(agent: Agent, presence: dict[str, Any], *, with_email: bool) -> dict[str, Any]:
@@ -376,10 +382,11 @@ async def update_team_member(request: web.Request) -> web.Response:
         "max_chats": agent.max_chats,
         "role": agent.role,
     }
-    raw = await read_large_json(request, 16 * 1024)
-    if not isinstance(raw, dict):
-        raise ProtocolError("invalid_payload", "the body must be a JSON object")
-    body = _validated(AgentPatch, {**current, **raw})
+    if not agent.active:
+        raise ProtocolError("conflict", "this agent is deactivated; create a new one instead")
+    # Validated whole (the stored values fill what the body leaves out), so that each
+    # field's rule is written once.
+    body = _validated(AgentPatch, {**current, **await read_object(request)})
     if not set(body.languages) <= set(tenant.languages):
         raise ProtocolError(
             "invalid_payload", f"languages: your tenant serves {', '.join(tenant.languages)}"
@@ -476,10 +483,7 @@ async def export_config(request: web.Request) -> web.Response:
 async def import_config(request: web.Request) -> web.Response:
     admin = await require_tenant_admin(request)
     tenant = await own_tenant(request, admin)
-    raw = await read_large_json(request, MAX_IMPORT_BYTES)
-    if not isinstance(raw, dict):
-        raise ProtocolError("invalid_payload", "the body must be a JSON object")
-    body = _validated(ImportIn, raw)
+    body = _validated(ImportIn, await read_object(request, MAX_IMPORT_BYTES))
     for section, plan in import_plan_needs(body):
         if not plan_allows(tenant.plan, plan):
             raise ProtocolError(
