@@ -373,6 +373,11 @@ async def test_a_session_refused_by_the_hub_returns_to_login_with_the_draft_kept
     status, _ = await hub.request("DELETE", f"/api/agents/{agent['id']}", token=admin["token"])
     assert 200 == status
     await page.locator("[data-testid=expired]").wait_for()
+    await page.click(".lang-switch button:has-text('EN')")
+    await expect(page.locator("[data-testid=expired]")).to_have_text(
+        "Your session expired. Sign in again; your drafts were kept."
+    )
+    await expect(page.locator("button[type=submit]")).to_have_text("Sign in")
     draft = await page.evaluate(
         "([a, c]) => localStorage.getItem(`charla.draft.${a}.${c}`)", [agent["id"], chat["id"]]
     )

@@ -189,7 +189,7 @@ export function Transcript(props: { messages: Message[] }) {
   return (
     <ol class="transcript" ref={list} aria-live="polite">
       {props.messages.map((m) => (
-        <li key={m.client_msg_id ?? m.id} class={`msg ${m.author} ${m.pending ? "pending" : ""} ${m.failed ? "failed" : ""}`} data-message-id={m.id}>
+        <li key={`${m.author}:${m.client_msg_id ?? m.id}`} class={`msg ${m.author} ${m.pending ? "pending" : ""} ${m.failed ? "failed" : ""}`} data-message-id={m.id}>
           {m.author_name && m.author !== "visitor" ? <span class="author">{m.author_name}</span> : null}
           <p class="text" dir="auto">
             {m.text}

@@ -158,10 +158,11 @@ function Workspace(props: {
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (e.altKey && /^[1-9]$/.test(e.key)) {
+      // e.code, not e.key: Alt+1 types "¡" on a Mac keyboard.
+      if (e.altKey && /^Digit[1-9]$/.test(e.code)) {
         e.preventDefault();
         setView("chats");
-        floor.selectAt(Number(e.key) - 1);
+        floor.selectAt(Number(e.code.slice(5)) - 1);
       } else if (e.ctrlKey && (e.key === "ArrowDown" || e.key === "ArrowUp")) {
         e.preventDefault();
         floor.step(e.key === "ArrowDown" ? 1 : -1);
