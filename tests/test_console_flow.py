@@ -357,6 +357,12 @@ async def test_alt_number_switches_between_chats(hub: LiveHub, browser: Any) -> 
     await page.keyboard.press("Control+ArrowDown")
     await page.locator(f"[data-testid=chat][data-chat-id='{chats[0]['id']}']").wait_for()
 
+    # Back to the Spanish queue: the tab goes, the queue shows the chat waiting.
+    await page.click("[data-action=transfer]")
+    await page.click("[data-testid=transfer-dialog] button[data-language=es]")
+    await page.locator(f".tab[data-chat-id='{chats[0]['id']}']").wait_for(state="detached")
+    await page.locator(f"[data-testid=queue] li[data-chat-id='{chats[0]['id']}']").wait_for()
+
 
 async def test_a_session_refused_by_the_hub_returns_to_login_with_the_draft_kept(
     hub: LiveHub, browser: Any
