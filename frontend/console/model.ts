@@ -170,3 +170,40 @@ export function formatRanges(ranges: string[][] | undefined): string {
 }
 
 export const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
+
+export interface LeadDraft {
+  [key: string]: string | boolean;
+}
+
+export function splitName(name: string | undefined): [string, string] {
+  const parts = (name ?? "").trim().split(/\s+/).filter(Boolean);
+  if (parts.length === 0) return ["", ""];
+  return [parts[0], parts.slice(1).join(" ")];
+}
+
+/** The lead form's flat fields as PROTOCOL.md's Lead, leaving out what is empty. */
+export function leadPayload(d: LeadDraft, language: string): Record<string, unknown> {
+  const s = (key: string) => String(d[key] ?? "").trim();
+  const pick = (keys: string[], prefix: string) => {
+    const out: Record<string, unknown> = {};
+    for (const key of keys) {
+      const value = s(`${prefix}${key}`);
+      if (!value) continue;
+      out[key] = key === "year" || key === "mileage" ? Number(value) : value;
+    }
+    return Object.keys(out).length ? out : undefined;
+  };
+  const lead: Record<string, unknown> = {
+    language,
+    interest: s("interest") || "buy",
+    qualified: d.qualified !== false,
+  };
+  for (const key of ["first_name", "last_name", "email", "phone", "timeframe", "notes"]) {
+    if (s(key)) lead[key] = s(key);
+  }
+  const vehicle = pick(["year", "make", "model", "vin", "stock", "condition"], "vehicle_");
+  if (vehicle) lead.vehicle = vehicle;
+  const tradeIn = pick(["year", "make", "model", "mileage"], "trade_");
+  if (tradeIn) lead.trade_in = tradeIn;
+  return lead;
+}
