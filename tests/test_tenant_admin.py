@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from console.store.models import IntegrationRow, InvitationRuleRow, WebhookRow
+from console.store.tenant_config import public_config
 from console.types import utcnow
 from console.web.keys import STORE
+from console.web.tenant_admin import ImportIn, import_plan_needs
 from tests.conftest import HubFactory
 from tests.harness import PASSWORD, LiveHub, start_chat
 
@@ -393,3 +395,26 @@ async def test_import_refuses_what_the_plan_lacks_and_bad_documents(hub: LiveHub
     )
     assert 200 == status, outcome
     assert 1 == outcome["imported"]["canned_responses"]
+
+
+def test_plan_needs_of_an_import_name_each_section() -> None:
+    body = ImportIn.model_validate(
+        {
+            "invitation_rules": [{"name": "r", "text": {"es": "Hola"}}],
+            "integrations": [
+                {"kind": "adf", "config": {"to": "leads@crm.example"}},
+                {"kind": "salesforce", "config": {"login_url": "https://x.my.salesforce.com"}},
+            ],
+        }
+    )
+    assert [
+        ("invitation_rules", "proactive"),
+        ("integrations.adf", "proactive"),
+        ("integrations.salesforce", "premium"),
+    ] == import_plan_needs(body)
+    assert [] == import_plan_needs(ImportIn.model_validate({"hours": None}))
+
+
+def test_an_exported_config_never_carries_a_secret_looking_key() -> None:
+    config = {"login_url": "https://x", "client_id": "id", "client_secret": "s", "Token": "t"}
+    assert {"login_url": "https://x", "client_id": "id"} == public_config(config)

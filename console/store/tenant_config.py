@@ -195,7 +195,7 @@ class TenantConfigRepository:
                     for r in rules
                 ],
                 "integrations": [
-                    {"kind": i.kind, "config": _public_config(i.config)} for i in integrations
+                    {"kind": i.kind, "config": public_config(i.config)} for i in integrations
                 ],
                 "webhooks": [{"url": w.url, "events": list(w.events)} for w in webhooks],
             }
@@ -338,7 +338,7 @@ class TenantConfigRepository:
 SECRET_KEYS = frozenset({"client_secret", "secret", "password", "token", "api_key"})
 
 
-def _public_config(config: dict[str, Any]) -> dict[str, Any]:
+def public_config(config: dict[str, Any]) -> dict[str, Any]:
     """An integration's config minus anything secret-looking (secrets live in secret_enc;
     this is a second guard in case a connector ever put one in config)."""
     return {k: v for k, v in config.items() if k.lower() not in SECRET_KEYS}
