@@ -388,3 +388,31 @@ async def test_a_session_refused_by_the_hub_returns_to_login_with_the_draft_kept
         "([a, c]) => localStorage.getItem(`charla.draft.${a}.${c}`)", [agent["id"], chat["id"]]
     )
     assert "Un momento, por favor" == draft
+
+
+async def test_a_reply_sent_while_offline_goes_out_once_after_the_reconnect(
+    hub: LiveHub, browser: Any
+) -> None:
+    tenant = await hub.tenant(plan="basic", languages=["es"])
+    agent = await hub.agent(tenant, languages=["es"])
+    page = await open_console(browser, hub)
+    await sign_in(page, agent)
+    visitor = await hub.visitor_peer(tenant)
+    chat = await start_chat(visitor, "Hola")
+    await page.locator(f".tab[data-chat-id='{chat['id']}']").wait_for()
+    await page.context.set_offline(True)
+    await page.locator(".topbar .warn").wait_for()
+    composer = page.locator("[data-testid=chat] textarea")
+    await composer.fill("Perdón, se me fue la conexión")
+    await composer.press("Enter")
+    await page.locator(".msg.agent.failed").wait_for()
+    await page.context.set_offline(False)
+    got = await visitor.wait_for(
+        "message", lambda d: d["message"]["author"] == "agent", timeout_s=15
+    )
+    assert "Perdón, se me fue la conexión" == got["message"]["text"]
+    await page.locator(".msg.agent.failed").wait_for(state="detached")
+    _, stored = await hub.request("GET", f"/api/chats/{chat['id']}", token=agent["token"])
+    assert ["Perdón, se me fue la conexión"] == [
+        m["text"] for m in stored["messages"] if m["author"] == "agent"
+    ]

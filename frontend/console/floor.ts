@@ -130,6 +130,7 @@ export class Floor {
     socket.on("connect", () => {
       this.set({ connected: true });
       void this.loadTeam();
+      void this.resendFailed();
     });
     socket.on("disconnect", (reason: string) => {
       this.set({ connected: false });
@@ -358,6 +359,11 @@ export class Floor {
     };
     this.setChat(chatId, { chat: { ...chat.chat, messages: [...chat.chat.messages, pending] } });
     this.stopTyping(chatId);
+    return this.deliver(chatId, clientId, text);
+  }
+
+  /** Send (or resend: the same client_msg_id is stored once) and settle the pending copy. */
+  private async deliver(chatId: string, clientId: string, text: string): Promise<Ack> {
     const ack = await this.call("message", { chat_id: chatId, text, client_msg_id: clientId });
     const now = this.state.chats[chatId];
     if (!now) return ack;
@@ -365,12 +371,34 @@ export class Floor {
       const stored = ack.message as Message;
       this.setChat(chatId, { chat: { ...now.chat, messages: mergeMessages(now.chat.messages, [stored]) } });
     } else {
+      const retry = ack.error?.code === "unavailable" || ack.error?.code === "rate_limited";
       const messages = now.chat.messages.map((m) =>
-        m.client_msg_id === clientId && m.pending ? { ...m, pending: false, failed: ack.error?.message ?? "error" } : m,
+        m.client_msg_id === clientId && !m.id.match(/^\d+$/)
+          ? { ...m, pending: false, failed: ack.error?.message ?? "error", retry }
+          : m,
       );
       this.setChat(chatId, { chat: { ...now.chat, messages } });
     }
     return ack;
+  }
+
+  /** After a reconnect: what could not be sent goes out again, in order. */
+  private async resendFailed(): Promise<void> {
+    for (const id of this.state.order) {
+      const entry = this.state.chats[id];
+      if (!entry || entry.ended) continue;
+      for (const m of entry.chat.messages.filter((x) => x.retry && x.client_msg_id)) {
+        const current = this.state.chats[id];
+        if (!current) break;
+        const messages = current.chat.messages.map((x) =>
+          x.client_msg_id === m.client_msg_id && x.retry
+            ? { ...x, pending: true, failed: undefined, retry: false }
+            : x,
+        );
+        this.setChat(id, { chat: { ...current.chat, messages } });
+        await this.deliver(id, m.client_msg_id as string, m.text);
+      }
+    }
   }
 
   typing(chatId: string): void {

@@ -10,6 +10,8 @@ export interface Message {
   client_msg_id?: string;
   pending?: boolean;
   failed?: string;
+  /** The hub could not take it now: sent again after a reconnect. */
+  retry?: boolean;
 }
 
 export interface PageView {
