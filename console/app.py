@@ -15,6 +15,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from console.embedded_redis import EmbeddedRedis
+from console.engagement.service import Engagement
 from console.hub import Hub, run_periodically
 from console.language import LanguageDetectors
 from console.metrics import Metrics
@@ -28,7 +29,17 @@ from console.security.tokens import TokenSigner
 from console.settings import Settings
 from console.store.db import make_engine, migrate
 from console.store.repository import Store
-from console.web import admin, agents, console_page, health, leads, supervisor, tenant_admin
+from console.web import (
+    admin,
+    agents,
+    console_page,
+    health,
+    invitations,
+    leads,
+    supervisor,
+    tenant_admin,
+    widget,
+)
 from console.web.http import errors_middleware
 from console.web.keys import (
     BACKGROUND,
@@ -85,7 +96,17 @@ def create_app(settings: Settings, *, passwords: PasswordHasher | None = None) -
     )
     sio.attach(app)
     app[SIO] = sio
-    for module in (health, admin, agents, leads, tenant_admin, supervisor, console_page):
+    for module in (
+        health,
+        admin,
+        agents,
+        leads,
+        invitations,
+        widget,
+        tenant_admin,
+        supervisor,
+        console_page,
+    ):
         app.add_routes(module.routes())
     app.cleanup_ctx.extend([_redis_ctx, _store_ctx, _hub_ctx])
     app.on_shutdown.append(_drain)
@@ -159,8 +180,14 @@ async def _hub_ctx(app: web.Application) -> AsyncIterator[None]:
 
     sio = app[SIO]
     limits = settings.limits
+    engagement = Engagement(hub)
     sio.register_namespace(
-        VisitorNamespace(hub, Buckets(limits.visitor_events_per_s, limits.visitor_burst), app[GATE])
+        VisitorNamespace(
+            hub,
+            Buckets(limits.visitor_events_per_s, limits.visitor_burst),
+            app[GATE],
+            engagement,
+        )
     )
     sio.register_namespace(
         AgentNamespace(
@@ -179,6 +206,8 @@ async def _hub_ctx(app: web.Application) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await engagement.close()
+        await hub.bots.close()
         for task in tasks:
             task.cancel()
         for task in tasks:

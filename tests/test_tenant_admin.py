@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bots.script import default_script
 from console.store.models import IntegrationRow, InvitationRuleRow, WebhookRow
 from console.store.tenant_config import public_config
 from console.types import utcnow
@@ -14,6 +15,7 @@ from tests.conftest import HubFactory
 from tests.harness import PASSWORD, LiveHub, start_chat
 
 HOURS = {"mon": [["09:00", "18:00"]], "sat": [["09:00", "13:00"]]}
+SCRIPT = default_script().model_dump(mode="json")
 
 
 def code_of(status: int, body: Any) -> tuple[int, str]:
@@ -198,14 +200,21 @@ async def test_deactivating_an_agent_requeues_their_chats(hub: LiveHub) -> None:
 async def test_hours_holidays_and_settings_of_the_admins_own_tenant(hub: LiveHub) -> None:
     t = await team(hub)
     admin = t["admin"]["token"]
-    patch = {"hours": HOURS, "holidays": "pr", "settings": {"prechat": {"ask_phone": True}}}
+    patch = {"hours": HOURS, "holidays": "pr", "settings": {"prechat_fields": ["name", "phone"]}}
     status, tenant = await hub.request("PATCH", "/api/tenant", token=admin, json=patch)
     assert 200 == status, tenant
-    assert (HOURS, "PR", {"prechat": {"ask_phone": True}}) == (
+    assert (HOURS, "PR", {"prechat_fields": ["name", "phone"]}) == (
         tenant["hours"],
         tenant["holidays"],
         tenant["settings"],
     )
+    status, merged = await hub.request(
+        "PATCH",
+        "/api/tenant",
+        token=admin,
+        json={"settings": {"invitation_cooldown_min": 10, "prechat_fields": None}},
+    )
+    assert {"invitation_cooldown_min": 10} == merged["settings"]
     status, seen = await hub.request("GET", "/api/tenant", token=t["agent"]["token"])
     assert (HOURS, ["es", "en"]) == (seen["hours"], seen["languages"])
     assert "site_key" not in seen
@@ -217,6 +226,8 @@ async def test_hours_holidays_and_settings_of_the_admins_own_tenant(hub: LiveHub
         ({"timezone": "Mars/Olympus"}, "timezone"),
         ({"plan": "premium"}, "plan"),
         ({"settings": {"x": "y" * 20000}}, "settings"),
+        ({"settings": {"prechat": True}}, "settings"),
+        ({"bot_script": {"flow": "nope"}}, "bot_script"),
     ]:
         status, error = await hub.request("PATCH", "/api/tenant", token=admin, json=body)
         assert (400, "invalid_payload") == code_of(status, error), body
@@ -249,8 +260,8 @@ async def test_export_imports_into_another_tenant_idempotently(
         json={
             "hours": HOURS,
             "holidays": "PR",
-            "settings": {"greeting": "hola"},
-            "bot_script": {"flow": ["name", "phone"]},
+            "settings": {"invitation_cooldown_min": 45},
+            "bot_script": SCRIPT,
         },
     )
     assert 200 == status

@@ -23,8 +23,10 @@ from pydantic import (
     field_validator,
 )
 
+from bots.script import load_script
 from console.contact import normalize_email, normalize_phone
 from console.contract.hours import validate_holiday_calendar, validate_hours, validate_timezone
+from console.engagement.payloads import WidgetSettings, merge_settings
 from console.errors import ProtocolError, from_validation
 from console.hub import AGENT_NS, agent_room, now_ms
 from console.realtime.schemas import MAX_TEXT
@@ -33,6 +35,7 @@ from console.store.tenant_config import ConfigConflictError
 from console.types import Agent, Plan, Tenant, plan_allows
 from console.web.admin import AgentCreate, check_languages
 from console.web.http import read_json, require_agent, require_tenant_admin
+from console.web.invitations import MAX_RULES, RuleIn, checked_text
 from console.web.keys import HUB, PASSWORDS, SIO, STORE
 
 MAX_IMPORT_BYTES = 1024 * 1024
@@ -133,34 +136,20 @@ class TenantPatch(BaseModel):
     @field_validator("settings")
     @classmethod
     def _settings(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        return check_json_size(value, MAX_SETTINGS_BYTES, "settings")
+        check_json_size(value, MAX_SETTINGS_BYTES, "settings")
+        if value is not None:
+            # The same keys as the provider's API: a typo is refused, never kept unused.
+            WidgetSettings.model_validate({k: v for k, v in value.items() if v is not None})
+        return value
 
     @field_validator("bot_script")
     @classmethod
     def _bot_script(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        return check_json_size(value, MAX_BOT_SCRIPT_BYTES, "bot_script")
-
-
-class RuleConditions(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    url_pattern: Annotated[str, StringConstraints(max_length=500)] | None = None
-    min_seconds_on_page: Annotated[int, Field(ge=0, le=86400)] | None = None
-    min_pages_viewed: Annotated[int, Field(ge=0, le=1000)] | None = None
-    referrer_contains: Annotated[str, StringConstraints(max_length=500)] | None = None
-    returning_visitor: bool | None = None
-
-
-class RuleIn(BaseModel):
-    model_config = ConfigDict(extra="ignore", strict=True)
-
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
-    enabled: bool = True
-    text: LanguageTexts
-    conditions: RuleConditions = RuleConditions()
-    only_when_agents_available: bool = True
-
-    _text = field_validator("text")(check_texts)
+        check_json_size(value, MAX_BOT_SCRIPT_BYTES, "bot_script")
+        if value is not None:
+            # The bot reads it as its script: check it here, where the admin can fix it.
+            load_script(value)
+        return value
 
 
 class IntegrationIn(BaseModel):
@@ -204,7 +193,7 @@ class ImportIn(TenantPatch):
     version: Literal[1] = 1
     exported_at: str | None = None
     canned_responses: Annotated[list[CannedIn], Field(max_length=1000)] = []
-    invitation_rules: Annotated[list[RuleIn], Field(max_length=200)] = []
+    invitation_rules: Annotated[list[RuleIn], Field(max_length=MAX_RULES)] = []
     integrations: Annotated[list[IntegrationIn], Field(max_length=10)] = []
     webhooks: Annotated[list[WebhookIn], Field(max_length=50)] = []
 
@@ -461,6 +450,10 @@ async def patch_tenant(request: web.Request) -> web.Response:
     if "timezone" in changes and changes["timezone"] is None:
         raise ProtocolError("invalid_payload", "timezone: cannot be null")
     store = request.app[STORE]
+    if "settings" in changes:
+        # Key by key, as the provider's PATCH: a null goes back to the default.
+        current = await own_tenant(request, admin)
+        changes["settings"] = merge_settings(current.settings, changes["settings"] or {})
     tenant = await store.update_tenant(admin.tenant_id, changes)
     if tenant is None:
         raise ProtocolError("not_found", "your tenant no longer exists")
@@ -502,13 +495,27 @@ async def import_config(request: web.Request) -> web.Response:
         raise ProtocolError("invalid_payload", "timezone: cannot be null")
     document["canned_responses"] = [c.model_dump() for c in body.canned_responses]
     document["invitation_rules"] = [
-        {**r.model_dump(), "conditions": r.conditions.model_dump(exclude_none=True)}
-        for r in body.invitation_rules
+        {
+            **r.model_dump(),
+            "text": _rule_text(tenant, i, r.text),
+            "conditions": r.conditions.model_dump(exclude_none=True),
+        }
+        for i, r in enumerate(body.invitation_rules)
     ]
+    if "settings" in document and document["settings"] is not None:
+        document["settings"] = {k: v for k, v in document["settings"].items() if v is not None}
     document["integrations"] = [i.model_dump() for i in body.integrations]
     document["webhooks"] = [w.model_dump() for w in body.webhooks]
     outcome = await request.app[STORE].config.import_(tenant.id, document)
     return web.json_response(outcome.to_wire())
+
+
+def _rule_text(tenant: Tenant, index: int, text: dict[str, str]) -> dict[str, str]:
+    """A rule's texts as the invitation rules API checks them, the error naming the rule."""
+    try:
+        return checked_text(tenant, text)
+    except ProtocolError as exc:
+        raise ProtocolError(exc.code, f"invitation_rules.{index}.{exc.message}") from None
 
 
 def _validated(model: type[Any], data: dict[str, Any]) -> Any:
