@@ -249,6 +249,20 @@ async def test_agents_serve_a_spanish_visitor_from_queue_to_disposition(
     await admin_page.click("[data-page=canned_responses]")
     await admin_page.locator("[data-testid=canned-list] code", has_text="/horario").wait_for()
 
+    # An invitation rule from its page.
+    await admin_page.click("[data-page=invitation_rules]")
+    await admin_page.fill("input[name=name]", "Inventario")
+    await admin_page.fill("input[name=url_pattern]", "/inventory/*")
+    await admin_page.fill("input[name=min_seconds]", "20")
+    await admin_page.fill("input[name=es]", "¿Le ayudo con este vehículo?")
+    await admin_page.fill("input[name=en]", "Can I help with this vehicle?")
+    await admin_page.click(".admin-page button[type=submit]")
+    await admin_page.locator(".admin-page td", has_text="Inventario").wait_for()
+    _, rules = await hub.request("GET", "/api/invitation-rules", token=admin["token"])
+    assert [("Inventario", {"url_pattern": "/inventory/*", "min_seconds_on_page": 20})] == [
+        (r["name"], r["conditions"]) for r in rules["rules"]
+    ]
+
     # Hours and holidays: a bad range gets the hub's message; a good one is stored.
     await admin_page.click("[data-page=hours]")
     hours = admin_page.locator("[data-testid=hours]")

@@ -132,6 +132,12 @@ async def test_tiles_over_http_and_live_for_premium_supervisors(
     assert {"ok": True} == ack
     await watcher.wait_for("stats", lambda s: s["load"]["active_chats"] == 0)
 
+    # The visitor rates the chat: CSAT today follows.
+    rated = await visitor.call("rate", {"chat_id": chat["id"], "score": 4})
+    assert rated["ok"] is True, rated
+    csat = await watcher.wait_for("stats", lambda s: s["csat_today"]["count"] == 1)
+    assert {"average": 4.0, "count": 1} == csat["csat_today"]
+
 
 async def test_other_plans_get_plan_required_and_no_live_tiles(hub: LiveHub) -> None:
     tenant = await hub.tenant(plan="proactive")
