@@ -206,6 +206,7 @@ class Charla:
         self.sockets: list[LeanSocket] = []
         self.http: aiohttp.ClientSession | None = None
         self.marks = (token(n) for n in itertools.count())
+        self.retried: list[str] = []
 
     async def start(self) -> None:
         self.redis.start()
@@ -314,11 +315,17 @@ class Charla:
         chats: dict[LeanSocket, str] = {}
 
         async def begin(sock: LeanSocket) -> None:
-            ack = await sock.call("start_chat", {"text": "Hola", "language": "es"})
-            assert ack["ok"], ack
-            chats[sock] = ack["chat"]["id"]
+            for _ in range(5):  # a widget retries an `unavailable` start with the same id
+                payload = {"text": "Hola", "language": "es", "client_msg_id": f"start-{id(sock)}"}
+                ack = await sock.call("start_chat", payload)
+                if ack["ok"]:
+                    chats[sock] = ack["chat"]["id"]
+                    return
+                self.retried.append(ack["error"]["code"])
+                await asyncio.sleep(0.5)
+            raise RuntimeError(f"start_chat kept failing: {ack}")
 
-        await bounded(50, [lambda s=s: begin(s) for s in people])
+        await bounded(20, [lambda s=s: begin(s) for s in people])
         return chats
 
     async def realistic(
@@ -465,7 +472,14 @@ async def run_charla(
         step("saturation measured")
         await charla.assignment(results, min(300, visitors // 2), chat_rate)
         step("assignment measured")
+    except BaseException:
+        for hub in charla.hubs:
+            tail = hub.log.read_text(errors="replace")[-4000:] if hub.log.exists() else ""
+            print(f"--- {hub.log} ---\n{tail}", file=sys.stderr)
+        raise
     finally:
+        if charla.retried:
+            step(f"start_chat retried after: {sorted(set(charla.retried))} x{len(charla.retried)}")
         await charla.stop()
     return results
 

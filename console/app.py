@@ -16,11 +16,13 @@ from redis.asyncio import Redis
 
 from console.cluster import Cluster, client_manager
 from console.embedded_redis import EmbeddedRedis
+from console.engagement.service import Engagement
 from console.hub import Hub, run_periodically
 from console.language import LanguageDetectors
 from console.metrics import Metrics
 from console.realtime.namespaces import AgentNamespace, Gate, VisitorNamespace
 from console.realtime.ratelimit import Buckets
+from console.realtime.supervisors import STATS_PUSH_S, StatsPusher
 from console.routing.state import RoutingState
 from console.security.crypto import DataCipher, load_or_create_secret
 from console.security.passwords import PasswordHasher
@@ -28,7 +30,17 @@ from console.security.tokens import TokenSigner
 from console.settings import Settings
 from console.store.db import make_engine, migrate
 from console.store.repository import Store
-from console.web import admin, agents, health, leads
+from console.web import (
+    admin,
+    agents,
+    console_page,
+    health,
+    invitations,
+    leads,
+    supervisor,
+    tenant_admin,
+    widget,
+)
 from console.web.http import errors_middleware
 from console.web.keys import (
     BACKGROUND,
@@ -38,6 +50,7 @@ from console.web.keys import (
     LOGIN_LIMITS,
     METRICS,
     ORIGINS,
+    ORIGINS_LOCK,
     PASSWORDS,
     REDIS,
     SETTINGS,
@@ -56,6 +69,7 @@ def create_app(settings: Settings, *, passwords: PasswordHasher | None = None) -
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
     app[ORIGINS] = set()
+    app[ORIGINS_LOCK] = asyncio.Lock()
     app[PASSWORDS] = passwords or PasswordHasher()
     app[LOGIN_LIMITS] = Buckets(rate=10 / 60, burst=10)
     app[BACKGROUND] = []
@@ -84,7 +98,17 @@ def create_app(settings: Settings, *, passwords: PasswordHasher | None = None) -
     )
     sio.attach(app)
     app[SIO] = sio
-    for module in (health, admin, agents, leads):
+    for module in (
+        health,
+        admin,
+        agents,
+        leads,
+        invitations,
+        widget,
+        tenant_admin,
+        supervisor,
+        console_page,
+    ):
         app.add_routes(module.routes())
     app.cleanup_ctx.extend([_redis_ctx, _store_ctx, _hub_ctx])
     app.on_shutdown.append(_drain)
@@ -157,8 +181,14 @@ async def _hub_ctx(app: web.Application) -> AsyncIterator[None]:
 
     sio = app[SIO]
     limits = settings.limits
+    engagement = Engagement(hub)
     sio.register_namespace(
-        VisitorNamespace(hub, Buckets(limits.visitor_events_per_s, limits.visitor_burst), app[GATE])
+        VisitorNamespace(
+            hub,
+            Buckets(limits.visitor_events_per_s, limits.visitor_burst),
+            app[GATE],
+            engagement,
+        )
     )
     sio.register_namespace(
         AgentNamespace(
@@ -171,12 +201,15 @@ async def _hub_ctx(app: web.Application) -> AsyncIterator[None]:
     tasks.append(asyncio.create_task(run_periodically(settings.heartbeat_s, cluster.beat)))
     # Another process may have added a tenant: its origins reach this one within a beat.
     tasks.append(asyncio.create_task(run_periodically(settings.heartbeat_s, refresh_origins)))
+    tasks.append(asyncio.create_task(run_periodically(STATS_PUSH_S, StatsPusher(hub, sio).push)))
     tasks.append(
         asyncio.create_task(run_periodically(settings.reconcile_interval_s, hub.reconcile))
     )
     try:
         yield
     finally:
+        await engagement.close()
+        await hub.bots.close()
         for task in tasks:
             task.cancel()
         for task in tasks:

@@ -149,7 +149,7 @@ class Cluster:
             tenants.add(socket.tenant_id)
             if socket.kind == "visitor":
                 for chat in await self.hub.store.list_chats(
-                    visitor_id=socket.owner_id, statuses=("queued",)
+                    visitor_id=socket.owner_id, statuses=("queued", "bot")
                 ):
                     await state.cancel_deadline(chat_deadline(socket.tenant_id, chat.id))
                 continue

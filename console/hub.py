@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import structlog
 
+from console.botrunner import BotRunner, bot_chat_language, bot_takes
 from console.contact import normalize_email, normalize_phone
 from console.contract.hours import Schedule
 from console.errors import ProtocolError
@@ -140,6 +141,7 @@ class Hub:
         self._handle_time: dict[str, tuple[float, float]] = {}
         self._tenants: dict[str, tuple[float, Tenant]] = {}
         self._drift: set[tuple[str, str, str]] = set()
+        self.bots = BotRunner(self)
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -271,7 +273,7 @@ class Hub:
             raise
 
     async def _visitor_back(self, tenant: Tenant, visitor: Visitor) -> None:
-        queued = await self.store.list_chats(visitor_id=visitor.id, statuses=("queued",))
+        queued = await self.store.list_chats(visitor_id=visitor.id, statuses=("queued", "bot"))
         for chat in queued:
             await self.state.cancel_deadline(chat_deadline(tenant.id, chat.id))
         if queued:
@@ -287,7 +289,7 @@ class Hub:
         if await self.state.remove_socket("visitor", visitor_id, sid, tenant_id=tenant_id) > 0:
             return
         deadline = now_ms() + int(self.settings.visitor_grace_s * 1000)
-        for chat in await self.store.list_chats(visitor_id=visitor_id, statuses=("queued",)):
+        for chat in await self.store.list_chats(visitor_id=visitor_id, statuses=("queued", "bot")):
             await self.state.set_deadline(chat_deadline(tenant_id, chat.id), deadline)
 
     async def page_view(
@@ -296,14 +298,17 @@ class Hub:
         view = await self.store.add_page_view(
             visitor_id, url=payload.url, title=payload.title, referrer=payload.referrer
         )
-        for chat in await self.store.list_chats(visitor_id=visitor_id, statuses=("active",)):
-            if chat.agent_id:
-                await self.emit(
-                    "visitor_activity",
-                    {"chat_id": chat.id, "page_view": view.to_wire()},
-                    to=agent_room(chat.agent_id),
-                    namespace=AGENT_NS,
-                )
+        for chat in await self.store.list_chats(
+            visitor_id=visitor_id, statuses=("active", "queued")
+        ):
+            # A queued visitor's page is shown in every agent's queue: the whole team hears.
+            to = agent_room(chat.agent_id) if chat.agent_id else tenant_room(tenant_id)
+            await self.emit(
+                "visitor_activity",
+                {"chat_id": chat.id, "page_view": view.to_wire()},
+                to=to,
+                namespace=AGENT_NS,
+            )
         return {"ok": True}
 
     async def choose_language(self, tenant: Tenant, payload: schemas.StartChatIn) -> str:
@@ -329,7 +334,7 @@ class Hub:
         open_chats = await self.store.list_chats(visitor_id=visitor_id, statuses=OPEN_STATUSES)
         if open_chats:
             chat = open_chats[-1]
-            await self._store_and_deliver(
+            message = await self._store_and_deliver(
                 chat,
                 author="visitor",
                 text=text,
@@ -337,6 +342,8 @@ class Hub:
                 sender_sid=sid,
                 sender_ns=VISITOR_NS,
             )
+            if chat.status == "bot":
+                self.bots.spawn(chat, message)
             if chat.status == "queued":
                 # A retry after an `unavailable` answer: make sure the chat really waits.
                 await self._enqueue(chat, priority=chat.priority > 0)
@@ -359,8 +366,11 @@ class Hub:
             closed_reason = "no_agents"
         visitor = await self.store.get_visitor(visitor_id)
         returning = bool(visitor and visitor.visits > 1)
-        status = "offline" if closed_reason else "queued"
-        chat, _message, _ticket = await self.store.start_chat(
+        with_bot = bot_takes(tenant, closed_reason)
+        if with_bot:
+            language = bot_chat_language(tenant, payload.language, language)
+        status = "bot" if with_bot else "offline" if closed_reason else "queued"
+        chat, message, _ticket = await self.store.start_chat(
             tenant_id=tenant.id,
             visitor_id=visitor_id,
             language=language,
@@ -368,7 +378,7 @@ class Hub:
             text=text,
             client_msg_id=payload.client_msg_id,
             priority=PRIORITY if returning else 0,
-            ticket_reason=closed_reason,
+            ticket_reason=None if with_bot else closed_reason,
             contact=contact,
         )
         self.metrics.chats_started.labels(tenant.id, status).inc()
@@ -381,6 +391,9 @@ class Hub:
             language=language,
             reason=closed_reason,
         )
+        if with_bot:
+            self.bots.spawn(chat, message)
+            return {"ok": True, "chat": {"id": chat.id, "status": "bot", "language": language}}
         if status == "offline":
             return {
                 "ok": True,
@@ -435,6 +448,8 @@ class Hub:
             sender_sid=sid,
             sender_ns=VISITOR_NS,
         )
+        if chat.status == "bot":
+            self.bots.spawn(chat, message)
         return {"ok": True, "message": message.to_wire()}
 
     async def visitor_sync(
@@ -612,7 +627,7 @@ class Hub:
         chat = await self._agent_chat(me, payload.chat_id, own=True)
         if chat.status not in OPEN_STATUSES:
             raise ProtocolError("closed", "this chat is closed already")
-        await self.close(chat, reason=payload.disposition or "agent_closed")
+        await self.close(chat, reason="agent_closed", disposition=payload.disposition)
         return {"ok": True}
 
     async def agent_save_lead(
@@ -735,8 +750,10 @@ class Hub:
 
     # -- shared lifecycle ----------------------------------------------------------------
 
-    async def close(self, chat: Chat, *, reason: str) -> Chat | None:
-        closed = await self.store.close_chat(chat.id, reason)
+    async def close(
+        self, chat: Chat, *, reason: str, disposition: str | None = None
+    ) -> Chat | None:
+        closed = await self.store.close_chat(chat.id, reason, disposition=disposition)
         if closed is None:
             return None
         self.metrics.chats_closed.labels(chat.tenant_id, reason).inc()
@@ -949,6 +966,8 @@ class Hub:
         return handled
 
     async def _abandon(self, tenant_id: str, chat_id: str) -> None:
+        if await self.bots.left(chat_id):
+            return
         chat = await self.store.abandon_chat(chat_id)
         if chat is None:
             return

@@ -58,6 +58,8 @@ class Tenant:
     overflow_after_s: int | None
     site_key: str
     created_at: datetime
+    # Options that are not routing (tenants.settings), e.g. the pre-chat form's fields
+    settings: dict[str, Any] = field(default_factory=dict)
 
     @property
     def primary_language(self) -> str:
@@ -77,6 +79,7 @@ class Tenant:
             "overflow_after_s": self.overflow_after_s,
             "site_key": self.site_key,
             "created_at": iso(self.created_at),
+            "settings": dict(self.settings),
         }
 
 
@@ -90,6 +93,7 @@ class Agent:
     max_chats: int
     role: Role
     created_at: datetime
+    active: bool = True
 
     def to_wire(self) -> dict[str, Any]:
         return {
@@ -100,6 +104,7 @@ class Agent:
             "languages": list(self.languages),
             "max_chats": self.max_chats,
             "role": self.role,
+            "active": self.active,
             "created_at": iso(self.created_at),
         }
 

@@ -17,6 +17,8 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from console.engagement.payloads import InvitationResponseIn, RateIn
+from console.engagement.service import Engagement
 from console.errors import ProtocolError, from_validation
 from console.hub import (
     AGENT_NS,
@@ -29,6 +31,7 @@ from console.hub import (
 )
 from console.realtime import schemas
 from console.realtime.ratelimit import Buckets
+from console.realtime.supervisors import supervisor_joined
 from console.security.tokens import InvalidToken, TokenSigner
 from console.types import Tenant
 
@@ -165,8 +168,9 @@ class BaseNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
 
 class VisitorNamespace(BaseNamespace):
-    def __init__(self, hub: Hub, buckets: Buckets, gate: Gate) -> None:
+    def __init__(self, hub: Hub, buckets: Buckets, gate: Gate, engagement: Engagement) -> None:
         super().__init__(VISITOR_NS, hub, buckets, gate)
+        self.engagement = engagement
         self.handlers = {
             "page_view": self.page_view,
             "start_chat": self.start_chat,
@@ -174,6 +178,8 @@ class VisitorNamespace(BaseNamespace):
             "sync": self.sync,
             "end_chat": self.end_chat,
             "typing": self.typing,
+            "invitation_response": self.invitation_response,
+            "rate": self.rate,
         }
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
@@ -194,6 +200,7 @@ class VisitorNamespace(BaseNamespace):
         await self.hub.visitor_connected(tenant, visitor, sid)
 
     async def on_disconnect(self, sid: str) -> None:
+        self.engagement.forget(sid)
         session = await self.get_session(sid)
         if session:
             await self.hub.visitor_disconnected(session["tenant_id"], session["visitor_id"], sid)
@@ -212,7 +219,10 @@ class VisitorNamespace(BaseNamespace):
 
     async def page_view(self, sid: str, data: Any) -> dict[str, Any]:
         tenant_id, visitor_id = await self._who(sid)
-        return await self.hub.page_view(tenant_id, visitor_id, parse(schemas.PageViewIn, data))
+        payload = parse(schemas.PageViewIn, data)
+        ack = await self.hub.page_view(tenant_id, visitor_id, payload)
+        self.engagement.page_viewed(sid, tenant_id, visitor_id, payload)
+        return ack
 
     async def start_chat(self, sid: str, data: Any) -> dict[str, Any]:
         payload = parse(schemas.StartChatIn, data)
@@ -235,6 +245,16 @@ class VisitorNamespace(BaseNamespace):
     async def typing(self, sid: str, data: Any) -> None:
         tenant_id, visitor_id = await self._who(sid)
         await self.hub.visitor_typing(tenant_id, visitor_id, sid, parse(schemas.TypingIn, data))
+
+    async def invitation_response(self, sid: str, data: Any) -> dict[str, Any]:
+        payload = parse(InvitationResponseIn, data)
+        tenant_id, visitor_id = await self._who(sid)
+        return await self.engagement.respond(tenant_id, visitor_id, payload, sid)
+
+    async def rate(self, sid: str, data: Any) -> dict[str, Any]:
+        payload = parse(RateIn, data)
+        tenant_id, visitor_id = await self._who(sid)
+        return await self.engagement.rate(tenant_id, visitor_id, payload)
 
 
 class AgentNamespace(BaseNamespace):
@@ -260,12 +280,13 @@ class AgentNamespace(BaseNamespace):
         except InvalidToken as exc:
             raise refuse("unauthorized", str(exc)) from None
         agent = await self.hub.store.get_agent(claims.agent_id)
-        if agent is None or agent.tenant_id != claims.tenant_id:
+        if agent is None or agent.tenant_id != claims.tenant_id or not agent.active:
             raise refuse("unauthorized", "this agent no longer exists; log in again")
         me = AgentSession(agent.id, agent.tenant_id, agent.role, agent.name)
         await self.save_session(sid, {"me": me})
         await self.enter_room(sid, agent_room(agent.id))
         await self.enter_room(sid, tenant_room(agent.tenant_id))
+        await supervisor_joined(self, sid, agent)
         await self.hub.agent_connected(agent, sid)
 
     async def on_disconnect(self, sid: str) -> None:

@@ -38,6 +38,8 @@ class PageViewIn(Payload):
     url: Url
     title: Short | None = None
     referrer: Annotated[str, StringConstraints(max_length=2048)] | None = None
+    # The browser's language (BCP 47, e.g. "es-PR"): an invitation's text is in it
+    language: Annotated[str, StringConstraints(max_length=35)] | None = None
 
 
 class StartChatIn(Payload):
@@ -75,7 +77,8 @@ class SetStatusIn(Payload):
 
 class CloseChatIn(Payload):
     chat_id: Id
-    disposition: Annotated[str, StringConstraints(max_length=40)] | None = None
+    # Why the chat ended, for reports and lead follow-up (stored in chats.disposition)
+    disposition: Literal["sales_lead", "service", "support", "spam"] | None = None
 
 
 class TransferIn(Payload):

@@ -16,7 +16,10 @@ from sqlalchemy import func, literal, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from console.engagement.repository import EngagementRepository
 from console.security.crypto import DataCipher
+from console.store.bots import BotRepository
+from console.store.floor import FloorRepository
 from console.store.leads import LeadRepository
 from console.store.models import (
     AgentRow,
@@ -28,6 +31,7 @@ from console.store.models import (
     UTCDateTime,
     VisitorRow,
 )
+from console.store.tenant_config import TenantConfigRepository
 from console.types import (
     Agent,
     Author,
@@ -65,6 +69,10 @@ class Store:
         self.cipher = cipher
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self.leads = LeadRepository(self._sessions, cipher)
+        self.engagement = EngagementRepository(self)
+        self.bots = BotRepository(self._sessions, cipher)
+        self.config = TenantConfigRepository(self)
+        self.floor = FloorRepository(self)
 
     def session(self) -> AsyncSession:
         return self._sessions()
@@ -93,6 +101,7 @@ class Store:
             overflow_after_s=row.overflow_after_s,
             site_key=row.site_key,
             created_at=row.created_at,
+            settings=dict(row.settings or {}),
         )
 
     async def create_tenant(
@@ -168,6 +177,7 @@ class Store:
             max_chats=row.max_chats,
             role=row.role,  # type: ignore[arg-type]
             created_at=row.created_at,
+            active=row.deactivated_at is None,
         )
 
     async def create_agent(
@@ -483,12 +493,13 @@ class Store:
             },
         )
 
-    async def close_chat(self, chat_id: str, reason: str) -> Chat | None:
-        return await self._transition(
-            chat_id,
-            where_status=OPEN_STATUSES,
-            values={"status": "closed", "closed_at": utcnow(), "close_reason": reason},
-        )
+    async def close_chat(
+        self, chat_id: str, reason: str, *, disposition: str | None = None
+    ) -> Chat | None:
+        values: dict[str, Any] = {"status": "closed", "closed_at": utcnow(), "close_reason": reason}
+        if disposition is not None:
+            values["disposition"] = disposition
+        return await self._transition(chat_id, where_status=OPEN_STATUSES, values=values)
 
     async def abandon_chat(self, chat_id: str) -> Chat | None:
         now = utcnow()
