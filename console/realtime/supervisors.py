@@ -92,8 +92,14 @@ class StatsPusher:
                 continue
             stats = await floor_stats(self.hub, tenant)
             if changed(self._last.get(tenant_id), stats):
-                await self.hub.emit(
-                    "stats", stats, to=supervisors_room(tenant_id), namespace=AGENT_NS
+                # Every process pushes to its own supervisors: not through the fan-out,
+                # or a supervisor would get one push per process.
+                await self.sio.emit(
+                    "stats",
+                    stats,
+                    to=supervisors_room(tenant_id),
+                    namespace=AGENT_NS,
+                    ignore_queue=True,
                 )
                 sent += 1
             self._last[tenant_id] = stats
