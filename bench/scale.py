@@ -187,7 +187,9 @@ class Results:
 class Charla:
     """Hub processes on their own Redis and database, and the clients that load them."""
 
-    def __init__(self, workdir: Path, pg: PostgresCluster, processes: int) -> None:
+    def __init__(
+        self, workdir: Path, pg: PostgresCluster, processes: int, fanout: str = "redis"
+    ) -> None:
         self.workdir = workdir
         self.redis = RedisServer(workdir / "redis")
         self.database = pg.url(pg.create_database(f"bench_{processes}_{os.getpid()}"))
@@ -196,7 +198,11 @@ class Charla:
                 workdir / f"hub{n}",
                 self.database,
                 self.redis.url,
-                env={"CHARLA_LOG_LEVEL": "warning", "CHARLA_HEARTBEAT_S": "1"},
+                env={
+                    "CHARLA_LOG_LEVEL": "warning",
+                    "CHARLA_HEARTBEAT_S": "1",
+                    "CHARLA_FANOUT": fanout,
+                },
             )
             for n in range(processes)
         ]
@@ -447,9 +453,10 @@ async def run_charla(
     *,
     active: int,
     chat_rate: float,
+    fanout: str = "redis",
 ) -> Results:
     results = Results(processes)
-    charla = Charla(workdir / f"charla{processes}", pg, processes)
+    charla = Charla(workdir / f"charla{processes}", pg, processes, fanout)
     await charla.start()
     step(f"{processes} hub process(es) up")
     try:
@@ -490,7 +497,8 @@ def report(
     print()
     print(
         f"visitors={args.visitors} active={args.active} chat-rate={args.chat_rate} "
-        f"seconds={args.seconds} ceiling connections={args.connections}"
+        f"seconds={args.seconds} ceiling connections={args.connections} "
+        f"one-process fanout={args.fanout}"
     )
     print(f"{'':44}" + "".join(f"{f'{r.processes} process(es)':>18}" for r in runs))
 
@@ -536,6 +544,12 @@ async def main() -> None:
         "--active", type=int, default=1000, help="visitors writing every 2 s (realistic load)"
     )
     parser.add_argument("--chat-rate", type=float, default=100, help="chats started per second")
+    parser.add_argument(
+        "--fanout",
+        choices=("redis", "local"),
+        default="redis",
+        help="CHARLA_FANOUT of the one-process run (two processes always use redis)",
+    )
     parser.add_argument("--connections", type=int, default=200, help="for the ceilings")
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args()
@@ -560,6 +574,7 @@ async def main() -> None:
                 Path(tmp),
                 active=min(args.active, args.visitors),
                 chat_rate=args.chat_rate,
+                fanout=args.fanout if processes == 1 else "redis",
             )
             print(f"{processes} process(es): {result}", flush=True)
             runs.append(result)
