@@ -66,9 +66,11 @@ def demo(settings: Settings) -> None:
                 f"    {a.email:<34} {a.name} — {', '.join(a.languages)} ({a.role})"
                 for a in DEMO_AGENTS
             ],
-            "  Try it: sign in to the console as maria and set yourself online, then open",
-            "  a vehicle page of the sample site in a Spanish or English browser: after",
-            "  20 s the widget invites you to chat (only while an agent is online).",
+            "  Try it: sign in to the console as maria (or john) and go online; open a",
+            "  vehicle page of the sample site in a Spanish or English browser: after 20 s",
+            "  the widget invites you to chat (only while an agent is online). The bot",
+            "  greets you, asks what you want and how to reach you, then hands you and",
+            "  your lead to the agent.",
             "Press Ctrl+C to stop.",
             "",
         ]
