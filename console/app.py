@@ -27,7 +27,7 @@ from console.security.tokens import TokenSigner
 from console.settings import Settings
 from console.store.db import make_engine, migrate
 from console.store.repository import Store
-from console.web import admin, agents, health
+from console.web import admin, agents, health, leads
 from console.web.http import errors_middleware
 from console.web.keys import (
     BACKGROUND,
@@ -84,7 +84,8 @@ def create_app(settings: Settings, *, passwords: PasswordHasher | None = None) -
     )
     sio.attach(app)
     app[SIO] = sio
-    app.add_routes(health.routes() + admin.routes() + agents.routes())
+    for module in (health, admin, agents, leads):
+        app.add_routes(module.routes())
     app.cleanup_ctx.extend([_redis_ctx, _store_ctx, _hub_ctx])
     app.on_shutdown.append(_drain)
     return app

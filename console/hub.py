@@ -21,6 +21,7 @@ from console.contract.hours import Schedule
 from console.errors import ProtocolError
 from console.i18n import system_text
 from console.language import LanguageDetectors
+from console.leads import Lead, LeadIn
 from console.metrics import Metrics
 from console.realtime import schemas
 from console.realtime.throttle import TypingThrottle
@@ -588,6 +589,39 @@ class Hub:
             raise ProtocolError("closed", "this chat is closed already")
         await self.close(chat, reason=payload.disposition or "agent_closed")
         return {"ok": True}
+
+    async def agent_save_lead(
+        self, me: AgentSession, payload: schemas.SaveLeadIn
+    ) -> dict[str, Any]:
+        chat = await self._agent_chat(me, payload.chat_id, own=True)
+        tenant = await self.tenant(chat.tenant_id)
+        lead = await self.save_lead(
+            tenant, chat, payload.lead, source="agent", agent_id=me.agent_id
+        )
+        return {"ok": True, "lead": lead.to_wire()}
+
+    async def save_lead(
+        self, tenant: Tenant, chat: Chat, lead_in: LeadIn, *, source: str, agent_id: str | None
+    ) -> Lead:
+        """Stores the chat's lead (and its outbox rows), then tells the tenant's agents."""
+        lead, queued = await self.store.leads.save(
+            tenant, chat, lead_in, source=source, agent_id=agent_id
+        )
+        self.metrics.leads_saved.labels(source).inc()
+        log.info(
+            "lead_saved",
+            lead_id=lead.id,
+            source=source,
+            qualified=lead.qualified,
+            deliveries=[d.destination for d in queued],
+        )
+        await self.emit(
+            "lead_saved",
+            {"chat_id": chat.id, "lead": lead.to_wire()},
+            to=tenant_room(tenant.id),
+            namespace=AGENT_NS,
+        )
+        return lead
 
     async def agent_typing(self, me: AgentSession, sid: str, payload: schemas.TypingIn) -> None:
         await self._offer_typing(

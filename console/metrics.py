@@ -31,6 +31,9 @@ class Metrics:
             "charla_chats_abandoned", "Queued chats whose visitor left", ["tenant_id"], registry=r
         )
         self.messages = Counter("charla_messages", "Messages stored", ["author"], registry=r)
+        self.leads_saved = Counter(
+            "charla_leads_saved", "Leads saved, by who captured them", ["source"], registry=r
+        )
         self.delivery_latency = Histogram(
             "charla_message_delivery_seconds",
             "From receiving a message to handing it to its recipients (stored in between)",

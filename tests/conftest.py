@@ -12,8 +12,11 @@ import pytest
 import structlog
 
 from console.app import create_app
+from console.security.crypto import DataCipher
 from console.security.passwords import PasswordHasher
 from console.settings import Settings
+from console.store.db import make_engine, migrate
+from console.store.repository import Store
 from tests.browser import launch_chromium
 from tests.harness import ADMIN_TOKEN, LiveHub
 from tests.postgres import PostgresCluster, require_postgres
@@ -84,6 +87,16 @@ async def make_hub(aiohttp_server: Any, tmp_path: Path) -> AsyncIterator[HubFact
 @pytest.fixture
 async def hub(make_hub: HubFactory) -> LiveHub:
     return await make_hub()
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[Store]:
+    """A migrated store on SQLite and on a throwaway PostgreSQL database."""
+    engine = make_engine(database_url)
+    await migrate(engine)
+    store = Store(engine, DataCipher(DataCipher.new_key()))
+    yield store
+    await store.close()
 
 
 @pytest.fixture

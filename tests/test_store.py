@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -11,18 +10,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from console.security.crypto import DataCipher
-from console.store.db import alembic_config, make_engine, migrate
+from console.store.db import alembic_config, migrate
 from console.store.repository import Store, StoreConflictError
 from console.types import Agent, Chat, Message, Tenant, Ticket
-
-
-@pytest.fixture
-async def store(database_url: str) -> AsyncIterator[Store]:
-    engine = make_engine(database_url)
-    await migrate(engine)
-    store = Store(engine, DataCipher(DataCipher.new_key()))
-    yield store
-    await store.close()
 
 
 async def dealer(store: Store) -> Tenant:

@@ -248,6 +248,7 @@ class AgentNamespace(BaseNamespace):
             "transfer": self.transfer,
             "sync": self.sync,
             "typing": self.typing,
+            "save_lead": self.save_lead,
         }
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
@@ -302,3 +303,7 @@ class AgentNamespace(BaseNamespace):
 
     async def typing(self, sid: str, data: Any) -> None:
         await self.hub.agent_typing(await self._me(sid), sid, parse(schemas.TypingIn, data))
+
+    async def save_lead(self, sid: str, data: Any) -> dict[str, Any]:
+        payload = parse(schemas.SaveLeadIn, data)
+        return await self.hub.agent_save_lead(await self._me(sid), payload)

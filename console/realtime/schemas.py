@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
+from console.leads import LeadIn
+
 MAX_TEXT = 4000
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -80,3 +82,8 @@ class TransferIn(Payload):
     chat_id: Id
     agent_id: Id | None = None
     language: Language | None = None
+
+
+class SaveLeadIn(Payload):
+    chat_id: Id
+    lead: LeadIn

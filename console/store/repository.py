@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from console.security.crypto import DataCipher
+from console.store.leads import LeadRepository
 from console.store.models import (
     AgentRow,
     ChatRow,
@@ -63,6 +64,7 @@ class Store:
         self.engine = engine
         self.cipher = cipher
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self.leads = LeadRepository(self._sessions, cipher)
 
     def session(self) -> AsyncSession:
         return self._sessions()

@@ -1,0 +1,233 @@
+"""Leads and their outbox rows, written together so that a saved lead is never undelivered.
+
+One lead per chat: saving again updates it. Each save of a qualified lead queues one
+delivery per destination the tenant's plan and settings allow, unless one is still pending
+for that lead and destination (the pending one will carry the newest data: connectors read
+the lead when they deliver).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from console.leads import Delivery, Lead, LeadIn, lead_data
+from console.security.crypto import DataCipher
+from console.store.models import DeliveryRow, IntegrationRow, LeadRow, WebhookRow
+from console.types import Chat, Tenant, plan_allows, utcnow
+
+LEAD_EVENT = "lead.qualified"
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+async def destinations(s: AsyncSession, tenant: Tenant, event: str) -> list[tuple[str, str | None]]:
+    """Where an event of this tenant goes: (destination, webhook id), by plan and settings."""
+    found: list[tuple[str, str | None]] = []
+    if not plan_allows(tenant.plan, "proactive"):
+        return found
+    if event == LEAD_EVENT:
+        kinds = set(
+            await s.scalars(
+                select(IntegrationRow.kind).where(IntegrationRow.tenant_id == tenant.id)
+            )
+        )
+        if "salesforce" in kinds and plan_allows(tenant.plan, "premium"):
+            found.append(("salesforce", None))
+        if "adf" in kinds:
+            found.append(("adf", None))
+    hooks = await s.scalars(
+        select(WebhookRow).where(WebhookRow.tenant_id == tenant.id).order_by(WebhookRow.id)
+    )
+    found.extend(("webhook", hook.id) for hook in hooks if event in hook.events)
+    return found
+
+
+class LeadRepository:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: DataCipher) -> None:
+        self._sessions = sessions
+        self.cipher = cipher
+
+    def _lead(self, row: LeadRow, deliveries: Sequence[Delivery] = ()) -> Lead:
+        data: dict[str, Any] = json.loads(self.cipher.decrypt(row.data_enc))
+        return Lead(
+            id=row.id,
+            tenant_id=row.tenant_id,
+            chat_id=row.chat_id,
+            visitor_id=row.visitor_id,
+            language=row.language,
+            interest=row.interest,
+            qualified=row.qualified,
+            source=row.source,
+            agent_id=row.agent_id,
+            data=data,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            deliveries=tuple(deliveries),
+        )
+
+    @staticmethod
+    def delivery(row: DeliveryRow) -> Delivery:
+        return Delivery(
+            id=row.id,
+            lead_id=row.lead_id,
+            destination=row.destination,
+            event=row.event,
+            status=row.status,
+            attempts=row.attempts,
+            target_id=row.target_id,
+            external_id=row.external_id,
+            last_error=row.last_error,
+            created_at=row.created_at,
+            delivered_at=row.delivered_at,
+        )
+
+    async def save(
+        self,
+        tenant: Tenant,
+        chat: Chat,
+        lead: LeadIn,
+        *,
+        source: str,
+        agent_id: str | None,
+    ) -> tuple[Lead, list[Delivery]]:
+        """Upserts the chat's lead; when qualified, queues its deliveries in one transaction."""
+        try:
+            return await self._save(tenant, chat, lead, source=source, agent_id=agent_id)
+        except IntegrityError:
+            # two first saves of one chat's lead raced; the loser updates the winner's row
+            return await self._save(tenant, chat, lead, source=source, agent_id=agent_id)
+
+    async def _save(
+        self,
+        tenant: Tenant,
+        chat: Chat,
+        lead: LeadIn,
+        *,
+        source: str,
+        agent_id: str | None,
+    ) -> tuple[Lead, list[Delivery]]:
+        now = utcnow()
+        data_enc = self.cipher.encrypt(json.dumps(lead_data(lead), sort_keys=True))
+        language = (lead.language or chat.language).lower()
+        async with self._sessions() as s, s.begin():
+            row = await s.scalar(
+                select(LeadRow).where(LeadRow.chat_id == chat.id).with_for_update()
+            )
+            if row is None:
+                row = LeadRow(
+                    id=new_id(),
+                    tenant_id=tenant.id,
+                    chat_id=chat.id,
+                    visitor_id=chat.visitor_id,
+                    created_at=now,
+                )
+                s.add(row)
+            row.language = language
+            row.interest = lead.interest
+            row.qualified = lead.qualified
+            row.source = source
+            row.agent_id = agent_id
+            row.data_enc = data_enc
+            row.updated_at = now
+            await s.flush()
+            queued: list[DeliveryRow] = []
+            if lead.qualified:
+                pending = {
+                    (d.destination, d.target_id)
+                    for d in await s.scalars(
+                        select(DeliveryRow).where(
+                            DeliveryRow.lead_id == row.id, DeliveryRow.status == "pending"
+                        )
+                    )
+                }
+                for destination, target_id in await destinations(s, tenant, LEAD_EVENT):
+                    if (destination, target_id) in pending:
+                        continue
+                    delivery = DeliveryRow(
+                        id=new_id(),
+                        tenant_id=tenant.id,
+                        lead_id=row.id,
+                        chat_id=chat.id,
+                        event=LEAD_EVENT,
+                        destination=destination,
+                        target_id=target_id,
+                        status="pending",
+                        attempts=0,
+                        next_attempt_at=now,
+                        created_at=now,
+                    )
+                    s.add(delivery)
+                    queued.append(delivery)
+            await s.flush()
+            every = await self._deliveries(s, [row.id])
+        return self._lead(row, every.get(row.id, ())), [self.delivery(d) for d in queued]
+
+    async def _deliveries(
+        self, s: AsyncSession, lead_ids: Sequence[str]
+    ) -> dict[str, list[Delivery]]:
+        found: dict[str, list[Delivery]] = {}
+        if not lead_ids:
+            return found
+        rows = await s.scalars(
+            select(DeliveryRow)
+            .where(DeliveryRow.lead_id.in_(lead_ids))
+            .order_by(DeliveryRow.created_at, DeliveryRow.id)
+        )
+        for row in rows:
+            assert row.lead_id is not None
+            found.setdefault(row.lead_id, []).append(self.delivery(row))
+        return found
+
+    async def get(self, tenant_id: str, lead_id: str) -> Lead | None:
+        async with self._sessions() as s:
+            row = await s.get(LeadRow, lead_id)
+            if row is None or row.tenant_id != tenant_id:
+                return None
+            deliveries = await self._deliveries(s, [row.id])
+        return self._lead(row, deliveries.get(row.id, ()))
+
+    async def for_chat(self, tenant_id: str, chat_id: str) -> Lead | None:
+        async with self._sessions() as s:
+            row = await s.scalar(
+                select(LeadRow).where(LeadRow.chat_id == chat_id, LeadRow.tenant_id == tenant_id)
+            )
+            if row is None:
+                return None
+            deliveries = await self._deliveries(s, [row.id])
+        return self._lead(row, deliveries.get(row.id, ()))
+
+    async def list(
+        self,
+        tenant_id: str,
+        *,
+        limit: int = 200,
+        delivery_status: str | None = None,
+        since_days: int | None = None,
+    ) -> list[Lead]:
+        """The tenant's newest leads; `delivery_status="failed"` keeps those with a failure."""
+        query = select(LeadRow).where(LeadRow.tenant_id == tenant_id)
+        if since_days is not None:
+            query = query.where(LeadRow.created_at >= utcnow() - timedelta(days=since_days))
+        if delivery_status is not None:
+            query = query.where(
+                LeadRow.id.in_(
+                    select(DeliveryRow.lead_id).where(
+                        DeliveryRow.tenant_id == tenant_id, DeliveryRow.status == delivery_status
+                    )
+                )
+            )
+        query = query.order_by(LeadRow.created_at.desc(), LeadRow.id).limit(limit)
+        async with self._sessions() as s:
+            rows = list(await s.scalars(query))
+            deliveries = await self._deliveries(s, [row.id for row in rows])
+        return [self._lead(row, deliveries.get(row.id, ())) for row in rows]
