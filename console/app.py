@@ -27,7 +27,7 @@ from console.security.tokens import TokenSigner
 from console.settings import Settings
 from console.store.db import make_engine, migrate
 from console.store.repository import Store
-from console.web import admin, agents, health, leads
+from console.web import admin, agents, health, integrations, leads
 from console.web.http import errors_middleware
 from console.web.keys import (
     BACKGROUND,
@@ -44,6 +44,7 @@ from console.web.keys import (
     SIO,
     STORE,
 )
+from integrations.worker import outbox_ctx
 
 log = structlog.get_logger("charla.app")
 HEARTBEAT_TTL_S = 15
@@ -84,9 +85,9 @@ def create_app(settings: Settings, *, passwords: PasswordHasher | None = None) -
     )
     sio.attach(app)
     app[SIO] = sio
-    for module in (health, admin, agents, leads):
+    for module in (health, admin, agents, leads, integrations):
         app.add_routes(module.routes())
-    app.cleanup_ctx.extend([_redis_ctx, _store_ctx, _hub_ctx])
+    app.cleanup_ctx.extend([_redis_ctx, _store_ctx, _hub_ctx, outbox_ctx])
     app.on_shutdown.append(_drain)
     return app
 

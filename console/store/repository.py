@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from console.security.crypto import DataCipher
+from console.store.integrations import IntegrationRepository
 from console.store.leads import LeadRepository
 from console.store.models import (
     AgentRow,
@@ -28,6 +29,7 @@ from console.store.models import (
     UTCDateTime,
     VisitorRow,
 )
+from console.store.outbox import OutboxRepository
 from console.types import (
     Agent,
     Author,
@@ -65,6 +67,8 @@ class Store:
         self.cipher = cipher
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self.leads = LeadRepository(self._sessions, cipher)
+        self.outbox = OutboxRepository(self._sessions, cipher)
+        self.integrations = IntegrationRepository(self._sessions, cipher)
 
     def session(self) -> AsyncSession:
         return self._sessions()
