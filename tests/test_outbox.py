@@ -497,3 +497,18 @@ async def test_webhooks_are_signed_for_leads_and_closed_chats(
 
 async def _true(value: bool) -> bool:
     return value
+
+
+async def test_a_saved_lead_wakes_the_worker_at_once_without_waiting_for_its_poll(
+    make_hub: HubFactory, salesforce: FakeSalesforce
+) -> None:
+    hub = await make_hub(outbox=Outbox(poll_s=60))
+    tenant, _agent, agent_peer, _visitor, chat = await active_chat(hub)
+    await connect_salesforce(hub, tenant, salesforce)
+    await asyncio.sleep(0.3)  # the worker is asleep on its 60 s poll
+
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await save(agent_peer, chat, LEAD)
+    await salesforce.wait_for("Task", 1, timeout_s=10)
+    assert loop.time() - started < 10  # woken by Redis, not by the 60 s poll

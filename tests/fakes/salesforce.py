@@ -254,6 +254,8 @@ class FakeSalesforce:
     failures: list[tuple[str, str | None, Any]] = field(default_factory=list)
     holds: list[Hold] = field(default_factory=list)
     every_hold: list[Hold] = field(default_factory=list)
+    # time.perf_counter() when each record was created, for latency measurements
+    created_at: dict[str, float] = field(default_factory=dict)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
     # -- what tests look at ----------------------------------------------------------
@@ -473,6 +475,7 @@ class FakeSalesforce:
         if problem is not None:
             return problem
         record_id = self._new_id(sobject)
+        self.created_at[record_id] = time.perf_counter()
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000+0000", time.gmtime())
         self.records[sobject][record_id] = {
             **DEFAULTS[sobject],
