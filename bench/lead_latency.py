@@ -25,7 +25,7 @@ from aiohttp import web
 from console.app import create_app
 from console.leads import LeadIn
 from console.logs import configure_logging
-from console.settings import Settings
+from console.settings import Outbox, Settings
 from console.types import Chat, Tenant
 from console.web.keys import HUB, STORE
 from integrations.base import DeliveryJob
@@ -91,7 +91,7 @@ async def direct(
     concurrency: int = 1,
 ) -> list[float]:
     """The connector alone; with `concurrency`, all leads are submitted at once."""
-    connector = SalesforceConnector()
+    connector = SalesforceConnector(allow_private=True)
     gate = asyncio.Semaphore(concurrency)
     run = f"direct{concurrency}"
     submitted = time.perf_counter()
@@ -158,7 +158,11 @@ async def main(count: int) -> None:
     configure_logging("warning", json=True)
     with tempfile.TemporaryDirectory(prefix="charla-bench-") as tmp:
         async with running_fake_salesforce(Path(tmp) / "tls") as fake:
-            settings = Settings(data_dir=Path(tmp) / "var", log_level="warning")
+            settings = Settings(
+                data_dir=Path(tmp) / "var",
+                log_level="warning",
+                outbox=Outbox(allow_private=True),  # the fake listens on 127.0.0.1
+            )
             app = create_app(settings)
             runner = web.AppRunner(app)
             await runner.setup()

@@ -97,6 +97,8 @@ class Outbox:
     backoff_cap_s: float = 900.0
     poll_s: float = 2.0
     concurrency: int = 8
+    # deliver to loopback/private addresses (on-premises CRMs, tests); off: SSRF guard
+    allow_private: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Outbox:
@@ -110,6 +112,7 @@ class Outbox:
             backoff_s=_float(env, "CHARLA_OUTBOX_BACKOFF_S", 5.0),
             backoff_cap_s=_float(env, "CHARLA_OUTBOX_BACKOFF_CAP_S", 900.0),
             poll_s=_float(env, "CHARLA_OUTBOX_POLL_S", 2.0),
+            allow_private=_bool(env, "CHARLA_OUTBOX_ALLOW_PRIVATE", False),
         )
 
 

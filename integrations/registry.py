@@ -25,10 +25,11 @@ class Registry:
 
 def default_registry(settings: Settings) -> Registry:
     timeout_s = min(20.0, settings.outbox.delivery_timeout_s)
+    private = settings.outbox.allow_private
     return Registry(
         [
-            SalesforceConnector(timeout_s=timeout_s),
+            SalesforceConnector(timeout_s=timeout_s, allow_private=private),
             AdfConnector(settings.smtp),
-            WebhookConnector(timeout_s=timeout_s),
+            WebhookConnector(timeout_s=timeout_s, allow_private=private),
         ]
     )

@@ -147,18 +147,6 @@ class OutboxWorker:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
-    async def drain(self, timeout_s: float = 10.0) -> None:
-        """Deliver everything due now, then return (for tests and benchmarks)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout_s
-        while loop.time() < deadline:
-            claimed = await self.store.outbox.claim(
-                self.id, limit=self.settings.concurrency, lease_s=self.settings.lease_s
-            )
-            if not claimed:
-                return
-            await asyncio.gather(*(self._deliver(delivery) for delivery in claimed))
-
     # -- one delivery --------------------------------------------------------------------
 
     async def _deliver_logged(self, delivery: Claimed) -> None:
@@ -233,6 +221,8 @@ class OutboxWorker:
             lead = await store.leads.get(tenant.id, delivery.lead_id or "")
             if lead is None:
                 raise PermanentError("the lead no longer exists")
+            if not lead.qualified:
+                raise PermanentError("the lead was marked not qualified after it was queued")
             payload = {"lead": lead.to_wire(with_deliveries=False)}
         if delivery.destination == "webhook":
             found = await store.integrations.webhook(tenant.id, delivery.target_id or "")

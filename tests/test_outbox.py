@@ -25,7 +25,14 @@ from tests.fakes.salesforce import FakeSalesforce, running_fake_salesforce
 from tests.harness import LiveHub, Peer, active_chat, start_chat
 
 DTD = Path("/work/shared/data/adf-1.0.dtd")
-FAST = Outbox(backoff_s=0.05, backoff_cap_s=0.2, poll_s=0.2, max_attempts=3, lease_s=30)
+FAST = Outbox(
+    backoff_s=0.05,
+    backoff_cap_s=0.2,
+    poll_s=0.2,
+    max_attempts=3,
+    lease_s=30,
+    allow_private=True,  # the fakes listen on 127.0.0.1
+)
 LEAD: dict[str, Any] = {
     "first_name": "María",
     "last_name": "Rivera",
@@ -317,8 +324,13 @@ async def test_bad_integration_settings_say_what_to_fix(
     tenant = await hub.tenant()
     admin = await hub.agent(tenant, languages=["es"], role="admin")
     agent = await hub.agent(tenant, languages=["es"])
-    base = {"login_url": salesforce.base_url, "client_id": "x", "client_secret": "long-enough"}
+    base = {
+        "login_url": "https://dealer.my.salesforce.com",
+        "client_id": "x",
+        "client_secret": "long-enough",
+    }
     cases = [
+        ({**base, "login_url": salesforce.base_url}, "127.0.0.1 is not a public address"),
         ({**base, "login_url": "http://insecure.example"}, "https"),
         ({**base, "client_secret": None, "client_id": "y"}, "client_secret"),
         ({**base, "ca_bundle": "/etc/passwd"}, "ca_bundle"),
@@ -502,7 +514,7 @@ async def _true(value: bool) -> bool:
 async def test_a_saved_lead_wakes_the_worker_at_once_without_waiting_for_its_poll(
     make_hub: HubFactory, salesforce: FakeSalesforce
 ) -> None:
-    hub = await make_hub(outbox=Outbox(poll_s=60))
+    hub = await make_hub(outbox=Outbox(poll_s=60, allow_private=True))
     tenant, _agent, agent_peer, _visitor, chat = await active_chat(hub)
     await connect_salesforce(hub, tenant, salesforce)
     await asyncio.sleep(0.3)  # the worker is asleep on its 60 s poll

@@ -28,6 +28,7 @@ async def worker(data_dir: Path, log: IO[bytes]) -> AsyncIterator[asyncio.subpro
         "CHARLA_OUTBOX_LEASE_S": "2",
         "CHARLA_OUTBOX_POLL_S": "0.1",
         "CHARLA_OUTBOX_BACKOFF_S": "0.1",
+        "CHARLA_OUTBOX_ALLOW_PRIVATE": "true",
     }
     env.pop("CHARLA_REDIS_URL", None)
     process = await asyncio.create_subprocess_exec(
@@ -45,7 +46,7 @@ async def test_a_worker_killed_mid_delivery_finishes_it_after_restart_exactly_on
     make_hub: HubFactory, tmp_path: Path
 ) -> None:
     data_dir = tmp_path / "var"
-    hub = await make_hub(data_dir=data_dir, outbox=Outbox(in_process=False))
+    hub = await make_hub(data_dir=data_dir, outbox=Outbox(in_process=False, allow_private=True))
     async with running_fake_salesforce(tmp_path / "tls") as salesforce:
         tenant, agent, agent_peer, _visitor, chat = await active_chat(hub)
         await connect_salesforce(hub, tenant, salesforce)

@@ -19,7 +19,8 @@ from console.errors import ProtocolError
 from console.outbox import wake_outbox
 from console.types import Agent
 from console.web.http import read_json, require_agent, require_tenant_admin
-from console.web.keys import REDIS, STORE
+from console.web.keys import REDIS, SETTINGS, STORE
+from integrations.netguard import literal_problem
 from integrations.salesforce.mapping import field_map_problem
 
 log = structlog.get_logger("charla.integrations")
@@ -118,9 +119,20 @@ class WebhookIn(_In):
 # -- settings ----------------------------------------------------------------------------
 
 
+def _public_only(request: web.Request, url: str, field: str) -> None:
+    """Refuse an address on the provider's own network now (names are checked again at
+    each delivery, in integrations/netguard.py)."""
+    if request.app[SETTINGS].outbox.allow_private:
+        return
+    problem = literal_problem(urlsplit(url).hostname or "")
+    if problem:
+        raise ProtocolError("invalid_payload", f"{field}: {problem}; use the public URL")
+
+
 async def put_salesforce(request: web.Request) -> web.Response:
     agent = await require_tenant_admin(request, plan="premium")
     body = await read_json(request, SalesforceIn)
+    _public_only(request, body.login_url, "login_url")
     store = request.app[STORE]
     existing = await store.integrations.get(agent.tenant_id, "salesforce")
     if body.client_secret is None and (existing is None or not existing.has_secret):
@@ -167,6 +179,7 @@ async def delete_integration(request: web.Request) -> web.Response:
 async def add_webhook(request: web.Request) -> web.Response:
     agent = await require_tenant_admin(request, plan="proactive")
     body = await read_json(request, WebhookIn)
+    _public_only(request, body.url, "url")
     store = request.app[STORE]
     if len(await store.integrations.webhooks(agent.tenant_id)) >= MAX_WEBHOOKS:
         raise ProtocolError("conflict", f"at most {MAX_WEBHOOKS} webhooks; delete one first")

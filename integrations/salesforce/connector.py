@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import requests
@@ -30,6 +31,7 @@ from simple_salesforce.exceptions import (
     SalesforceRefusedRequest,
 )
 
+from integrations import netguard
 from integrations.base import (
     Connector,
     Delivered,
@@ -142,8 +144,11 @@ def classify(what: str, exc: Exception) -> DeliveryError:
 class SalesforceConnector(Connector):
     destination = "salesforce"
 
-    def __init__(self, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+    def __init__(
+        self, *, timeout_s: float = DEFAULT_TIMEOUT_S, allow_private: bool = False
+    ) -> None:
         self.timeout_s = timeout_s
+        self.allow_private = allow_private
         self._tokens: dict[str, Token] = {}
         self._sessions: dict[tuple[str | None, float], requests.Session] = {}
         self._lock = threading.Lock()
@@ -224,9 +229,15 @@ class SalesforceConnector(Connector):
                 log.info("salesforce_session_expired", tenant_id=tenant_id)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _guard(self, url: str) -> None:
+        if not self.allow_private:
+            parts = urlsplit(url)
+            netguard.check_sync(parts.hostname or "", parts.port or 443)
+
     def _authenticate(self, config: SalesforceConfig, secret: str) -> Token:
         """OAuth 2.0 client-credentials flow against the tenant's own login URL."""
         url = f"{config.login_url}/services/oauth2/token"
+        self._guard(url)
         body = {
             "grant_type": "client_credentials",
             "client_id": config.client_id,
@@ -271,6 +282,7 @@ class SalesforceConnector(Connector):
         transcript: str,
         today: str,
     ) -> Delivered:
+        self._guard(token.instance_url)
         sf = Salesforce(
             instance_url=token.instance_url,
             session_id=token.access_token,

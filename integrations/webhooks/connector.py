@@ -10,10 +10,12 @@ import hashlib
 import hmac
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
 from console.types import iso
+from integrations import netguard
 from integrations.base import (
     Connector,
     Delivered,
@@ -52,8 +54,9 @@ def envelope(job: DeliveryJob) -> dict[str, Any]:
 class WebhookConnector(Connector):
     destination = "webhook"
 
-    def __init__(self, *, timeout_s: float = 10.0) -> None:
+    def __init__(self, *, timeout_s: float = 10.0, allow_private: bool = False) -> None:
         self.timeout_s = timeout_s
+        self.allow_private = allow_private
         self._http: aiohttp.ClientSession | None = None
 
     def _session(self) -> aiohttp.ClientSession:
@@ -68,6 +71,10 @@ class WebhookConnector(Connector):
         url = str(job.config.get("url") or "")
         if not url or not job.secret:
             raise PermanentError("the webhook has no URL or secret: add it again")
+        if not self.allow_private:
+            parts = urlsplit(url)
+            default_port = 443 if parts.scheme == "https" else 80
+            await netguard.check(parts.hostname or "", parts.port or default_port)
         body = json.dumps(envelope(job), ensure_ascii=False, separators=(",", ":")).encode()
         headers = {
             "Content-Type": "application/json; charset=utf-8",

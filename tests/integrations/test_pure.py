@@ -12,11 +12,12 @@ from lxml import etree
 
 from integrations.adf.document import build
 from integrations.backoff import RetryPolicy
-from integrations.base import TranscriptLine
+from integrations.base import PermanentError, TranscriptLine
+from integrations.netguard import is_public, literal_problem
 from integrations.salesforce import mapping
 from integrations.salesforce.mapping import SalesforceConfig
 from integrations.transcript import render, summary
-from integrations.webhooks.connector import envelope, sign, verify
+from integrations.webhooks.connector import WebhookConnector, envelope, sign, verify
 from tests.integrations.helpers import STARTED, TRANSCRIPT, job, lead
 
 DTD = etree.DTD(str(Path("/work/shared/data/adf-1.0.dtd")))
@@ -180,3 +181,42 @@ def test_a_long_transcript_keeps_its_newest_messages() -> None:
     assert len(text) <= 200
     assert text.startswith("[... earlier messages left out ...]")
     assert text.endswith("Visitor: m099")
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("8.8.8.8", True),
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("169.254.169.254", False),
+        ("::1", False),
+        ("::ffff:192.168.1.1", False),
+        ("fd00::1", False),
+        ("2606:4700:4700::1111", True),
+    ],
+)
+def test_only_public_addresses_are_public(address: str, public: bool) -> None:
+    assert public == is_public(address)
+
+
+def test_settings_refuse_literal_private_hosts_and_leave_names_for_delivery() -> None:
+    assert "localhost is not a public address" == literal_problem("localhost")
+    assert "10.0.0.5 is not a public address" == literal_problem("10.0.0.5")
+    assert None is literal_problem("crm.example.com")
+
+
+async def test_a_webhook_on_the_providers_network_is_refused_before_any_request() -> None:
+    connector = WebhookConnector(timeout_s=1)
+    try:
+        with pytest.raises(PermanentError) as raised:
+            await connector.deliver(
+                job(
+                    destination="webhook",
+                    config={"url": "http://127.0.0.1:9/hook"},
+                    secret="s" * 16,
+                )
+            )
+    finally:
+        await connector.close()
+    assert "private_address" == raised.value.code

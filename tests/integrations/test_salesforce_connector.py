@@ -27,7 +27,7 @@ def config(fake: FakeSalesforce, **changes: Any) -> dict[str, Any]:
 
 @pytest.fixture
 async def connector() -> AsyncIterator[SalesforceConnector]:
-    made = SalesforceConnector(timeout_s=2)
+    made = SalesforceConnector(timeout_s=2, allow_private=True)  # the fake is on 127.0.0.1
     yield made
     await made.close()
 
@@ -229,3 +229,16 @@ async def test_a_certificate_from_another_ca_is_refused(
             job(config=config(salesforce, ca_bundle=None), secret=salesforce.client_secret)
         )
     assert "tls" == raised.value.code
+
+
+async def test_a_login_url_on_the_providers_network_is_refused(
+    salesforce: FakeSalesforce,
+) -> None:
+    guarded = SalesforceConnector(timeout_s=2)
+    try:
+        with pytest.raises(PermanentError) as raised:
+            await guarded.deliver(job(config=config(salesforce), secret=salesforce.client_secret))
+    finally:
+        await guarded.close()
+    assert "private_address" == raised.value.code
+    assert [] == salesforce.requests
