@@ -24,7 +24,9 @@ class Registry:
 
 
 def default_registry(settings: Settings) -> Registry:
-    timeout_s = min(20.0, settings.outbox.delivery_timeout_s)
+    # several requests make one delivery; they must all fit in its time limit, or a thread
+    # could still be writing to Salesforce after the lease has passed to another worker
+    timeout_s = min(20.0, settings.outbox.delivery_timeout_s / 4)
     private = settings.outbox.allow_private
     return Registry(
         [

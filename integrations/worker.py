@@ -65,6 +65,8 @@ class OutboxWorker:
             cap_s=settings.backoff_cap_s,
             max_attempts=settings.max_attempts,
         )
+        # a delivery ends well before its lease does, or another worker could start it
+        self.timeout_s = min(settings.delivery_timeout_s, settings.lease_s / 2)
         self._wake = asyncio.Event()
         self._stopping = False
         self._inflight: set[asyncio.Task[None]] = set()
@@ -172,9 +174,7 @@ class OutboxWorker:
             if connector is None:
                 raise PermanentError(f"no connector delivers to {delivery.destination}")
             job = await self._job(delivery)
-            done = await asyncio.wait_for(
-                connector.deliver(job), timeout=self.settings.delivery_timeout_s
-            )
+            done = await asyncio.wait_for(connector.deliver(job), timeout=self.timeout_s)
         except DeliveryError as exc:
             await self._failed(delivery, exc, bound)
         except TimeoutError:

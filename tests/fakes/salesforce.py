@@ -164,8 +164,9 @@ class Parser:
             query.order_by = (name, descending)
         if self.keyword("LIMIT"):
             query.limit = int(self.expect("word"))
-        if self.peek() is not None:
-            raise SoqlError(f"unexpected {self.peek()[1]!r}")  # type: ignore[index]
+        extra = self.peek()
+        if extra is not None:
+            raise SoqlError(f"unexpected {extra[1]!r}")
         return query
 
     def expression(self) -> Any:
