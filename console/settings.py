@@ -103,6 +103,11 @@ class Outbox:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Outbox:
         lease_s = _float(env, "CHARLA_OUTBOX_LEASE_S", 120.0)
+        poll_s = _float(env, "CHARLA_OUTBOX_POLL_S", 2.0)
+        if lease_s < 2:
+            raise ConfigError(f"CHARLA_OUTBOX_LEASE_S must be at least 2 (seconds), got {lease_s}")
+        if poll_s < 0.05:
+            raise ConfigError(f"CHARLA_OUTBOX_POLL_S must be at least 0.05, got {poll_s}")
         return cls(
             in_process=_bool(env, "CHARLA_OUTBOX_WORKER", True),
             lease_s=lease_s,
@@ -111,7 +116,7 @@ class Outbox:
             max_attempts=_int(env, "CHARLA_OUTBOX_MAX_ATTEMPTS", 8, minimum=1),
             backoff_s=_float(env, "CHARLA_OUTBOX_BACKOFF_S", 5.0),
             backoff_cap_s=_float(env, "CHARLA_OUTBOX_BACKOFF_CAP_S", 900.0),
-            poll_s=_float(env, "CHARLA_OUTBOX_POLL_S", 2.0),
+            poll_s=poll_s,
             allow_private=_bool(env, "CHARLA_OUTBOX_ALLOW_PRIVATE", False),
         )
 

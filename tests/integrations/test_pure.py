@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from console.settings import ConfigError, Settings
 from integrations.adf.document import build
 from integrations.backoff import RetryPolicy
 from integrations.base import PermanentError, TranscriptLine
@@ -220,3 +221,45 @@ async def test_a_webhook_on_the_providers_network_is_refused_before_any_request(
     finally:
         await connector.close()
     assert "private_address" == raised.value.code
+
+
+def test_smtp_and_outbox_settings_come_from_the_environment() -> None:
+    settings = Settings.from_env(
+        {
+            "CHARLA_SMTP_HOST": "smtp.provider.example",
+            "CHARLA_SMTP_PORT": "2525",
+            "CHARLA_SMTP_PASSWORD": "relay-password",
+            "CHARLA_SMTP_STARTTLS": "false",
+            "CHARLA_OUTBOX_WORKER": "off",
+            "CHARLA_OUTBOX_LEASE_S": "30",
+            "CHARLA_OUTBOX_MAX_ATTEMPTS": "3",
+        }
+    )
+    assert ("smtp.provider.example", 2525, False) == (
+        settings.smtp.host,
+        settings.smtp.port,
+        settings.smtp.starttls,
+    )
+    assert (False, 30.0, 15.0, 3, False) == (
+        settings.outbox.in_process,
+        settings.outbox.lease_s,
+        settings.outbox.delivery_timeout_s,
+        settings.outbox.max_attempts,
+        settings.outbox.allow_private,
+    )
+    assert "relay-password" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("CHARLA_SMTP_STARTTLS", "maybe"),
+        ("CHARLA_OUTBOX_LEASE_S", "1"),
+        ("CHARLA_OUTBOX_POLL_S", "0"),
+        ("CHARLA_OUTBOX_MAX_ATTEMPTS", "0"),
+    ],
+)
+def test_unusable_outbox_settings_name_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env({name: value})
+    assert name in str(raised.value)
