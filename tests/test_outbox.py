@@ -483,7 +483,6 @@ async def test_webhooks_are_signed_for_leads_and_closed_chats(
     await receiver.wait(1)
     assert {"ok": True} == await agent_peer.call("close_chat", {"chat_id": chat["id"]})
     await receiver.wait(2)
-    await wait_until(lambda: _true(receiver.rejected >= 1))
 
     first, second = receiver.received
     assert ("lead.qualified", lead["id"], "maria.rivera@example.com") == (
@@ -497,14 +496,53 @@ async def test_webhooks_are_signed_for_leads_and_closed_chats(
         second["body"]["data"]["chat"]["id"],
         second["body"]["data"]["chat"]["reason"],
     )
-    assert 1 == receiver.rejected  # the other webhook signs with its own secret
     status, listed = await hub.request("GET", "/api/webhooks", token=admin["token"])
     assert [hook["id"], wrong["id"]] == [h["id"] for h in listed["webhooks"]]
     assert "another-secret-0123456" not in json.dumps(listed)
     boss = await hub.agent(tenant, languages=["es"], role="supervisor")
+
+    async def failed_with(ending: str) -> dict[str, Any] | None:
+        _, found = await hub.request("GET", "/api/deliveries?status=failed", token=boss["token"])
+        return next((d for d in found["deliveries"] if d["last_error"].endswith(ending)), None)
+
+    await wait_until(lambda: failed_with("then retry"))
+    assert 1 == receiver.rejected  # the other webhook signs with its own secret
     status, failed = await hub.request("GET", "/api/deliveries?status=failed", token=boss["token"])
     assert (200, ["chat.closed"]) == (status, [d["event"] for d in failed["deliveries"]])
-    assert "HTTP 401" in failed["deliveries"][0]["last_error"]
+    [parked] = failed["deliveries"]
+    assert ("HTTP 401" in parked["last_error"], None) == (True, parked["lead_id"])
+
+    # Retried, it fails again (the receiver still refuses that secret); then the admin
+    # removes that webhook, and a retry fails at once saying so
+    retry = f"/api/deliveries/{parked['id']}/retry"
+    status, retried = await hub.request("POST", retry, token=boss["token"])
+    assert (200, "pending") == (status, retried["status"])
+
+    await wait_until(lambda: failed_with("then retry"))
+    assert 2 == receiver.rejected
+    status, removed = await hub.request(
+        "DELETE", f"/api/webhooks/{wrong['id']}", token=admin["token"]
+    )
+    assert (200, {"ok": True}) == (status, removed)
+    status, again = await hub.request(
+        "DELETE", f"/api/webhooks/{wrong['id']}", token=admin["token"]
+    )
+    assert (404, "not_found") == (status, again["error"]["code"])
+
+    status, retried = await hub.request("POST", retry, token=boss["token"])
+    assert 200 == status
+    gone = await wait_until(lambda: failed_with("removed"))
+    assert ("failed", 1, "the webhook was removed") == (
+        gone["status"],
+        gone["attempts"],
+        gone["last_error"],
+    )
+    status, listed = await hub.request("GET", "/api/integrations", token=admin["token"])
+    assert (200, {}, [hook["id"]]) == (
+        status,
+        listed["integrations"],
+        [h["id"] for h in listed["webhooks"]],
+    )
 
 
 async def _true(value: bool) -> bool:
