@@ -97,6 +97,8 @@ class Outbox:
     backoff_cap_s: float = 900.0
     poll_s: float = 2.0
     concurrency: int = 8
+    # the least wait after a destination's rate limit (Salesforce: a 24-hour window)
+    throttle_pause_s: float = 300.0
     # deliver to loopback/private addresses (on-premises CRMs, tests); off: SSRF guard
     allow_private: bool = False
 
@@ -118,6 +120,7 @@ class Outbox:
             backoff_cap_s=_float(env, "CHARLA_OUTBOX_BACKOFF_CAP_S", 900.0),
             poll_s=poll_s,
             allow_private=_bool(env, "CHARLA_OUTBOX_ALLOW_PRIVATE", False),
+            throttle_pause_s=_float(env, "CHARLA_OUTBOX_THROTTLE_PAUSE_S", 300.0),
         )
 
 

@@ -26,5 +26,24 @@ class RetryPolicy:
     def exhausted(self, attempts: int) -> bool:
         return attempts >= self.max_attempts
 
+    def after_failure(
+        self,
+        attempts: int,
+        *,
+        throttled: bool = False,
+        retry_after_s: float | None = None,
+        throttle_pause_s: float = 0.0,
+        rng: random.Random | None = None,
+    ) -> float:
+        """The wait before the next attempt. A rate limit waits at least what the
+        destination asked for (Retry-After), or else `throttle_pause_s`: Salesforce's API
+        limit is a 24-hour window, so retrying it in seconds only spends attempts."""
+        delay = self.delay_s(attempts, rng)
+        if retry_after_s is not None:
+            return max(delay, min(retry_after_s, self.cap_s))
+        if throttled:
+            return max(delay, throttle_pause_s)
+        return delay
+
 
 _rng = random.Random()  # noqa: S311 - jitter, not security

@@ -67,10 +67,20 @@ class DeliveryError(Exception):
 
     retryable: ClassVar[bool] = True
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        throttled: bool = False,
+        retry_after_s: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
+        # the destination asked us to slow down (a rate limit), possibly saying how long
+        self.throttled = throttled
+        self.retry_after_s = retry_after_s
 
 
 class RetryableError(DeliveryError):

@@ -201,7 +201,12 @@ class OutboxWorker:
             await self.store.outbox.failed(delivery.id, self.id, reason)
             log.warning("delivery_failed", code=exc.code, final=True, **bound)
             return
-        delay = self.policy.delay_s(attempts)
+        delay = self.policy.after_failure(
+            attempts,
+            throttled=exc.throttled,
+            retry_after_s=exc.retry_after_s,
+            throttle_pause_s=self.settings.throttle_pause_s,
+        )
         await self.store.outbox.retry_later(
             delivery.id, self.id, exc.message, utcnow() + timedelta(seconds=delay)
         )

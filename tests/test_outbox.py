@@ -31,6 +31,7 @@ FAST = Outbox(
     poll_s=0.2,
     max_attempts=3,
     lease_s=30,
+    throttle_pause_s=0,
     allow_private=True,  # the fakes listen on 127.0.0.1
 )
 LEAD: dict[str, Any] = {

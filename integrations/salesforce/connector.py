@@ -129,6 +129,7 @@ def classify(what: str, exc: Exception) -> DeliveryError:
         return RetryableError(
             "Salesforce's API request limit is exhausted; retrying later",
             code="REQUEST_LIMIT_EXCEEDED",
+            throttled=True,
         )
     if isinstance(exc, SalesforceGeneralError) and exc.status >= 500:
         return RetryableError(

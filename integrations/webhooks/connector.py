@@ -51,6 +51,13 @@ def envelope(job: DeliveryJob) -> dict[str, Any]:
     }
 
 
+def _seconds(header: str | None) -> float | None:
+    """Retry-After in seconds (the HTTP-date form is rare for webhooks: ignored)."""
+    if header and header.strip().isdigit():
+        return float(header.strip())
+    return None
+
+
 class WebhookConnector(Connector):
     destination = "webhook"
 
@@ -87,6 +94,7 @@ class WebhookConnector(Connector):
                 url, data=body, headers=headers, allow_redirects=False
             ) as response:
                 status = response.status
+                retry_after = _seconds(response.headers.get("Retry-After"))
         except TimeoutError as exc:
             raise RetryableError("the webhook did not answer in time", code="timeout") from exc
         except aiohttp.ClientError as exc:
@@ -96,7 +104,12 @@ class WebhookConnector(Connector):
         if 200 <= status < 300:
             return Delivered(external_id=None, detail={"status": status})
         if status >= 500 or status in RETRY_STATUSES:
-            raise RetryableError(f"the webhook answered HTTP {status}", code=str(status))
+            raise RetryableError(
+                f"the webhook answered HTTP {status}",
+                code=str(status),
+                throttled=status == 429,
+                retry_after_s=retry_after,
+            )
         raise PermanentError(
             f"the webhook answered HTTP {status}; fix the receiver or its URL, then retry",
             code=str(status),

@@ -263,3 +263,12 @@ def test_unusable_outbox_settings_name_the_variable(name: str, value: str) -> No
     with pytest.raises(ConfigError) as raised:
         Settings.from_env({name: value})
     assert name in str(raised.value)
+
+
+def test_a_rate_limit_waits_at_least_the_pause_or_what_the_destination_asked() -> None:
+    policy = RetryPolicy(base_s=2, cap_s=600, max_attempts=8)
+    rng = random.Random(1)
+    assert 300 == policy.after_failure(1, throttled=True, throttle_pause_s=300, rng=rng)
+    assert 120 == policy.after_failure(1, throttled=True, retry_after_s=120, rng=rng)
+    assert 600 == policy.after_failure(1, retry_after_s=86400, rng=rng)  # capped
+    assert 1 <= policy.after_failure(1, throttle_pause_s=300, rng=rng) <= 2  # not throttled
