@@ -335,6 +335,8 @@ async def test_bad_integration_settings_say_what_to_fix(
         ({**base, "login_url": "http://insecure.example"}, "https"),
         ({**base, "client_secret": None, "client_id": "y"}, "client_secret"),
         ({**base, "ca_bundle": "/etc/passwd"}, "ca_bundle"),
+        ({**base, "ca_bundle": "/dev/zero"}, "ca_bundle"),
+        ({**base, "ca_bundle": "ca.pem"}, "ca_bundle"),
         ({**base, "field_map": {"Email": "email"}}, "Email"),
         ({**base, "field_map": {"Bad Name": "email"}}, "API name"),
         ({**base, "field_map": {"X__c": "password"}}, "vehicle.vin"),
@@ -529,6 +531,13 @@ async def test_webhooks_are_signed_for_leads_and_closed_chats(
         "DELETE", f"/api/webhooks/{wrong['id']}", token=admin["token"]
     )
     assert (404, "not_found") == (status, again["error"]["code"])
+    stranger = await hub.agent(await hub.tenant(), languages=["es"], role="admin")
+    status, theirs = await hub.request(
+        "DELETE", f"/api/webhooks/{hook['id']}", token=stranger["token"]
+    )
+    assert (404, "not_found") == (status, theirs["error"]["code"])
+    status, retry_theirs = await hub.request("POST", retry, token=stranger["token"])
+    assert (404, "not_found") == (status, retry_theirs["error"]["code"])
 
     status, retried = await hub.request("POST", retry, token=boss["token"])
     assert 200 == status

@@ -7,6 +7,7 @@ and admins. Secrets go in and never come out: not in answers, not in logs.
 from __future__ import annotations
 
 import ssl
+from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -25,6 +26,7 @@ from integrations.salesforce.mapping import field_map_problem
 
 log = structlog.get_logger("charla.integrations")
 MAX_WEBHOOKS = 10
+CA_MAX = 1024 * 1024
 
 Secret = Annotated[str, StringConstraints(min_length=8, max_length=500)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
@@ -68,6 +70,10 @@ class SalesforceIn(_In):
         if value is None:
             return None
         try:
+            # a regular, small file: a device or a huge file would stall the hub
+            path = Path(value)
+            if not path.is_absolute() or not path.is_file() or path.stat().st_size > CA_MAX:
+                raise ValueError(value)
             ssl.create_default_context(cafile=value)
         except (OSError, ssl.SSLError, ValueError):
             raise ValueError(

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -83,7 +84,10 @@ class _Adapter(HTTPAdapter):
 
 
 def _session(timeout_s: float, ca_bundle: str | None) -> requests.Session:
+    """Shared by tenants with the same CA bundle: it keeps no cookies, so nothing one org
+    sets travels with another org's calls (authentication is the Bearer header)."""
     session = requests.Session()
+    session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
     adapter = _Adapter(timeout_s, ca_bundle)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
