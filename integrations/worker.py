@@ -70,6 +70,8 @@ class OutboxWorker:
         self._wake = asyncio.Event()
         self._stopping = False
         self._inflight: set[asyncio.Task[None]] = set()
+        self._loop_ended = asyncio.Event()
+        self._running = False
 
     def wake(self) -> None:
         self._wake.set()
@@ -79,6 +81,7 @@ class OutboxWorker:
     async def run(self) -> None:
         listener = asyncio.create_task(self._listen()) if self.redis is not None else None
         log.info("outbox_worker_started", worker=self.id)
+        self._running = True
         try:
             while not self._stopping:
                 self._wake.clear()
@@ -99,6 +102,7 @@ class OutboxWorker:
                     continue  # there may be more due right now
                 await self._sleep()
         finally:
+            self._loop_ended.set()
             if listener is not None:
                 listener.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -140,6 +144,10 @@ class OutboxWorker:
         """Stop claiming; let deliveries in flight finish (their leases cover the rest)."""
         self._stopping = True
         self._wake.set()
+        if self._running:
+            # a claim in progress ends first, so that what it claimed is waited for too
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._loop_ended.wait(), timeout_s)
         pending = set(self._inflight)
         if pending:
             _done, late = await asyncio.wait(pending, timeout=timeout_s)
