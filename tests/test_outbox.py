@@ -376,6 +376,11 @@ async def test_bad_integration_settings_say_what_to_fix(
         json={"to": "a@b.co", "vendor_name": "X"},
     )
     assert (403, "forbidden") == (status, error["error"]["code"])
+    for path in ("/api/integrations", "/api/deliveries"):
+        status, error = await hub.request("GET", path, token=agent["token"])
+        assert (403, "forbidden") == (status, error["error"]["code"]), path
+    status, error = await hub.request("GET", "/api/deliveries?status=lost", token=admin["token"])
+    assert (400, "invalid_payload") == (status, error["error"]["code"])
 
 
 async def test_an_adf_email_reaches_the_smtp_server_and_validates_against_the_dtd(
