@@ -137,9 +137,9 @@ async def save(agent_peer: Peer, chat: dict[str, Any], lead: dict[str, Any]) -> 
 
 
 async def test_a_premium_lead_reaches_salesforce_once_with_its_task(
-    make_hub: HubFactory, salesforce: FakeSalesforce
+    make_hub: HubFactory, salesforce: FakeSalesforce, database_url: str
 ) -> None:
-    hub = await make_hub(outbox=FAST)
+    hub = await make_hub(outbox=FAST, database_url=database_url)
     tenant, agent, agent_peer, visitor, chat = await active_chat(hub)
     await connect_salesforce(hub, tenant, salesforce)
     await agent_peer.call(
