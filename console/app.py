@@ -15,6 +15,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from console.embedded_redis import EmbeddedRedis
+from console.engagement.service import Engagement
 from console.hub import Hub, run_periodically
 from console.language import LanguageDetectors
 from console.metrics import Metrics
@@ -27,7 +28,7 @@ from console.security.tokens import TokenSigner
 from console.settings import Settings
 from console.store.db import make_engine, migrate
 from console.store.repository import Store
-from console.web import admin, agents, health, integrations, leads
+from console.web import admin, agents, health, integrations, invitations, leads, widget
 from console.web.http import errors_middleware
 from console.web.keys import (
     BACKGROUND,
@@ -85,7 +86,7 @@ def create_app(settings: Settings, *, passwords: PasswordHasher | None = None) -
     )
     sio.attach(app)
     app[SIO] = sio
-    for module in (health, admin, agents, leads, integrations):
+    for module in (health, admin, agents, leads, invitations, widget, integrations):
         app.add_routes(module.routes())
     app.cleanup_ctx.extend([_redis_ctx, _store_ctx, _hub_ctx, outbox_ctx])
     app.on_shutdown.append(_drain)
@@ -159,8 +160,14 @@ async def _hub_ctx(app: web.Application) -> AsyncIterator[None]:
 
     sio = app[SIO]
     limits = settings.limits
+    engagement = Engagement(hub)
     sio.register_namespace(
-        VisitorNamespace(hub, Buckets(limits.visitor_events_per_s, limits.visitor_burst), app[GATE])
+        VisitorNamespace(
+            hub,
+            Buckets(limits.visitor_events_per_s, limits.visitor_burst),
+            app[GATE],
+            engagement,
+        )
     )
     sio.register_namespace(
         AgentNamespace(
@@ -178,6 +185,8 @@ async def _hub_ctx(app: web.Application) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await engagement.close()
+        await hub.bots.close()
         for task in tasks:
             task.cancel()
         for task in tasks:

@@ -57,6 +57,7 @@ def demo(settings: Settings) -> None:
             "",
             "Charla demo is running.",
             f"  Agent console:  {base}/console/",
+            f"  Sample site:    {base}/demo/",
             f"  Health:         {base}/healthz",
             f"  Tenant:         {tenant.name} ({tenant.plan}; {', '.join(tenant.languages)})",
             f"  Site key:       {tenant.site_key}",
@@ -66,6 +67,9 @@ def demo(settings: Settings) -> None:
                 f"    {a.email:<34} {a.name} — {', '.join(a.languages)} ({a.role})"
                 for a in DEMO_AGENTS
             ],
+            "  Try it: sign in to the console as maria and set yourself online, then open",
+            "  a vehicle page of the sample site in a Spanish or English browser: after",
+            "  20 s the widget invites you to chat (only while an agent is online).",
             "Press Ctrl+C to stop.",
             "",
         ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from console.security.passwords import PasswordHasher
 from console.store.repository import Store
@@ -11,6 +12,34 @@ from console.types import Tenant
 DEMO_SITE_KEY = "sk_demo_autos_borinquen"
 DEMO_PASSWORD = "charla-demo-2026"  # noqa: S105 - printed for the demo on purpose
 DEMO_ORIGINS = ("http://127.0.0.1:8080", "http://localhost:8080")
+
+
+@dataclass(frozen=True)
+class DemoRule:
+    name: str
+    text: dict[str, str]
+    conditions: dict[str, Any]
+
+
+# The sample site's two invitation rules (the sample site itself: console/web/widget.py)
+DEMO_RULES = (
+    DemoRule(
+        "Vehicle page, 20 s",
+        {
+            "es": "¿Le interesa este vehículo? Le contestamos ahora mismo.",
+            "en": "Interested in this vehicle? We can answer right now.",
+        },
+        {"url_pattern": "/demo/vehicles/*", "min_seconds_on_page": 20},
+    ),
+    DemoRule(
+        "Second page from a search engine",
+        {
+            "es": "¡Bienvenido! ¿Busca algo en particular? Estamos para ayudarle.",
+            "en": "Welcome! Looking for something in particular? We are here to help.",
+        },
+        {"min_pages_viewed": 2, "referrer_contains": "google"},
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +72,10 @@ async def ensure_demo(store: Store, passwords: PasswordHasher, origins: tuple[st
             holidays="PR",
             site_key=DEMO_SITE_KEY,
         )
+    elif not set(origins) <= set(tenant.allowed_origins):
+        # served on another host or port this time: its sample site must still connect
+        merged = sorted({*tenant.allowed_origins, *origins})
+        tenant = await store.update_tenant(tenant.id, {"allowed_origins": merged}) or tenant
     existing = {a.email for a in await store.list_agents(tenant.id)}
     for agent in DEMO_AGENTS:
         if agent.email not in existing:
@@ -54,5 +87,15 @@ async def ensure_demo(store: Store, passwords: PasswordHasher, origins: tuple[st
                 languages=agent.languages,
                 max_chats=agent.max_chats,
                 role=agent.role,
+            )
+    if not await store.engagement.list_rules(tenant.id):
+        for rule in DEMO_RULES:
+            await store.engagement.create_rule(
+                tenant.id,
+                name=rule.name,
+                enabled=True,
+                text=rule.text,
+                conditions=rule.conditions,
+                only_when_agents_available=True,
             )
     return tenant

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import structlog
 
+from console.botrunner import BotRunner, bot_chat_language, bot_takes
 from console.contact import normalize_email, normalize_phone
 from console.contract.hours import Schedule
 from console.errors import ProtocolError
@@ -141,6 +142,7 @@ class Hub:
         self._handle_time: dict[str, tuple[float, float]] = {}
         self._tenants: dict[str, tuple[float, Tenant]] = {}
         self._drift: set[tuple[str, str, str]] = set()
+        self.bots = BotRunner(self)
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -272,7 +274,7 @@ class Hub:
             raise
 
     async def _visitor_back(self, tenant: Tenant, visitor: Visitor) -> None:
-        queued = await self.store.list_chats(visitor_id=visitor.id, statuses=("queued",))
+        queued = await self.store.list_chats(visitor_id=visitor.id, statuses=("queued", "bot"))
         for chat in queued:
             await self.state.cancel_deadline(chat_deadline(tenant.id, chat.id))
         if queued:
@@ -284,7 +286,7 @@ class Hub:
         if await self.state.remove_socket("visitor", visitor_id, sid) > 0:
             return
         deadline = now_ms() + int(self.settings.visitor_grace_s * 1000)
-        for chat in await self.store.list_chats(visitor_id=visitor_id, statuses=("queued",)):
+        for chat in await self.store.list_chats(visitor_id=visitor_id, statuses=("queued", "bot")):
             await self.state.set_deadline(chat_deadline(tenant_id, chat.id), deadline)
 
     async def page_view(
@@ -326,7 +328,7 @@ class Hub:
         open_chats = await self.store.list_chats(visitor_id=visitor_id, statuses=OPEN_STATUSES)
         if open_chats:
             chat = open_chats[-1]
-            await self._store_and_deliver(
+            message = await self._store_and_deliver(
                 chat,
                 author="visitor",
                 text=text,
@@ -334,6 +336,8 @@ class Hub:
                 sender_sid=sid,
                 sender_ns=VISITOR_NS,
             )
+            if chat.status == "bot":
+                self.bots.spawn(chat, message)
             if chat.status == "queued":
                 # A retry after an `unavailable` answer: make sure the chat really waits.
                 await self._enqueue(chat, priority=chat.priority > 0)
@@ -356,8 +360,11 @@ class Hub:
             closed_reason = "no_agents"
         visitor = await self.store.get_visitor(visitor_id)
         returning = bool(visitor and visitor.visits > 1)
-        status = "offline" if closed_reason else "queued"
-        chat, _message, _ticket = await self.store.start_chat(
+        with_bot = bot_takes(tenant, closed_reason)
+        if with_bot:
+            language = bot_chat_language(tenant, payload.language, language)
+        status = "bot" if with_bot else "offline" if closed_reason else "queued"
+        chat, message, _ticket = await self.store.start_chat(
             tenant_id=tenant.id,
             visitor_id=visitor_id,
             language=language,
@@ -365,7 +372,7 @@ class Hub:
             text=text,
             client_msg_id=payload.client_msg_id,
             priority=PRIORITY if returning else 0,
-            ticket_reason=closed_reason,
+            ticket_reason=None if with_bot else closed_reason,
             contact=contact,
         )
         self.metrics.chats_started.labels(tenant.id, status).inc()
@@ -378,6 +385,9 @@ class Hub:
             language=language,
             reason=closed_reason,
         )
+        if with_bot:
+            self.bots.spawn(chat, message)
+            return {"ok": True, "chat": {"id": chat.id, "status": "bot", "language": language}}
         if status == "offline":
             return {
                 "ok": True,
@@ -432,6 +442,8 @@ class Hub:
             sender_sid=sid,
             sender_ns=VISITOR_NS,
         )
+        if chat.status == "bot":
+            self.bots.spawn(chat, message)
         return {"ok": True, "message": message.to_wire()}
 
     async def visitor_sync(
@@ -937,6 +949,8 @@ class Hub:
         return handled
 
     async def _abandon(self, tenant_id: str, chat_id: str) -> None:
+        if await self.bots.left(chat_id):
+            return
         chat = await self.store.abandon_chat(chat_id)
         if chat is None:
             return

@@ -58,6 +58,8 @@ class Tenant:
     overflow_after_s: int | None
     site_key: str
     created_at: datetime
+    # Options that are not routing (tenants.settings), e.g. the pre-chat form's fields
+    settings: dict[str, Any] = field(default_factory=dict)
 
     @property
     def primary_language(self) -> str:
@@ -77,6 +79,7 @@ class Tenant:
             "overflow_after_s": self.overflow_after_s,
             "site_key": self.site_key,
             "created_at": iso(self.created_at),
+            "settings": dict(self.settings),
         }
 
 

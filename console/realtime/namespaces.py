@@ -17,6 +17,8 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from console.engagement.payloads import InvitationResponseIn, RateIn
+from console.engagement.service import Engagement
 from console.errors import ProtocolError, from_validation
 from console.hub import (
     AGENT_NS,
@@ -165,8 +167,9 @@ class BaseNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
 
 class VisitorNamespace(BaseNamespace):
-    def __init__(self, hub: Hub, buckets: Buckets, gate: Gate) -> None:
+    def __init__(self, hub: Hub, buckets: Buckets, gate: Gate, engagement: Engagement) -> None:
         super().__init__(VISITOR_NS, hub, buckets, gate)
+        self.engagement = engagement
         self.handlers = {
             "page_view": self.page_view,
             "start_chat": self.start_chat,
@@ -174,6 +177,8 @@ class VisitorNamespace(BaseNamespace):
             "sync": self.sync,
             "end_chat": self.end_chat,
             "typing": self.typing,
+            "invitation_response": self.invitation_response,
+            "rate": self.rate,
         }
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
@@ -194,6 +199,7 @@ class VisitorNamespace(BaseNamespace):
         await self.hub.visitor_connected(tenant, visitor, sid)
 
     async def on_disconnect(self, sid: str) -> None:
+        self.engagement.forget(sid)
         session = await self.get_session(sid)
         if session:
             await self.hub.visitor_disconnected(session["tenant_id"], session["visitor_id"], sid)
@@ -212,7 +218,10 @@ class VisitorNamespace(BaseNamespace):
 
     async def page_view(self, sid: str, data: Any) -> dict[str, Any]:
         tenant_id, visitor_id = await self._who(sid)
-        return await self.hub.page_view(tenant_id, visitor_id, parse(schemas.PageViewIn, data))
+        payload = parse(schemas.PageViewIn, data)
+        ack = await self.hub.page_view(tenant_id, visitor_id, payload)
+        self.engagement.page_viewed(sid, tenant_id, visitor_id, payload)
+        return ack
 
     async def start_chat(self, sid: str, data: Any) -> dict[str, Any]:
         payload = parse(schemas.StartChatIn, data)
@@ -235,6 +244,16 @@ class VisitorNamespace(BaseNamespace):
     async def typing(self, sid: str, data: Any) -> None:
         tenant_id, visitor_id = await self._who(sid)
         await self.hub.visitor_typing(tenant_id, visitor_id, sid, parse(schemas.TypingIn, data))
+
+    async def invitation_response(self, sid: str, data: Any) -> dict[str, Any]:
+        payload = parse(InvitationResponseIn, data)
+        tenant_id, visitor_id = await self._who(sid)
+        return await self.engagement.respond(tenant_id, visitor_id, payload, sid)
+
+    async def rate(self, sid: str, data: Any) -> dict[str, Any]:
+        payload = parse(RateIn, data)
+        tenant_id, visitor_id = await self._who(sid)
+        return await self.engagement.rate(tenant_id, visitor_id, payload)
 
 
 class AgentNamespace(BaseNamespace):

@@ -38,6 +38,8 @@ class PageViewIn(Payload):
     url: Url
     title: Short | None = None
     referrer: Annotated[str, StringConstraints(max_length=2048)] | None = None
+    # The browser's language (BCP 47, e.g. "es-PR"): an invitation's text is in it
+    language: Annotated[str, StringConstraints(max_length=35)] | None = None
 
 
 class StartChatIn(Payload):

@@ -16,7 +16,9 @@ from sqlalchemy import func, literal, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from console.engagement.repository import EngagementRepository
 from console.security.crypto import DataCipher
+from console.store.bots import BotRepository
 from console.store.integrations import IntegrationRepository
 from console.store.leads import LeadRepository
 from console.store.models import (
@@ -67,6 +69,8 @@ class Store:
         self.cipher = cipher
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self.leads = LeadRepository(self._sessions, cipher)
+        self.engagement = EngagementRepository(self)
+        self.bots = BotRepository(self._sessions, cipher)
         self.outbox = OutboxRepository(self._sessions, cipher)
         self.integrations = IntegrationRepository(self._sessions, cipher)
 
@@ -97,6 +101,7 @@ class Store:
             overflow_after_s=row.overflow_after_s,
             site_key=row.site_key,
             created_at=row.created_at,
+            settings=dict(row.settings or {}),
         )
 
     async def create_tenant(

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from console.contact import normalize_email
 from console.contract.hours import validate_holiday_calendar, validate_hours, validate_timezone
+from console.engagement.payloads import WidgetSettings, merge_settings
 from console.errors import ProtocolError
 from console.store.repository import StoreConflictError
 from console.web.http import read_json, require_admin
@@ -57,6 +58,8 @@ class TenantFields(BaseModel):
     hours: dict[str, Any] | None = None
     holidays: str | None = None
     overflow_after_s: Annotated[int, Field(ge=0, le=3600)] | None = None
+    # Tenant options that are not routing; a PATCH merges them key by key
+    settings: WidgetSettings | None = None
 
     _languages = field_validator("languages")(
         lambda v: check_languages(v) if v is not None else None
@@ -124,7 +127,11 @@ async def refresh_origins(app: web.Application) -> None:
 async def create_tenant(request: web.Request) -> web.Response:
     require_admin(request)
     body = await read_json(request, TenantCreate)
-    tenant = await request.app[STORE].create_tenant(**body.model_dump(exclude_none=True))
+    fields = body.model_dump(exclude_none=True)
+    settings = fields.pop("settings", None)
+    tenant = await request.app[STORE].create_tenant(**fields)
+    if settings:
+        tenant = await request.app[STORE].update_tenant(tenant.id, {"settings": settings}) or tenant
     await refresh_origins(request.app)
     return web.json_response(tenant.to_wire(), status=201)
 
@@ -150,7 +157,13 @@ async def patch_tenant(request: web.Request) -> web.Response:
     for required in ("name", "plan", "languages", "timezone", "allowed_origins", "bot_enabled"):
         if required in changes and changes[required] is None:
             raise ProtocolError("invalid_payload", f"{required}: cannot be null")
-    tenant = await request.app[STORE].update_tenant(request.match_info["tenant_id"], changes)
+    store = request.app[STORE]
+    if "settings" in changes:
+        current = await store.get_tenant(request.match_info["tenant_id"])
+        changes["settings"] = merge_settings(
+            current.settings if current else {}, changes["settings"] or {}
+        )
+    tenant = await store.update_tenant(request.match_info["tenant_id"], changes)
     if tenant is None:
         raise ProtocolError("not_found", "no such tenant")
     await refresh_origins(request.app)

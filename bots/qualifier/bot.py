@@ -1,0 +1,442 @@
+"""The lead qualifier: learns what a visitor wants and how to reach them, then hands off.
+
+It asks the script's questions in order but takes any field from any message, so a
+visitor who says everything at once is asked nothing twice. It never traps anyone: a
+request for a person is honoured at once, and `max_misses` turns in a row that it does
+not understand end its part (a hand-off, or a ticket when nobody can take the chat).
+Outside opening hours (premium) it qualifies the lead, promises a callback at the next
+opening and files a ticket.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bots.base import Bot, BotContext, BotEvent, BotResult, Handoff, TicketRequest
+from bots.callback import say_opening
+from bots.faq import match_faq
+from bots.language import choose_language, detect_confident
+from bots.qualifier.extract import Extracted, TradeIn, Vehicle, bare_name, extract, lone_year
+from bots.script import Script
+from bots.text import fold, has_phrase
+from console.contact import normalize_email
+from console.types import plan_allows
+
+_YES = (
+    "si",
+    "yes",
+    "yeah",
+    "yep",
+    "claro",
+    "correcto",
+    "afirmativo",
+    "sure",
+    "tengo uno",
+    "tengo una",
+)
+_NO = ("no", "nope", "nah", "ninguno", "ninguna", "none", "no tengo", "i don't", "i dont")
+_DONT_KNOW = (
+    "no se",
+    "no estoy seguro",
+    "no estoy segura",
+    "not sure",
+    "i don't know",
+    "i dont know",
+    "cualquiera",
+    "any",
+    "anything",
+    "da igual",
+    "whatever",
+)
+_TRADE_IN_INTERESTS = frozenset({"buy", "lease", "finance"})
+
+
+def _starts_with(folded: str, words: tuple[str, ...]) -> bool:
+    cleaned = re.sub(r"^[\W_]+", "", folded)
+    return any(re.match(rf"{re.escape(w)}(?!\w)", cleaned) for w in words)
+
+
+class LeadQualifier(Bot):
+    name = "lead_qualifier"
+
+    def respond(self, event: BotEvent, context: BotContext) -> BotResult:
+        script = context.script
+        state = _State.load(context.state)
+        if state.done:
+            return BotResult(
+                replies=(), language=state.language or context.languages[0], state=state.dump()
+            )
+        replies: list[str] = []
+        if event.kind == "start" or not state.language:
+            state.language = choose_language(
+                event.text,
+                context.languages,
+                browser_language=context.browser_language,
+                min_distance=script.settings.language_min_distance,
+            )
+            state.mode, state.closed_reason = _mode(context)
+            state.prefill(context)
+            if state.mode == "after_hours":
+                replies.append(
+                    script.text(
+                        "greeting_after_hours", state.language, opening=_opening(context, state)
+                    )
+                )
+            else:
+                replies.append(script.text("greeting", state.language))
+        # a short answer ("no", "Ana", a phone) says nothing about the language
+        elif len(event.text.split()) >= 3:
+            switched = detect_confident(
+                event.text, context.languages, script.settings.language_min_distance
+            )
+            state.language = switched or state.language
+        language = state.language
+        state.turns += 1
+
+        folded = fold(event.text)
+        found = extract(event.text)
+        answered = state.answer_asked(event.text, folded, found)
+        progressed = state.absorb(found) or answered
+
+        if has_phrase(folded, script.folded_handoff_phrases):
+            state.wants_human = True
+            return self._human(context, state, replies, reason="requested")
+
+        if found.bad_phone and not found.phone and not state.fields.get("phone"):
+            replies.append(script.text("invalid_phone", language, value=found.bad_phone))
+            return self._reply(state, replies)
+        if found.bad_email and not found.email and not state.fields.get("email"):
+            replies.append(script.text("invalid_email", language, value=found.bad_email))
+            return self._reply(state, replies)
+
+        faq = match_faq(script, event.text, language)
+        if faq is not None:
+            replies.append(faq.answer)
+            progressed = True
+
+        if state.wants_human and state.has_contact():
+            return self._human(context, state, replies, reason="requested")
+
+        if event.kind == "message" and not progressed:
+            state.misses += 1
+            if state.misses >= script.settings.max_misses:
+                replies.append(script.text("not_understood", language))
+                return self._human(context, state, replies, reason="not_understood")
+            replies.append(script.text("not_understood", language))
+        elif progressed:
+            state.misses = 0
+        if state.turns >= script.settings.max_turns:
+            return self._human(context, state, replies, reason="not_understood")
+
+        slot = state.next_slot(script)
+        if slot is None:
+            return self._qualified(context, state, replies)
+        state.asked = slot
+        replies.append(script.text(f"ask_{slot}", language))
+        return self._reply(state, replies)
+
+    def on_leave(self, context: BotContext) -> BotResult:
+        """A visitor who left after giving a name and a way to call them is still a lead."""
+        state = _State.load(context.state)
+        language = state.language or context.languages[0]
+        lead = None
+        if state.has_lead() and not state.done:
+            lead = state.lead(qualified=state.is_qualified())
+            lead["notes"] = " ".join(
+                filter(None, [lead.get("notes"), "The visitor left before the hand-off."])
+            )
+        state.done = True
+        return BotResult(replies=(), language=language, state=state.dump(), lead=lead)
+
+    # -- endings ---------------------------------------------------------------------------
+
+    def _reply(self, state: _State, replies: list[str]) -> BotResult:
+        return BotResult(replies=tuple(replies), language=state.language, state=state.dump())
+
+    def _qualified(self, context: BotContext, state: _State, replies: list[str]) -> BotResult:
+        script = context.script
+        language = state.language
+        name = state.fields.get("first_name") or state.fields.get("last_name") or ""
+        lead = state.lead(qualified=True)
+        if state.mode == "after_hours":
+            replies.append(
+                script.text(
+                    "after_hours_done", language, name=name, opening=_opening(context, state)
+                )
+            )
+            return self._ticket(state, replies, lead, state.closed_reason or "after_hours")
+        if not context.can_hand_off(language):
+            replies.append(script.text("no_agents", language))
+            return self._ticket(state, replies, lead, "no_agents")
+        replies.append(script.text("handoff", language, name=name))
+        state.done = True
+        return BotResult(
+            replies=tuple(replies),
+            language=language,
+            state=state.dump(),
+            lead=lead,
+            handoff=Handoff(reason="qualified", language=language),
+        )
+
+    def _human(
+        self, context: BotContext, state: _State, replies: list[str], *, reason: str
+    ) -> BotResult:
+        """The visitor asked for a person, or the bot gave up: a person now if one can
+        take the chat; otherwise a ticket (asking first for a way to call them back)."""
+        script = context.script
+        language = state.language
+        lead = state.lead(qualified=state.is_qualified()) if state.has_lead() else None
+        if state.mode == "open" and context.can_hand_off(language):
+            replies.append(script.text("handoff_requested", language))
+            state.done = True
+            return BotResult(
+                replies=tuple(replies),
+                language=language,
+                state=state.dump(),
+                lead=lead,
+                handoff=Handoff(
+                    reason="requested" if reason == "requested" else "not_understood",
+                    language=language,
+                ),
+            )
+        if not state.has_contact() and reason == "requested":
+            state.asked = "contact"
+            if state.mode == "after_hours":
+                replies.append(
+                    script.text(
+                        "after_hours_contact_needed", language, opening=_opening(context, state)
+                    )
+                )
+            else:
+                replies.append(script.text("no_agents", language))
+                replies.append(script.text("ask_contact", language))
+            return self._reply(state, replies)
+        if state.mode == "after_hours":
+            name = state.fields.get("first_name") or state.fields.get("last_name") or ""
+            if state.has_contact():
+                replies.append(
+                    script.text(
+                        "after_hours_done", language, name=name, opening=_opening(context, state)
+                    )
+                )
+            else:
+                replies.append(script.text("no_agents", language))
+            return self._ticket(state, replies, lead, state.closed_reason or "after_hours")
+        replies.append(script.text("no_agents", language))
+        return self._ticket(state, replies, lead, "no_agents")
+
+    def _ticket(
+        self, state: _State, replies: list[str], lead: dict[str, Any] | None, reason: str
+    ) -> BotResult:
+        state.done = True
+        return BotResult(
+            replies=tuple(replies),
+            language=state.language,
+            state=state.dump(),
+            lead=lead,
+            ticket=TicketRequest(reason=reason, text=state.summary()),
+        )
+
+
+def _mode(context: BotContext) -> tuple[str, str | None]:
+    """ "after_hours" when closed and the plan covers it (premium); else "open"."""
+    reason = context.schedule.closed_reason(context.now)
+    if reason is not None and plan_allows(context.plan, "premium"):
+        return "after_hours", reason
+    return "open", None
+
+
+def _opening(context: BotContext, state: _State) -> str:
+    language = state.language
+    locale = context.script.settings.locales.get(language, language)
+    return say_opening(
+        context.schedule.next_opening(context.now),
+        timezone=context.schedule.timezone,
+        language=language,
+        locale=locale,
+    )
+
+
+class _State:
+    """The qualifier's memory of one chat, as JSON-ready data in BotResult.state."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.language: str = data.get("language", "")
+        self.mode: str = data.get("mode", "open")
+        self.closed_reason: str | None = data.get("closed_reason")
+        self.fields: dict[str, Any] = dict(data.get("fields", {}))
+        self.skipped: list[str] = list(data.get("skipped", []))
+        self.asked: str | None = data.get("asked")
+        self.misses: int = data.get("misses", 0)
+        self.turns: int = data.get("turns", 0)
+        self.wants_human: bool = data.get("wants_human", False)
+        self.done: bool = data.get("done", False)
+
+    @classmethod
+    def load(cls, data: Any) -> _State:
+        return cls(dict(data or {}))
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "language": self.language,
+            "mode": self.mode,
+            "closed_reason": self.closed_reason,
+            "fields": dict(self.fields),
+            "skipped": list(self.skipped),
+            "asked": self.asked,
+            "misses": self.misses,
+            "turns": self.turns,
+            "wants_human": self.wants_human,
+            "done": self.done,
+        }
+
+    def prefill(self, context: BotContext) -> None:
+        visitor = context.visitor
+        if visitor.name and not self.fields.get("first_name"):
+            first, _, last = visitor.name.strip().partition(" ")
+            self.fields["first_name"] = first
+            if last:
+                self.fields["last_name"] = last
+        if visitor.phone:
+            self.fields.setdefault("phone", visitor.phone)
+        if visitor.email:
+            self.fields.setdefault("email", visitor.email)
+
+    def absorb(self, found: Extracted) -> bool:
+        """Merge a message's fields; True when it told anything."""
+        flat = found.flat()
+        vehicle = Vehicle(**self.fields.get("vehicle", {})).merged(found.vehicle)
+        trade_in = TradeIn(**self.fields.get("trade_in", {})).merged(found.trade_in)
+        if not vehicle.is_empty():
+            self.fields["vehicle"] = vehicle.to_data()
+        if not trade_in.is_empty():
+            self.fields["trade_in"] = trade_in.to_data()
+        previous_first = self.fields.get("first_name")
+        for key in ("interest", "timeframe", "first_name", "last_name", "phone", "email"):
+            value = getattr(found, key)
+            if value is not None:
+                self.fields[key] = value
+        if (
+            found.first_name
+            and not found.last_name
+            and self.fields.get("last_name")
+            and found.first_name != previous_first
+        ):
+            self.fields.pop("last_name")  # a different person's name: the old surname goes
+        if found.declines_trade_in:
+            self.fields["has_trade_in"] = False
+        elif found.mentions_trade_in:
+            self.fields.setdefault("has_trade_in", True)
+        return bool(flat) or found.mentions_trade_in
+
+    def answer_asked(self, text: str, folded: str, found: Extracted) -> bool:
+        """Short answers that only make sense as the answer to the last question."""
+        asked = self.asked
+        if asked == "name" and not (found.first_name or found.last_name):
+            first, last = bare_name(text)
+            if first:
+                self.fields["first_name"] = first
+                if last:
+                    self.fields["last_name"] = last
+                else:
+                    self.fields.pop("last_name", None)
+                return True
+        if asked == "vehicle" and found.vehicle.is_empty():
+            year = lone_year(text)
+            if year is not None:
+                self.fields["vehicle"] = {**self.fields.get("vehicle", {}), "year": year}
+                return True
+            if _starts_with(folded, _DONT_KNOW) or folded in _NO:
+                self.skipped.append("vehicle")
+                return True
+        if asked == "trade_in" and found.trade_in.is_empty():
+            if _starts_with(folded, _NO):
+                self.fields["has_trade_in"] = False
+                return True
+            if _starts_with(folded, _YES):
+                self.fields["has_trade_in"] = True
+                return True
+        if (
+            asked == "timeframe"
+            and found.timeframe is None
+            and (_starts_with(folded, _DONT_KNOW) or _starts_with(folded, _NO))
+        ):
+            self.fields["timeframe"] = "undecided"
+            return True
+        if asked == "contact" and not (
+            found.phone or found.email or found.bad_phone or found.bad_email
+        ):
+            try:
+                self.fields["email"] = normalize_email(text.strip())
+            except ValueError:
+                return False
+            return True
+        return False
+
+    def has_contact(self) -> bool:
+        return bool(self.fields.get("phone") or self.fields.get("email"))
+
+    def has_lead(self) -> bool:
+        """Enough for a lead record: a name and a way to reach them."""
+        named = self.fields.get("first_name") or self.fields.get("last_name")
+        return bool(named and self.has_contact())
+
+    def is_qualified(self) -> bool:
+        return self.has_lead() and bool(self.fields.get("interest"))
+
+    def next_slot(self, script: Script) -> str | None:
+        interest = self.fields.get("interest")
+        for slot in script.flow:
+            if slot in self.skipped:
+                continue
+            if slot == "interest" and not interest:
+                return slot
+            if slot == "vehicle" and not self.fields.get("vehicle"):
+                return slot
+            if (
+                slot == "trade_in"
+                and (interest in _TRADE_IN_INTERESTS or interest is None)
+                and "has_trade_in" not in self.fields
+                and not self.fields.get("trade_in")
+            ):
+                return slot
+            if slot == "timeframe" and not self.fields.get("timeframe"):
+                return slot
+            if slot == "name" and not (
+                self.fields.get("first_name") or self.fields.get("last_name")
+            ):
+                return slot
+            if slot == "contact" and not self.has_contact():
+                return slot
+        return None
+
+    def lead(self, *, qualified: bool) -> dict[str, Any]:
+        """The lead as PROTOCOL.md's Lead (what LeadIn validates)."""
+        lead: dict[str, Any] = {
+            "language": self.language,
+            "interest": self.fields.get("interest") or "other",
+            "qualified": qualified,
+        }
+        for key in ("first_name", "last_name", "email", "phone", "timeframe"):
+            if self.fields.get(key):
+                lead[key] = self.fields[key]
+        if self.fields.get("vehicle"):
+            lead["vehicle"] = dict(self.fields["vehicle"])
+        if self.fields.get("trade_in"):
+            lead["trade_in"] = dict(self.fields["trade_in"])
+        notes = []
+        if self.fields.get("has_trade_in") and not self.fields.get("trade_in"):
+            notes.append("Has a trade-in (no details given).")
+        if self.mode == "after_hours":
+            notes.append("Taken after hours by the bot; callback promised at the next opening.")
+        if notes:
+            lead["notes"] = " ".join(notes)
+        return lead
+
+    def summary(self) -> str:
+        """A ticket's text: what the bot learned, for whoever calls back."""
+        parts = [
+            f"{key}: {value}" for key, value in self.lead(qualified=self.is_qualified()).items()
+        ]
+        return "Bot summary - " + "; ".join(parts)

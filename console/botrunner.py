@@ -1,0 +1,322 @@
+"""The hub's side of the bots: runs a tenant's bot on its `bot` chats and acts on results.
+
+A bot is pure (bots/base.py); this module does its I/O. Bot state is never stored: each
+turn replays the chat's stored visitor messages through the bot, which rebuilds it exactly
+(the context's clock is the chat's start), so a chat carries on after a hub restart and
+in any hub process. Replies are stored, then delivered, as author `bot`, with client
+message ids derived from the visitor's message so that a turn that runs twice stores them
+once. A hand-off saves the lead (`Hub.save_lead`, source "bot") and queues the chat in its
+language; when nobody can take it, a ticket is filed and the chat closed politely.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from pydantic import ValidationError
+
+from bots.base import Bot, BotContext, BotEvent, BotResult, VisitorInfo
+from bots.registry import get_bot
+from bots.script import Script, load_script
+from console.leads import LeadIn
+from console.store.bots import BotRepository
+from console.types import Chat, Message, Tenant, parse_message_id, plan_allows
+
+if TYPE_CHECKING:
+    from console.hub import Hub
+
+log = structlog.get_logger("charla.bots")
+
+# A bot chat is short (the script's max_turns ends it); this bounds a replay's reads.
+REPLAY_LIMIT = 200
+
+
+def bot_takes(tenant: Tenant, closed_reason: str | None) -> bool:
+    """Whether a new chat of this tenant starts with its bot.
+
+    Lead capture starts at the proactive plan; outside opening hours only premium has
+    after-hours coverage, and other plans keep the offline form.
+    """
+    if not tenant.bot_enabled or not plan_allows(tenant.plan, "proactive"):
+        return False
+    if closed_reason in (None, "no_agents"):
+        return True
+    return plan_allows(tenant.plan, "premium")
+
+
+def bot_chat_language(tenant: Tenant, requested: str | None, chosen: str) -> str:
+    """A bot chat's language as stored with it: the browser's (start_chat's `language`)
+    when the tenant serves it, else the hub's choice. The bot speaks what lingua detects
+    and falls back to this one; a hand-off below premium still queues in the primary
+    language."""
+    if requested and requested.lower() in tenant.languages:
+        return requested.lower()
+    return chosen
+
+
+def replay_state(bot: Bot, context: BotContext, texts: Sequence[str]) -> dict[str, Any]:
+    """The bot's state after the visitor's `texts`, rebuilt by answering them again."""
+    state: dict[str, Any] = {}
+    for index, text in enumerate(texts):
+        event = BotEvent(kind="start" if index == 0 else "message", text=text)
+        state = bot.respond(event, replace(context, state=state)).state
+    return state
+
+
+def replay(bot: Bot, context: BotContext, texts: Sequence[str], current: str) -> BotResult:
+    """The bot's answer to `current`, after rebuilding its state from earlier `texts`."""
+    state = replay_state(bot, context, texts)
+    event = BotEvent(kind="message" if texts else "start", text=current)
+    return bot.respond(event, replace(context, state=state))
+
+
+def leave(bot: Bot, context: BotContext, texts: Sequence[str]) -> BotResult:
+    """What the bot keeps of a chat whose visitor left."""
+    return bot.on_leave(replace(context, state=replay_state(bot, context, texts)))
+
+
+class BotRunner:
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.store: BotRepository = hub.store.bots
+        self._scripts: dict[str, tuple[str, Script]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- scheduling --------------------------------------------------------------------------
+
+    def spawn(self, chat: Chat, message: Message) -> None:
+        """Answer a visitor's message after the visitor's ack has gone out.
+
+        The widget learns the chat's id from the start_chat ack; replies sent before it
+        would reach a client that does not know the chat yet.
+        """
+        task = asyncio.create_task(self._turn(chat.id, message.id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        """On shutdown: let turns in flight finish (each is a few short writes)."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=5)
+        for task in set(self._tasks):
+            task.cancel()
+
+    async def idle(self) -> None:
+        """Wait for every turn in flight (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*set(self._tasks), return_exceptions=True)
+
+    # -- one turn ----------------------------------------------------------------------------
+
+    async def _turn(self, chat_id: str, message_id: str) -> None:
+        lock = self._locks.setdefault(chat_id, asyncio.Lock())
+        try:
+            async with lock:
+                await self._answer(chat_id, message_id)
+        except Exception:
+            log.exception("bot_turn_failed", chat_id=chat_id, message_id=message_id)
+        finally:
+            if not lock.locked() and self._locks.get(chat_id) is lock:
+                del self._locks[chat_id]
+
+    async def left(self, chat_id: str) -> bool:
+        """The visitor of a `bot` chat left and their grace period ran out: keep the lead
+        the bot gathered, if any, and close the chat as abandoned. False when the chat is
+        not the bot's (the hub then handles it)."""
+        chat = await self.hub.store.get_chat(chat_id)
+        if chat is None or chat.status != "bot":
+            return False
+        lock = self._locks.setdefault(chat_id, asyncio.Lock())
+        try:
+            async with lock:
+                await self._leave(chat_id)
+        finally:
+            if not lock.locked() and self._locks.get(chat_id) is lock:
+                del self._locks[chat_id]
+        return True
+
+    async def _leave(self, chat_id: str) -> None:
+        chat = await self.hub.store.get_chat(chat_id)
+        if chat is None or chat.status != "bot":
+            return  # a turn in flight handed it off or closed it meanwhile
+        tenant = await self.hub.tenant(chat.tenant_id)
+        messages = await self.hub.store.list_messages(chat.id, limit=REPLAY_LIMIT)
+        texts = [m.text for m in messages if m.author == "visitor"]
+        context = await self._context(tenant, chat)
+        bot = get_bot(context.script.settings.bot)
+        result = await asyncio.to_thread(leave, bot, context, texts)
+        if result.lead is not None:
+            await self._save_lead(tenant, chat, result)
+        log.info("bot_chat_abandoned", tenant_id=tenant.id, chat_id=chat.id)
+        await self.hub.close(chat, reason="abandoned")
+
+    async def _answer(self, chat_id: str, message_id: str) -> None:
+        hub = self.hub
+        chat = await hub.store.get_chat(chat_id)
+        if chat is None or chat.status != "bot":
+            return
+        tenant = await hub.tenant(chat.tenant_id)
+        upto = parse_message_id(message_id)
+        messages = await hub.store.list_messages(chat.id, limit=REPLAY_LIMIT)
+        said = [m for m in messages if m.author == "visitor" and parse_message_id(m.id) <= upto]
+        if not said or said[-1].id != message_id:
+            return
+        context = await self._context(tenant, chat)
+        script = context.script
+        await self._typing(chat, True)
+        try:
+            result = await asyncio.to_thread(
+                replay,
+                get_bot(script.settings.bot),
+                context,
+                [m.text for m in said[:-1]],
+                said[-1].text,
+            )
+            for index, reply in enumerate(result.replies):
+                await hub._store_and_deliver(
+                    chat,
+                    author="bot",
+                    text=reply,
+                    client_msg_id=f"bot-{message_id}-{index}",
+                    author_name=script.settings.bot_name,
+                )
+        finally:
+            await self._typing(chat, False)
+        await self._act(tenant, chat, result)
+
+    async def _context(self, tenant: Tenant, chat: Chat) -> BotContext:
+        hub = self.hub
+        script = await self.script(tenant)
+        visitor = await hub.store.get_visitor(chat.visitor_id)
+        return BotContext(
+            tenant_id=tenant.id,
+            plan=tenant.plan,
+            languages=tenant.languages,
+            schedule=hub.schedule(tenant),
+            now=chat.created_at,
+            script=script,
+            browser_language=chat.language,
+            visitor=VisitorInfo(
+                name=visitor.name if visitor else None,
+                email=visitor.email if visitor else None,
+                phone=visitor.phone if visitor else None,
+            ),
+            served_languages=await self._served_languages(tenant),
+        )
+
+    async def _served_languages(self, tenant: Tenant) -> frozenset[str]:
+        """The bot languages whose hand-off an agent could take now, by the routing rules:
+        premium queues in the chat's language (any online agent, with overflow); other
+        plans queue every chat in the primary language."""
+        state = self.hub.state
+        every = frozenset(tenant.languages)
+        if tenant.plan != "premium":
+            return (
+                every if await state.can_serve(tenant.id, tenant.primary_language) else frozenset()
+            )
+        if tenant.overflow_after_s is not None:
+            return every if await state.can_serve(tenant.id, None) else frozenset()
+        return frozenset(
+            [lang for lang in tenant.languages if await state.can_serve(tenant.id, lang)]
+        )
+
+    async def _typing(self, chat: Chat, typing: bool) -> None:
+        from console.hub import VISITOR_NS, visitor_room  # noqa: PLC0415 - hub imports us
+
+        with contextlib.suppress(Exception):
+            await self.hub.emit(
+                "typing",
+                {"chat_id": chat.id, "author": "bot", "typing": typing},
+                to=visitor_room(chat.visitor_id),
+                namespace=VISITOR_NS,
+            )
+
+    async def _act(self, tenant: Tenant, chat: Chat, result: BotResult) -> None:
+        hub = self.hub
+        if result.lead is not None:
+            await self._save_lead(tenant, chat, result)
+        if result.handoff is not None:
+            language = (
+                result.handoff.language
+                if tenant.plan == "premium" and result.handoff.language in tenant.languages
+                else tenant.primary_language
+            )
+            moved = await hub.store.requeue_chat(chat.id, language=language, priority=chat.priority)
+            if moved is None:
+                return
+            log.info(
+                "bot_handoff",
+                tenant_id=tenant.id,
+                chat_id=chat.id,
+                reason=result.handoff.reason,
+                language=language,
+            )
+            await hub._enqueue(moved, priority=moved.priority > 0)
+            await hub.dispatch(tenant.id)
+            await hub.publish_queue(tenant.id)
+        elif result.ticket is not None:
+            fields = result.lead or {}
+            name = " ".join(
+                part for part in (fields.get("first_name"), fields.get("last_name")) if part
+            )
+            state = result.state.get("fields", {})
+            ticket_id = await self.store.add_ticket(
+                tenant_id=tenant.id,
+                chat_id=chat.id,
+                visitor_id=chat.visitor_id,
+                language=result.language,
+                reason=result.ticket.reason,
+                text=result.ticket.text,
+                name=name or None,
+                email=state.get("email"),
+                phone=state.get("phone"),
+            )
+            log.info(
+                "bot_ticket",
+                tenant_id=tenant.id,
+                chat_id=chat.id,
+                ticket_id=ticket_id,
+                reason=result.ticket.reason,
+            )
+            await hub.close(chat, reason=result.ticket.reason)
+
+    async def _save_lead(self, tenant: Tenant, chat: Chat, result: BotResult) -> None:
+        try:
+            lead_in = LeadIn.model_validate(result.lead)
+        except ValidationError as exc:
+            # the bot only proposes leads with a valid name and contact; log ids, not data
+            log.warning(
+                "bot_lead_invalid",
+                tenant_id=tenant.id,
+                chat_id=chat.id,
+                fields=[".".join(map(str, e["loc"])) for e in exc.errors()],
+            )
+            return
+        await self.hub.save_lead(tenant, chat, lead_in, source="bot", agent_id=None)
+
+    # -- scripts -----------------------------------------------------------------------------
+
+    async def script(self, tenant: Tenant) -> Script:
+        """The tenant's script (validated once per change), or the default one when the
+        stored one does not validate: a broken script must not silence the bot."""
+        data = await self.store.script_data(tenant.id)
+        key = json.dumps(data, sort_keys=True)
+        cached = self._scripts.get(tenant.id)
+        if cached and cached[0] == key:
+            return cached[1]
+        try:
+            script = load_script(data)
+        except ValueError:
+            log.warning("bot_script_invalid", tenant_id=tenant.id)
+            script = load_script(None)
+        if not set(tenant.languages) & set(script.languages):
+            script = load_script(None)
+        self._scripts[tenant.id] = (key, script)
+        return script

@@ -1,0 +1,1 @@
+"""Proactive engagement: invitation rules, the invitations they show, and CSAT ratings."""

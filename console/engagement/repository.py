@@ -1,0 +1,370 @@
+"""The store's engagement part (`store.engagement`): invitation rules, the invitations they
+showed, chats opened from them, CSAT ratings and the tenant's widget settings."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, func, select, update
+
+from console.engagement.rules import NEW_VISIT_AFTER, Conditions, Rule
+from console.store.models import (
+    ChatRow,
+    InvitationRow,
+    InvitationRuleRow,
+    LeadRow,
+    MessageRow,
+)
+from console.types import Chat, Message, iso, utcnow
+
+if TYPE_CHECKING:
+    from console.store.repository import Store
+
+ANSWERED = ("accepted", "declined")
+
+
+@dataclass(frozen=True)
+class RuleRecord:
+    rule: Rule
+    tenant_id: str
+    conditions: dict[str, Any]
+    created_at: datetime
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "id": self.rule.id,
+            "tenant_id": self.tenant_id,
+            "name": self.rule.name,
+            "enabled": self.rule.enabled,
+            "text": dict(self.rule.text),
+            "conditions": self.conditions,
+            "only_when_agents_available": self.rule.only_when_agents_available,
+            "created_at": iso(self.created_at),
+        }
+
+
+@dataclass(frozen=True)
+class Invitation:
+    id: str
+    tenant_id: str
+    rule_id: str
+    visitor_id: str
+    visit: int
+    language: str
+    status: str
+    chat_id: str | None
+    shown_at: datetime
+    responded_at: datetime | None
+
+
+def _record(row: InvitationRuleRow) -> RuleRecord:
+    return RuleRecord(
+        rule=Rule(
+            id=row.id,
+            name=row.name,
+            enabled=row.enabled,
+            text=dict(row.text),
+            conditions=Conditions.from_wire(row.conditions),
+            only_when_agents_available=row.only_when_agents_available,
+        ),
+        tenant_id=row.tenant_id,
+        conditions=dict(row.conditions),
+        created_at=row.created_at,
+    )
+
+
+def _invitation(row: InvitationRow) -> Invitation:
+    return Invitation(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        rule_id=row.rule_id,
+        visitor_id=row.visitor_id,
+        visit=row.visit,
+        language=row.language,
+        status=row.status,
+        chat_id=row.chat_id,
+        shown_at=row.shown_at,
+        responded_at=row.responded_at,
+    )
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+class EngagementRepository:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # -- rules ---------------------------------------------------------------------------
+
+    async def create_rule(
+        self,
+        tenant_id: str,
+        *,
+        name: str,
+        enabled: bool,
+        text: dict[str, str],
+        conditions: dict[str, Any],
+        only_when_agents_available: bool,
+    ) -> RuleRecord:
+        row = InvitationRuleRow(
+            id=new_id(),
+            tenant_id=tenant_id,
+            name=name,
+            enabled=enabled,
+            text=text,
+            conditions=conditions,
+            only_when_agents_available=only_when_agents_available,
+            created_at=utcnow(),
+        )
+        async with self.store.session() as s, s.begin():
+            s.add(row)
+        return _record(row)
+
+    async def list_rules(self, tenant_id: str, *, enabled_only: bool = False) -> list[RuleRecord]:
+        query = select(InvitationRuleRow).where(InvitationRuleRow.tenant_id == tenant_id)
+        if enabled_only:
+            query = query.where(InvitationRuleRow.enabled.is_(True))
+        query = query.order_by(InvitationRuleRow.created_at, InvitationRuleRow.id)
+        async with self.store.session() as s:
+            return [_record(r) for r in await s.scalars(query)]
+
+    async def get_rule(self, tenant_id: str, rule_id: str) -> RuleRecord | None:
+        async with self.store.session() as s:
+            row = await s.get(InvitationRuleRow, rule_id)
+            return _record(row) if row is not None and row.tenant_id == tenant_id else None
+
+    async def update_rule(
+        self, tenant_id: str, rule_id: str, changes: dict[str, Any]
+    ) -> RuleRecord | None:
+        async with self.store.session() as s, s.begin():
+            row = await s.get(InvitationRuleRow, rule_id)
+            if row is None or row.tenant_id != tenant_id:
+                return None
+            for key, value in changes.items():
+                setattr(row, key, value)
+        return _record(row)
+
+    async def delete_rule(self, tenant_id: str, rule_id: str) -> bool:
+        """Deletes the rule with its invitation records (its statistics); the chats stay."""
+        async with self.store.session() as s, s.begin():
+            row = await s.get(InvitationRuleRow, rule_id)
+            if row is None or row.tenant_id != tenant_id:
+                return False
+            await s.execute(delete(InvitationRow).where(InvitationRow.rule_id == rule_id))
+            await s.delete(row)
+        return True
+
+    # -- invitations ---------------------------------------------------------------------
+
+    async def visit_state(self, visitor_id: str, visit: int) -> tuple[bool, datetime | None]:
+        """(invited during this visit, when this visitor last declined an invitation)."""
+        async with self.store.session() as s:
+            invited = await s.scalar(
+                select(func.count())
+                .select_from(InvitationRow)
+                .where(InvitationRow.visitor_id == visitor_id, InvitationRow.visit == visit)
+            )
+            declined = await s.scalar(
+                select(func.max(InvitationRow.responded_at)).where(
+                    InvitationRow.visitor_id == visitor_id, InvitationRow.status == "declined"
+                )
+            )
+        return bool(invited), declined
+
+    async def record_shown(
+        self, *, tenant_id: str, rule_id: str, visitor_id: str, visit: int, language: str
+    ) -> Invitation:
+        """The new invitation; any earlier one this visitor left unanswered is `ignored`."""
+        now = utcnow()
+        row = InvitationRow(
+            id=new_id(),
+            tenant_id=tenant_id,
+            rule_id=rule_id,
+            visitor_id=visitor_id,
+            visit=visit,
+            language=language,
+            status="shown",
+            shown_at=now,
+        )
+        async with self.store.session() as s, s.begin():
+            await s.execute(
+                update(InvitationRow)
+                .where(InvitationRow.visitor_id == visitor_id, InvitationRow.status == "shown")
+                .values(status="ignored")
+            )
+            s.add(row)
+        return _invitation(row)
+
+    async def ignore_unanswered(self, visitor_id: str, *, before_visit: int) -> int:
+        """Invitations of earlier visits that got no answer: the visit ended, so `ignored`."""
+        async with self.store.session() as s, s.begin():
+            result = await s.execute(
+                update(InvitationRow)
+                .where(
+                    InvitationRow.visitor_id == visitor_id,
+                    InvitationRow.status == "shown",
+                    InvitationRow.visit < before_visit,
+                )
+                .values(status="ignored")
+            )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def get_invitation(self, invitation_id: str) -> Invitation | None:
+        async with self.store.session() as s:
+            row = await s.get(InvitationRow, invitation_id)
+            return _invitation(row) if row else None
+
+    async def decline(self, invitation_id: str) -> Invitation | None:
+        """Declined, unless it was answered already (then None)."""
+        now = utcnow()
+        async with self.store.session() as s, s.begin():
+            row = await s.get(InvitationRow, invitation_id)
+            if row is None or row.status in ANSWERED:
+                return None
+            row.status = "declined"
+            row.responded_at = now
+        return _invitation(row)
+
+    async def accept_without_chat(self, invitation_id: str) -> None:
+        """Accepted, though no agent could take a chat by then (the visitor gets the
+        offline form): it still counts as accepted."""
+        async with self.store.session() as s, s.begin():
+            await s.execute(
+                update(InvitationRow)
+                .where(InvitationRow.id == invitation_id, InvitationRow.status.not_in(ANSWERED))
+                .values(status="accepted", responded_at=utcnow())
+            )
+
+    async def open_invited_chat(
+        self,
+        invitation: Invitation,
+        *,
+        language: str,
+        greeting: str,
+        author_name: str | None,
+        priority: int,
+    ) -> tuple[Chat, Message] | None:
+        """A queued chat whose first message is the invitation's text, linked to the
+        invitation, which becomes `accepted` — all in one transaction. None when the
+        invitation was answered meanwhile."""
+        store = self.store
+        now = utcnow()
+        chat = ChatRow(
+            id=new_id(),
+            tenant_id=invitation.tenant_id,
+            visitor_id=invitation.visitor_id,
+            status="queued",
+            language=language,
+            priority=priority,
+            overflowed=False,
+            created_at=now,
+            queued_at=now,
+            invitation_id=invitation.id,
+        )
+        async with store.session() as s, s.begin():
+            answered = await s.execute(
+                update(InvitationRow)
+                .where(InvitationRow.id == invitation.id, InvitationRow.status.not_in(ANSWERED))
+                .values(status="accepted", responded_at=now, chat_id=chat.id)
+            )
+            if not getattr(answered, "rowcount", 0):
+                return None
+            s.add(chat)
+            await s.flush()
+            message = MessageRow(
+                chat_id=chat.id,
+                author="system",
+                author_name=author_name,
+                sender="system",
+                text_enc=store.cipher.encrypt(greeting),
+                created_at=now,
+            )
+            s.add(message)
+            await s.flush()
+        return store._chat(chat), store._message(message)
+
+    # -- CSAT ----------------------------------------------------------------------------
+
+    async def rate_chat(self, chat_id: str, *, score: int, comment: str | None) -> datetime:
+        """Store the visitor's rating; a later rating replaces an earlier one."""
+        now = utcnow()
+        async with self.store.session() as s, s.begin():
+            await s.execute(
+                update(ChatRow)
+                .where(ChatRow.id == chat_id)
+                .values(
+                    csat_score=score,
+                    csat_comment_enc=self.store.cipher.encrypt_optional(comment),
+                    rated_at=now,
+                )
+            )
+        return now
+
+    async def rating(self, chat_id: str) -> tuple[int | None, str | None, datetime | None]:
+        async with self.store.session() as s:
+            row = await s.get(ChatRow, chat_id)
+            if row is None:
+                return None, None, None
+            comment = self.store.cipher.decrypt_optional(row.csat_comment_enc)
+            return row.csat_score, comment, row.rated_at
+
+    # -- conversion ----------------------------------------------------------------------
+
+    async def rule_stats(self, tenant_id: str, rule_id: str) -> dict[str, Any]:
+        """Shown -> accepted/declined/ignored, and the chats and leads that came of them.
+
+        An invitation still `shown` whose visit is over (half an hour without an answer)
+        counts as ignored, even before the visitor's next visit marks it so.
+        """
+        stale = utcnow() - NEW_VISIT_AFTER
+        async with self.store.session() as s:
+            rows = (
+                await s.execute(
+                    select(InvitationRow.status, InvitationRow.shown_at).where(
+                        InvitationRow.tenant_id == tenant_id, InvitationRow.rule_id == rule_id
+                    )
+                )
+            ).all()
+            chats = await s.scalar(
+                select(func.count())
+                .select_from(ChatRow)
+                .join(InvitationRow, InvitationRow.id == ChatRow.invitation_id)
+                .where(InvitationRow.rule_id == rule_id, ChatRow.tenant_id == tenant_id)
+            )
+            leads = await s.scalar(
+                select(func.count())
+                .select_from(LeadRow)
+                .join(ChatRow, ChatRow.id == LeadRow.chat_id)
+                .join(InvitationRow, InvitationRow.id == ChatRow.invitation_id)
+                .where(InvitationRow.rule_id == rule_id, LeadRow.tenant_id == tenant_id)
+            )
+        counts = {"accepted": 0, "declined": 0, "ignored": 0, "pending": 0}
+        for status, shown_at in rows:
+            if status == "shown":
+                counts["ignored" if shown_at < stale else "pending"] += 1
+            else:
+                counts[status] = counts.get(status, 0) + 1
+        shown = len(rows)
+        chats, leads = int(chats or 0), int(leads or 0)
+        return {
+            "rule_id": rule_id,
+            "shown": shown,
+            **counts,
+            "chats": chats,
+            "leads": leads,
+            "conversion": {
+                "accepted_per_shown": ratio(counts["accepted"], shown),
+                "chats_per_shown": ratio(chats, shown),
+                "leads_per_shown": ratio(leads, shown),
+                "leads_per_chat": ratio(leads, chats),
+            },
+        }

@@ -1,0 +1,67 @@
+"""What the bot runner reads and writes besides messages: a tenant's script, bot tickets."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from console.security.crypto import DataCipher
+from console.store.models import TenantRow, TicketRow
+from console.types import utcnow
+
+
+class BotRepository:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: DataCipher) -> None:
+        self._sessions = sessions
+        self.cipher = cipher
+
+    async def script_data(self, tenant_id: str) -> dict[str, Any] | None:
+        """The tenant's stored script (tenants.bot_script), None for Charla's default."""
+        async with self._sessions() as s:
+            return await s.scalar(select(TenantRow.bot_script).where(TenantRow.id == tenant_id))
+
+    async def set_script_data(self, tenant_id: str, data: dict[str, Any] | None) -> bool:
+        """Store a script already validated with bots.script.load_script."""
+        async with self._sessions() as s, s.begin():
+            row = await s.get(TenantRow, tenant_id)
+            if row is None:
+                return False
+            row.bot_script = data
+            return True
+
+    async def add_ticket(
+        self,
+        *,
+        tenant_id: str,
+        chat_id: str,
+        visitor_id: str,
+        language: str,
+        reason: str,
+        text: str,
+        name: str | None,
+        email: str | None,
+        phone: str | None,
+    ) -> str:
+        """A ticket for a chat the bot could not hand to anyone; returns its id."""
+        ticket_id = str(uuid.uuid4())
+        async with self._sessions() as s, s.begin():
+            s.add(
+                TicketRow(
+                    id=ticket_id,
+                    tenant_id=tenant_id,
+                    chat_id=chat_id,
+                    visitor_id=visitor_id,
+                    language=language,
+                    reason=reason,
+                    status="open",
+                    name_enc=self.cipher.encrypt_optional(name),
+                    email_enc=self.cipher.encrypt_optional(email),
+                    phone_enc=self.cipher.encrypt_optional(phone),
+                    text_enc=self.cipher.encrypt(text),
+                    created_at=utcnow(),
+                )
+            )
+        return ticket_id

@@ -1,0 +1,147 @@
+"""The tenant admin API's invitation rules (proactive plan and above), with their
+conversion statistics: shown -> accepted/declined/ignored -> chats -> leads."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from console.errors import ProtocolError
+from console.types import Tenant
+from console.web.http import read_json, require_tenant_admin
+from console.web.keys import STORE
+
+MAX_RULES = 100
+RuleText = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
+
+
+class ConditionsIn(BaseModel):
+    """Every condition given must hold (AND); a typo is refused rather than ignored."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    url_pattern: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = None
+    min_seconds_on_page: Annotated[int, Field(ge=0, le=3600)] | None = None
+    min_pages_viewed: Annotated[int, Field(ge=1, le=100)] | None = None
+    referrer_contains: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    returning_visitor: bool | None = None
+
+
+class RuleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+    enabled: bool = True
+    text: Annotated[dict[str, RuleText], Field(min_length=1, max_length=10)]
+    conditions: ConditionsIn = Field(default_factory=ConditionsIn)
+    only_when_agents_available: bool = True
+
+
+class RulePatch(BaseModel):
+    """Any of a rule's fields; `conditions` and `text`, when given, replace the old ones."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: (
+        Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+        | None
+    ) = None
+    enabled: bool | None = None
+    text: Annotated[dict[str, RuleText], Field(min_length=1, max_length=10)] | None = None
+    conditions: ConditionsIn | None = None
+    only_when_agents_available: bool | None = None
+
+
+def checked_text(tenant: Tenant, given: dict[str, str]) -> dict[str, str]:
+    """The texts by language: only the tenant's languages, and the primary one among them."""
+    text = {lang.strip().lower(): value for lang, value in given.items()}
+    unknown = sorted(set(text) - set(tenant.languages))
+    if unknown:
+        raise ProtocolError(
+            "invalid_payload",
+            f"text: {', '.join(unknown)} is not a language of this tenant "
+            f"({', '.join(tenant.languages)})",
+        )
+    if tenant.primary_language not in text:
+        raise ProtocolError(
+            "invalid_payload", f"text: give the text in {tenant.primary_language}, the primary"
+        )
+    return text
+
+
+async def create_rule(request: web.Request) -> web.Response:
+    admin = await require_tenant_admin(request, plan="proactive")
+    body = await read_json(request, RuleIn)
+    store = request.app[STORE]
+    tenant = await store.get_tenant(admin.tenant_id)
+    assert tenant is not None  # require_tenant_admin read it
+    text = checked_text(tenant, body.text)
+    if len(await store.engagement.list_rules(tenant.id)) >= MAX_RULES:
+        raise ProtocolError("too_large", f"at most {MAX_RULES} rules; delete one first")
+    record = await store.engagement.create_rule(
+        tenant.id,
+        name=body.name,
+        enabled=body.enabled,
+        text=text,
+        conditions=body.conditions.model_dump(exclude_none=True),
+        only_when_agents_available=body.only_when_agents_available,
+    )
+    return web.json_response(record.to_wire(), status=201)
+
+
+async def list_rules(request: web.Request) -> web.Response:
+    admin = await require_tenant_admin(request, plan="proactive")
+    records = await request.app[STORE].engagement.list_rules(admin.tenant_id)
+    return web.json_response({"rules": [r.to_wire() for r in records]})
+
+
+async def patch_rule(request: web.Request) -> web.Response:
+    admin = await require_tenant_admin(request, plan="proactive")
+    body = await read_json(request, RulePatch)
+    store = request.app[STORE]
+    tenant = await store.get_tenant(admin.tenant_id)
+    assert tenant is not None  # require_tenant_admin read it
+    changes = body.model_dump(exclude_unset=True)
+    for key in ("name", "enabled", "text", "only_when_agents_available"):
+        if key in changes and changes[key] is None:
+            raise ProtocolError("invalid_payload", f"{key}: cannot be null")
+    if body.text is not None:
+        changes["text"] = checked_text(tenant, body.text)
+    if "conditions" in changes:
+        changes["conditions"] = (
+            body.conditions.model_dump(exclude_none=True) if body.conditions else {}
+        )
+    rule_id = request.match_info["rule_id"]
+    record = await store.engagement.update_rule(tenant.id, rule_id, changes)
+    if record is None:
+        raise ProtocolError("not_found", f"no invitation rule {rule_id} in your tenant")
+    return web.json_response(record.to_wire())
+
+
+async def delete_rule(request: web.Request) -> web.Response:
+    admin = await require_tenant_admin(request, plan="proactive")
+    rule_id = request.match_info["rule_id"]
+    if not await request.app[STORE].engagement.delete_rule(admin.tenant_id, rule_id):
+        raise ProtocolError("not_found", f"no invitation rule {rule_id} in your tenant")
+    return web.json_response({"ok": True})
+
+
+async def rule_stats(request: web.Request) -> web.Response:
+    admin = await require_tenant_admin(request, plan="proactive")
+    rule_id = request.match_info["rule_id"]
+    engagement = request.app[STORE].engagement
+    if await engagement.get_rule(admin.tenant_id, rule_id) is None:
+        raise ProtocolError("not_found", f"no invitation rule {rule_id} in your tenant")
+    return web.json_response(await engagement.rule_stats(admin.tenant_id, rule_id))
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.post("/api/invitation-rules", create_rule),
+        web.get("/api/invitation-rules", list_rules),
+        web.patch("/api/invitation-rules/{rule_id}", patch_rule),
+        web.delete("/api/invitation-rules/{rule_id}", delete_rule),
+        web.get("/api/invitation-rules/{rule_id}/stats", rule_stats),
+    ]

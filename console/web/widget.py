@@ -1,0 +1,200 @@
+"""What a dealer's website loads: `/widget.js`, the widget's public configuration, and the
+sample dealer website of `charla demo` (under `/demo/`, with the widget embedded)."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+
+from aiohttp import web
+
+from console.demo import DEMO_SITE_KEY
+from console.engagement.payloads import prechat_fields
+from console.errors import ProtocolError
+from console.types import utcnow
+from console.web.keys import HUB, STORE
+
+STATIC = Path(__file__).parent / "static"
+DEMO_SITE = Path(__file__).parent / "demo_site"
+# Not versioned in its URL (dealers paste one tag once): cache briefly, revalidate by ETag.
+WIDGET_CACHE = "public, max-age=300, stale-while-revalidate=3600"
+SITE_KEY = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+DEMO_COOKIE = "charla_demo_site_key"
+
+
+async def widget_js(request: web.Request) -> web.StreamResponse:
+    body = (STATIC / "widget.js").read_bytes()
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {
+        "Content-Type": "application/javascript; charset=utf-8",
+        "Cache-Control": WIDGET_CACHE,
+        "ETag": etag,
+        "X-Content-Type-Options": "nosniff",
+        "Access-Control-Allow-Origin": "*",
+    }
+    if etag in request.headers.get("If-None-Match", ""):
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=body, headers=headers)
+
+
+async def widget_config(request: web.Request) -> web.Response:
+    """Public (the site key is public): what the widget shows before anyone chats.
+
+    Readable cross-origin only from the tenant's own allowed origins."""
+    site_key = request.query.get("site_key", "")
+    tenant = await request.app[STORE].get_tenant_by_site_key(site_key) if site_key else None
+    if tenant is None:
+        raise ProtocolError("not_found", "unknown site_key: copy it from your embed tag")
+    body = {
+        "name": tenant.name,
+        "languages": list(tenant.languages),
+        "primary_language": tenant.primary_language,
+        "prechat_fields": prechat_fields(tenant.settings),
+        "open": request.app[HUB].schedule(tenant).is_open(utcnow()),
+    }
+    headers = {"Cache-Control": "no-store", "Vary": "Origin"}
+    origin = request.headers.get("Origin")
+    if origin and origin in tenant.allowed_origins:
+        headers["Access-Control-Allow-Origin"] = origin
+    return web.json_response(body, headers=headers)
+
+
+# -- the sample dealer website -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Vehicle:
+    slug: str
+    year: int
+    make: str
+    model: str
+    price: str
+    es: str
+    en: str
+
+
+VEHICLES = (
+    Vehicle(
+        "2024-toyota-tacoma",
+        2024,
+        "Toyota",
+        "Tacoma TRD",
+        "$42,900",
+        "Pickup 4x4, 3,200 millas, garantía de fábrica.",
+        "4x4 pickup, 3,200 miles, factory warranty.",
+    ),
+    Vehicle(
+        "2023-honda-cr-v",
+        2023,
+        "Honda",
+        "CR-V EX",
+        "$31,500",
+        "SUV familiar, un dueño, cámara de reversa.",
+        "Family SUV, one owner, backup camera.",
+    ),
+    Vehicle(
+        "2022-hyundai-elantra",
+        2022,
+        "Hyundai",
+        "Elantra SEL",
+        "$19,800",
+        "Sedán económico, 38 mpg en carretera.",
+        "Economical sedan, 38 mpg highway.",
+    ),
+)
+
+
+def demo_site_key(request: web.Request) -> str:
+    """The demo tenant's key, or another tenant's given once as `?site_key=` (kept in a
+    cookie while browsing), so that the sample site can show any tenant's widget."""
+    for candidate in (request.query.get("site_key"), request.cookies.get(DEMO_COOKIE)):
+        if candidate and SITE_KEY.match(candidate):
+            return candidate
+    return DEMO_SITE_KEY
+
+
+def render(page_name: str, site_key: str, **values: str) -> str:
+    page = Template((DEMO_SITE / page_name).read_text(encoding="utf-8"))
+    body = page.substitute(**values)
+    layout = Template((DEMO_SITE / "layout.html").read_text(encoding="utf-8"))
+    return layout.substitute(
+        title=values.get("title", "Autos Borinquen"),
+        body=body,
+        site_key=html.escape(site_key, quote=True),
+    )
+
+
+def demo_response(request: web.Request, page: str, **values: str) -> web.Response:
+    site_key = demo_site_key(request)
+    response = web.Response(
+        text=render(page, site_key, **values),
+        content_type="text/html",
+        headers={"Cache-Control": "no-store"},
+    )
+    if request.query.get("site_key") == site_key:
+        response.set_cookie(DEMO_COOKIE, site_key, path="/demo", samesite="Lax", httponly=True)
+    return response
+
+
+def vehicle_card(vehicle: Vehicle) -> str:
+    name = html.escape(f"{vehicle.year} {vehicle.make} {vehicle.model}")
+    return (
+        f'<li class="card"><a href="/demo/vehicles/{vehicle.slug}">{name}</a>'
+        f'<span class="price">{html.escape(vehicle.price)}</span>'
+        f'<span lang="es">{html.escape(vehicle.es)}</span></li>'
+    )
+
+
+async def demo_home(request: web.Request) -> web.Response:
+    return demo_response(request, "home.html", title="Autos Borinquen")
+
+
+async def demo_inventory(request: web.Request) -> web.Response:
+    cards = "\n".join(vehicle_card(v) for v in VEHICLES)
+    return demo_response(request, "inventory.html", title="Inventario · Inventory", cards=cards)
+
+
+async def demo_vehicle(request: web.Request) -> web.Response:
+    slug = request.match_info["slug"]
+    vehicle = next((v for v in VEHICLES if v.slug == slug), None)
+    if vehicle is None:
+        raise ProtocolError("not_found", f"no vehicle {slug} in the sample inventory")
+    name = html.escape(f"{vehicle.year} {vehicle.make} {vehicle.model}")
+    return demo_response(
+        request,
+        "vehicle.html",
+        title=name,
+        name=name,
+        price=html.escape(vehicle.price),
+        es=html.escape(vehicle.es),
+        en=html.escape(vehicle.en),
+    )
+
+
+async def demo_financing(request: web.Request) -> web.Response:
+    return demo_response(request, "financing.html", title="Financiamiento · Financing")
+
+
+async def demo_style(_request: web.Request) -> web.FileResponse:
+    return web.FileResponse(DEMO_SITE / "style.css", headers={"Cache-Control": "no-cache"})
+
+
+async def demo_root(_request: web.Request) -> web.Response:
+    raise web.HTTPFound("/demo/")
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.get("/widget.js", widget_js),
+        web.get("/api/widget/config", widget_config),
+        web.get("/demo", demo_root),
+        web.get("/demo/", demo_home),
+        web.get("/demo/inventory", demo_inventory),
+        web.get("/demo/vehicles/{slug}", demo_vehicle),
+        web.get("/demo/financing", demo_financing),
+        web.get("/demo/style.css", demo_style),
+    ]
