@@ -163,7 +163,12 @@ class SalesforceConnector(Connector):
             raise PermanentError(f"Salesforce does not take {job.event} events")
         if not job.secret:
             raise PermanentError("the Salesforce client secret is missing: set it again")
-        config = SalesforceConfig.from_stored(job.config)
+        try:
+            config = SalesforceConfig.from_stored(job.config)
+        except (KeyError, TypeError, ValueError):
+            raise PermanentError(
+                "the Salesforce settings are incomplete: PUT /api/integrations/salesforce again"
+            ) from None
         transcript = render(job.transcript, job.tenant.timezone, max_chars=mapping.DESCRIPTION_MAX)
         today = datetime.now(ZoneInfo(job.tenant.timezone)).date().isoformat()
         return await asyncio.to_thread(

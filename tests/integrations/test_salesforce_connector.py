@@ -242,3 +242,9 @@ async def test_a_login_url_on_the_providers_network_is_refused(
         await guarded.close()
     assert "private_address" == raised.value.code
     assert [] == salesforce.requests
+
+
+async def test_incomplete_settings_fail_clearly(connector: SalesforceConnector) -> None:
+    with pytest.raises(PermanentError) as raised:
+        await connector.deliver(job(config={}, secret="x"))
+    assert "settings are incomplete" in raised.value.message
