@@ -25,7 +25,7 @@ async def worker(data_dir: Path, log: IO[bytes]) -> AsyncIterator[asyncio.subpro
     env = {
         **os.environ,
         "CHARLA_DATA_DIR": str(data_dir),
-        "CHARLA_OUTBOX_LEASE_S": "6",
+        "CHARLA_OUTBOX_LEASE_S": "10",  # Salesforce calls may take 1.25 s each
         "CHARLA_OUTBOX_POLL_S": "0.1",
         "CHARLA_OUTBOX_BACKOFF_S": "0.1",
         "CHARLA_OUTBOX_ALLOW_PRIVATE": "true",
