@@ -128,6 +128,7 @@ class OutboxWorker:
             pubsub = self.redis.pubsub()
             try:
                 await pubsub.subscribe(WAKE_CHANNEL)
+                log.info("outbox_wakeups_subscribed", worker=self.id)
                 async for message in pubsub.listen():
                     if message.get("type") == "message":
                         self._wake.set()
@@ -295,6 +296,23 @@ async def outbox_ctx(app: web.Application) -> AsyncIterator[None]:
         await registry.close()
 
 
+async def _wakeup_redis(settings: Settings) -> Redis | None:
+    """CHARLA_REDIS_URL; else the embedded Redis of a `charla serve` on the same data dir
+    (its Unix socket), if one answers; else none: the worker then polls."""
+    if settings.redis_url:
+        return Redis.from_url(settings.redis_url)
+    socket_path = settings.data_dir.resolve() / "redis.sock"
+    if not socket_path.exists():
+        return None
+    redis = Redis(unix_socket_path=str(socket_path), socket_connect_timeout=1)
+    try:
+        await redis.ping()
+    except Exception:
+        await redis.aclose()
+        return None
+    return redis
+
+
 async def run_worker(settings: Settings) -> None:
     """`charla worker`: the outbox alone, until SIGTERM or SIGINT."""
     data_key = load_or_create_secret(
@@ -303,7 +321,7 @@ async def run_worker(settings: Settings) -> None:
     engine = make_engine(settings.resolved_database_url)
     await migrate(engine)
     store = Store(engine, DataCipher(data_key))
-    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    redis = await _wakeup_redis(settings)
     registry = default_registry(settings)
     worker = OutboxWorker(store, registry, settings.outbox, redis=redis)
     stop = asyncio.Event()
