@@ -38,6 +38,7 @@ from console.web.keys import (
     LOGIN_LIMITS,
     METRICS,
     ORIGINS,
+    ORIGINS_LOCK,
     PASSWORDS,
     REDIS,
     SETTINGS,
@@ -58,6 +59,7 @@ def create_app(settings: Settings, *, passwords: PasswordHasher | None = None) -
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
     app[ORIGINS] = set()
+    app[ORIGINS_LOCK] = asyncio.Lock()
     app[PASSWORDS] = passwords or PasswordHasher()
     app[LOGIN_LIMITS] = Buckets(rate=10 / 60, burst=10)
     app[BACKGROUND] = []

@@ -11,7 +11,8 @@ import socketio
 from console import hub as hub_module
 from console.hub import Hub
 from console.types import Chat
-from console.web.keys import HUB
+from console.web import admin
+from console.web.keys import HUB, ORIGINS, STORE
 from tests.conftest import HubFactory
 from tests.harness import LiveHub, Peer, active_chat, start_chat
 from tests.postgres import PostgresCluster, require_postgres
@@ -255,3 +256,30 @@ async def test_an_after_id_beyond_any_message_id_is_invalid_payload(hub: LiveHub
     _tenant, _agent, _agent_peer, visitor, chat = await active_chat(hub, text="Hola")
     ack = await visitor.call("sync", {"chat_id": chat["id"], "after_id": "9" * 19})
     assert "invalid_payload" == ack["error"]["code"]
+
+
+async def test_a_slow_periodic_origin_refresh_cannot_undo_a_new_tenants_origin(
+    hub: LiveHub,
+) -> None:
+    store = hub.app[STORE]
+    real_list = store.list_tenants
+    read_done = asyncio.Event()
+    release = asyncio.Event()
+
+    async def slow_list(*args: Any, **kwargs: Any) -> Any:
+        tenants = await real_list(*args, **kwargs)
+        read_done.set()
+        await release.wait()  # the periodic refresh read the tenants before the new one
+        return tenants
+
+    store.list_tenants = slow_list  # type: ignore[method-assign]
+    periodic = asyncio.create_task(admin.refresh_origins(hub.app))
+    await read_done.wait()
+    store.list_tenants = real_list  # type: ignore[method-assign]
+    creating = asyncio.create_task(hub.tenant(allowed_origins=["https://new-dealer.example"]))
+    await asyncio.sleep(0.2)
+    release.set()
+    await periodic
+    await creating
+
+    assert "https://new-dealer.example" in hub.app[ORIGINS]

@@ -15,7 +15,7 @@ from console.engagement.payloads import WidgetSettings, merge_settings
 from console.errors import ProtocolError
 from console.store.repository import StoreConflictError
 from console.web.http import read_json, require_admin
-from console.web.keys import ORIGINS, PASSWORDS, STORE
+from console.web.keys import ORIGINS, ORIGINS_LOCK, PASSWORDS, STORE
 
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
@@ -117,11 +117,12 @@ class AgentCreate(BaseModel):
 
 async def refresh_origins(app: web.Application) -> None:
     """The union of every tenant's origins, for the Engine.IO handshake's first check."""
-    origins: set[str] = set()
-    for tenant in await app[STORE].list_tenants():
-        origins.update(tenant.allowed_origins)
-    app[ORIGINS].clear()
-    app[ORIGINS].update(origins)
+    async with app[ORIGINS_LOCK]:
+        origins: set[str] = set()
+        for tenant in await app[STORE].list_tenants():
+            origins.update(tenant.allowed_origins)
+        app[ORIGINS].clear()
+        app[ORIGINS].update(origins)
 
 
 async def create_tenant(request: web.Request) -> web.Response:

@@ -28,6 +28,8 @@ SIGNER = web.AppKey("signer", TokenSigner)
 PASSWORDS = web.AppKey("passwords", PasswordHasher)
 LOGIN_LIMITS = web.AppKey("login_limits", Buckets)
 ORIGINS = web.AppKey("origins", set[str])
+# Serialises origin refreshes: a slow periodic read must not overwrite a newer one
+ORIGINS_LOCK = web.AppKey("origins_lock", asyncio.Lock)
 BACKGROUND = web.AppKey("background", list[asyncio.Task[None]])
 GATE = web.AppKey("gate", Gate)
 EMBEDDED_REDIS = web.AppKey("embedded_redis", EmbeddedRedis)
