@@ -577,3 +577,28 @@ async def test_a_saved_lead_wakes_the_worker_at_once_without_waiting_for_its_pol
     await save(agent_peer, chat, LEAD)
     await salesforce.wait_for("Task", 1, timeout_s=10)
     assert loop.time() - started < 10  # woken by Redis, not by the 60 s poll
+
+
+async def test_garbage_bodies_on_the_integration_endpoints_say_what_to_fix(hub: LiveHub) -> None:
+    tenant = await hub.tenant()
+    admin = await hub.agent(tenant, languages=["es"], role="admin")
+    headers = {"Authorization": f"Bearer {admin['token']}"}
+    cases: list[tuple[str, str, bytes, int, str]] = [
+        ("PUT", "/api/integrations/salesforce", b"{not json", 400, "JSON"),
+        ("PUT", "/api/integrations/adf", b"[1, 2]", 400, "object"),
+        ("POST", "/api/webhooks", b'{"url": 5, "secret": "s", "events": []}', 400, "url"),
+        ("PUT", "/api/integrations/adf", b'{"to": "a@b.co", "vendor_name": "X", "x": 1}', 400, "x"),
+        ("POST", "/api/webhooks", b'{"url": "https://h.example"}', 400, "secret"),
+        ("PUT", "/api/integrations/adf", b'{"to": "' + b"a" * 70000 + b'"}', 413, "too large"),
+    ]
+    for method, path, body, status, hint in cases:
+        async with hub.http.request(method, hub.url + path, data=body, headers=headers) as r:
+            answer = await r.json(content_type=None)
+        assert status == r.status, (path, body[:40], answer)
+        assert hint in answer["error"]["message"], (path, answer)
+    status, missing = await hub.request(
+        "DELETE", "/api/integrations/salesforce", token=admin["token"]
+    )
+    assert (404, "not_found") == (status, missing["error"]["code"])
+    status, unknown = await hub.request("DELETE", "/api/integrations/zapier", token=admin["token"])
+    assert (404, "not_found") == (status, unknown["error"]["code"])
