@@ -43,6 +43,7 @@ from integrations.registry import Registry, default_registry
 log = structlog.get_logger("charla.outbox")
 PLAN_NEEDED = {"salesforce": "premium", "adf": "proactive", "webhook": "proactive"}
 STOP_GRACE_S = 10.0
+RECOVERY_EVERY_S = 60.0
 
 
 class OutboxWorker:
@@ -82,9 +83,14 @@ class OutboxWorker:
         listener = asyncio.create_task(self._listen()) if self.redis is not None else None
         log.info("outbox_worker_started", worker=self.id)
         self._running = True
+        loop = asyncio.get_running_loop()
+        recover_at = loop.time()
         try:
             while not self._stopping:
                 self._wake.clear()
+                if loop.time() >= recover_at:
+                    recover_at = loop.time() + RECOVERY_EVERY_S
+                    await self._recover()
                 free = self.settings.concurrency - len(self._inflight)
                 claimed: list[Claimed] = []
                 if free > 0:
@@ -107,6 +113,15 @@ class OutboxWorker:
                 listener.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await listener
+
+    async def _recover(self) -> None:
+        try:
+            found = await self.store.outbox.recover_chat_closed()
+        except Exception:
+            log.exception("outbox_recovery_failed", worker=self.id)
+            return
+        if found:
+            log.warning("chat_closed_events_recovered", count=found, worker=self.id)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._inflight.discard(task)

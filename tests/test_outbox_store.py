@@ -137,3 +137,32 @@ async def test_a_basic_tenant_queues_no_chat_closed_rows(store: Store) -> None:
         tenant.id, url="https://crm.example/h", secret="s" * 16, events=["chat.closed"]
     )
     assert [] == await store.outbox.chat_closed(tenant, await new_chat(store, tenant), "x")
+
+
+async def test_a_close_whose_rows_a_crash_lost_is_queued_once_by_the_recovery_sweep(
+    store: Store,
+) -> None:
+    tenant, _ = await queued(store, 0)
+    before = await new_chat(store, tenant)
+    await store.close_chat(before.id, "agent_closed")  # closed before the webhook existed
+    hook = await store.integrations.add_webhook(
+        tenant.id, url="https://crm.example/h", secret="s" * 16, events=["chat.closed"]
+    )
+    await store.integrations.add_webhook(
+        tenant.id, url="https://crm.example/l", secret="s" * 16, events=["lead.qualified"]
+    )
+    chat = await new_chat(store, tenant)
+    closed = await store.close_chat(chat.id, "visitor_ended")  # ...and the hub died here
+    assert closed is not None
+
+    assert 0 == await store.outbox.recover_chat_closed()  # too recent: the hub may be at it
+    later = utcnow() + timedelta(minutes=1)
+    assert 1 == await store.outbox.recover_chat_closed(now=later)
+    assert 0 == await store.outbox.recover_chat_closed(now=later)
+    # the hub's own hook, late, adds nothing either
+    assert [] == await store.outbox.chat_closed(tenant, closed, "visitor_ended")
+
+    [row] = await store.outbox.claim("w", limit=5, lease_s=60)
+    assert (chat.id, hook.id) == (row.chat_id, row.target_id)
+    assert row.payload is not None
+    assert "visitor_ended" == row.payload["chat"]["reason"]

@@ -15,15 +15,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from console.leads import Delivery
 from console.security.crypto import DataCipher
 from console.store.leads import LeadRepository, destinations
-from console.store.models import DeliveryRow
-from console.types import Chat, Tenant, iso, utcnow
+from console.store.models import ChatRow, DeliveryRow, TenantRow, WebhookRow
+from console.types import Chat, Tenant, iso, plan_allows, utcnow
 
 CHAT_CLOSED = "chat.closed"
+# chat.closed rows have ids derived from (chat, webhook): one row per pair, whoever adds it
+CLOSED_IDS = uuid.UUID("5b0c3f4e-8f1e-4d39-9a57-0c6a2d7f31c1")
 ERROR_MAX = 1000
 
 
@@ -196,36 +199,158 @@ class OutboxRepository:
 
     async def chat_closed(self, tenant: Tenant, chat: Chat, reason: str) -> list[Delivery]:
         """One row per webhook subscribed to chat.closed, its body fixed at the close."""
-        now = utcnow()
-        body = {
-            "chat": {
-                "id": chat.id,
-                "tenant_id": chat.tenant_id,
-                "visitor_id": chat.visitor_id,
-                "agent_id": chat.agent_id,
-                "language": chat.language,
-                "reason": reason,
-                "created_at": iso(chat.created_at),
-                "closed_at": iso(chat.closed_at or now),
-            }
-        }
+        body = closed_body(
+            chat_id=chat.id,
+            tenant_id=chat.tenant_id,
+            visitor_id=chat.visitor_id,
+            agent_id=chat.agent_id,
+            language=chat.language,
+            reason=reason,
+            created_at=chat.created_at,
+            closed_at=chat.closed_at or utcnow(),
+        )
         queued: list[DeliveryRow] = []
         async with self._sessions() as s, s.begin():
             for destination, target_id in await destinations(s, tenant, CHAT_CLOSED):
-                row = DeliveryRow(
-                    id=str(uuid.uuid4()),
+                row = await self._queue_once(
+                    s,
                     tenant_id=tenant.id,
-                    lead_id=None,
                     chat_id=chat.id,
-                    event=CHAT_CLOSED,
                     destination=destination,
                     target_id=target_id,
-                    status="pending",
-                    attempts=0,
-                    next_attempt_at=now,
-                    payload_enc=self.cipher.encrypt(json.dumps(body)),
-                    created_at=now,
+                    body=body,
                 )
-                s.add(row)
-                queued.append(row)
+                if row is not None:
+                    queued.append(row)
         return [LeadRepository.delivery(row) for row in queued]
+
+    async def _queue_once(
+        self,
+        s: AsyncSession,
+        *,
+        tenant_id: str,
+        chat_id: str,
+        destination: str,
+        target_id: str | None,
+        body: dict[str, Any],
+    ) -> DeliveryRow | None:
+        """Insert the chat's chat.closed row for this target unless it exists: its id is
+        derived from (chat, target), so the hub and the recovery sweep cannot both add it."""
+        now = utcnow()
+        row = DeliveryRow(
+            id=chat_closed_id(chat_id, target_id),
+            tenant_id=tenant_id,
+            lead_id=None,
+            chat_id=chat_id,
+            event=CHAT_CLOSED,
+            destination=destination,
+            target_id=target_id,
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            payload_enc=self.cipher.encrypt(json.dumps(body)),
+            created_at=now,
+        )
+        try:
+            async with s.begin_nested():
+                s.add(row)
+                await s.flush()
+        except IntegrityError:
+            return None
+        return row
+
+    async def recover_chat_closed(
+        self,
+        *,
+        now: datetime | None = None,
+        settle: timedelta = timedelta(seconds=30),
+        window: timedelta = timedelta(days=1),
+        limit: int = 200,
+    ) -> int:
+        """chat.closed rows a crash kept the hub from queuing (the close commits before its
+        rows are written): chats closed in the last `window`, at least `settle` ago, after
+        the webhook existed, that have no row for it. Returns how many were queued."""
+        now = now or utcnow()
+        queued = 0
+        async with self._sessions() as s, s.begin():
+            hooks = [h for h in await s.scalars(select(WebhookRow)) if CHAT_CLOSED in h.events]
+            plans = {
+                t.id: t.plan
+                for t in await s.scalars(
+                    select(TenantRow).where(TenantRow.id.in_({h.tenant_id for h in hooks}))
+                )
+            }
+            for hook in hooks:
+                if not plan_allows(plans.get(hook.tenant_id, ""), "proactive"):
+                    continue
+                has_row = (
+                    select(DeliveryRow.id)
+                    .where(
+                        DeliveryRow.chat_id == ChatRow.id,
+                        DeliveryRow.event == CHAT_CLOSED,
+                        DeliveryRow.target_id == hook.id,
+                    )
+                    .exists()
+                )
+                chats = await s.scalars(
+                    select(ChatRow)
+                    .where(
+                        ChatRow.tenant_id == hook.tenant_id,
+                        ChatRow.status == "closed",
+                        ChatRow.closed_at >= max(now - window, hook.created_at),
+                        ChatRow.closed_at <= now - settle,
+                        ~has_row,
+                    )
+                    .limit(limit)
+                )
+                for chat in chats:
+                    assert chat.closed_at is not None
+                    body = closed_body(
+                        chat_id=chat.id,
+                        tenant_id=chat.tenant_id,
+                        visitor_id=chat.visitor_id,
+                        agent_id=chat.agent_id,
+                        language=chat.language,
+                        reason=chat.close_reason or "closed",
+                        created_at=chat.created_at,
+                        closed_at=chat.closed_at,
+                    )
+                    row = await self._queue_once(
+                        s,
+                        tenant_id=hook.tenant_id,
+                        chat_id=chat.id,
+                        destination="webhook",
+                        target_id=hook.id,
+                        body=body,
+                    )
+                    queued += row is not None
+        return queued
+
+
+def chat_closed_id(chat_id: str, target_id: str | None) -> str:
+    return str(uuid.uuid5(CLOSED_IDS, f"{chat_id}/{target_id}"))
+
+
+def closed_body(
+    *,
+    chat_id: str,
+    tenant_id: str,
+    visitor_id: str,
+    agent_id: str | None,
+    language: str,
+    reason: str,
+    created_at: datetime,
+    closed_at: datetime,
+) -> dict[str, Any]:
+    return {
+        "chat": {
+            "id": chat_id,
+            "tenant_id": tenant_id,
+            "visitor_id": visitor_id,
+            "agent_id": agent_id,
+            "language": language,
+            "reason": reason,
+            "created_at": iso(created_at),
+            "closed_at": iso(closed_at),
+        }
+    }
