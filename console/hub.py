@@ -752,8 +752,8 @@ class Hub:
     async def _queue_chat_closed(self, chat: Chat, reason: str) -> None:
         """The chat.closed webhooks (outbox rows); a failure here must not undo the close."""
         try:
-            tenant = await self.tenant(chat.tenant_id)
-            if await self.store.outbox.chat_closed(tenant, chat, reason):
+            tenant = await self.cached_tenant(chat.tenant_id)
+            if tenant is not None and await self.store.outbox.chat_closed(tenant, chat, reason):
                 await wake_outbox(self.state.redis)
         except Exception:
             log.exception("chat_closed_event_failed", tenant_id=chat.tenant_id, chat_id=chat.id)
