@@ -21,6 +21,7 @@ from console.language import LanguageDetectors
 from console.metrics import Metrics
 from console.realtime.namespaces import AgentNamespace, Gate, VisitorNamespace
 from console.realtime.ratelimit import Buckets
+from console.realtime.supervisors import STATS_PUSH_S, StatsPusher
 from console.routing.state import PREFIX, RoutingState
 from console.security.crypto import DataCipher, load_or_create_secret
 from console.security.passwords import PasswordHasher
@@ -28,7 +29,18 @@ from console.security.tokens import TokenSigner
 from console.settings import Settings
 from console.store.db import make_engine, migrate
 from console.store.repository import Store
-from console.web import admin, agents, health, integrations, invitations, leads, widget
+from console.web import (
+    admin,
+    agents,
+    console_page,
+    health,
+    integrations,
+    invitations,
+    leads,
+    supervisor,
+    tenant_admin,
+    widget,
+)
 from console.web.http import errors_middleware
 from console.web.keys import (
     BACKGROUND,
@@ -88,7 +100,18 @@ def create_app(settings: Settings, *, passwords: PasswordHasher | None = None) -
     )
     sio.attach(app)
     app[SIO] = sio
-    for module in (health, admin, agents, leads, invitations, widget, integrations):
+    for module in (
+        health,
+        admin,
+        agents,
+        leads,
+        invitations,
+        widget,
+        tenant_admin,
+        supervisor,
+        console_page,
+        integrations,
+    ):
         app.add_routes(module.routes())
     app.cleanup_ctx.extend([_redis_ctx, _store_ctx, _hub_ctx, outbox_ctx])
     app.on_shutdown.append(_drain)
@@ -181,6 +204,7 @@ async def _hub_ctx(app: web.Application) -> AsyncIterator[None]:
     tasks.append(asyncio.create_task(run_periodically(settings.sweep_interval_s, hub.sweep)))
     tasks.append(asyncio.create_task(run_periodically(HEARTBEAT_TTL_S / 3, heartbeat)))
     tasks.append(asyncio.create_task(run_periodically(10, refresh_origins)))
+    tasks.append(asyncio.create_task(run_periodically(STATS_PUSH_S, StatsPusher(hub, sio).push)))
     tasks.append(
         asyncio.create_task(run_periodically(settings.reconcile_interval_s, hub.reconcile))
     )

@@ -295,14 +295,17 @@ class Hub:
         view = await self.store.add_page_view(
             visitor_id, url=payload.url, title=payload.title, referrer=payload.referrer
         )
-        for chat in await self.store.list_chats(visitor_id=visitor_id, statuses=("active",)):
-            if chat.agent_id:
-                await self.emit(
-                    "visitor_activity",
-                    {"chat_id": chat.id, "page_view": view.to_wire()},
-                    to=agent_room(chat.agent_id),
-                    namespace=AGENT_NS,
-                )
+        for chat in await self.store.list_chats(
+            visitor_id=visitor_id, statuses=("active", "queued")
+        ):
+            # A queued visitor's page is shown in every agent's queue: the whole team hears.
+            to = agent_room(chat.agent_id) if chat.agent_id else tenant_room(tenant_id)
+            await self.emit(
+                "visitor_activity",
+                {"chat_id": chat.id, "page_view": view.to_wire()},
+                to=to,
+                namespace=AGENT_NS,
+            )
         return {"ok": True}
 
     async def choose_language(self, tenant: Tenant, payload: schemas.StartChatIn) -> str:
@@ -600,7 +603,7 @@ class Hub:
         chat = await self._agent_chat(me, payload.chat_id, own=True)
         if chat.status not in OPEN_STATUSES:
             raise ProtocolError("closed", "this chat is closed already")
-        await self.close(chat, reason=payload.disposition or "agent_closed")
+        await self.close(chat, reason="agent_closed", disposition=payload.disposition)
         return {"ok": True}
 
     async def agent_save_lead(
@@ -725,8 +728,10 @@ class Hub:
 
     # -- shared lifecycle ----------------------------------------------------------------
 
-    async def close(self, chat: Chat, *, reason: str) -> Chat | None:
-        closed = await self.store.close_chat(chat.id, reason)
+    async def close(
+        self, chat: Chat, *, reason: str, disposition: str | None = None
+    ) -> Chat | None:
+        closed = await self.store.close_chat(chat.id, reason, disposition=disposition)
         if closed is None:
             return None
         self.metrics.chats_closed.labels(chat.tenant_id, reason).inc()

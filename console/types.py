@@ -93,6 +93,7 @@ class Agent:
     max_chats: int
     role: Role
     created_at: datetime
+    active: bool = True
 
     def to_wire(self) -> dict[str, Any]:
         return {
@@ -103,6 +104,7 @@ class Agent:
             "languages": list(self.languages),
             "max_chats": self.max_chats,
             "role": self.role,
+            "active": self.active,
             "created_at": iso(self.created_at),
         }
 

@@ -31,6 +31,7 @@ from console.hub import (
 )
 from console.realtime import schemas
 from console.realtime.ratelimit import Buckets
+from console.realtime.supervisors import supervisor_joined
 from console.security.tokens import InvalidToken, TokenSigner
 from console.types import Tenant
 
@@ -279,12 +280,13 @@ class AgentNamespace(BaseNamespace):
         except InvalidToken as exc:
             raise refuse("unauthorized", str(exc)) from None
         agent = await self.hub.store.get_agent(claims.agent_id)
-        if agent is None or agent.tenant_id != claims.tenant_id:
+        if agent is None or agent.tenant_id != claims.tenant_id or not agent.active:
             raise refuse("unauthorized", "this agent no longer exists; log in again")
         me = AgentSession(agent.id, agent.tenant_id, agent.role, agent.name)
         await self.save_session(sid, {"me": me})
         await self.enter_room(sid, agent_room(agent.id))
         await self.enter_room(sid, tenant_room(agent.tenant_id))
+        await supervisor_joined(self, sid, agent)
         await self.hub.agent_connected(agent, sid)
 
     async def on_disconnect(self, sid: str) -> None:

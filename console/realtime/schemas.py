@@ -77,7 +77,8 @@ class SetStatusIn(Payload):
 
 class CloseChatIn(Payload):
     chat_id: Id
-    disposition: Annotated[str, StringConstraints(max_length=40)] | None = None
+    # Why the chat ended, for reports and lead follow-up (stored in chats.disposition)
+    disposition: Literal["sales_lead", "service", "support", "spam"] | None = None
 
 
 class TransferIn(Payload):

@@ -93,6 +93,8 @@ class AgentRow(Base):
     max_chats: Mapped[int] = mapped_column(Integer)
     role: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime]
+    # Set by a tenant admin: the agent can no longer log in; the row stays for the history
+    deactivated_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class VisitorRow(Base):

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from console.engagement.repository import EngagementRepository
 from console.security.crypto import DataCipher
 from console.store.bots import BotRepository
+from console.store.floor import FloorRepository
 from console.store.integrations import IntegrationRepository
 from console.store.leads import LeadRepository
 from console.store.models import (
@@ -32,6 +33,7 @@ from console.store.models import (
     VisitorRow,
 )
 from console.store.outbox import OutboxRepository
+from console.store.tenant_config import TenantConfigRepository
 from console.types import (
     Agent,
     Author,
@@ -71,6 +73,8 @@ class Store:
         self.leads = LeadRepository(self._sessions, cipher)
         self.engagement = EngagementRepository(self)
         self.bots = BotRepository(self._sessions, cipher)
+        self.config = TenantConfigRepository(self)
+        self.floor = FloorRepository(self)
         self.outbox = OutboxRepository(self._sessions, cipher)
         self.integrations = IntegrationRepository(self._sessions, cipher)
 
@@ -177,6 +181,7 @@ class Store:
             max_chats=row.max_chats,
             role=row.role,  # type: ignore[arg-type]
             created_at=row.created_at,
+            active=row.deactivated_at is None,
         )
 
     async def create_agent(
@@ -492,12 +497,13 @@ class Store:
             },
         )
 
-    async def close_chat(self, chat_id: str, reason: str) -> Chat | None:
-        return await self._transition(
-            chat_id,
-            where_status=OPEN_STATUSES,
-            values={"status": "closed", "closed_at": utcnow(), "close_reason": reason},
-        )
+    async def close_chat(
+        self, chat_id: str, reason: str, *, disposition: str | None = None
+    ) -> Chat | None:
+        values: dict[str, Any] = {"status": "closed", "closed_at": utcnow(), "close_reason": reason}
+        if disposition is not None:
+            values["disposition"] = disposition
+        return await self._transition(chat_id, where_status=OPEN_STATUSES, values=values)
 
     async def abandon_chat(self, chat_id: str) -> Chat | None:
         now = utcnow()

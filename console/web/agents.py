@@ -37,7 +37,7 @@ async def login(request: web.Request) -> web.Response:
     found = await store.get_agent_login(body.email)
     if found is None:
         await passwords.verify(TIMING_HASH, body.password)
-    if found is None or not await passwords.verify(found[1], body.password):
+    if found is None or not found[0].active or not await passwords.verify(found[1], body.password):
         for key in keys:
             limits.take(key)
         raise ProtocolError("unauthorized", "wrong e-mail or password")

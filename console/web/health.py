@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 from aiohttp import web
 
@@ -36,14 +35,6 @@ async def metrics(request: web.Request) -> web.Response:
     )
 
 
-CONSOLE_PAGE = Path(__file__).parent / "static" / "console.html"
-
-
-async def console_page(_request: web.Request) -> web.FileResponse:
-    """The console's address answers from day one; the console itself ships on its own."""
-    return web.FileResponse(CONSOLE_PAGE)
-
-
 async def root(_request: web.Request) -> web.Response:
     raise web.HTTPFound("/console/")
 
@@ -53,5 +44,4 @@ def routes() -> list[web.RouteDef]:
         web.get("/", root),
         web.get("/healthz", healthz),
         web.get("/metrics", metrics),
-        web.get("/console/", console_page),
     ]

@@ -94,7 +94,7 @@ async def require_agent(request: web.Request) -> Agent:
     except InvalidToken as exc:
         raise ProtocolError("unauthorized", str(exc)) from None
     agent = await request.app[STORE].get_agent(claims.agent_id)
-    if agent is None or agent.tenant_id != claims.tenant_id:
+    if agent is None or agent.tenant_id != claims.tenant_id or not agent.active:
         raise ProtocolError("unauthorized", "this agent no longer exists; log in again")
     return agent
 

@@ -1,2 +1,241 @@
-// The agent console: built by the console issue. Placeholder so the build has an entry.
-export {};
+// The agent console at /console/: login, then the chats, supervisor and admin views.
+
+import { render } from "preact";
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { AdminView } from "./admin";
+import { api, ApiError, loadSession, saveSession, whenUnauthorized, type Me, type Session } from "./api";
+import { ChatsView } from "./chats";
+import { Floor } from "./floor";
+import { guessLang, type UiLang } from "./i18n";
+import { SupervisorView } from "./supervisor";
+import { ErrorLine, LangContext, useFloor, useT } from "./ui";
+
+type View = "chats" | "supervisor" | "admin";
+
+function App() {
+  const [lang, setLang] = useState<UiLang>(() => guessLang(localStorage.getItem("charla.ui_lang"), navigator.language));
+  const [session, setSession] = useState<Session | null>(loadSession);
+  const [expired, setExpired] = useState(false);
+
+  const changeLang = (value: UiLang) => {
+    localStorage.setItem("charla.ui_lang", value);
+    setLang(value);
+  };
+  useEffect(() => {
+    document.documentElement.lang = lang;
+  }, [lang]);
+
+  const end = (wasExpired: boolean) => {
+    saveSession(null);
+    setSession(null);
+    setExpired(wasExpired);
+  };
+  useEffect(() => whenUnauthorized(() => end(true)), []);
+
+  return (
+    <LangContext.Provider value={lang}>
+      {session ? (
+        <Workspace key={session.token} session={session} lang={lang} setLang={changeLang} onEnd={end} />
+      ) : (
+        <Login
+          expired={expired}
+          lang={lang}
+          setLang={changeLang}
+          onLogin={(s) => {
+            saveSession(s);
+            setExpired(false);
+            setSession(s);
+          }}
+        />
+      )}
+    </LangContext.Provider>
+  );
+}
+
+function LangSwitch(props: { lang: UiLang; setLang: (l: UiLang) => void }) {
+  return (
+    <div class="lang-switch" role="group" aria-label="Idioma / Language">
+      {(["es", "en"] as const).map((l) => (
+        <button key={l} type="button" aria-pressed={props.lang === l} onClick={() => props.setLang(l)}>
+          {l.toUpperCase()}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+function Login(props: { expired: boolean; lang: UiLang; setLang: (l: UiLang) => void; onLogin: (s: Session) => void }) {
+  const t = useT();
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    try {
+      const body = await api<{ token: string; agent: Me }>("POST", "/api/login", null, { email, password });
+      props.onLogin({ token: body.token, agent: body.agent });
+    } catch (err) {
+      setError((err as ApiError).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <main class="login">
+      <form onSubmit={submit} data-testid="login">
+        <header>
+          <h1>Charla</h1>
+          <LangSwitch lang={props.lang} setLang={props.setLang} />
+        </header>
+        <h2>{t("login_title")}</h2>
+        {props.expired ? (
+          <p class="notice" role="status" data-testid="expired">
+            {t("session_expired")}
+          </p>
+        ) : null}
+        <label>
+          {t("email")}
+          <input name="email" type="email" autoComplete="username" required value={email} onInput={(e) => setEmail((e.target as HTMLInputElement).value)} />
+        </label>
+        <label>
+          {t("password")}
+          <input
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            required
+            value={password}
+            onInput={(e) => setPassword((e.target as HTMLInputElement).value)}
+          />
+        </label>
+        <ErrorLine message={error} />
+        <button type="submit" class="primary" disabled={busy}>
+          {t("sign_in")}
+        </button>
+      </form>
+    </main>
+  );
+}
+
+function Workspace(props: {
+  session: Session;
+  lang: UiLang;
+  setLang: (l: UiLang) => void;
+  onEnd: (expired: boolean) => void;
+}) {
+  const t = useT();
+  const { session } = props;
+  const floor = useMemo(() => new Floor(session.token, session.agent, () => props.onEnd(true)), [session.token]);
+  const state = useFloor(floor);
+  const role = session.agent.role;
+  const [view, setView] = useState<View>(() => {
+    const asked = location.hash.replace("#/", "") as View;
+    return asked === "admin" && role === "admin" ? "admin" : asked === "supervisor" && role !== "agent" ? "supervisor" : "chats";
+  });
+
+  useEffect(() => {
+    // Right after the login click the page may still start audio; else the first click does.
+    floor.unlockSound();
+    // The token may have expired while the tab slept: ask before connecting.
+    api("GET", "/api/me", session.token)
+      .then(() => floor.start())
+      .catch((err: ApiError) => {
+        if (err.status !== 401) void floor.start();
+      });
+    const unlock = () => floor.unlockSound();
+    window.addEventListener("pointerdown", unlock, { once: true });
+    return () => {
+      window.removeEventListener("pointerdown", unlock);
+      floor.stop();
+    };
+  }, [floor]);
+
+  useEffect(() => {
+    location.hash = `#/${view}`;
+  }, [view]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      // e.code, not e.key: Alt+1 types "¡" on a Mac keyboard.
+      if (e.altKey && /^Digit[1-9]$/.test(e.code)) {
+        e.preventDefault();
+        setView("chats");
+        floor.selectAt(Number(e.code.slice(5)) - 1);
+      } else if (e.ctrlKey && (e.key === "ArrowDown" || e.key === "ArrowUp")) {
+        e.preventDefault();
+        floor.step(e.key === "ArrowDown" ? 1 : -1);
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    const onVisible = () => {
+      if (document.visibilityState === "visible" && state.activeId) floor.select(state.activeId);
+    };
+    document.addEventListener("visibilitychange", onVisible);
+    return () => {
+      window.removeEventListener("keydown", onKey);
+      document.removeEventListener("visibilitychange", onVisible);
+    };
+  }, [floor, state.activeId]);
+
+  const logout = async () => {
+    await floor.setStatus("offline");
+    floor.stop();
+    props.onEnd(false);
+  };
+  const unread = floor.unreadTotal();
+  return (
+    <div class="app">
+      <header class="topbar">
+        <strong class="brand">Charla</strong>
+        <nav class="views">
+          <button type="button" class={view === "chats" ? "active" : ""} onClick={() => setView("chats")} data-view="chats">
+            {t("view_chats")}
+            {unread > 0 ? <span class="unread">{unread}</span> : null}
+          </button>
+          {role !== "agent" ? (
+            <button type="button" class={view === "supervisor" ? "active" : ""} onClick={() => setView("supervisor")} data-view="supervisor">
+              {t("view_supervisor")}
+            </button>
+          ) : null}
+          {role === "admin" ? (
+            <button type="button" class={view === "admin" ? "active" : ""} onClick={() => setView("admin")} data-view="admin">
+              {t("view_admin")}
+            </button>
+          ) : null}
+        </nav>
+        {state.connected ? null : <span class="warn">{t("reconnecting")}</span>}
+        <label class="status">
+          {t("status")}
+          <select
+            name="status"
+            class={state.status}
+            disabled={!state.connected}
+            value={state.status}
+            onChange={(e) => void floor.setStatus((e.target as HTMLSelectElement).value)}
+          >
+            <option value="online">{t("online")}</option>
+            <option value="away">{t("away")}</option>
+            <option value="offline">{t("offline")}</option>
+          </select>
+        </label>
+        <span class="me" dir="auto">
+          {session.agent.name}
+        </span>
+        <LangSwitch lang={props.lang} setLang={props.setLang} />
+        <button type="button" onClick={() => void logout()} data-action="logout">
+          {t("sign_out")}
+        </button>
+      </header>
+      <main>
+        {view === "chats" ? <ChatsView floor={floor} state={state} /> : null}
+        {view === "supervisor" ? <SupervisorView floor={floor} state={state} /> : null}
+        {view === "admin" ? <AdminView floor={floor} /> : null}
+      </main>
+    </div>
+  );
+}
+
+const root = document.getElementById("app");
+if (root) render(<App />, root);

@@ -145,6 +145,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('invitation_id', sa.String(length=36), nullable=True))
         batch_op.create_index(batch_op.f('ix_chats_invitation_id'), ['invitation_id'], unique=False)
 
+    with op.batch_alter_table('agents', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('deactivated_at', sa.DateTime(timezone=True), nullable=True))
+
     with op.batch_alter_table('tenants', schema=None) as batch_op:
         batch_op.add_column(sa.Column('settings', sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column('bot_script', sa.JSON(), nullable=True))
@@ -152,6 +155,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('agents', schema=None) as batch_op:
+        batch_op.drop_column('deactivated_at')
+
     with op.batch_alter_table('tenants', schema=None) as batch_op:
         batch_op.drop_column('bot_script')
         batch_op.drop_column('settings')

@@ -1,0 +1,344 @@
+"""What a tenant admin configures: canned responses, the team, the tenant's own settings,
+and the export/import of all of it (the tenant's scripts and rules are its own data).
+
+Every method is scoped by `tenant_id`: another tenant's ids are simply not found.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from console.store.models import (
+    AgentRow,
+    CannedResponseRow,
+    IntegrationRow,
+    InvitationRuleRow,
+    TenantRow,
+    WebhookRow,
+)
+from console.types import Agent, iso, utcnow
+
+if TYPE_CHECKING:
+    from console.store.repository import Store
+
+
+class ConfigConflictError(Exception):
+    """A uniqueness rule of the tenant's configuration was broken (a shortcut twice)."""
+
+
+@dataclass(frozen=True)
+class CannedResponse:
+    id: str
+    tenant_id: str
+    shortcut: str
+    text: dict[str, str]
+    created_at: datetime
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "shortcut": self.shortcut,
+            "text": dict(self.text),
+            "created_at": iso(self.created_at),
+        }
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    """What an import changed, section by section, and what it had to leave out."""
+
+    counts: dict[str, int]
+    skipped: list[dict[str, str]]
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"imported": self.counts, "skipped": self.skipped}
+
+
+def _canned(row: CannedResponseRow) -> CannedResponse:
+    return CannedResponse(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        shortcut=row.shortcut,
+        text=dict(row.text),
+        created_at=row.created_at,
+    )
+
+
+class TenantConfigRepository:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # -- canned responses ----------------------------------------------------------------
+
+    async def list_canned(self, tenant_id: str) -> list[CannedResponse]:
+        async with self.store.session() as s:
+            rows = await s.scalars(
+                select(CannedResponseRow)
+                .where(CannedResponseRow.tenant_id == tenant_id)
+                .order_by(CannedResponseRow.shortcut)
+            )
+            return [_canned(r) for r in rows]
+
+    async def create_canned(
+        self, tenant_id: str, *, shortcut: str, text: dict[str, str]
+    ) -> CannedResponse:
+        row = CannedResponseRow(
+            id=str(uuid.uuid4()),
+            tenant_id=tenant_id,
+            shortcut=shortcut,
+            text=text,
+            created_at=utcnow(),
+        )
+        try:
+            async with self.store.session() as s, s.begin():
+                s.add(row)
+        except IntegrityError:
+            raise ConfigConflictError(f"the shortcut {shortcut} exists already") from None
+        return _canned(row)
+
+    async def delete_canned(self, tenant_id: str, canned_id: str) -> bool:
+        async with self.store.session() as s, s.begin():
+            result = await s.execute(
+                delete(CannedResponseRow).where(
+                    CannedResponseRow.tenant_id == tenant_id, CannedResponseRow.id == canned_id
+                )
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    # -- the team ------------------------------------------------------------------------
+
+    async def update_agent(
+        self, tenant_id: str, agent_id: str, changes: dict[str, Any]
+    ) -> Agent | None:
+        async with self.store.session() as s, s.begin():
+            row = await s.get(AgentRow, agent_id)
+            if row is None or row.tenant_id != tenant_id:
+                return None
+            for key, value in changes.items():
+                setattr(row, key, value)
+        return self.store._agent(row)
+
+    async def deactivate_agent(self, tenant_id: str, agent_id: str) -> Agent | None:
+        """The agent can no longer log in; the row stays, since chats name it."""
+        async with self.store.session() as s, s.begin():
+            row = await s.get(AgentRow, agent_id)
+            if row is None or row.tenant_id != tenant_id:
+                return None
+            if row.deactivated_at is None:
+                row.deactivated_at = utcnow()
+        return self.store._agent(row)
+
+    # -- the tenant's own settings -------------------------------------------------------
+
+    async def tenant_settings(self, tenant_id: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """(settings, bot_script) of the tenant; settings is `{}` when never set."""
+        async with self.store.session() as s:
+            row = await s.get(TenantRow, tenant_id)
+            if row is None:
+                return {}, None
+            return dict(row.settings or {}), row.bot_script
+
+    # -- export and import ---------------------------------------------------------------
+
+    async def export(self, tenant_id: str) -> dict[str, Any]:
+        """Everything the tenant configures, without ids or secrets, so that it imports into
+        any tenant (this one again, or another)."""
+        async with self.store.session() as s:
+            tenant = await s.get(TenantRow, tenant_id)
+            if tenant is None:
+                return {}
+            canned = await s.scalars(
+                select(CannedResponseRow)
+                .where(CannedResponseRow.tenant_id == tenant_id)
+                .order_by(CannedResponseRow.shortcut)
+            )
+            rules = await s.scalars(
+                select(InvitationRuleRow)
+                .where(InvitationRuleRow.tenant_id == tenant_id)
+                .order_by(InvitationRuleRow.created_at, InvitationRuleRow.name)
+            )
+            integrations = await s.scalars(
+                select(IntegrationRow)
+                .where(IntegrationRow.tenant_id == tenant_id)
+                .order_by(IntegrationRow.kind)
+            )
+            webhooks = await s.scalars(
+                select(WebhookRow)
+                .where(WebhookRow.tenant_id == tenant_id)
+                .order_by(WebhookRow.created_at, WebhookRow.url)
+            )
+            return {
+                "format": "charla-tenant-config",
+                "version": 1,
+                "exported_at": iso(utcnow()),
+                "timezone": tenant.timezone,
+                "hours": tenant.hours,
+                "holidays": tenant.holidays,
+                "settings": dict(tenant.settings or {}),
+                "bot_script": tenant.bot_script,
+                "canned_responses": [{"shortcut": c.shortcut, "text": c.text} for c in canned],
+                "invitation_rules": [
+                    {
+                        "name": r.name,
+                        "enabled": r.enabled,
+                        "text": r.text,
+                        "conditions": r.conditions,
+                        "only_when_agents_available": r.only_when_agents_available,
+                    }
+                    for r in rules
+                ],
+                "integrations": [
+                    {"kind": i.kind, "config": public_config(i.config)} for i in integrations
+                ],
+                "webhooks": [{"url": w.url, "events": list(w.events)} for w in webhooks],
+            }
+
+    async def import_(self, tenant_id: str, document: dict[str, Any]) -> ImportOutcome:
+        """Apply an (already validated) export document in one transaction.
+
+        Idempotent: canned responses match by shortcut, invitation rules by name, webhooks by
+        URL, integrations by kind; importing the same document twice changes nothing more.
+        A secret never travels in an export: a webhook or Salesforce connection that has no
+        secret here yet, and none given in the document, is skipped and reported.
+        """
+        now = utcnow()
+        counts = dict.fromkeys(
+            ("canned_responses", "invitation_rules", "integrations", "webhooks"), 0
+        )
+        skipped: list[dict[str, str]] = []
+        async with self.store.session() as s, s.begin():
+            tenant = await s.get(TenantRow, tenant_id)
+            if tenant is None:
+                return ImportOutcome(counts, skipped)
+            for key in ("timezone", "hours", "holidays", "settings", "bot_script"):
+                if key in document:
+                    setattr(tenant, key, document[key])
+            tenant.updated_at = now
+
+            existing_canned = {
+                r.shortcut: r
+                for r in await s.scalars(
+                    select(CannedResponseRow).where(CannedResponseRow.tenant_id == tenant_id)
+                )
+            }
+            for item in document.get("canned_responses", []):
+                canned = existing_canned.get(item["shortcut"])
+                if canned is None:
+                    canned = CannedResponseRow(
+                        id=str(uuid.uuid4()),
+                        tenant_id=tenant_id,
+                        shortcut=item["shortcut"],
+                        text=item["text"],
+                        created_at=now,
+                    )
+                    s.add(canned)
+                    existing_canned[item["shortcut"]] = canned
+                else:
+                    canned.text = item["text"]
+                counts["canned_responses"] += 1
+
+            existing_rules = {
+                r.name: r
+                for r in await s.scalars(
+                    select(InvitationRuleRow).where(InvitationRuleRow.tenant_id == tenant_id)
+                )
+            }
+            for item in document.get("invitation_rules", []):
+                rule = existing_rules.get(item["name"])
+                if rule is None:
+                    rule = InvitationRuleRow(
+                        id=str(uuid.uuid4()), tenant_id=tenant_id, created_at=now
+                    )
+                    s.add(rule)
+                    existing_rules[item["name"]] = rule
+                for key in ("name", "enabled", "text", "conditions", "only_when_agents_available"):
+                    setattr(rule, key, item[key])
+                counts["invitation_rules"] += 1
+
+            counts["integrations"], counts["webhooks"] = await self._import_connectors(
+                s, tenant_id, document, skipped
+            )
+        return ImportOutcome(counts, skipped)
+
+    async def _import_connectors(
+        self,
+        s: AsyncSession,
+        tenant_id: str,
+        document: dict[str, Any],
+        skipped: list[dict[str, str]],
+    ) -> tuple[int, int]:
+        """Integrations (by kind) and webhooks (by URL); secrets are never exported."""
+        now = utcnow()
+        cipher = self.store.cipher
+        integrations = webhooks = 0
+        for item in document.get("integrations", []):
+            integration = await s.get(IntegrationRow, (tenant_id, item["kind"]))
+            secret = item.get("secret")
+            needs_secret = item["kind"] == "salesforce"
+            if integration is None:
+                if needs_secret and not secret:
+                    skipped.append(
+                        {
+                            "section": "integrations",
+                            "item": item["kind"],
+                            "reason": "no client_secret: add it with "
+                            "PUT /api/integrations/salesforce",
+                        }
+                    )
+                    continue
+                integration = IntegrationRow(tenant_id=tenant_id, kind=item["kind"])
+                s.add(integration)
+            integration.config = item["config"]
+            if secret:
+                integration.secret_enc = cipher.encrypt(secret)
+            integration.updated_at = now
+            integrations += 1
+
+        existing_hooks = {
+            w.url: w
+            for w in await s.scalars(select(WebhookRow).where(WebhookRow.tenant_id == tenant_id))
+        }
+        for item in document.get("webhooks", []):
+            hook = existing_hooks.get(item["url"])
+            secret = item.get("secret")
+            if hook is None:
+                if not secret:
+                    skipped.append(
+                        {
+                            "section": "webhooks",
+                            "item": item["url"],
+                            "reason": "no secret: add it to the document or create the "
+                            "webhook with POST /api/webhooks",
+                        }
+                    )
+                    continue
+                hook = WebhookRow(
+                    id=str(uuid.uuid4()),
+                    tenant_id=tenant_id,
+                    url=item["url"],
+                    secret_enc=cipher.encrypt(secret),
+                    created_at=now,
+                )
+                s.add(hook)
+                existing_hooks[item["url"]] = hook
+            elif secret:
+                hook.secret_enc = cipher.encrypt(secret)
+            hook.events = list(item["events"])
+            webhooks += 1
+        return integrations, webhooks
+
+
+SECRET_KEYS = frozenset({"client_secret", "secret", "password", "token", "api_key"})
+
+
+def public_config(config: dict[str, Any]) -> dict[str, Any]:
+    """An integration's config minus anything secret-looking (secrets live in secret_enc;
+    this is a second guard in case a connector ever put one in config)."""
+    return {k: v for k, v in config.items() if k.lower() not in SECRET_KEYS}

@@ -1,0 +1,63 @@
+"""The agent console's page and assets, at /console/.
+
+The page runs only its own script: the Content-Security-Policy forbids inline scripts and
+handlers, so even a chat text that reached the DOM as HTML could not execute (the console
+renders chat text as text nodes; this is the second wall).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+STATIC = Path(__file__).parent / "static"
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self' ws: wss:",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+    ]
+)
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+async def console_page(_request: web.Request) -> web.FileResponse:
+    return web.FileResponse(
+        STATIC / "console.html", headers={**HEADERS, "Cache-Control": "no-cache"}
+    )
+
+
+async def console_script(_request: web.Request) -> web.FileResponse:
+    return web.FileResponse(
+        STATIC / "console.js",
+        headers={
+            **HEADERS,
+            "Content-Type": "text/javascript; charset=utf-8",
+            "Cache-Control": "no-cache",
+        },
+    )
+
+
+async def console_style(_request: web.Request) -> web.FileResponse:
+    return web.FileResponse(
+        STATIC / "console.css",
+        headers={**HEADERS, "Content-Type": "text/css; charset=utf-8", "Cache-Control": "no-cache"},
+    )
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.get("/console/", console_page),
+        web.get("/console/console.js", console_script),
+        web.get("/console/console.css", console_style),
+    ]

@@ -1,0 +1,96 @@
+// HTTP calls to the hub, and what the console keeps in the browser's storage.
+//
+// The token lives in sessionStorage: it dies with the tab, which suits shared dealership PCs.
+// Drafts live in localStorage per agent and chat, so that an expired session (a new login,
+// maybe in a new tab) finds them again.
+
+export interface Me {
+  id: string;
+  name: string;
+  tenant_id: string;
+  role: "agent" | "supervisor" | "admin";
+  languages: string[];
+}
+
+export interface Session {
+  token: string;
+  agent: Me;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const SESSION_KEY = "charla.session";
+
+export function loadSession(): Session | null {
+  try {
+    const raw = sessionStorage.getItem(SESSION_KEY);
+    return raw ? (JSON.parse(raw) as Session) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function saveSession(session: Session | null): void {
+  if (session) sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
+  else sessionStorage.removeItem(SESSION_KEY);
+}
+
+function draftKey(agentId: string, chatId: string): string {
+  return `charla.draft.${agentId}.${chatId}`;
+}
+
+export function loadDraft(agentId: string, chatId: string): string {
+  return localStorage.getItem(draftKey(agentId, chatId)) ?? "";
+}
+
+export function saveDraft(agentId: string, chatId: string, text: string): void {
+  if (text) localStorage.setItem(draftKey(agentId, chatId), text);
+  else localStorage.removeItem(draftKey(agentId, chatId));
+}
+
+let onUnauthorized: () => void = () => undefined;
+
+export function whenUnauthorized(handler: () => void): void {
+  onUnauthorized = handler;
+}
+
+export async function api<T>(
+  method: string,
+  path: string,
+  token: string | null,
+  body?: unknown,
+): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let data: unknown = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  if (!response.ok) {
+    const error = (data as { error?: { code: string; message: string } } | null)?.error;
+    if (response.status === 401 && token && path !== "/api/login") onUnauthorized();
+    throw new ApiError(
+      response.status,
+      error?.code ?? "unavailable",
+      error?.message ?? `${response.status} ${response.statusText}`,
+    );
+  }
+  return data as T;
+}

@@ -1,0 +1,590 @@
+// The agent's working view: the queue, my chats as tabs, the chat, the visitor.
+// Chat text is always a text node (Preact escapes it): never HTML.
+
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { api, loadDraft, saveDraft } from "./api";
+import type { ChatState, Floor, FloorState } from "./floor";
+import {
+  cannedMatches,
+  cannedText,
+  clock,
+  pageTimes,
+  plausibleEmail,
+  plausiblePhone,
+  leadPayload,
+  splitName,
+  type Canned,
+  type LeadDraft,
+  type Message,
+} from "./model";
+import { Dialog, ErrorLine, useNow, useT } from "./ui";
+
+export function ChatsView(props: { floor: Floor; state: FloorState }) {
+  const { floor, state } = props;
+  const t = useT();
+  const active = state.activeId ? state.chats[state.activeId] : null;
+  return (
+    <div class="chats-view">
+      <aside class="sidebar">
+        <QueuePanel state={state} />
+        <TeamPanel floor={floor} state={state} />
+      </aside>
+      <section class="work">
+        <nav class="tabs" role="tablist" aria-label={t("my_chats")}>
+          {state.order.map((id, i) => (
+            <ChatTab key={id} index={i} entry={state.chats[id]} active={id === state.activeId} floor={floor} />
+          ))}
+        </nav>
+        {active ? (
+          <ChatPane key={active.chat.id} floor={floor} state={state} entry={active} />
+        ) : (
+          <p class="empty">{t("no_chats")}</p>
+        )}
+      </section>
+    </div>
+  );
+}
+
+function QueuePanel(props: { state: FloorState }) {
+  const t = useT();
+  const now = useNow();
+  const { queue, queueReceivedAt, queueVisitors } = props.state;
+  const elapsed = (now - queueReceivedAt) / 1000;
+  return (
+    <section class="panel queue" aria-label={t("queue")} data-testid="queue">
+      <h2>
+        {t("queue")} <span class="count">{queue.length}</span>
+      </h2>
+      {queue.length === 0 ? <p class="muted">{t("queue_empty")}</p> : null}
+      <ul>
+        {queue.map((entry) => {
+          const visitor = queueVisitors[entry.chat_id];
+          const page = visitor?.pages[visitor.pages.length - 1];
+          return (
+            <li key={entry.chat_id} data-chat-id={entry.chat_id}>
+              <span class="lang">{entry.language.toUpperCase()}</span>
+              <span class="who" dir="auto">
+                {visitor?.name ?? t("anonymous")}
+              </span>
+              <span class="wait" title={t("waiting_for")}>
+                {clock(entry.waiting_s + elapsed)}
+              </span>
+              {page ? (
+                <span class="page" dir="auto" title={page.url}>
+                  {page.title || page.url}
+                </span>
+              ) : null}
+            </li>
+          );
+        })}
+      </ul>
+    </section>
+  );
+}
+
+function TeamPanel(props: { floor: Floor; state: FloorState }) {
+  const t = useT();
+  const members = Object.values(props.state.team).filter((m) => m.active);
+  return (
+    <section class="panel team" aria-label={t("team")} data-testid="team">
+      <h2>{t("team")}</h2>
+      <ul>
+        {members.map((m) => (
+          <li key={m.id} data-agent-id={m.id}>
+            <span class={`dot ${m.status}`} aria-hidden="true" />
+            <span dir="auto">{m.name}</span>
+            <span class="muted">
+              {t(m.status === "online" || m.status === "away" ? (m.status as "online") : "offline")} · {m.load}/
+              {m.max_chats}
+            </span>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function ChatTab(props: { index: number; entry: ChatState; active: boolean; floor: Floor }) {
+  const t = useT();
+  const { entry } = props;
+  const label = entry.chat.visitor.name ?? t("anonymous");
+  return (
+    <button
+      type="button"
+      role="tab"
+      aria-selected={props.active}
+      class={`tab ${props.active ? "active" : ""} ${entry.ended ? "ended" : ""}`}
+      data-chat-id={entry.chat.id}
+      onClick={() => props.floor.select(entry.chat.id)}
+      title={props.index < 9 ? `Alt+${props.index + 1}` : undefined}
+    >
+      <span class="lang">{entry.chat.language.toUpperCase()}</span>
+      <span dir="auto">{label}</span>
+      {entry.unread > 0 ? (
+        <span class="unread" aria-label={t("new_message")}>
+          {entry.unread}
+        </span>
+      ) : null}
+    </button>
+  );
+}
+
+type Panel = null | "transfer" | "close" | "lead" | "ticket";
+
+function ChatPane(props: { floor: Floor; state: FloorState; entry: ChatState }) {
+  const { floor, entry } = props;
+  const t = useT();
+  const [panel, setPanel] = useState<Panel>(null);
+  const chat = entry.chat;
+  const ended = entry.ended !== null;
+  return (
+    <div class="chat-pane" data-testid="chat" data-chat-id={chat.id}>
+      <div class="conversation">
+        <header class="chat-header">
+          <h2 dir="auto">{chat.visitor.name ?? t("anonymous")}</h2>
+          <span class="lang">{chat.language.toUpperCase()}</span>
+          <div class="actions">
+            <button type="button" onClick={() => setPanel("lead")} disabled={ended} data-action="lead">
+              {t("lead")}
+            </button>
+            <button type="button" onClick={() => setPanel("ticket")} data-action="ticket">
+              {t("ticket")}
+            </button>
+            <button type="button" onClick={() => setPanel("transfer")} disabled={ended} data-action="transfer">
+              {t("transfer")}
+            </button>
+            {ended ? (
+              <button type="button" onClick={() => floor.remove(chat.id)} data-action="dismiss">
+                {t("dismiss")}
+              </button>
+            ) : (
+              <button type="button" class="danger" onClick={() => setPanel("close")} data-action="close">
+                {t("close_chat")}
+              </button>
+            )}
+          </div>
+        </header>
+        <Transcript messages={chat.messages} />
+        {entry.typing ? <p class="typing">{t("typing")}</p> : null}
+        {ended ? (
+          <p class="ended" role="status">
+            {t("chat_ended")} ({entry.ended})
+          </p>
+        ) : (
+          <Composer floor={floor} entry={entry} canned={props.state.canned} />
+        )}
+      </div>
+      <VisitorPanel entry={entry} />
+      {panel === "transfer" ? <TransferDialog floor={floor} state={props.state} entry={entry} onClose={() => setPanel(null)} /> : null}
+      {panel === "close" ? <CloseDialog floor={floor} entry={entry} onClose={() => setPanel(null)} /> : null}
+      {panel === "lead" ? <LeadDialog floor={floor} entry={entry} onClose={() => setPanel(null)} /> : null}
+      {panel === "ticket" ? <TicketDialog floor={floor} entry={entry} onClose={() => setPanel(null)} /> : null}
+    </div>
+  );
+}
+
+export function Transcript(props: { messages: Message[] }) {
+  const list = useRef<HTMLOListElement>(null);
+  useLayoutEffect(() => {
+    const el = list.current;
+    if (el) el.scrollTop = el.scrollHeight;
+  }, [props.messages.length]);
+  return (
+    <ol class="transcript" ref={list} aria-live="polite">
+      {props.messages.map((m) => (
+        <li key={`${m.author}:${m.client_msg_id ?? m.id}`} class={`msg ${m.author} ${m.pending ? "pending" : ""} ${m.failed ? "failed" : ""}`} data-message-id={m.id}>
+          {m.author_name && m.author !== "visitor" ? <span class="author">{m.author_name}</span> : null}
+          <p class="text" dir="auto">
+            {m.text}
+          </p>
+          <time dateTime={m.created_at}>{new Date(m.created_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}</time>
+          {m.failed ? <span class="error">{m.failed}</span> : null}
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+function Composer(props: { floor: Floor; entry: ChatState; canned: Canned[] }) {
+  const { floor, entry } = props;
+  const t = useT();
+  const chatId = entry.chat.id;
+  const [text, setText] = useState(() => loadDraft(floor.me.id, chatId));
+  const [pick, setPick] = useState(0);
+  const area = useRef<HTMLTextAreaElement>(null);
+  const slash = /^\/(\S*)$/.exec(text);
+  const matches = slash ? cannedMatches(props.canned, slash[1], entry.chat.language) : [];
+
+  useEffect(() => {
+    area.current?.focus();
+  }, [chatId]);
+
+  const update = (value: string) => {
+    setText(value);
+    setPick(0);
+    saveDraft(floor.me.id, chatId, value);
+    if (value) floor.typing(chatId);
+  };
+
+  const send = () => {
+    const body = text.trim();
+    if (!body) return;
+    update("");
+    void floor.send(chatId, body);
+  };
+
+  const useCanned = (canned: Canned) => {
+    update(cannedText(canned, entry.chat.language));
+    area.current?.focus();
+  };
+
+  const onKeyDown = (e: KeyboardEvent) => {
+    if (slash && matches.length > 0) {
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+        e.preventDefault();
+        setPick((pick + (e.key === "ArrowDown" ? 1 : matches.length - 1)) % matches.length);
+        return;
+      }
+      if (e.key === "Enter" || e.key === "Tab") {
+        e.preventDefault();
+        useCanned(matches[Math.min(pick, matches.length - 1)]);
+        return;
+      }
+    }
+    if (slash && e.key === "Escape") {
+      update("");
+      return;
+    }
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      send();
+    }
+  };
+
+  return (
+    <div class="composer">
+      {slash ? (
+        <ul class="canned" role="listbox" data-testid="canned">
+          {matches.length === 0 ? <li class="muted">{t("no_canned")}</li> : null}
+          {matches.map((c, i) => (
+            <li
+              key={c.id}
+              role="option"
+              aria-selected={i === pick}
+              class={i === pick ? "picked" : ""}
+              onMouseDown={(e) => {
+                e.preventDefault();
+                useCanned(c);
+              }}
+            >
+              <strong>{c.shortcut}</strong> <span dir="auto">{cannedText(c, entry.chat.language)}</span>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      <textarea
+        ref={area}
+        value={text}
+        rows={3}
+        dir="auto"
+        aria-label={t("write_here")}
+        placeholder={t("write_here")}
+        onInput={(e) => update((e.target as HTMLTextAreaElement).value)}
+        onKeyDown={onKeyDown}
+      />
+      <div class="composer-bar">
+        <small class="muted">{t("composer_hint")}</small>
+        <button type="button" class="primary" onClick={send}>
+          {t("send")}
+        </button>
+      </div>
+    </div>
+  );
+}
+
+function VisitorPanel(props: { entry: ChatState }) {
+  const t = useT();
+  const now = useNow();
+  const { visitor } = props.entry.chat;
+  const pages = pageTimes(visitor.pages, now);
+  const referrer = visitor.pages.find((p) => p.referrer)?.referrer;
+  return (
+    <aside class="visitor" aria-label={t("visitor")} data-testid="visitor">
+      <h3>{t("visitor")}</h3>
+      <dl>
+        <dt>{t("name")}</dt>
+        <dd dir="auto">{visitor.name ?? "—"}</dd>
+        <dt>{t("email")}</dt>
+        <dd>{visitor.email ?? "—"}</dd>
+        <dt>{t("phone")}</dt>
+        <dd>{visitor.phone ?? "—"}</dd>
+        <dt>{t("language")}</dt>
+        <dd>{props.entry.chat.language.toUpperCase()}</dd>
+        <dt>{t("referrer")}</dt>
+        <dd class="url">{referrer ?? "—"}</dd>
+      </dl>
+      <p class="badge">{visitor.returning ? t("returning") : t("first_visit")}</p>
+      <h4>{t("pages")}</h4>
+      <ol class="pages">
+        {pages.map(({ page, seconds }, i) => (
+          <li key={`${page.viewed_at}-${i}`} class={i === pages.length - 1 ? "current" : ""}>
+            <span class="url" dir="auto" title={page.url}>
+              {page.title || page.url}
+            </span>
+            <span class="muted">{clock(seconds)}</span>
+          </li>
+        ))}
+      </ol>
+    </aside>
+  );
+}
+
+function TransferDialog(props: { floor: Floor; state: FloorState; entry: ChatState; onClose: () => void }) {
+  const t = useT();
+  const [error, setError] = useState<string | null>(null);
+  const chatId = props.entry.chat.id;
+  const others = Object.values(props.state.team).filter(
+    (m) => m.id !== props.floor.me.id && m.active && m.status === "online",
+  );
+  const languages = props.state.tenant?.languages ?? [props.entry.chat.language];
+  const go = async (target: { agent_id: string } | { language: string }) => {
+    const ack = await props.floor.transfer(chatId, target);
+    if (ack.ok) props.onClose();
+    else setError(ack.error?.message ?? t("error"));
+  };
+  return (
+    <Dialog title={t("transfer")} onClose={props.onClose} testId="transfer-dialog">
+      <h3>{t("transfer_to_agent")}</h3>
+      <ul class="choices">
+        {others.map((m) => (
+          <li key={m.id}>
+            <button type="button" data-agent-id={m.id} onClick={() => void go({ agent_id: m.id })}>
+              {m.name} · {m.languages.join("/").toUpperCase()} · {m.load}/{m.max_chats}
+            </button>
+          </li>
+        ))}
+      </ul>
+      <h3>{t("transfer_to_queue")}</h3>
+      <ul class="choices">
+        {languages.map((lang) => (
+          <li key={lang}>
+            <button type="button" data-language={lang} onClick={() => void go({ language: lang })}>
+              {lang.toUpperCase()}
+            </button>
+          </li>
+        ))}
+      </ul>
+      <ErrorLine message={error} />
+    </Dialog>
+  );
+}
+
+const DISPOSITIONS = ["sales_lead", "service", "support", "spam"] as const;
+
+function CloseDialog(props: { floor: Floor; entry: ChatState; onClose: () => void }) {
+  const t = useT();
+  const [choice, setChoice] = useState<string>(props.entry.lead ? "sales_lead" : "service");
+  const [error, setError] = useState<string | null>(null);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const ack = await props.floor.close(props.entry.chat.id, choice);
+    if (ack.ok) props.onClose();
+    else setError(ack.error?.message ?? t("error"));
+  };
+  return (
+    <Dialog title={t("close_chat")} onClose={props.onClose} testId="close-dialog">
+      <form onSubmit={submit}>
+        <fieldset>
+          <legend>{t("disposition")}</legend>
+          {DISPOSITIONS.map((d) => (
+            <label key={d} class="radio">
+              <input type="radio" name="disposition" value={d} checked={choice === d} onChange={() => setChoice(d)} />
+              {t(d)}
+            </label>
+          ))}
+        </fieldset>
+        <ErrorLine message={error} />
+        <button type="submit" class="danger">
+          {t("close_chat")}
+        </button>
+      </form>
+    </Dialog>
+  );
+}
+
+function LeadDialog(props: { floor: Floor; entry: ChatState; onClose: () => void }) {
+  const t = useT();
+  const { visitor, language } = props.entry.chat;
+  const saved = props.entry.lead as Record<string, any> | null;
+  const [first, last] = splitName(visitor.name);
+  const [d, setD] = useState<LeadDraft>(() => ({
+    first_name: saved?.first_name ?? first,
+    last_name: saved?.last_name ?? last,
+    email: saved?.email ?? visitor.email ?? "",
+    phone: saved?.phone ?? visitor.phone ?? "",
+    interest: saved?.interest ?? "buy",
+    vehicle_year: String(saved?.vehicle?.year ?? ""),
+    vehicle_make: saved?.vehicle?.make ?? "",
+    vehicle_model: saved?.vehicle?.model ?? "",
+    vehicle_vin: saved?.vehicle?.vin ?? "",
+    vehicle_stock: saved?.vehicle?.stock ?? "",
+    vehicle_condition: saved?.vehicle?.condition ?? "",
+    trade_year: String(saved?.trade_in?.year ?? ""),
+    trade_make: saved?.trade_in?.make ?? "",
+    trade_model: saved?.trade_in?.model ?? "",
+    trade_mileage: String(saved?.trade_in?.mileage ?? ""),
+    timeframe: saved?.timeframe ?? "",
+    notes: saved?.notes ?? "",
+    qualified: saved?.qualified ?? true,
+  }));
+  const [error, setError] = useState<string | null>(null);
+  const [done, setDone] = useState(false);
+  const field = (key: string, label: string, type = "text") => (
+    <label>
+      {label}
+      <input
+        name={key}
+        type={type}
+        dir="auto"
+        value={String(d[key] ?? "")}
+        onInput={(e) => {
+          setError(null);
+          setD({ ...d, [key]: (e.target as HTMLInputElement).value });
+        }}
+      />
+    </label>
+  );
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const s = (k: string) => String(d[k] ?? "").trim();
+    if (!s("first_name") && !s("last_name")) return setError(t("need_name"));
+    if (!s("phone") && !s("email")) return setError(t("need_contact"));
+    if (s("phone") && !plausiblePhone(s("phone"))) return setError(t("bad_phone"));
+    if (s("email") && !plausibleEmail(s("email"))) return setError(t("bad_email"));
+    setError(null);
+    const ack = await props.floor.saveLead(props.entry.chat.id, leadPayload(d, language));
+    if (ack.ok) {
+      setDone(true);
+      setTimeout(props.onClose, 600);
+    } else setError(ack.error?.message ?? t("error"));
+  };
+  return (
+    <Dialog title={t("lead_form")} onClose={props.onClose} testId="lead-dialog">
+      <form class="grid-form" onSubmit={submit} noValidate>
+        {field("first_name", t("first_name"))}
+        {field("last_name", t("last_name"))}
+        {field("email", t("email"), "email")}
+        {field("phone", t("phone"), "tel")}
+        <label>
+          {t("interest")}
+          <select name="interest" value={String(d.interest)} onChange={(e) => setD({ ...d, interest: (e.target as HTMLSelectElement).value })}>
+            {(["buy", "lease", "service", "parts", "finance", "other"] as const).map((i) => (
+              <option key={i} value={i}>
+                {t(i)}
+              </option>
+            ))}
+          </select>
+        </label>
+        {field("timeframe", t("timeframe"))}
+        <fieldset class="span">
+          <legend>{t("vehicle")}</legend>
+          {field("vehicle_year", t("year"), "number")}
+          {field("vehicle_make", t("make"))}
+          {field("vehicle_model", t("model"))}
+          {field("vehicle_vin", t("vin"))}
+          {field("vehicle_stock", t("stock"))}
+          <label>
+            {t("condition")}
+            <select
+              name="vehicle_condition"
+              value={String(d.vehicle_condition)}
+              onChange={(e) => setD({ ...d, vehicle_condition: (e.target as HTMLSelectElement).value })}
+            >
+              <option value="">—</option>
+              <option value="new">{t("new")}</option>
+              <option value="used">{t("used")}</option>
+            </select>
+          </label>
+        </fieldset>
+        <fieldset class="span">
+          <legend>{t("trade_in")}</legend>
+          {field("trade_year", t("year"), "number")}
+          {field("trade_make", t("make"))}
+          {field("trade_model", t("model"))}
+          {field("trade_mileage", t("mileage"), "number")}
+        </fieldset>
+        <label class="span">
+          {t("notes")}
+          <textarea name="notes" dir="auto" value={String(d.notes)} onInput={(e) => setD({ ...d, notes: (e.target as HTMLTextAreaElement).value })} />
+        </label>
+        <label class="check">
+          <input type="checkbox" name="qualified" checked={d.qualified !== false} onChange={(e) => setD({ ...d, qualified: (e.target as HTMLInputElement).checked })} />
+          {t("qualified")}
+        </label>
+        <ErrorLine message={error} />
+        <div class="span buttons">
+          {done ? <span class="ok" role="status">{t("saved")}</span> : null}
+          <button type="submit" class="primary">
+            {t("save")}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+function TicketDialog(props: { floor: Floor; entry: ChatState; onClose: () => void }) {
+  const t = useT();
+  const { visitor } = props.entry.chat;
+  const [text, setText] = useState("");
+  const [name, setName] = useState(visitor.name ?? "");
+  const [email, setEmail] = useState(visitor.email ?? "");
+  const [phone, setPhone] = useState(visitor.phone ?? "");
+  const [error, setError] = useState<string | null>(null);
+  const [done, setDone] = useState(false);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    try {
+      await api("POST", "/api/tickets", props.floor.token, {
+        chat_id: props.entry.chat.id,
+        text,
+        ...(name.trim() ? { name } : {}),
+        ...(email.trim() ? { email } : {}),
+        ...(phone.trim() ? { phone } : {}),
+      });
+      setDone(true);
+      setTimeout(props.onClose, 600);
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  return (
+    <Dialog title={t("create_ticket")} onClose={props.onClose} testId="ticket-dialog">
+      <form class="grid-form" onSubmit={submit}>
+        <label class="span">
+          {t("ticket_text")}
+          <textarea name="text" required dir="auto" value={text} onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} />
+        </label>
+        <label>
+          {t("name")}
+          <input name="name" value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+        </label>
+        <label>
+          {t("email")}
+          <input name="email" value={email} onInput={(e) => setEmail((e.target as HTMLInputElement).value)} />
+        </label>
+        <label>
+          {t("phone")}
+          <input name="phone" value={phone} onInput={(e) => setPhone((e.target as HTMLInputElement).value)} />
+        </label>
+        <ErrorLine message={error} />
+        <div class="span buttons">
+          {done ? <span class="ok" role="status">{t("ticket_created")}</span> : null}
+          <button type="submit" class="primary">
+            {t("create")}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

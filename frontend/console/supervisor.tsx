@@ -1,0 +1,141 @@
+// The supervisor's floor: live tiles (the `stats` event), the team, and any active chat,
+// readable while it goes on (the transcript is kept current with `sync`).
+
+import { useEffect, useState } from "preact/hooks";
+import { api, ApiError } from "./api";
+import { Transcript } from "./chats";
+import type { Floor, FloorState } from "./floor";
+import { clock, mergeMessages, type Chat, type Stats } from "./model";
+import { ErrorLine, useNow, useT } from "./ui";
+
+const READ_EVERY_MS = 2000;
+
+export function SupervisorView(props: { floor: Floor; state: FloorState }) {
+  const t = useT();
+  const now = useNow();
+  const { floor } = props;
+  const [refused, setRefused] = useState<string | null>(null);
+  const [first, setFirst] = useState<Stats | null>(null);
+  const [reading, setReading] = useState<string | null>(null);
+  useEffect(() => {
+    api<Stats>("GET", "/api/supervisor/stats", floor.token)
+      .then(setFirst)
+      .catch((err: ApiError) => setRefused(err.code === "plan_required" ? t("plan_required_supervisor") : err.message));
+  }, [floor]);
+  if (refused) {
+    return (
+      <section class="supervisor" data-testid="supervisor">
+        <p class="notice" role="status" data-testid="plan-required">
+          {refused}
+        </p>
+      </section>
+    );
+  }
+  const stats = props.state.stats ?? first;
+  if (!stats) return <section class="supervisor" data-testid="supervisor" />;
+  const names = Object.fromEntries(stats.agents.map((a) => [a.agent_id, a.name]));
+  const oldest = stats.queue.oldest_since ? (now - Date.parse(stats.queue.oldest_since)) / 1000 : 0;
+  const tile = (key: string, label: string, value: string) => (
+    <div class="tile" data-tile={key}>
+      <span class="label">{label}</span>
+      <strong class="value">{value}</strong>
+    </div>
+  );
+  return (
+    <section class="supervisor" data-testid="supervisor">
+      <div class="tiles">
+        {tile("agents_online", t("agents_online"), String(stats.agents_online))}
+        {tile("load", t("load"), `${stats.load.active_chats}/${stats.load.capacity}`)}
+        {tile("queue_length", t("queue_length"), String(stats.queue.length))}
+        {tile("longest_wait", t("longest_wait"), clock(oldest))}
+        {tile("chats_today", t("chats_today"), String(stats.chats_today))}
+        {tile("missed_today", t("missed_today"), String(stats.missed_today))}
+        {tile("first_response", t("first_response"), stats.avg_first_response_s === null ? "—" : clock(stats.avg_first_response_s))}
+        {tile(
+          "csat_today",
+          t("csat_today"),
+          stats.csat_today.average === null ? "—" : `${stats.csat_today.average.toFixed(1)} (${stats.csat_today.count})`,
+        )}
+      </div>
+      <div class="floor">
+        <section class="panel">
+          <h2>{t("team")}</h2>
+          <table>
+            <tbody>
+              {stats.agents.map((a) => (
+                <tr key={a.agent_id}>
+                  <td>
+                    <span class={`dot ${a.status}`} aria-hidden="true" /> <span dir="auto">{a.name}</span>
+                  </td>
+                  <td>{t(a.status === "online" || a.status === "away" ? (a.status as "online") : "offline")}</td>
+                  <td>
+                    {a.load}/{a.max_chats}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+        <section class="panel">
+          <h2>{t("active_chats")}</h2>
+          <ul class="active-chats">
+            {stats.active_chats.map((c) => (
+              <li key={c.chat_id}>
+                <span class="lang">{c.language.toUpperCase()}</span>
+                <span dir="auto">{names[c.agent_id] ?? ""}</span>
+                <button type="button" data-chat-id={c.chat_id} onClick={() => setReading(c.chat_id)}>
+                  {t("read_chat")}
+                </button>
+              </li>
+            ))}
+          </ul>
+        </section>
+        {reading ? <ReadChat key={reading} floor={floor} chatId={reading} /> : null}
+      </div>
+    </section>
+  );
+}
+
+function ReadChat(props: { floor: Floor; chatId: string }) {
+  const t = useT();
+  const [chat, setChat] = useState<Chat | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let current: Chat | null = null;
+    let stopped = false;
+    const load = async () => {
+      try {
+        current = await api<Chat>("GET", `/api/chats/${encodeURIComponent(props.chatId)}`, props.floor.token);
+        setChat(current);
+      } catch (err) {
+        setError((err as Error).message);
+      }
+    };
+    const follow = async () => {
+      if (stopped || !current) return;
+      const last = current.messages[current.messages.length - 1];
+      const ack = await props.floor.call("sync", { chat_id: props.chatId, ...(last ? { after_id: last.id } : {}) });
+      if (ack.ok && current) {
+        const messages = ack.messages as Chat["messages"];
+        const status = (ack.chat as { status: string }).status;
+        current = { ...current, status, messages: mergeMessages(current.messages, messages) };
+        setChat(current);
+      }
+    };
+    void load();
+    const timer = setInterval(() => void follow(), READ_EVERY_MS);
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+    };
+  }, [props.chatId]);
+  return (
+    <section class="panel reading" data-testid="reading" data-chat-id={props.chatId}>
+      <h2 dir="auto">
+        {chat ? `${chat.visitor.name ?? t("anonymous")} · ${chat.language.toUpperCase()} · ${chat.status}` : ""}
+      </h2>
+      <ErrorLine message={error} />
+      {chat ? <Transcript messages={chat.messages} /> : null}
+    </section>
+  );
+}
