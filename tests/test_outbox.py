@@ -317,6 +317,13 @@ async def test_the_client_secret_is_never_returned_nor_logged(
         json={"login_url": salesforce.base_url, "client_id": salesforce.client_id},
     )
     assert (200, True) == (status, kept["has_secret"])
+    status, kept = await hub.request(
+        "PUT",
+        "/api/integrations/salesforce",
+        token=admin["token"],
+        json={"login_url": salesforce.base_url, "client_id": "x", "client_secret": ""},
+    )
+    assert (200, True, "x") == (status, kept["has_secret"], kept["client_id"])
 
 
 async def test_bad_integration_settings_say_what_to_fix(

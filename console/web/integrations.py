@@ -59,6 +59,12 @@ class SalesforceIn(_In):
     field_map: dict[str, str] | None = None
     api_version: Annotated[str, StringConstraints(pattern=r"^[0-9]{2}\.0$")] | None = None
 
+    @field_validator("client_secret", mode="before")
+    @classmethod
+    def _blank_keeps(cls, value: object) -> object:
+        """A form left blank (the console's) keeps the stored secret, like leaving it out."""
+        return None if value == "" else value
+
     @field_validator("login_url")
     @classmethod
     def _login_url(cls, value: str) -> str:
