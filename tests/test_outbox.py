@@ -373,6 +373,13 @@ async def test_bad_integration_settings_say_what_to_fix(
         "POST",
         "/api/webhooks",
         token=admin["token"],
+        json={"url": "http://hooks.example/x", "secret": "s" * 16, "events": ["chat.closed"]},
+    )
+    assert (400, "url must be an https:// URL") == (status, error["error"]["message"])
+    status, error = await hub.request(
+        "POST",
+        "/api/webhooks",
+        token=admin["token"],
         json={"url": "https://x.example", "secret": "s" * 16, "events": ["lead.lost"]},
     )
     assert 400 == status

@@ -192,6 +192,9 @@ async def add_webhook(request: web.Request) -> web.Response:
     agent = await require_tenant_admin(request, plan="proactive")
     body = await read_json(request, WebhookIn)
     _public_only(request, body.url, "url")
+    if urlsplit(body.url).scheme != "https" and not request.app[SETTINGS].outbox.allow_private:
+        # a lead carries a person's contact details: never over plain HTTP on the Internet
+        raise ProtocolError("invalid_payload", "url must be an https:// URL")
     store = request.app[STORE]
     if len(await store.integrations.webhooks(agent.tenant_id)) >= MAX_WEBHOOKS:
         raise ProtocolError("conflict", f"at most {MAX_WEBHOOKS} webhooks; delete one first")
