@@ -35,6 +35,7 @@ from console.web import (
     agents,
     console_page,
     health,
+    integrations,
     invitations,
     leads,
     supervisor,
@@ -58,6 +59,7 @@ from console.web.keys import (
     SIO,
     STORE,
 )
+from integrations.worker import outbox_ctx
 
 log = structlog.get_logger("charla.app")
 
@@ -108,9 +110,10 @@ def create_app(settings: Settings, *, passwords: PasswordHasher | None = None) -
         tenant_admin,
         supervisor,
         console_page,
+        integrations,
     ):
         app.add_routes(module.routes())
-    app.cleanup_ctx.extend([_redis_ctx, _store_ctx, _hub_ctx])
+    app.cleanup_ctx.extend([_redis_ctx, _store_ctx, _hub_ctx, outbox_ctx])
     app.on_shutdown.append(_drain)
     return app
 

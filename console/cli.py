@@ -1,4 +1,4 @@
-"""The `charla` command: serve, demo, migrate."""
+"""The `charla` command: serve, demo, migrate, worker."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from console.security.crypto import load_or_create_secret
 from console.settings import ConfigError, Settings
 from console.store.db import make_engine, migrate
 from console.web.keys import PASSWORDS, STORE
+from integrations.worker import run_worker
 
 SHUTDOWN_TIMEOUT_S = 15.0
 
@@ -66,9 +67,11 @@ def demo(settings: Settings) -> None:
                 f"    {a.email:<34} {a.name} — {', '.join(a.languages)} ({a.role})"
                 for a in DEMO_AGENTS
             ],
-            "  Try it: sign in to the console as maria and set yourself online, then open",
-            "  a vehicle page of the sample site in a Spanish or English browser: after",
-            "  20 s the widget invites you to chat (only while an agent is online).",
+            "  Try it: sign in to the console as maria (or john) and go online; open a",
+            "  vehicle page of the sample site in a Spanish or English browser: after 20 s",
+            "  the widget invites you to chat (only while an agent is online). The bot",
+            "  greets you, asks what you want and how to reach you, then hands you and",
+            "  your lead to the agent.",
             "Press Ctrl+C to stop.",
             "",
         ]
@@ -95,6 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("serve", help="run the hub (web app, Socket.IO, background work)")
     commands.add_parser("demo", help="create the demo dealership, then serve")
     commands.add_parser("migrate", help="bring the database schema up to date and exit")
+    commands.add_parser("worker", help="deliver leads and events (the outbox) without serving")
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -109,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "migrate":
         asyncio.run(_migrate(settings))
         _print("charla: the database schema is up to date")
+    elif args.command == "worker":
+        asyncio.run(run_worker(settings))
     return 0
 
 

@@ -42,6 +42,24 @@ DEMO_RULES = (
 )
 
 
+DEMO_CANNED: tuple[tuple[str, dict[str, str]], ...] = (
+    (
+        "/horario",
+        {
+            "es": "Estamos abiertos de lunes a sábado, de 9:00 a. m. a 6:00 p. m.",
+            "en": "We are open Monday to Saturday, 9:00 a.m. to 6:00 p.m.",
+        },
+    ),
+    (
+        "/prueba",
+        {
+            "es": "¿Le gustaría separar una prueba de manejo? ¿Qué día le conviene?",
+            "en": "Would you like to book a test drive? Which day suits you?",
+        },
+    ),
+)
+
+
 @dataclass(frozen=True)
 class DemoAgent:
     email: str
@@ -71,6 +89,7 @@ async def ensure_demo(store: Store, passwords: PasswordHasher, origins: tuple[st
             allowed_origins=origins,
             holidays="PR",
             site_key=DEMO_SITE_KEY,
+            bot_enabled=True,
         )
     elif not set(origins) <= set(tenant.allowed_origins):
         # served on another host or port this time: its sample site must still connect
@@ -98,4 +117,7 @@ async def ensure_demo(store: Store, passwords: PasswordHasher, origins: tuple[st
                 conditions=rule.conditions,
                 only_when_agents_available=True,
             )
+    if not await store.config.list_canned(tenant.id):
+        for shortcut, text in DEMO_CANNED:
+            await store.config.create_canned(tenant.id, shortcut=shortcut, text=text)
     return tenant

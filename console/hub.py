@@ -24,6 +24,7 @@ from console.i18n import system_text
 from console.language import LanguageDetectors
 from console.leads import Lead, LeadIn
 from console.metrics import Metrics
+from console.outbox import wake_outbox
 from console.realtime import schemas
 from console.realtime.throttle import TypingThrottle
 from console.routing.estimate import positions
@@ -655,6 +656,8 @@ class Hub:
             qualified=lead.qualified,
             deliveries=[d.destination for d in queued],
         )
+        if queued:
+            await wake_outbox(self.state.redis)
         await self.emit(
             "lead_saved",
             {"chat_id": chat.id, "lead": lead.to_wire()},
@@ -773,7 +776,17 @@ class Hub:
             await self.publish_presence(chat.tenant_id, chat.agent_id)
         await self.dispatch(chat.tenant_id)
         await self.publish_queue(chat.tenant_id)
+        await self._queue_chat_closed(chat, reason)
         return closed
+
+    async def _queue_chat_closed(self, chat: Chat, reason: str) -> None:
+        """The chat.closed webhooks (outbox rows); a failure here must not undo the close."""
+        try:
+            tenant = await self.cached_tenant(chat.tenant_id)
+            if tenant is not None and await self.store.outbox.chat_closed(tenant, chat, reason):
+                await wake_outbox(self.state.redis)
+        except Exception:
+            log.exception("chat_closed_event_failed", tenant_id=chat.tenant_id, chat_id=chat.id)
 
     async def requeue_agent_chats(self, tenant_id: str, agent_id: str, *, reason: str) -> int:
         """Put an agent's chats back at the front of their language queue."""
@@ -981,6 +994,7 @@ class Hub:
             namespace=VISITOR_NS,
         )
         await self.publish_queue(tenant_id)
+        await self._queue_chat_closed(chat, "abandoned")
 
     async def _agent_gone(self, tenant_id: str, agent_id: str) -> None:
         if await self.state.socket_count("agent", agent_id):

@@ -57,6 +57,80 @@ class Limits:
     typing_min_interval_s: float = 0.3
 
 
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+@dataclass(frozen=True)
+class Smtp:
+    """The provider's SMTP relay, through which ADF/XML lead e-mails leave."""
+
+    host: str | None = None
+    port: int = 587
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    sender: str = "leads@charla.invalid"
+    starttls: bool = True
+    timeout_s: float = 20.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Smtp:
+        return cls(
+            host=env.get("CHARLA_SMTP_HOST") or None,
+            port=_int(env, "CHARLA_SMTP_PORT", 587, minimum=1),
+            user=env.get("CHARLA_SMTP_USER") or None,
+            password=env.get("CHARLA_SMTP_PASSWORD") or None,
+            sender=env.get("CHARLA_SMTP_FROM") or "leads@charla.invalid",
+            starttls=_bool(env, "CHARLA_SMTP_STARTTLS", True),
+        )
+
+
+@dataclass(frozen=True)
+class Outbox:
+    """The delivery worker: leases, retries (exponential backoff with jitter, capped)."""
+
+    in_process: bool = True
+    lease_s: float = 120.0
+    delivery_timeout_s: float = 60.0
+    max_attempts: int = 8
+    backoff_s: float = 5.0
+    backoff_cap_s: float = 900.0
+    poll_s: float = 2.0
+    concurrency: int = 8
+    # the least wait after a destination's rate limit (Salesforce: a 24-hour window)
+    throttle_pause_s: float = 300.0
+    # deliver to loopback/private addresses (on-premises CRMs, tests); off: SSRF guard
+    allow_private: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Outbox:
+        lease_s = _float(env, "CHARLA_OUTBOX_LEASE_S", 120.0)
+        poll_s = _float(env, "CHARLA_OUTBOX_POLL_S", 2.0)
+        if lease_s < 2:
+            raise ConfigError(f"CHARLA_OUTBOX_LEASE_S must be at least 2 (seconds), got {lease_s}")
+        if poll_s < 0.05:
+            raise ConfigError(f"CHARLA_OUTBOX_POLL_S must be at least 0.05, got {poll_s}")
+        return cls(
+            in_process=_bool(env, "CHARLA_OUTBOX_WORKER", True),
+            lease_s=lease_s,
+            # a delivery must end before its lease does, or another worker could start it
+            delivery_timeout_s=min(60.0, lease_s / 2),
+            max_attempts=_int(env, "CHARLA_OUTBOX_MAX_ATTEMPTS", 8, minimum=1),
+            backoff_s=_float(env, "CHARLA_OUTBOX_BACKOFF_S", 5.0),
+            backoff_cap_s=_float(env, "CHARLA_OUTBOX_BACKOFF_CAP_S", 900.0),
+            poll_s=poll_s,
+            allow_private=_bool(env, "CHARLA_OUTBOX_ALLOW_PRIVATE", False),
+            throttle_pause_s=_float(env, "CHARLA_OUTBOX_THROTTLE_PAUSE_S", 300.0),
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str = "127.0.0.1"
@@ -78,6 +152,8 @@ class Settings:
     log_level: str = "info"
     log_json: bool = True
     limits: Limits = field(default_factory=Limits)
+    smtp: Smtp = field(default_factory=Smtp)
+    outbox: Outbox = field(default_factory=Outbox)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -98,6 +174,8 @@ class Settings:
             heartbeat_s=_float(env, "CHARLA_HEARTBEAT_S", 5.0),
             log_level=(env.get("CHARLA_LOG_LEVEL") or "info").lower(),
             log_json=(env.get("CHARLA_LOG_FORMAT") or "json").lower() != "console",
+            smtp=Smtp.from_env(env),
+            outbox=Outbox.from_env(env),
         )
 
     def with_(self, **changes: object) -> Settings:

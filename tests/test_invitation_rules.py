@@ -441,3 +441,27 @@ async def test_the_time_on_page_timer_stops_on_the_next_page_and_on_disconnect(
     assert "¿Le interesa este vehículo?" == (await stayed.wait_for("invitation"))["text"]
     _, stats = await hub.request("GET", f"/api/invitation-rules/{rule['id']}/stats", token=token)
     assert 1 == stats["shown"]
+
+
+async def test_a_bot_tenants_invitation_opens_a_chat_with_its_bot(hub: LiveHub) -> None:
+    tenant, token = await dealer(hub, bot_enabled=True)
+    await add_rule(hub, token)
+    agent_peer = await hub.agent_peer(await hub.agent(tenant, languages=["es"]))
+
+    visitor = await visit(hub, tenant, VEHICLE_URL, language="es-PR")
+    invitation = await visitor.wait_for("invitation", timeout_s=4)
+    ack = await visitor.call(
+        "invitation_response", {"invitation_id": invitation["invitation_id"], "accepted": True}
+    )
+    assert ("bot", "system") == (ack["chat"]["status"], ack["message"]["author"])
+    chat_id = ack["chat"]["id"]
+    said = await visitor.call(
+        "message",
+        {"chat_id": chat_id, "text": "Sí, me interesa la Tacoma", "client_msg_id": "b1"},
+    )
+    assert said["ok"] is True, said
+
+    reply = await visitor.wait_for("message", lambda d: d["message"]["author"] == "bot")
+    assert chat_id == reply["chat_id"]
+    assert reply["message"]["text"]
+    assert [] == agent_peer.seen("chat_assigned")

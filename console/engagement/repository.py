@@ -252,22 +252,23 @@ class EngagementRepository:
         greeting: str,
         author_name: str | None,
         priority: int,
+        status: str = "queued",
     ) -> tuple[Chat, Message] | None:
-        """A queued chat whose first message is the invitation's text, linked to the
-        invitation, which becomes `accepted` — all in one transaction. None when the
-        invitation was answered meanwhile."""
+        """A chat (queued, or with the tenant's bot) whose first message is the invitation's
+        text, linked to the invitation, which becomes `accepted` — all in one transaction.
+        None when the invitation was answered meanwhile."""
         store = self.store
         now = utcnow()
         chat = ChatRow(
             id=new_id(),
             tenant_id=invitation.tenant_id,
             visitor_id=invitation.visitor_id,
-            status="queued",
+            status=status,
             language=language,
             priority=priority,
             overflowed=False,
             created_at=now,
-            queued_at=now,
+            queued_at=now if status == "queued" else None,
             invitation_id=invitation.id,
         )
         async with store.session() as s, s.begin():

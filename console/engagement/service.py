@@ -17,6 +17,7 @@ from typing import Any
 
 import structlog
 
+from console.botrunner import bot_takes
 from console.engagement.payloads import InvitationResponseIn, RateIn
 from console.engagement.rules import (
     DEFAULT_COOLDOWN,
@@ -237,9 +238,12 @@ class Engagement:
             chat = open_chats[-1]
             return {"ok": True, "chat": _chat_ack(chat.id, chat.status, chat.language)}
         language = self.chat_language(tenant, invitation.language)
-        if self.hub.schedule(tenant).closed_reason(utcnow()) is not None or not (
-            await self.hub.state.can_serve(tenant.id, language)
-        ):
+        closed_reason = self.hub.schedule(tenant).closed_reason(utcnow())
+        if closed_reason is None and not await self.hub.state.can_serve(tenant.id, language):
+            closed_reason = "no_agents"
+        # A bot-enabled tenant's bot takes the chat first, as with start_chat
+        with_bot = bot_takes(tenant, closed_reason)
+        if closed_reason is not None and not with_bot:
             await self.repo.accept_without_chat(invitation.id)
             raise ProtocolError(
                 "unavailable",
@@ -257,17 +261,25 @@ class Engagement:
             greeting=greeting,
             author_name=tenant.name,
             priority=PRIORITY if returning else 0,
+            status="bot" if with_bot else "queued",
         )
         if opened is None:
             raise ProtocolError("conflict", "this invitation was answered already")
         chat, message = opened
-        self.hub.metrics.chats_started.labels(tenant.id, "queued").inc()
+        self.hub.metrics.chats_started.labels(tenant.id, chat.status).inc()
         log.info(
             "invitation_accepted",
             tenant_id=tenant.id,
             invitation_id=invitation.id,
             chat_id=chat.id,
+            status=chat.status,
         )
+        if with_bot:  # the bot answers the visitor's first reply to the greeting
+            return {
+                "ok": True,
+                "chat": _chat_ack(chat.id, "bot", language),
+                "message": message.to_wire(),
+            }
         await self.hub.state.enqueue(
             tenant.id,
             chat.id,

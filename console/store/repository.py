@@ -20,6 +20,7 @@ from console.engagement.repository import EngagementRepository
 from console.security.crypto import DataCipher
 from console.store.bots import BotRepository
 from console.store.floor import FloorRepository
+from console.store.integrations import IntegrationRepository
 from console.store.leads import LeadRepository
 from console.store.models import (
     AgentRow,
@@ -31,6 +32,7 @@ from console.store.models import (
     UTCDateTime,
     VisitorRow,
 )
+from console.store.outbox import OutboxRepository
 from console.store.tenant_config import TenantConfigRepository
 from console.types import (
     Agent,
@@ -73,6 +75,8 @@ class Store:
         self.bots = BotRepository(self._sessions, cipher)
         self.config = TenantConfigRepository(self)
         self.floor = FloorRepository(self)
+        self.outbox = OutboxRepository(self._sessions, cipher)
+        self.integrations = IntegrationRepository(self._sessions, cipher)
 
     def session(self) -> AsyncSession:
         return self._sessions()

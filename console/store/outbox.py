@@ -1,0 +1,356 @@
+"""The outbox's life cycle: claim with a lease, then delivered, retry later, or failed.
+
+A claim is a compare-and-set on one row (status pending, due, lease free or expired), so two
+workers, in one process or in several, never hold the same delivery at once; a worker that
+dies (even by SIGKILL) leaves a lease that simply expires, and the row is claimed again.
+Every outcome is recorded only by the holder of the lease (`locked_by`).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from console.leads import Delivery
+from console.security.crypto import DataCipher
+from console.store.leads import LeadRepository, destinations
+from console.store.models import ChatRow, DeliveryRow, TenantRow, WebhookRow
+from console.types import Chat, Tenant, iso, plan_allows, utcnow
+
+CHAT_CLOSED = "chat.closed"
+# chat.closed rows have ids derived from (chat, webhook): one row per pair, whoever adds it
+CLOSED_IDS = uuid.UUID("5b0c3f4e-8f1e-4d39-9a57-0c6a2d7f31c1")
+ERROR_MAX = 1000
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery this worker holds until `locked_until`."""
+
+    id: str
+    tenant_id: str
+    lead_id: str | None
+    chat_id: str | None
+    event: str
+    destination: str
+    target_id: str | None
+    attempts: int
+    payload: dict[str, Any] | None
+    created_at: datetime
+    locked_until: datetime
+
+
+class OutboxRepository:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: DataCipher) -> None:
+        self._sessions = sessions
+        self.cipher = cipher
+
+    # -- the worker's side ---------------------------------------------------------------
+
+    async def claim(
+        self, worker: str, *, limit: int, lease_s: float, now: datetime | None = None
+    ) -> list[Claimed]:
+        """Up to `limit` due deliveries, each leased to `worker` (and its attempt counted)."""
+        now = now or utcnow()
+        until = now + timedelta(seconds=lease_s)
+        free = or_(DeliveryRow.locked_until.is_(None), DeliveryRow.locked_until < now)
+        async with self._sessions() as s:
+            candidates = list(
+                await s.scalars(
+                    select(DeliveryRow.id)
+                    .where(DeliveryRow.status == "pending", DeliveryRow.next_attempt_at <= now)
+                    .where(free)
+                    .order_by(DeliveryRow.next_attempt_at, DeliveryRow.id)
+                    .limit(limit)
+                )
+            )
+        claimed: list[Claimed] = []
+        for delivery_id in candidates:
+            async with self._sessions() as s, s.begin():
+                won = await s.execute(
+                    update(DeliveryRow)
+                    .where(DeliveryRow.id == delivery_id, DeliveryRow.status == "pending")
+                    .where(free)
+                    .values(
+                        locked_by=worker,
+                        locked_until=until,
+                        attempts=DeliveryRow.attempts + 1,
+                    )
+                )
+                if won.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
+                    continue  # another worker was faster
+                row = await s.get(DeliveryRow, delivery_id)
+                assert row is not None
+                claimed.append(self._claimed(row))
+        return claimed
+
+    def _claimed(self, row: DeliveryRow) -> Claimed:
+        payload = None
+        if row.payload_enc:
+            payload = json.loads(self.cipher.decrypt(row.payload_enc))
+        assert row.locked_until is not None
+        return Claimed(
+            id=row.id,
+            tenant_id=row.tenant_id,
+            lead_id=row.lead_id,
+            chat_id=row.chat_id,
+            event=row.event,
+            destination=row.destination,
+            target_id=row.target_id,
+            attempts=row.attempts,
+            payload=payload,
+            created_at=row.created_at,
+            locked_until=row.locked_until,
+        )
+
+    async def _finish(self, delivery_id: str, worker: str, **values: Any) -> bool:
+        async with self._sessions() as s, s.begin():
+            done = await s.execute(
+                update(DeliveryRow)
+                .where(
+                    DeliveryRow.id == delivery_id,
+                    DeliveryRow.locked_by == worker,
+                    DeliveryRow.status == "pending",
+                )
+                .values(locked_by=None, locked_until=None, **values)
+            )
+            return bool(done.rowcount == 1)  # type: ignore[attr-defined]  # a CursorResult
+
+    async def delivered(self, delivery_id: str, worker: str, external_id: str | None) -> bool:
+        return await self._finish(
+            delivery_id,
+            worker,
+            status="delivered",
+            external_id=external_id,
+            last_error=None,
+            delivered_at=utcnow(),
+        )
+
+    async def retry_later(self, delivery_id: str, worker: str, error: str, at: datetime) -> bool:
+        return await self._finish(
+            delivery_id, worker, last_error=error[:ERROR_MAX], next_attempt_at=at
+        )
+
+    async def failed(self, delivery_id: str, worker: str, error: str) -> bool:
+        return await self._finish(
+            delivery_id, worker, status="failed", last_error=error[:ERROR_MAX]
+        )
+
+    async def next_due(self) -> datetime | None:
+        """When the earliest pending delivery becomes due (a lease counts as not yet)."""
+        async with self._sessions() as s:
+            rows = await s.execute(
+                select(DeliveryRow.next_attempt_at, DeliveryRow.locked_until)
+                .where(DeliveryRow.status == "pending")
+                .order_by(DeliveryRow.next_attempt_at)
+                .limit(50)
+            )
+            times = [max(at, locked or at) for at, locked in rows]
+        return min(times) if times else None
+
+    # -- the people's side ---------------------------------------------------------------
+
+    async def get(self, tenant_id: str, delivery_id: str) -> Delivery | None:
+        async with self._sessions() as s:
+            row = await s.get(DeliveryRow, delivery_id)
+        if row is None or row.tenant_id != tenant_id:
+            return None
+        return LeadRepository.delivery(row)
+
+    async def search(
+        self, tenant_id: str, *, status: str | None = None, limit: int = 200
+    ) -> list[Delivery]:
+        query = select(DeliveryRow).where(DeliveryRow.tenant_id == tenant_id)
+        if status is not None:
+            query = query.where(DeliveryRow.status == status)
+        query = query.order_by(DeliveryRow.created_at.desc(), DeliveryRow.id).limit(limit)
+        async with self._sessions() as s:
+            return [LeadRepository.delivery(row) for row in await s.scalars(query)]
+
+    async def retry(self, tenant_id: str, delivery_id: str) -> Delivery | None:
+        """A failed delivery, pending again now with a fresh count of attempts."""
+        async with self._sessions() as s, s.begin():
+            await s.execute(
+                update(DeliveryRow)
+                .where(
+                    DeliveryRow.id == delivery_id,
+                    DeliveryRow.tenant_id == tenant_id,
+                    DeliveryRow.status == "failed",
+                )
+                .values(
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=utcnow(),
+                    locked_by=None,
+                    locked_until=None,
+                )
+            )
+            row = await s.get(DeliveryRow, delivery_id)
+            if row is None or row.tenant_id != tenant_id:
+                return None
+            return LeadRepository.delivery(row)
+
+    async def chat_closed(self, tenant: Tenant, chat: Chat, reason: str) -> list[Delivery]:
+        """One row per webhook subscribed to chat.closed, its body fixed at the close."""
+        body = closed_body(
+            chat_id=chat.id,
+            tenant_id=chat.tenant_id,
+            visitor_id=chat.visitor_id,
+            agent_id=chat.agent_id,
+            language=chat.language,
+            reason=reason,
+            created_at=chat.created_at,
+            closed_at=chat.closed_at or utcnow(),
+        )
+        queued: list[DeliveryRow] = []
+        async with self._sessions() as s, s.begin():
+            for destination, target_id in await destinations(s, tenant, CHAT_CLOSED):
+                row = await self._queue_once(
+                    s,
+                    tenant_id=tenant.id,
+                    chat_id=chat.id,
+                    destination=destination,
+                    target_id=target_id,
+                    body=body,
+                )
+                if row is not None:
+                    queued.append(row)
+        return [LeadRepository.delivery(row) for row in queued]
+
+    async def _queue_once(
+        self,
+        s: AsyncSession,
+        *,
+        tenant_id: str,
+        chat_id: str,
+        destination: str,
+        target_id: str | None,
+        body: dict[str, Any],
+    ) -> DeliveryRow | None:
+        """Insert the chat's chat.closed row for this target unless it exists: its id is
+        derived from (chat, target), so the hub and the recovery sweep cannot both add it."""
+        now = utcnow()
+        row = DeliveryRow(
+            id=chat_closed_id(chat_id, target_id),
+            tenant_id=tenant_id,
+            lead_id=None,
+            chat_id=chat_id,
+            event=CHAT_CLOSED,
+            destination=destination,
+            target_id=target_id,
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            payload_enc=self.cipher.encrypt(json.dumps(body)),
+            created_at=now,
+        )
+        try:
+            async with s.begin_nested():
+                s.add(row)
+                await s.flush()
+        except IntegrityError:
+            return None
+        return row
+
+    async def recover_chat_closed(
+        self,
+        *,
+        now: datetime | None = None,
+        settle: timedelta = timedelta(seconds=30),
+        window: timedelta = timedelta(days=1),
+        limit: int = 200,
+    ) -> int:
+        """chat.closed rows a crash kept the hub from queuing (the close commits before its
+        rows are written): chats closed in the last `window`, at least `settle` ago, after
+        the webhook existed, that have no row for it. Returns how many were queued."""
+        now = now or utcnow()
+        queued = 0
+        async with self._sessions() as s, s.begin():
+            hooks = [h for h in await s.scalars(select(WebhookRow)) if CHAT_CLOSED in h.events]
+            plans = {
+                t.id: t.plan
+                for t in await s.scalars(
+                    select(TenantRow).where(TenantRow.id.in_({h.tenant_id for h in hooks}))
+                )
+            }
+            for hook in hooks:
+                if not plan_allows(plans.get(hook.tenant_id, ""), "proactive"):
+                    continue
+                has_row = (
+                    select(DeliveryRow.id)
+                    .where(
+                        DeliveryRow.chat_id == ChatRow.id,
+                        DeliveryRow.event == CHAT_CLOSED,
+                        DeliveryRow.target_id == hook.id,
+                    )
+                    .exists()
+                )
+                chats = await s.scalars(
+                    select(ChatRow)
+                    .where(
+                        ChatRow.tenant_id == hook.tenant_id,
+                        ChatRow.status == "closed",
+                        ChatRow.closed_at >= max(now - window, hook.created_at),
+                        ChatRow.closed_at <= now - settle,
+                        ~has_row,
+                    )
+                    .limit(limit)
+                )
+                for chat in chats:
+                    assert chat.closed_at is not None
+                    body = closed_body(
+                        chat_id=chat.id,
+                        tenant_id=chat.tenant_id,
+                        visitor_id=chat.visitor_id,
+                        agent_id=chat.agent_id,
+                        language=chat.language,
+                        reason=chat.close_reason or "closed",
+                        created_at=chat.created_at,
+                        closed_at=chat.closed_at,
+                    )
+                    row = await self._queue_once(
+                        s,
+                        tenant_id=hook.tenant_id,
+                        chat_id=chat.id,
+                        destination="webhook",
+                        target_id=hook.id,
+                        body=body,
+                    )
+                    queued += row is not None
+        return queued
+
+
+def chat_closed_id(chat_id: str, target_id: str | None) -> str:
+    return str(uuid.uuid5(CLOSED_IDS, f"{chat_id}/{target_id}"))
+
+
+def closed_body(
+    *,
+    chat_id: str,
+    tenant_id: str,
+    visitor_id: str,
+    agent_id: str | None,
+    language: str,
+    reason: str,
+    created_at: datetime,
+    closed_at: datetime,
+) -> dict[str, Any]:
+    return {
+        "chat": {
+            "id": chat_id,
+            "tenant_id": tenant_id,
+            "visitor_id": visitor_id,
+            "agent_id": agent_id,
+            "language": language,
+            "reason": reason,
+            "created_at": iso(created_at),
+            "closed_at": iso(closed_at),
+        }
+    }

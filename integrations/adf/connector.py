@@ -1,0 +1,105 @@
+"""ADF/XML lead e-mails through the provider's SMTP relay (aiosmtplib).
+
+E-mail cannot be made idempotent end to end, so each message carries a Message-ID made from
+the delivery's id: a redelivery after a crash (at least once) is recognisable as the same
+message by the dealer's CRM and mail system.
+"""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.utils import formatdate
+
+import aiosmtplib
+from aiosmtplib.errors import SMTPResponseException
+
+from console.settings import Smtp
+from integrations.adf.document import build
+from integrations.base import (
+    Connector,
+    Delivered,
+    DeliveryJob,
+    PermanentError,
+    RetryableError,
+)
+from integrations.transcript import summary
+
+PERMANENT_SMTP = 500
+
+
+def subject(lead: dict[str, object], tenant_name: str) -> str:
+    name = " ".join(str(lead[k]) for k in ("first_name", "last_name") if lead.get(k))
+    return f"Lead: {name or 'visitor'} ({lead.get('interest') or 'other'}) - {tenant_name}"
+
+
+def message(job: DeliveryJob, smtp: Smtp) -> EmailMessage:
+    to = str(job.config["to"])
+    vendor_name = str(job.config.get("vendor_name") or job.tenant.name)
+    document = build(
+        job.lead,
+        vendor_name=vendor_name,
+        vendor_email=to,
+        requested_at=job.created_at or job.tenant.created_at,
+        timezone=job.tenant.timezone,
+        transcript_summary=summary(job.transcript),
+        provider_email=smtp.sender,
+    )
+    mail = EmailMessage()
+    mail["From"] = smtp.sender
+    mail["To"] = to
+    mail["Subject"] = subject(job.lead, vendor_name)
+    mail["Date"] = formatdate(localtime=False)
+    domain = smtp.sender.rpartition("@")[2] or "charla.invalid"
+    mail["Message-ID"] = f"<adf.{job.delivery_id}@{domain}>"
+    # CRMs that import ADF read the body; the attachment is for the ones that read files
+    mail.set_content(document.decode(), subtype="plain", charset="utf-8")
+    mail.add_attachment(document, maintype="application", subtype="xml", filename="lead.xml")
+    return mail
+
+
+class AdfConnector(Connector):
+    destination = "adf"
+
+    def __init__(self, smtp: Smtp) -> None:
+        self.smtp = smtp
+
+    async def deliver(self, job: DeliveryJob) -> Delivered:
+        if job.event != "lead.qualified":
+            raise PermanentError(f"ADF e-mails carry leads, not {job.event} events")
+        if not self.smtp.host:
+            raise PermanentError(
+                "the provider's SMTP relay is not configured (CHARLA_SMTP_HOST)", code="smtp"
+            )
+        if not job.config.get("to"):
+            raise PermanentError("the ADF integration has no recipient: set `to` again")
+        mail = message(job, self.smtp)
+        try:
+            await aiosmtplib.send(
+                mail,
+                hostname=self.smtp.host,
+                port=self.smtp.port,
+                username=self.smtp.user,
+                password=self.smtp.password,
+                start_tls=self.smtp.starttls,
+                use_tls=False,
+                timeout=self.smtp.timeout_s,
+            )
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            codes = sorted({r.code for r in exc.recipients})
+            text = f"the SMTP relay refused the recipient ({', '.join(map(str, codes))})"
+            if codes and min(codes) >= PERMANENT_SMTP:
+                raise PermanentError(text + ": check `to`", code=str(codes[0])) from exc
+            raise RetryableError(text, code=str(codes[0]) if codes else "smtp") from exc
+        except SMTPResponseException as exc:
+            text = f"the SMTP relay answered {exc.code}: {exc.message}"
+            if exc.code >= PERMANENT_SMTP:
+                raise PermanentError(text, code=str(exc.code)) from exc
+            raise RetryableError(text, code=str(exc.code)) from exc
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            raise RetryableError(
+                f"cannot hand the e-mail to the SMTP relay: {type(exc).__name__}", code="smtp"
+            ) from exc
+        return Delivered(external_id=str(mail["Message-ID"]))
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,37 @@
+"""Which connector delivers to which destination, chosen by configuration."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from console.settings import Settings
+from integrations.adf.connector import AdfConnector
+from integrations.base import Connector
+from integrations.salesforce.connector import SalesforceConnector
+from integrations.webhooks.connector import WebhookConnector
+
+
+class Registry:
+    def __init__(self, connectors: Iterable[Connector]) -> None:
+        self._by_destination: dict[str, Connector] = {c.destination: c for c in connectors}
+
+    def get(self, destination: str) -> Connector | None:
+        return self._by_destination.get(destination)
+
+    async def close(self) -> None:
+        for connector in self._by_destination.values():
+            await connector.close()
+
+
+def default_registry(settings: Settings) -> Registry:
+    # several requests make one delivery; they must all fit in its time limit, or a thread
+    # could still be writing to Salesforce after the lease has passed to another worker
+    timeout_s = min(20.0, settings.outbox.delivery_timeout_s / 4)
+    private = settings.outbox.allow_private
+    return Registry(
+        [
+            SalesforceConnector(timeout_s=timeout_s, allow_private=private),
+            AdfConnector(settings.smtp),
+            WebhookConnector(timeout_s=timeout_s, allow_private=private),
+        ]
+    )
