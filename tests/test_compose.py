@@ -113,9 +113,19 @@ def test_charla_services_run_real_subcommands(services: dict[str, Any]) -> None:
     } == commands
     assert cli_accepts("serve")
     assert cli_accepts("migrate")
+    assert cli_accepts("worker")
     assert not cli_accepts("no-such-command")
-    if not cli_accepts("worker"):
-        pytest.xfail("`charla worker` lands with the lead outbox issue (another branch)")
+
+
+def test_the_outbox_runs_in_the_worker_not_in_every_hub(services: dict[str, Any]) -> None:
+    for name in HUBS:
+        assert Settings.from_env(environment(services[name])).outbox.in_process is False
+    smtp = Settings.from_env(
+        environment(
+            services["worker"], {**OPERATOR_ENV, "CHARLA_SMTP_HOST": "smtp.provider.example"}
+        )
+    )
+    assert ("smtp.provider.example", 587) == (smtp.smtp.host, smtp.smtp.port)
 
 
 def test_every_variable_is_one_that_charla_reads_and_settings_accept_them(
