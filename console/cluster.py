@@ -108,6 +108,7 @@ class Cluster:
         if not await self.redis.exists(EPOCH_KEY):
             log.warning("routing_state_lost")
             await self._rebuild_once(force=False)
+            await self._announce()
             await self.restore_local_sockets()
         elif not await self._announce():
             # Our heartbeat had expired (a long pause) and another process reaped our
