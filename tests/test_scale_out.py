@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -388,3 +389,41 @@ async def test_database_outage_refuses_messages_on_every_process_and_loses_nothi
     assert agent_peer.sio.connected
     synced = texts((await visitor.call("sync", {"chat_id": chat["id"]}))["messages"])
     assert ["Hola", "antes", "después", "durante visitante", "durante agente"] == synced
+
+
+async def test_a_paused_process_that_was_reaped_registers_its_sockets_again(
+    deploy: Any, database: str
+) -> None:
+    d: Deployment = await deploy(database)
+    tenant = await d.tenant()
+    agent = await d.a.agent(tenant, languages=["es"])
+    agent_peer = await d.a.agent_peer(agent)
+    sid = agent_peer.sio.get_sid("/agent")
+    sockets = f"charla:socks:agent:{agent['id']}"
+    online = f"charla:t:{{{tenant['id']}}}:online"
+
+    async def members(key: str) -> set[str]:
+        return {m.decode() for m in await d.client.smembers(key)}
+
+    assert {sid} == await members(sockets)
+    process = d.processes[0].process
+    assert process is not None
+    process.send_signal(signal.SIGSTOP)  # a stall longer than three heartbeats
+    try:
+        # Process B takes A for dead and releases its sockets: the agent is suspended.
+        await eventually(lambda: _none(lambda: members(sockets)), what="A's sockets reaped")
+        assert agent["id"] not in await members(online)
+    finally:
+        process.send_signal(signal.SIGCONT)
+
+    # A wakes up, finds itself reaped and registers its socket and its agent's status again.
+    await eventually(lambda: _has(members(sockets), sid), what="A's socket registered again")
+    await eventually(lambda: _has(members(online), agent["id"]), what="the agent online again")
+    visitor = await d.b.visitor_peer(tenant)
+    chat = await start_chat(visitor, "Hola", language="es")
+    taken = await agent_peer.wait_for("chat_assigned", lambda e: e["chat"]["id"] == chat["id"])
+    assert "active" == taken["chat"]["status"]
+
+
+async def _has(members: Any, item: str) -> bool:
+    return item in await members
