@@ -38,6 +38,7 @@ REBUILD_LOCK = "charla-rebuild-lock"
 TTL_BEATS = 3  # a process is dead after missing this many heartbeats
 REBUILD_WAIT_S = 30.0
 REBUILD_POLL_S = 0.1
+REAP_LOCK_S = 30
 
 
 def client_manager(settings: Settings, redis_url: str) -> socketio.AsyncManager | None:
@@ -119,25 +120,46 @@ class Cluster:
 
     async def reap(self) -> int:
         """Disconnect, in the routing state, the sockets of processes whose heartbeat ran
-        out; returns how many sockets were released."""
+        out; returns how many sockets were released.
+
+        A reaper claims a dead process under a short lock and pops its sockets one at a
+        time, so that if the reaper dies too, another survivor finishes the job."""
         released = 0
         for raw in await self.redis.smembers(PROCS_KEY):
             other = _s(raw)
             if other == self.instance or await self.redis.exists(proc_key(other)):
                 continue
-            if not await self.redis.srem(PROCS_KEY, other):
-                continue  # another survivor claimed it
-            members = [_s(m) for m in await self.redis.smembers(socks_key(other))]
-            for member in members:
-                socket = parse_socket(member)
-                if socket is None:
-                    continue
-                with contextlib.suppress(Exception):
-                    await self._socket_gone(socket)
-                    released += 1
-            await self.redis.delete(socks_key(other))
-            log.warning("dead_process_reaped", instance=other, sockets=released)
+            claim = f"{PREFIX}reaping:{other}"
+            if not await self.redis.set(claim, self.instance, nx=True, ex=REAP_LOCK_S):
+                continue  # another survivor is on it
+            count = await self._release_sockets_of(other)
+            if count is not None:
+                released += count
+                await self.redis.srem(PROCS_KEY, other)
+                log.warning("dead_process_reaped", instance=other, sockets=count)
+            await self.redis.delete(claim)
         return released
+
+    async def _release_sockets_of(self, other: str) -> int | None:
+        """Release every socket record of a dead process; None when one failed (it is put
+        back, and the next heartbeat tries again)."""
+        count = 0
+        while True:
+            raw = await self.redis.spop(socks_key(other))  # without a count: one member
+            if raw is None:
+                break
+            member = _s(raw) if isinstance(raw, bytes | str) else ""
+            socket = parse_socket(member)
+            if socket is None:
+                continue
+            try:
+                await self._socket_gone(socket)
+            except Exception:
+                log.exception("reap_failed", instance=other)
+                await self.redis.sadd(socks_key(other), member)
+                return None
+            count += 1
+        return count
 
     async def restore_local_sockets(self) -> None:
         """Register again, in a Redis that forgot them, the sockets this process holds."""
