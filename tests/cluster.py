@@ -227,8 +227,8 @@ class RemoteHub(LiveHub):
 
 def remote(process: HubProcess) -> RemoteHub:
     return RemoteHub(
-        server=None,  # type: ignore[arg-type]  (no in-process server: the hub is elsewhere)
-        app=None,  # type: ignore[arg-type]
+        server=None,  # type: ignore[arg-type]  # no in-process server: the hub is elsewhere
+        app=None,  # type: ignore[arg-type]  # nor its app
         http=aiohttp.ClientSession(),
         base_url=process.url,
     )
