@@ -176,7 +176,7 @@ class Cluster:
                 ):
                     await state.cancel_deadline(chat_deadline(socket.tenant_id, chat.id))
                 continue
-            await self.hub.agent_present(socket.tenant_id, socket.owner_id)
+            await self.hub.agent_present(socket.tenant_id, socket.owner_id, socket.sid)
         for tenant_id in tenants:
             await self.hub.dispatch(tenant_id)
             await self.hub.publish_queue(tenant_id)

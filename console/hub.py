@@ -566,9 +566,11 @@ class Hub:
         await self.publish_presence(tenant_id, agent_id)
         await self.publish_queue(tenant_id)
 
-    async def agent_present(self, tenant_id: str, agent_id: str) -> None:
-        """An agent connected to this process, registered again after Redis lost its state:
-        the status they last set here (else `away`), and no grace deadline running."""
+    async def agent_present(self, tenant_id: str, agent_id: str, sid: str) -> None:
+        """An agent's socket on this process, registered again after Redis lost its state:
+        the status they last set here (else `away`), no grace deadline running, and each
+        of their chats again with its transcript, which holds what the fan-out dropped
+        while Redis was away (the console merges it into what it shows)."""
         await self.state.cancel_deadline(agent_deadline(tenant_id, agent_id))
         agent = await self.store.get_agent(agent_id)
         if agent is None:
@@ -582,6 +584,10 @@ class Hub:
             now_ms=now_ms(),
         )
         await self.publish_presence(tenant_id, agent_id)
+        for chat in await self.store.list_chats(agent_id=agent_id, statuses=("active",)):
+            await self.emit(
+                "chat_assigned", {"chat": await self.chat_wire(chat)}, to=sid, namespace=AGENT_NS
+            )
 
     async def set_status(self, me: AgentSession, payload: schemas.SetStatusIn) -> dict[str, Any]:
         agent = await self.store.get_agent(me.agent_id)

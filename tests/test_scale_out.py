@@ -321,8 +321,15 @@ async def test_redis_restart_rebuilds_queue_and_presence_and_loses_nothing(
     await send("antes")
     await asyncio.to_thread(d.redis.kill)
     await send("sin redis")
+    stored_while_down = list(acked)
     await asyncio.to_thread(d.redis.start)  # empty: every key is gone
     await eventually(lambda: d.client.exists(EPOCH_KEY), what="routing state rebuilt")
+    # The agent's process sends the chat again with its transcript: what the fan-out
+    # dropped while Redis was away reaches the console without a reconnect.
+    again = await agent_peer.wait_for(
+        "chat_assigned", lambda e: e["chat"]["id"] == chat["id"], count=2, timeout_s=10
+    )
+    assert set(stored_while_down) <= set(texts(again["chat"]["messages"]))
     for text in refused:
         await send(text)
 
