@@ -213,3 +213,19 @@ async def test_a_pending_delivery_is_not_queued_twice(store: Store) -> None:
     assert 3 == len(again.deliveries)
     assert "Ana" == (await store.leads.for_chat(tenant.id, chat.id)).data["first_name"]  # type: ignore[union-attr]
     assert None is await store.leads.get("another-tenant", first.id)
+
+
+async def test_whoever_takes_the_chat_next_gets_its_lead_with_it(hub: LiveHub) -> None:
+    tenant, _agent, agent_peer, _visitor, chat = await active_chat(hub)
+    saved = await agent_peer.call("save_lead", {"chat_id": chat["id"], "lead": LEAD})
+    colleague = await hub.agent(tenant, languages=["es"])
+    colleague_peer = await hub.agent_peer(colleague)
+
+    moved = await agent_peer.call("transfer", {"chat_id": chat["id"], "agent_id": colleague["id"]})
+
+    assert moved["ok"] is True, moved
+    assigned = await colleague_peer.wait_for("chat_assigned")
+    expected = {k: v for k, v in saved["lead"].items() if k != "deliveries"}
+    assert expected == assigned["chat"]["lead"]
+    status, body = await hub.request("GET", f"/api/chats/{chat['id']}", token=colleague["token"])
+    assert (200, expected) == (status, body["lead"])
