@@ -11,6 +11,7 @@ from console.store.models import IntegrationRow, WebhookRow
 from console.store.repository import Store
 from console.types import Tenant, utcnow
 from tests.harness import LiveHub, active_chat, start_chat
+from tests.store_setup import new_chat, new_tenant
 
 LEAD: dict[str, Any] = {
     "first_name": "Ana",
@@ -123,16 +124,6 @@ async def test_a_queued_chats_lead_can_be_saved_by_a_supervisor(hub: LiveHub) ->
 # -- the outbox rows, on both databases -----------------------------------------------------
 
 
-async def tenant_on(store: Store, plan: str) -> Tenant:
-    return await store.create_tenant(
-        name=f"Autos {plan}",
-        plan=plan,
-        languages=("es", "en"),
-        timezone="America/Puerto_Rico",
-        allowed_origins=("https://dealer.example",),
-    )
-
-
 async def configure_everything(store: Store, tenant: Tenant) -> None:
     async with store.session() as s, s.begin():
         for kind in ("salesforce", "adf"):
@@ -160,17 +151,9 @@ async def configure_everything(store: Store, tenant: Tenant) -> None:
 
 
 async def saved_destinations(store: Store, plan: str, **changes: Any) -> list[str]:
-    tenant = await tenant_on(store, plan)
+    tenant = await new_tenant(store, plan)
     await configure_everything(store, tenant)
-    visitor = await store.visitor_arrives(tenant.id, None)
-    chat, _, _ = await store.start_chat(
-        tenant_id=tenant.id,
-        visitor_id=visitor.id,
-        language="es",
-        status="queued",
-        text="Hola",
-        client_msg_id=None,
-    )
+    chat = await new_chat(store, tenant)
     lead, queued = await store.leads.save(
         tenant, chat, LeadIn.model_validate({**LEAD, **changes}), source="agent", agent_id=None
     )
@@ -190,17 +173,9 @@ async def test_an_unqualified_lead_is_kept_but_not_sent(store: Store) -> None:
 
 
 async def test_a_pending_delivery_is_not_queued_twice(store: Store) -> None:
-    tenant = await tenant_on(store, "premium")
+    tenant = await new_tenant(store)
     await configure_everything(store, tenant)
-    visitor = await store.visitor_arrives(tenant.id, None)
-    chat, _, _ = await store.start_chat(
-        tenant_id=tenant.id,
-        visitor_id=visitor.id,
-        language="en",
-        status="queued",
-        text="Hi",
-        client_msg_id=None,
-    )
+    chat = await new_chat(store, tenant, language="en", text="Hi")
     lead_in = LeadIn.model_validate(LEAD)
     first, queued = await store.leads.save(tenant, chat, lead_in, source="bot", agent_id=None)
     again, queued_again = await store.leads.save(
