@@ -8,6 +8,7 @@ from the primary language, so the browser's language gets its turn.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import cache
 
@@ -60,3 +61,14 @@ def choose_language(
         if tag in languages:
             return tag
     return languages[0]
+
+
+_NOT_LANGUAGE = re.compile(r"\S+@\S+|https?://\S+|\S*\d\S*")
+_WORD = re.compile(r"[^\W\d_][\w'-]*")
+
+
+def language_evidence(text: str) -> str:
+    """The words of `text` that tell its language: e-mails, links, numbers and names
+    (capitalised words after the first) say nothing about it and fool the detector."""
+    words = _WORD.findall(_NOT_LANGUAGE.sub(" ", text))
+    return " ".join(word for i, word in enumerate(words) if i == 0 or not word[:1].isupper())

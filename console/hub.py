@@ -181,7 +181,12 @@ class Hub:
     async def chat_wire(self, chat: Chat) -> dict[str, Any]:
         visitor = await self.store.get_visitor(chat.visitor_id)
         messages = await self.store.list_messages(chat.id, limit=TRANSCRIPT_LIMIT)
-        return chat.to_wire(visitor, messages)
+        wire = chat.to_wire(visitor, messages)
+        # the lead an agent or the bot saved earlier, so whoever takes the chat sees it
+        lead = await self.store.leads.for_chat(chat.tenant_id, chat.id)
+        if lead is not None:
+            wire["lead"] = lead.to_wire(with_deliveries=False)
+        return wire
 
     async def _visitor_chat(self, tenant_id: str, visitor_id: str, chat_id: str) -> Chat:
         chat = await self.store.get_chat(chat_id)

@@ -11,6 +11,7 @@ from console.store.models import IntegrationRow, WebhookRow
 from console.store.repository import Store
 from console.types import Tenant, utcnow
 from tests.harness import LiveHub, active_chat, start_chat
+from tests.store_setup import new_chat, new_tenant
 
 LEAD: dict[str, Any] = {
     "first_name": "Ana",
@@ -123,16 +124,6 @@ async def test_a_queued_chats_lead_can_be_saved_by_a_supervisor(hub: LiveHub) ->
 # -- the outbox rows, on both databases -----------------------------------------------------
 
 
-async def tenant_on(store: Store, plan: str) -> Tenant:
-    return await store.create_tenant(
-        name=f"Autos {plan}",
-        plan=plan,
-        languages=("es", "en"),
-        timezone="America/Puerto_Rico",
-        allowed_origins=("https://dealer.example",),
-    )
-
-
 async def configure_everything(store: Store, tenant: Tenant) -> None:
     async with store.session() as s, s.begin():
         for kind in ("salesforce", "adf"):
@@ -160,17 +151,9 @@ async def configure_everything(store: Store, tenant: Tenant) -> None:
 
 
 async def saved_destinations(store: Store, plan: str, **changes: Any) -> list[str]:
-    tenant = await tenant_on(store, plan)
+    tenant = await new_tenant(store, plan)
     await configure_everything(store, tenant)
-    visitor = await store.visitor_arrives(tenant.id, None)
-    chat, _, _ = await store.start_chat(
-        tenant_id=tenant.id,
-        visitor_id=visitor.id,
-        language="es",
-        status="queued",
-        text="Hola",
-        client_msg_id=None,
-    )
+    chat = await new_chat(store, tenant)
     lead, queued = await store.leads.save(
         tenant, chat, LeadIn.model_validate({**LEAD, **changes}), source="agent", agent_id=None
     )
@@ -190,17 +173,9 @@ async def test_an_unqualified_lead_is_kept_but_not_sent(store: Store) -> None:
 
 
 async def test_a_pending_delivery_is_not_queued_twice(store: Store) -> None:
-    tenant = await tenant_on(store, "premium")
+    tenant = await new_tenant(store)
     await configure_everything(store, tenant)
-    visitor = await store.visitor_arrives(tenant.id, None)
-    chat, _, _ = await store.start_chat(
-        tenant_id=tenant.id,
-        visitor_id=visitor.id,
-        language="en",
-        status="queued",
-        text="Hi",
-        client_msg_id=None,
-    )
+    chat = await new_chat(store, tenant, language="en", text="Hi")
     lead_in = LeadIn.model_validate(LEAD)
     first, queued = await store.leads.save(tenant, chat, lead_in, source="bot", agent_id=None)
     again, queued_again = await store.leads.save(
@@ -213,3 +188,19 @@ async def test_a_pending_delivery_is_not_queued_twice(store: Store) -> None:
     assert 3 == len(again.deliveries)
     assert "Ana" == (await store.leads.for_chat(tenant.id, chat.id)).data["first_name"]  # type: ignore[union-attr]
     assert None is await store.leads.get("another-tenant", first.id)
+
+
+async def test_whoever_takes_the_chat_next_gets_its_lead_with_it(hub: LiveHub) -> None:
+    tenant, _agent, agent_peer, _visitor, chat = await active_chat(hub)
+    saved = await agent_peer.call("save_lead", {"chat_id": chat["id"], "lead": LEAD})
+    colleague = await hub.agent(tenant, languages=["es"])
+    colleague_peer = await hub.agent_peer(colleague)
+
+    moved = await agent_peer.call("transfer", {"chat_id": chat["id"], "agent_id": colleague["id"]})
+
+    assert moved["ok"] is True, moved
+    assigned = await colleague_peer.wait_for("chat_assigned")
+    expected = {k: v for k, v in saved["lead"].items() if k != "deliveries"}
+    assert expected == assigned["chat"]["lead"]
+    status, body = await hub.request("GET", f"/api/chats/{chat['id']}", token=colleague["token"])
+    assert (200, expected) == (status, body["lead"])

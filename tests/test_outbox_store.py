@@ -7,20 +7,15 @@ from datetime import timedelta
 
 from console.leads import LeadIn
 from console.store.repository import Store
-from console.types import Chat, Tenant, utcnow
+from console.types import Tenant, utcnow
+from tests.store_setup import new_chat, new_tenant
 
 LEAD = {"first_name": "Ana", "phone": "787-555-0123", "interest": "buy"}
 
 
 async def queued(store: Store, count: int = 1) -> tuple[Tenant, list[str]]:
     """A premium tenant with Salesforce configured and `count` qualified leads saved."""
-    tenant = await store.create_tenant(
-        name="Autos",
-        plan="premium",
-        languages=("es",),
-        timezone="America/Puerto_Rico",
-        allowed_origins=("https://dealer.example",),
-    )
+    tenant = await new_tenant(store, languages=("es",))
     await store.integrations.put(tenant.id, "salesforce", {"login_url": "https://x"}, "secret")
     ids: list[str] = []
     for _ in range(count):
@@ -30,19 +25,6 @@ async def queued(store: Store, count: int = 1) -> tuple[Tenant, list[str]]:
         )
         ids.extend(d.id for d in deliveries)
     return tenant, ids
-
-
-async def new_chat(store: Store, tenant: Tenant) -> Chat:
-    visitor = await store.visitor_arrives(tenant.id, None)
-    chat, _, _ = await store.start_chat(
-        tenant_id=tenant.id,
-        visitor_id=visitor.id,
-        language="es",
-        status="queued",
-        text="Hola",
-        client_msg_id=None,
-    )
-    return chat
 
 
 async def test_concurrent_workers_never_hold_one_delivery_together(store: Store) -> None:
@@ -126,13 +108,7 @@ async def test_chat_closed_rows_carry_their_body_encrypted_for_subscribed_webhoo
 
 
 async def test_a_basic_tenant_queues_no_chat_closed_rows(store: Store) -> None:
-    tenant = await store.create_tenant(
-        name="Basic",
-        plan="basic",
-        languages=("es",),
-        timezone="America/Puerto_Rico",
-        allowed_origins=(),
-    )
+    tenant = await new_tenant(store, "basic", languages=("es",), allowed_origins=())
     await store.integrations.add_webhook(
         tenant.id, url="https://crm.example/h", secret="s" * 16, events=["chat.closed"]
     )

@@ -16,7 +16,7 @@ from typing import Any
 from bots.base import Bot, BotContext, BotEvent, BotResult, Handoff, TicketRequest
 from bots.callback import say_opening
 from bots.faq import match_faq
-from bots.language import choose_language, detect_confident
+from bots.language import choose_language, detect_confident, language_evidence
 from bots.qualifier.extract import Extracted, TradeIn, Vehicle, bare_name, extract, lone_year
 from bots.script import Script
 from bots.text import fold, has_phrase
@@ -35,6 +35,8 @@ _YES = (
     "tengo uno",
     "tengo una",
 )
+# Words of language evidence a message needs before the bot changes its language
+MIN_SWITCH_WORDS = 3
 _NO = ("no", "nope", "nah", "ninguno", "ninguna", "none", "no tengo", "i don't", "i dont")
 _DONT_KNOW = (
     "no se",
@@ -85,10 +87,11 @@ class LeadQualifier(Bot):
                 )
             else:
                 replies.append(script.text("greeting", state.language))
-        # a short answer ("no", "Ana", a phone) says nothing about the language
-        elif len(event.text.split()) >= 3:
+        # a short answer ("no", "Ana", a phone) says nothing about the language, nor do
+        # names, numbers and addresses ("Soy Ana Rivera, 787-555-0123, ana@x.com")
+        elif len((evidence := language_evidence(event.text)).split()) >= MIN_SWITCH_WORDS:
             switched = detect_confident(
-                event.text, context.languages, script.settings.language_min_distance
+                evidence, context.languages, script.settings.language_min_distance
             )
             state.language = switched or state.language
         language = state.language

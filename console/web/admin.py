@@ -46,29 +46,14 @@ def check_origin(origin: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-class TenantFields(BaseModel):
+class ScheduleFields(BaseModel):
+    """A tenant's time zone, weekly hours and holiday calendar, as both admin APIs take them."""
+
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    name: Name | None = None
-    plan: Literal["basic", "proactive", "premium"] | None = None
-    languages: Annotated[list[str], Field(min_length=1, max_length=10)] | None = None
     timezone: str | None = None
-    allowed_origins: Annotated[list[str], Field(max_length=50)] | None = None
-    bot_enabled: bool | None = None
     hours: dict[str, Any] | None = None
     holidays: str | None = None
-    overflow_after_s: Annotated[int, Field(ge=0, le=3600)] | None = None
-    # Tenant options that are not routing; a PATCH merges them key by key
-    settings: WidgetSettings | None = None
-
-    _languages = field_validator("languages")(
-        lambda v: check_languages(v) if v is not None else None
-    )
-
-    @field_validator("allowed_origins")
-    @classmethod
-    def _origins(cls, value: list[str] | None) -> list[str] | None:
-        return sorted({check_origin(o) for o in value}) if value is not None else None
 
     @field_validator("timezone")
     @classmethod
@@ -87,6 +72,26 @@ class TenantFields(BaseModel):
     @classmethod
     def _holidays(cls, value: str | None) -> str | None:
         return validate_holiday_calendar(value)
+
+
+class TenantFields(ScheduleFields):
+    name: Name | None = None
+    plan: Literal["basic", "proactive", "premium"] | None = None
+    languages: Annotated[list[str], Field(min_length=1, max_length=10)] | None = None
+    allowed_origins: Annotated[list[str], Field(max_length=50)] | None = None
+    bot_enabled: bool | None = None
+    overflow_after_s: Annotated[int, Field(ge=0, le=3600)] | None = None
+    # Tenant options that are not routing; a PATCH merges them key by key
+    settings: WidgetSettings | None = None
+
+    _languages = field_validator("languages")(
+        lambda v: check_languages(v) if v is not None else None
+    )
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str] | None) -> list[str] | None:
+        return sorted({check_origin(o) for o in value}) if value is not None else None
 
 
 class TenantCreate(TenantFields):

@@ -25,7 +25,6 @@ from pydantic import (
 
 from bots.script import load_script
 from console.contact import normalize_email, normalize_phone
-from console.contract.hours import validate_holiday_calendar, validate_hours, validate_timezone
 from console.engagement.payloads import WidgetSettings, merge_settings
 from console.errors import ProtocolError, from_validation
 from console.hub import AGENT_NS, agent_room, now_ms
@@ -33,7 +32,7 @@ from console.realtime.schemas import MAX_TEXT
 from console.store.repository import StoreConflictError
 from console.store.tenant_config import ConfigConflictError
 from console.types import Agent, Plan, Tenant, plan_allows
-from console.web.admin import AgentCreate, check_languages
+from console.web.admin import AgentCreate, ScheduleFields, check_languages
 from console.web.http import read_json, require_agent, require_tenant_admin
 from console.web.invitations import MAX_RULES, RuleIn, checked_text
 from console.web.keys import HUB, PASSWORDS, SIO, STORE
@@ -103,35 +102,12 @@ class AgentPatch(BaseModel):
     _languages = field_validator("languages")(check_languages)
 
 
-class TenantPatch(BaseModel):
+class TenantPatch(ScheduleFields):
     """What a tenant admin may change about their own tenant (plan and languages are the
     provider's, through the provider admin API)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    timezone: str | None = None
-    hours: dict[str, Any] | None = None
-    holidays: str | None = None
     settings: dict[str, Any] | None = None
     bot_script: dict[str, Any] | None = None
-
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, value: str | None) -> str | None:
-        return validate_timezone(value) if value is not None else None
-
-    @field_validator("hours")
-    @classmethod
-    def _hours(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        checked = validate_hours(value)
-        if checked is None:
-            return None
-        return {day: [list(r) for r in ranges] for day, ranges in checked.items()}
-
-    @field_validator("holidays")
-    @classmethod
-    def _holidays(cls, value: str | None) -> str | None:
-        return validate_holiday_calendar(value)
 
     @field_validator("settings")
     @classmethod

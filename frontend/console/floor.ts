@@ -233,7 +233,7 @@ export class Floor {
           chat: { ...chat, messages: mergeMessages(existing.chat.messages, chat.messages) },
           ended: null,
         }
-      : { chat, unread: 0, typing: false, ended: null, lead: this.state.leads[chat.id] ?? null };
+      : { chat, unread: 0, typing: false, ended: null, lead: this.state.leads[chat.id] ?? chat.lead ?? null };
     const order = this.state.order.includes(chat.id) ? this.state.order : [...this.state.order, chat.id];
     const activeId = this.state.activeId ?? chat.id;
     if (fresh && activeId !== chat.id) entry.unread = Math.max(entry.unread, 1);

@@ -41,6 +41,8 @@ export interface Chat {
   assigned_at?: string;
   messages: Message[];
   close_reason?: string;
+  /** The lead saved on this chat before it reached this agent (an agent's or the bot's). */
+  lead?: Record<string, unknown>;
 }
 
 export interface QueueEntry {

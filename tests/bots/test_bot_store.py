@@ -4,27 +4,13 @@ from __future__ import annotations
 
 from bots.script import default_script, load_script
 from console.store.repository import Store
+from tests.store_setup import new_chat, new_tenant
 
 
 async def _chat(store: Store) -> tuple[str, str, str]:
-    tenant = await store.create_tenant(
-        name="Dealer",
-        plan="premium",
-        languages=["es", "en"],
-        timezone="America/Puerto_Rico",
-        allowed_origins=["https://dealer.example"],
-        bot_enabled=True,
-    )
-    visitor = await store.visitor_arrives(tenant.id, None)
-    chat, _message, _ticket = await store.start_chat(
-        tenant_id=tenant.id,
-        visitor_id=visitor.id,
-        language="es",
-        status="bot",
-        text="Hola",
-        client_msg_id=None,
-    )
-    return tenant.id, visitor.id, chat.id
+    tenant = await new_tenant(store, bot_enabled=True)
+    chat = await new_chat(store, tenant, status="bot")
+    return tenant.id, chat.visitor_id, chat.id
 
 
 async def test_a_tenants_script_is_stored_as_data_and_loads_back(store: Store) -> None:

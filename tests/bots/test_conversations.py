@@ -549,3 +549,20 @@ def test_a_tenants_script_changes_the_questions_the_faq_and_the_patience(testbot
     )
     assert [es("not_understood"), es("handoff_requested")] == bot.say("???")
     assert "not_understood" == bot.handoff.reason
+
+
+def test_contact_details_with_a_few_spanish_words_do_not_switch_to_english(
+    testbot: Make,
+) -> None:
+    bot = testbot()
+    assert [es("greeting"), es("ask_trade_in")] == bot.say("Hola, me interesa comprar la Tacoma")
+    # names, a phone and an e-mail outweigh "este mes" for a detector: they are not evidence
+    assert [es("ask_trade_in")] == bot.say(
+        "Soy Ana Rivera, 787-555-0123, ana@example.com, este mes"
+    )
+    assert [es("handoff", name="Ana")] == bot.say("No")
+    assert ("es", "+17875550123", "this_month") == (
+        bot.lead["language"],
+        bot.lead["phone"],
+        bot.lead["timeframe"],
+    )

@@ -1,0 +1,42 @@
+"""Store-level set-up shared by the tests that work below the hub: a tenant, a chat."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from console.store.repository import Store
+from console.types import Chat, Tenant
+
+
+async def new_tenant(store: Store, plan: str = "premium", **fields: Any) -> Tenant:
+    """A Spanish-first dealership on `plan`; `fields` override any create_tenant argument."""
+    values: dict[str, Any] = {
+        "name": f"Autos {plan}",
+        "plan": plan,
+        "languages": ("es", "en"),
+        "timezone": "America/Puerto_Rico",
+        "allowed_origins": ("https://dealer.example",),
+    }
+    values.update(fields)
+    return await store.create_tenant(**values)
+
+
+async def new_chat(
+    store: Store,
+    tenant: Tenant,
+    *,
+    status: str = "queued",
+    language: str = "es",
+    text: str = "Hola",
+) -> Chat:
+    """A new visitor's chat, opened with one message."""
+    visitor = await store.visitor_arrives(tenant.id, None)
+    chat, _message, _ticket = await store.start_chat(
+        tenant_id=tenant.id,
+        visitor_id=visitor.id,
+        language=language,
+        status=status,
+        text=text,
+        client_msg_id=None,
+    )
+    return chat
