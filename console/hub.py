@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import structlog
+from redis.exceptions import LockError
 
 from console.botrunner import BotRunner, bot_chat_language, bot_takes
 from console.contact import normalize_email, normalize_phone
@@ -905,7 +906,22 @@ class Hub:
         self, tenant_id: str, *, only_to: str | None = None, tell: frozenset[str] = frozenset()
     ) -> None:
         """Tell the tenant's agents the whole queue, and each waiting visitor their place
-        when it changed (or when their chat is in `tell`, e.g. after a reconnect)."""
+        when it changed (or when their chat is in `tell`, e.g. after a reconnect).
+
+        One at a time per tenant across processes: two publishers reading the queue a moment
+        apart could otherwise send an older place last, and mark the newer one as sent."""
+        lock = self.state.queue_lock(tenant_id)
+        locked = await lock.acquire()  # False after a wait: publish anyway, from fresh state
+        try:
+            await self._publish_queue(tenant_id, only_to=only_to, tell=tell)
+        finally:
+            if locked:
+                with contextlib.suppress(LockError):
+                    await lock.release()
+
+    async def _publish_queue(
+        self, tenant_id: str, *, only_to: str | None, tell: frozenset[str]
+    ) -> None:
         waiting = await self.state.waiting(tenant_id)
         self.metrics.queue_length.labels(tenant_id).set(len(waiting))
         presence = await self.state.presence(tenant_id, await self.state.known_agents(tenant_id))

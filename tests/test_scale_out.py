@@ -204,9 +204,10 @@ async def test_routing_stays_atomic_across_processes(deploy: Any, database: str)
                 last[event["chat_id"]] = event["position"]
         return {chat_id: place for chat_id, place in last.items() if chat_id in waiting}
 
-    await eventually(
-        lambda: sorted(places().values()) == list(range(1, 9)), what="queue positions 1..8"
-    )
+    try:
+        await eventually(lambda: sorted(places().values()) == list(range(1, 9)))
+    except AssertionError:
+        raise AssertionError(f"the waiting visitors' last positions: {places()}") from None
     assert waiting == set(places())
 
 

@@ -216,6 +216,10 @@ class RoutingState:
             out.append((owner, {_s(c) for c in await self.redis.smembers(name)}))
         return out
 
+    def queue_lock(self, tenant_id: str) -> Lock:
+        """Serialises publishing a tenant's queue across processes (Hub.publish_queue)."""
+        return self.redis.lock(f"{PREFIX}lock:queue:{tenant_id}", timeout=5, blocking_timeout=5)
+
     def visitor_lock(self, visitor_id: str) -> Lock:
         return self.redis.lock(
             f"{PREFIX}lock:visitor:{visitor_id}", timeout=15, blocking_timeout=10
