@@ -430,3 +430,28 @@ async def test_a_reply_sent_while_offline_goes_out_once_after_the_reconnect(
     assert ["Perdón, se me fue la conexión"] == [
         m["text"] for m in stored["messages"] if m["author"] == "agent"
     ]
+
+
+async def test_a_long_transcript_scrolls_and_no_message_is_squeezed(
+    browser: Any, hub: LiveHub
+) -> None:
+    tenant = await hub.tenant()
+    agent = await hub.agent(tenant, languages=["es"])
+    page = await open_console(browser, hub)
+    await sign_in(page, agent)
+    visitor = await hub.visitor_peer(tenant)
+    chat = await start_chat(visitor, "Hola, me interesa comprar la Tacoma")
+    for n in range(8):  # within the visitor's rate limit, more than the pane holds
+        text = f"Mensaje {n}\ncon una segunda línea\ny una tercera"
+        ack = await visitor.call(
+            "message", {"chat_id": chat["id"], "text": text, "client_msg_id": f"m{n}"}
+        )
+        assert ack["ok"] is True, ack
+    await page.locator(".msg.visitor .text", has_text="Mensaje 7").wait_for()
+
+    squeezed = await page.eval_on_selector_all(
+        ".transcript .msg",
+        "els => els.filter(e => e.scrollHeight > e.clientHeight + 1).length",
+    )
+    scrolls = await page.eval_on_selector(".transcript", "e => e.scrollHeight > e.clientHeight")
+    assert (0, True) == (squeezed, scrolls)
