@@ -204,3 +204,9 @@ async def test_whoever_takes_the_chat_next_gets_its_lead_with_it(hub: LiveHub) -
     assert expected == assigned["chat"]["lead"]
     status, body = await hub.request("GET", f"/api/chats/{chat['id']}", token=colleague["token"])
     assert (200, expected) == (status, body["lead"])
+    # the visitor panel shows who the lead says the visitor is
+    assert ("Ana Rivera", "Ana.Rivera@example.com", "+17875550123") == (
+        body["visitor"]["name"],
+        body["visitor"]["email"],
+        body["visitor"]["phone"],
+    )
