@@ -2,7 +2,9 @@
 
 The watcher of a page lives in the process that holds the visitor's socket: it evaluates
 the tenant's rules when the page is viewed and again when time on page could make a rule
-hold, and is cancelled by the next page view or the disconnect. The rules themselves are
+hold, and stops at the next page view or the disconnect. It is told to stop, never
+cancelled: a task cancelled inside a database call can leave its connection holding
+SQLite's write lock (seen as "database is locked" for every other writer). The rules themselves are
 pure (`console.engagement.rules`); this module gathers their facts and acts on them.
 """
 
@@ -47,6 +49,7 @@ class PageWatch:
     url: str
     started: float = field(default_factory=time.monotonic)
     task: asyncio.Task[None] | None = None
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class Engagement:
@@ -68,17 +71,20 @@ class Engagement:
     def forget(self, sid: str) -> None:
         """The socket left or moved on to another page: its watcher stops."""
         watch = self._pages.pop(sid, None)
-        if watch is not None and watch.task is not None:
-            watch.task.cancel()
+        if watch is not None:
+            watch.stop.set()
 
     async def close(self) -> None:
-        tasks = [w.task for w in self._pages.values() if w.task is not None]
+        """At shutdown: every watcher stops after the check it is doing, if any."""
+        watches = list(self._pages.values())
         self._pages.clear()
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        for watch in watches:
+            watch.stop.set()
+        tasks = [w.task for w in watches if w.task is not None]
+        if tasks:
+            _done, late = await asyncio.wait(tasks, timeout=5)
+            for task in late:
+                task.cancel()
 
     @property
     def watching(self) -> int:
@@ -91,12 +97,13 @@ class Engagement:
 
     async def _watch(self, sid: str, watch: PageWatch) -> None:
         try:
-            while True:
+            while not watch.stop.is_set():
                 decision = await self.evaluate(sid, watch)
                 wait = decision.recheck_in_s
                 if wait is None or time.monotonic() - watch.started + wait > MAX_WATCH_S:
                     return
-                await asyncio.sleep(wait + 0.05)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(watch.stop.wait(), wait + 0.05)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -173,6 +180,8 @@ class Engagement:
         rule = decision.rule
         assert rule is not None
         async with self.hub.state.visitor_lock(watch.visitor_id):
+            if watch.stop.is_set():  # the visitor moved on or left while this was decided
+                return
             visitor = await self.store.get_visitor(watch.visitor_id)
             if visitor is None:
                 return

@@ -20,6 +20,11 @@ def make_engine(url: str) -> AsyncEngine:
     SQLite: one pooled connection (the store serialises its own writes instead of meeting
     "database is locked"), WAL, and BEGIN IMMEDIATE so that a transaction that reads and then
     writes never fails to upgrade its lock.
+
+    Never cancel a task while it is inside a store call (a timeout around it included): with
+    aiosqlite the cancelled call's connection is abandoned still holding the write lock, and
+    every other writer waits for busy_timeout and fails. Stop work cooperatively, or shield
+    the call.
     """
     if url.startswith("sqlite"):
         if ":memory:" not in url:

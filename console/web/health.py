@@ -12,7 +12,9 @@ from console.web.keys import METRICS, REDIS, STORE
 async def healthz(request: web.Request) -> web.Response:
     checks: dict[str, str] = {}
     try:
-        await asyncio.wait_for(request.app[STORE].ping(), 2)
+        # shielded: a ping cancelled by the timeout inside its query would leave SQLite's
+        # connection holding the write lock (see console/store/db.py)
+        await asyncio.wait_for(asyncio.shield(request.app[STORE].ping()), 2)
         checks["database"] = "ok"
     except Exception as exc:  # any failure means "not healthy", whatever its kind
         checks["database"] = f"failed: {type(exc).__name__}"
