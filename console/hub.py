@@ -660,11 +660,6 @@ class Hub:
         lead, queued = await self.store.leads.save(
             tenant, chat, lead_in, source=source, agent_id=agent_id
         )
-        # what the lead says of the person is what the visitor panel should show too
-        full_name = " ".join(n for n in (lead_in.first_name, lead_in.last_name) if n)
-        await self.store.update_visitor_contact(
-            chat.visitor_id, name=full_name or None, email=lead_in.email, phone=lead_in.phone
-        )
         self.metrics.leads_saved.labels(source).inc()
         log.info(
             "lead_saved",

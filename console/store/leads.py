@@ -1,5 +1,8 @@
 """Leads and their outbox rows, written together so that a saved lead is never undelivered.
 
+The lead's name, e-mail and phone become the visitor's contact details in the same
+transaction.
+
 One lead per chat: saving again updates it. Each save of a qualified lead queues one
 delivery per destination the tenant's plan and settings allow, unless one is still pending
 for that lead and destination (the pending one will carry the newest data: connectors read
@@ -14,13 +17,13 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from console.leads import Delivery, Lead, LeadIn, lead_data
 from console.security.crypto import DataCipher
-from console.store.models import DeliveryRow, IntegrationRow, LeadRow, WebhookRow
+from console.store.models import DeliveryRow, IntegrationRow, LeadRow, VisitorRow, WebhookRow
 from console.types import Chat, Tenant, plan_allows, utcnow
 
 LEAD_EVENT = "lead.qualified"
@@ -139,6 +142,20 @@ class LeadRepository:
             row.agent_id = agent_id
             row.data_enc = data_enc
             row.updated_at = now
+            # who the lead says the person is, the visitor's contact details say too
+            contact = {
+                f"{key}_enc": self.cipher.encrypt(value)
+                for key, value in (
+                    ("name", " ".join(n for n in (lead.first_name, lead.last_name) if n)),
+                    ("email", lead.email),
+                    ("phone", lead.phone),
+                )
+                if value
+            }
+            if contact:
+                await s.execute(
+                    update(VisitorRow).where(VisitorRow.id == chat.visitor_id).values(contact)
+                )
             await s.flush()
             queued: list[DeliveryRow] = []
             if lead.qualified:
