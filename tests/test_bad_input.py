@@ -92,6 +92,18 @@ def refusal_code(connect_error: Any) -> str:
 # -- payloads that are not objects, or lack fields ----------------------------------------
 
 
+async def answers_to_non_objects(
+    peer: Peer, events: list[str]
+) -> dict[tuple[str, str], tuple[str, bool]]:
+    """Each event sent each kind of non-object: (error code, whether it asks for an object)."""
+    actual = {}
+    for event in events:
+        for kind, payload in NOT_OBJECTS.items():
+            ack = await peer.call(event, payload)
+            actual[event, kind] = (error_of(ack), "JSON object" in message_of(ack))
+    return actual
+
+
 async def test_visitor_payloads_that_are_not_objects_get_invalid_payload(
     make_hub: HubFactory,
 ) -> None:
@@ -99,11 +111,7 @@ async def test_visitor_payloads_that_are_not_objects_get_invalid_payload(
     _tenant, agent, _agent_peer, visitor, chat = await active_chat(hub)
     events = ["page_view", "start_chat", "message", "sync", "end_chat"]
 
-    actual = {}
-    for event in events:
-        for kind, payload in NOT_OBJECTS.items():
-            ack = await visitor.call(event, payload)
-            actual[event, kind] = (error_of(ack), "JSON object" in message_of(ack))
+    actual = await answers_to_non_objects(visitor, events)
 
     assert {(e, k): ("invalid_payload", True) for e in events for k in NOT_OBJECTS} == actual
     await still_works_for_visitor(visitor, chat["id"], "sigo aquí")
@@ -119,11 +127,7 @@ async def test_agent_payloads_that_are_not_objects_get_invalid_payload(
     _tenant, agent, agent_peer, visitor, chat = await active_chat(hub)
     events = ["set_status", "message", "close_chat", "transfer", "sync"]
 
-    actual = {}
-    for event in events:
-        for kind, payload in NOT_OBJECTS.items():
-            ack = await agent_peer.call(event, payload)
-            actual[event, kind] = (error_of(ack), "JSON object" in message_of(ack))
+    actual = await answers_to_non_objects(agent_peer, events)
 
     assert {(e, k): ("invalid_payload", True) for e in events for k in NOT_OBJECTS} == actual
     await still_works_for_agent(agent_peer)
