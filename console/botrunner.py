@@ -258,7 +258,7 @@ class BotRunner:
                 reason=result.handoff.reason,
                 language=language,
             )
-            await hub._enqueue(moved, priority=moved.priority > 0)
+            await hub.enqueue(moved, priority=moved.priority > 0)
             await hub.dispatch(tenant.id)
             await hub.publish_queue(tenant.id)
         elif result.ticket is not None:

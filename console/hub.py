@@ -353,7 +353,7 @@ class Hub:
                 self.bots.spawn(chat, message)
             if chat.status == "queued":
                 # A retry after an `unavailable` answer: make sure the chat really waits.
-                await self._enqueue(chat, priority=chat.priority > 0)
+                await self.enqueue(chat, priority=chat.priority > 0)
                 await self.dispatch(tenant.id)
                 await self.publish_queue(tenant.id, tell=frozenset({chat.id}))
                 chat = await self.store.get_chat(chat.id) or chat
@@ -364,13 +364,7 @@ class Hub:
 
         await self.store.update_visitor_contact(visitor_id, **contact)
         language = await self.choose_language(tenant, payload)
-        schedule = self.schedule(tenant)
-        closed_reason = schedule.closed_reason(utcnow())
-        overflow = tenant.plan == "premium" and tenant.overflow_after_s is not None
-        if closed_reason is None and not await self.state.can_serve(
-            tenant.id, None if overflow else language
-        ):
-            closed_reason = "no_agents"
+        closed_reason = await self.closed_reason(tenant, language)
         visitor = await self.store.get_visitor(visitor_id)
         returning = bool(visitor and visitor.visits > 1)
         with_bot = bot_takes(tenant, closed_reason)
@@ -411,13 +405,24 @@ class Hub:
                     "language": language,
                 },
             }
-        await self._enqueue(chat, priority=returning)
+        await self.enqueue(chat, priority=returning)
         assigned = await self.dispatch(tenant.id)
         await self.publish_queue(tenant.id)
         final = "active" if chat.id in assigned else "queued"
         return {"ok": True, "chat": {"id": chat.id, "status": final, "language": language}}
 
-    async def _enqueue(
+    async def closed_reason(self, tenant: Tenant, language: str) -> str | None:
+        """Why no agent could take a new chat in `language` now (closed, holiday, nobody
+        online who speaks it, or with premium overflow nobody at all); None when one can."""
+        reason = self.schedule(tenant).closed_reason(utcnow())
+        overflow = tenant.plan == "premium" and tenant.overflow_after_s is not None
+        if reason is None and not await self.state.can_serve(
+            tenant.id, None if overflow else language
+        ):
+            reason = "no_agents"
+        return reason
+
+    async def enqueue(
         self,
         chat: Chat,
         *,
@@ -710,7 +715,7 @@ class Hub:
         )
         if moved is None:
             raise ProtocolError("conflict", "the chat changed meanwhile; look at it again")
-        await self._enqueue(
+        await self.enqueue(
             moved,
             priority=True,
             arrival_ms=now_ms(),
@@ -809,7 +814,7 @@ class Hub:
             )
             if moved is None:
                 continue
-            await self._enqueue(moved, priority=True, release_from=agent_id)
+            await self.enqueue(moved, priority=True, release_from=agent_id)
             await self.emit(
                 "chat_closed",
                 {"chat_id": chat.id, "reason": "requeued"},
@@ -870,7 +875,7 @@ class Hub:
             await self.state.release(tenant_id, agent_id, chat_id, now_ms=now_ms())
             chat = await self.store.get_chat(chat_id)
             if chat is not None and chat.status == "queued":
-                await self._enqueue(chat, priority=chat.priority > 0)
+                await self.enqueue(chat, priority=chat.priority > 0)
 
     async def _announce_assignment(self, chat: Chat, agent_id: str, *, overflowed: bool) -> None:
         self.metrics.chats_assigned.labels(chat.tenant_id).inc()
@@ -1070,7 +1075,7 @@ class Hub:
             elif kind == "requeue":
                 for holder in filter(None, extra.split(",")):
                     await self.state.release(chat.tenant_id, holder, chat.id, now_ms=now_ms())
-                await self._enqueue(chat, priority=chat.priority > 0)
+                await self.enqueue(chat, priority=chat.priority > 0)
         requeued = {by_id[chat_id].tenant_id for kind, chat_id, _ in confirmed if kind == "requeue"}
         for tenant_id in requeued:
             await self.dispatch(tenant_id)
@@ -1084,7 +1089,7 @@ class Hub:
         grace_visitor = now_ms() + int(self.settings.visitor_grace_s * 1000)
         for chat in await self.store.list_chats(statuses=("queued", "active")):
             if chat.status == "queued":
-                await self._enqueue(chat, priority=chat.priority > 0)
+                await self.enqueue(chat, priority=chat.priority > 0)
                 await self.state.set_deadline(chat_deadline(chat.tenant_id, chat.id), grace_visitor)
             elif chat.agent_id:
                 await self.state.hold(chat.tenant_id, chat.agent_id, chat.id)

@@ -31,7 +31,7 @@ from console.engagement.rules import (
     visit_pages,
 )
 from console.errors import ProtocolError
-from console.hub import PRIORITY, VISITOR_NS, Hub, now_ms
+from console.hub import PRIORITY, VISITOR_NS, Hub
 from console.realtime.schemas import PageViewIn
 from console.security.redact import redact
 from console.store.repository import OPEN_STATUSES
@@ -247,9 +247,7 @@ class Engagement:
             chat = open_chats[-1]
             return {"ok": True, "chat": _chat_ack(chat.id, chat.status, chat.language)}
         language = self.chat_language(tenant, invitation.language)
-        closed_reason = self.hub.schedule(tenant).closed_reason(utcnow())
-        if closed_reason is None and not await self.hub.state.can_serve(tenant.id, language):
-            closed_reason = "no_agents"
+        closed_reason = await self.hub.closed_reason(tenant, language)
         # A bot-enabled tenant's bot takes the chat first, as with start_chat
         with_bot = bot_takes(tenant, closed_reason)
         if closed_reason is not None and not with_bot:
@@ -289,15 +287,7 @@ class Engagement:
                 "chat": _chat_ack(chat.id, "bot", language),
                 "message": message.to_wire(),
             }
-        await self.hub.state.enqueue(
-            tenant.id,
-            chat.id,
-            visitor_id=visitor_id,
-            language=language,
-            arrival_ms=now_ms(),
-            priority=returning,
-            now_ms=now_ms(),
-        )
+        await self.hub.enqueue(chat, priority=returning)
         assigned = await self.hub.dispatch(tenant.id)
         await self.hub.publish_queue(tenant.id)
         status = "active" if chat.id in assigned else "queued"
