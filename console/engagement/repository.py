@@ -3,7 +3,6 @@ showed, chats opened from them, CSAT ratings and the tenant's widget settings.""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -17,6 +16,7 @@ from console.store.models import (
     InvitationRuleRow,
     LeadRow,
     MessageRow,
+    new_id,
 )
 from console.types import Chat, Message, iso, utcnow
 
@@ -89,10 +89,6 @@ def _invitation(row: InvitationRow) -> Invitation:
         shown_at=row.shown_at,
         responded_at=row.responded_at,
     )
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
 
 
 def ratio(part: int, whole: int) -> float | None:

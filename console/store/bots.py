@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from console.security.crypto import DataCipher
-from console.store.models import TenantRow, TicketRow
+from console.store.models import TenantRow, TicketRow, new_id
 from console.types import utcnow
 
 
@@ -46,7 +45,7 @@ class BotRepository:
         phone: str | None,
     ) -> str:
         """A ticket for a chat the bot could not hand to anyone; returns its id."""
-        ticket_id = str(uuid.uuid4())
+        ticket_id = new_id()
         async with self._sessions() as s, s.begin():
             s.add(
                 TicketRow(

@@ -5,13 +5,12 @@ Queries return plain rows; the arithmetic of the tiles is in `console/supervisio
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 
-from console.store.models import ChatRow, TicketRow
+from console.store.models import ChatRow, TicketRow, new_id
 from console.supervision import ChatDay
 from console.types import Ticket, utcnow
 
@@ -67,7 +66,7 @@ class FloorRepository:
         """A ticket an agent writes (a follow-up the chat could not settle)."""
         cipher = self.store.cipher
         row = TicketRow(
-            id=str(uuid.uuid4()),
+            id=new_id(),
             tenant_id=tenant_id,
             chat_id=chat_id,
             visitor_id=visitor_id,

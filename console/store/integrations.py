@@ -6,7 +6,6 @@ A secret goes in through `put`/`add_webhook` and comes out only through `secret_
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,7 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from console.security.crypto import DataCipher
-from console.store.models import IntegrationRow, WebhookRow
+from console.store.models import IntegrationRow, WebhookRow, new_id
 from console.types import iso, utcnow
 
 
@@ -119,7 +118,7 @@ class IntegrationRepository:
         self, tenant_id: str, *, url: str, secret: str, events: list[str]
     ) -> Webhook:
         row = WebhookRow(
-            id=str(uuid.uuid4()),
+            id=new_id(),
             tenant_id=tenant_id,
             url=url,
             secret_enc=self.cipher.encrypt(secret),

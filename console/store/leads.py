@@ -12,25 +12,26 @@ the lead when they deliver).
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from console.leads import Delivery, Lead, LeadIn, lead_data
 from console.security.crypto import DataCipher
-from console.store.models import DeliveryRow, IntegrationRow, LeadRow, VisitorRow, WebhookRow
+from console.store.models import (
+    DeliveryRow,
+    IntegrationRow,
+    LeadRow,
+    VisitorRow,
+    WebhookRow,
+    new_id,
+)
 from console.types import Chat, Tenant, plan_allows, utcnow
 
 LEAD_EVENT = "lead.qualified"
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
 
 
 async def destinations(s: AsyncSession, tenant: Tenant, event: str) -> list[tuple[str, str | None]]:
@@ -206,22 +207,21 @@ class LeadRepository:
         return found
 
     async def get(self, tenant_id: str, lead_id: str) -> Lead | None:
-        async with self._sessions() as s:
-            row = await s.get(LeadRow, lead_id)
-            if row is None or row.tenant_id != tenant_id:
-                return None
-            deliveries = await self._deliveries(s, [row.id])
-        return self._lead(row, deliveries.get(row.id, ()))
+        return await self._one(LeadRow.id == lead_id, tenant_id=tenant_id, deliveries=True)
 
     async def for_chat(self, tenant_id: str, chat_id: str) -> Lead | None:
+        """The chat's lead without its deliveries (what an agent taking the chat sees)."""
+        return await self._one(LeadRow.chat_id == chat_id, tenant_id=tenant_id, deliveries=False)
+
+    async def _one(
+        self, where: ColumnElement[bool], *, tenant_id: str, deliveries: bool
+    ) -> Lead | None:
         async with self._sessions() as s:
-            row = await s.scalar(
-                select(LeadRow).where(LeadRow.chat_id == chat_id, LeadRow.tenant_id == tenant_id)
-            )
+            row = await s.scalar(select(LeadRow).where(where, LeadRow.tenant_id == tenant_id))
             if row is None:
                 return None
-            deliveries = await self._deliveries(s, [row.id])
-        return self._lead(row, deliveries.get(row.id, ()))
+            found = await self._deliveries(s, [row.id]) if deliveries else {}
+        return self._lead(row, found.get(row.id, ()))
 
     async def list(
         self,
@@ -229,12 +229,9 @@ class LeadRepository:
         *,
         limit: int = 200,
         delivery_status: str | None = None,
-        since_days: int | None = None,
     ) -> list[Lead]:
         """The tenant's newest leads; `delivery_status="failed"` keeps those with a failure."""
         query = select(LeadRow).where(LeadRow.tenant_id == tenant_id)
-        if since_days is not None:
-            query = query.where(LeadRow.created_at >= utcnow() - timedelta(days=since_days))
         if delivery_status is not None:
             query = query.where(
                 LeadRow.id.in_(

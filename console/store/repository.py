@@ -7,7 +7,6 @@ below it sees plaintext. Redaction of what visitors type happens earlier, in the
 from __future__ import annotations
 
 import secrets
-import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,6 +30,7 @@ from console.store.models import (
     TicketRow,
     UTCDateTime,
     VisitorRow,
+    new_id,
 )
 from console.store.outbox import OutboxRepository
 from console.store.tenant_config import TenantConfigRepository
@@ -59,10 +59,6 @@ class StoreConflictError(Exception):
 def sender_key(author: str, agent_id: str | None) -> str:
     """Who sent a message, for idempotency: the visitor, a given agent, the bot, the hub."""
     return f"agent:{agent_id}" if author == "agent" else author
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
 
 
 class Store:

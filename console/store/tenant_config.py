@@ -6,7 +6,6 @@ Every method is scoped by `tenant_id`: another tenant's ids are simply not found
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -22,6 +21,7 @@ from console.store.models import (
     InvitationRuleRow,
     TenantRow,
     WebhookRow,
+    new_id,
 )
 from console.types import Agent, iso, utcnow
 
@@ -90,7 +90,7 @@ class TenantConfigRepository:
         self, tenant_id: str, *, shortcut: str, text: dict[str, str]
     ) -> CannedResponse:
         row = CannedResponseRow(
-            id=str(uuid.uuid4()),
+            id=new_id(),
             tenant_id=tenant_id,
             shortcut=shortcut,
             text=text,
@@ -232,7 +232,7 @@ class TenantConfigRepository:
                 canned = existing_canned.get(item["shortcut"])
                 if canned is None:
                     canned = CannedResponseRow(
-                        id=str(uuid.uuid4()),
+                        id=new_id(),
                         tenant_id=tenant_id,
                         shortcut=item["shortcut"],
                         text=item["text"],
@@ -253,9 +253,7 @@ class TenantConfigRepository:
             for item in document.get("invitation_rules", []):
                 rule = existing_rules.get(item["name"])
                 if rule is None:
-                    rule = InvitationRuleRow(
-                        id=str(uuid.uuid4()), tenant_id=tenant_id, created_at=now
-                    )
+                    rule = InvitationRuleRow(id=new_id(), tenant_id=tenant_id, created_at=now)
                     s.add(rule)
                     existing_rules[item["name"]] = rule
                 for key in ("name", "enabled", "text", "conditions", "only_when_agents_available"):
@@ -320,7 +318,7 @@ class TenantConfigRepository:
                     )
                     continue
                 hook = WebhookRow(
-                    id=str(uuid.uuid4()),
+                    id=new_id(),
                     tenant_id=tenant_id,
                     url=item["url"],
                     secret_enc=cipher.encrypt(secret),

@@ -3,6 +3,7 @@ sample dealer website of `charla demo` (under `/demo/`, with the widget embedded
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import re
@@ -26,9 +27,15 @@ SITE_KEY = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 DEMO_COOKIE = "charla_demo_site_key"
 
 
-async def widget_js(request: web.Request) -> web.StreamResponse:
+@functools.cache
+def _widget() -> tuple[bytes, str]:
+    """The bundle and its ETag, read once: it is requested on every page of every dealer."""
     body = (STATIC / "widget.js").read_bytes()
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+async def widget_js(request: web.Request) -> web.StreamResponse:
+    body, etag = _widget()
     headers = {
         "Content-Type": "application/javascript; charset=utf-8",
         "Cache-Control": WIDGET_CACHE,
