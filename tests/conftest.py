@@ -18,6 +18,7 @@ from console.settings import Settings
 from console.store.db import make_engine, migrate
 from console.store.repository import Store
 from tests.browser import launch_chromium
+from tests.fakes.salesforce import FakeSalesforce, running_fake_salesforce
 from tests.harness import ADMIN_TOKEN, LiveHub
 from tests.postgres import PostgresCluster, require_postgres
 
@@ -97,6 +98,13 @@ async def store(database_url: str) -> AsyncIterator[Store]:
     store = Store(engine, DataCipher(DataCipher.new_key()))
     yield store
     await store.close()
+
+
+@pytest.fixture
+async def salesforce(tmp_path: Path) -> AsyncIterator[FakeSalesforce]:
+    """The fake Salesforce over TLS, with a certificate authority made for the test."""
+    async with running_fake_salesforce(tmp_path / "tls") as fake:
+        yield fake
 
 
 @pytest.fixture

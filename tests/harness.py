@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,28 @@ ADMIN_TOKEN = "test-admin-token-0123456789"
 PASSWORD = "correct horse battery"
 ORIGIN = "https://dealer.example"
 _counter = itertools.count(1)
+
+
+async def eventually(check: Callable[[], Any], timeout_s: float = 10, what: str = "") -> Any:
+    """Poll an async or sync check until it returns something truthy; that is returned."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while True:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return result
+        if loop.time() > deadline:
+            raise AssertionError(f"not within {timeout_s} s: {what or result!r}")
+        await asyncio.sleep(0.05)
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on now, for a server a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 class Peer:

@@ -37,13 +37,14 @@ import pwd
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
 from typing import Self
+
+from tests.harness import free_port
 
 PG_USER = "postgres"
 _BINARIES = ("initdb", "pg_ctl", "postgres", "psql")
@@ -116,13 +117,6 @@ def require_postgres() -> None:
     pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _tail(path: Path, lines: int = 30) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
@@ -185,7 +179,7 @@ class PostgresCluster:
                 "--no-instructions",
             )  # fmt: skip
             for attempt in range(_START_TRIES):
-                port = _free_port()
+                port = free_port()
                 try:
                     self._pg_ctl_start(port)
                 except RuntimeError:

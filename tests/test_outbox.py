@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator
 from email import message_from_bytes, policy
 from email.message import Message
@@ -21,8 +20,8 @@ from lxml import etree
 from console.settings import Outbox, Smtp
 from integrations.webhooks.connector import verify
 from tests.conftest import HubFactory
-from tests.fakes.salesforce import FakeSalesforce, running_fake_salesforce
-from tests.harness import LiveHub, Peer, active_chat, start_chat
+from tests.fakes.salesforce import FakeSalesforce
+from tests.harness import LiveHub, Peer, active_chat, eventually, free_port, start_chat
 
 DTD = Path("/work/shared/data/adf-1.0.dtd")
 FAST = Outbox(
@@ -53,12 +52,6 @@ LEAD: dict[str, Any] = {
 }
 
 
-@pytest.fixture
-async def salesforce(tmp_path: Path) -> AsyncIterator[FakeSalesforce]:
-    async with running_fake_salesforce(tmp_path / "tls") as fake:
-        yield fake
-
-
 class Inbox:
     """What a real SMTP server (aiosmtpd) received."""
 
@@ -75,27 +68,13 @@ class Inbox:
 @pytest.fixture
 async def smtp() -> AsyncIterator[tuple[Inbox, int]]:
     inbox = Inbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
+    port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     await asyncio.to_thread(controller.start)
     try:
         yield inbox, port
     finally:
         await asyncio.to_thread(controller.stop)
-
-
-async def wait_until(check: Any, timeout_s: float = 10) -> Any:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while True:
-        value = await check()
-        if value:
-            return value
-        if loop.time() > deadline:
-            raise AssertionError(f"not true within {timeout_s}s: {value!r}")
-        await asyncio.sleep(0.05)
 
 
 async def lead_deliveries(hub: LiveHub, agent: dict[str, Any], lead_id: str) -> list[Any]:
@@ -109,7 +88,7 @@ async def settled(hub: LiveHub, agent: dict[str, Any], lead_id: str) -> list[Any
         found = await lead_deliveries(hub, agent, lead_id)
         return found if found and all(d["status"] != "pending" for d in found) else None
 
-    return await wait_until(done)  # type: ignore[no-any-return]
+    return await eventually(done)  # type: ignore[no-any-return]
 
 
 async def connect_salesforce(
@@ -527,7 +506,7 @@ async def test_webhooks_are_signed_for_leads_and_closed_chats(
         _, found = await hub.request("GET", "/api/deliveries?status=failed", token=boss["token"])
         return next((d for d in found["deliveries"] if d["last_error"].endswith(ending)), None)
 
-    await wait_until(lambda: failed_with("then retry"))
+    await eventually(lambda: failed_with("then retry"))
     assert 1 == receiver.rejected  # the other webhook signs with its own secret
     status, failed = await hub.request("GET", "/api/deliveries?status=failed", token=boss["token"])
     assert (200, ["chat.closed"]) == (status, [d["event"] for d in failed["deliveries"]])
@@ -540,7 +519,7 @@ async def test_webhooks_are_signed_for_leads_and_closed_chats(
     status, retried = await hub.request("POST", retry, token=boss["token"])
     assert (200, "pending") == (status, retried["status"])
 
-    await wait_until(lambda: failed_with("then retry"))
+    await eventually(lambda: failed_with("then retry"))
     assert 2 == receiver.rejected
     status, removed = await hub.request(
         "DELETE", f"/api/webhooks/{wrong['id']}", token=admin["token"]
@@ -560,7 +539,7 @@ async def test_webhooks_are_signed_for_leads_and_closed_chats(
 
     status, retried = await hub.request("POST", retry, token=boss["token"])
     assert 200 == status
-    gone = await wait_until(lambda: failed_with("removed"))
+    gone = await eventually(lambda: failed_with("removed"))
     assert ("failed", 1, "the webhook was removed") == (
         gone["status"],
         gone["attempts"],
@@ -572,10 +551,6 @@ async def test_webhooks_are_signed_for_leads_and_closed_chats(
         listed["integrations"],
         [h["id"] for h in listed["webhooks"]],
     )
-
-
-async def _true(value: bool) -> bool:
-    return value
 
 
 async def test_a_saved_lead_wakes_the_worker_at_once_without_waiting_for_its_poll(

@@ -14,16 +14,8 @@ from console.types import Chat
 from console.web import admin
 from console.web.keys import HUB, ORIGINS, STORE
 from tests.conftest import HubFactory
-from tests.harness import LiveHub, Peer, active_chat, start_chat
+from tests.harness import LiveHub, Peer, active_chat, eventually, start_chat
 from tests.postgres import PostgresCluster, require_postgres
-
-
-async def _eventually(check: Any, timeout_s: float = 5) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.02)
 
 
 async def _one_busy_agent(
@@ -98,7 +90,7 @@ async def test_message_stored_while_its_chat_is_assigned_reaches_the_agent(
         live = agent_peer.seen("message", lambda d: d["message"]["id"] == ack["message"]["id"])
         return in_history or bool(live)
 
-    await _eventually(agent_has_it, timeout_s=2)
+    await eventually(agent_has_it, timeout_s=2)
 
 
 async def test_same_client_msg_id_from_visitor_and_agent_stores_both_messages(
@@ -148,7 +140,7 @@ async def test_a_grace_deadline_that_fails_in_a_database_outage_is_retried(
             stored = await core.store.get_chat(chat["id"])
             return stored is not None and stored.status == "queued"
 
-        await _eventually(requeued)
+        await eventually(requeued)
         await hub.close()
         await hub.server.close()
 
@@ -197,7 +189,7 @@ async def test_a_connect_that_fails_midway_leaves_no_ghost_socket(
         )
         return not online and 0 == await core.state.socket_count("agent", agent["id"])
 
-    await _eventually(suspended)
+    await eventually(suspended)
 
 
 async def test_reconcile_repairs_drift_between_redis_and_the_store_after_two_passes(

@@ -18,7 +18,7 @@ from redis.asyncio import Redis
 
 from console.cluster import EPOCH_KEY
 from tests.cluster import HubProcess, RedisServer, RemoteHub, migrate, remote
-from tests.harness import ORIGIN, Peer, start_chat
+from tests.harness import ORIGIN, Peer, eventually, start_chat
 from tests.postgres import PostgresCluster, require_postgres
 
 pytestmark = pytest.mark.postgres
@@ -91,21 +91,6 @@ async def deploy(tmp_path: Path) -> AsyncIterator[Any]:
 @pytest.fixture
 def database(postgres: PostgresCluster) -> str:
     return postgres.url(postgres.create_database(f"scale_{os.getpid()}_{id(object())}"))
-
-
-async def eventually(check: Callable[[], Any], timeout_s: float = 10, what: str = "") -> Any:
-    """Poll an async or sync check until it returns something truthy."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        if loop.time() > deadline:
-            raise AssertionError(f"not within {timeout_s} s: {what}")
-        await asyncio.sleep(0.05)
 
 
 async def origin_accepted(hub: RemoteHub) -> bool:

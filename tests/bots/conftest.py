@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 
 from bots.testing import TestBot
 
 
 @pytest.fixture
-def testbot() -> Callable[..., TestBot]:
+def testbot() -> type[TestBot]:
     """A factory: `testbot(plan=..., now=..., agents_available=...)` -> a fresh TestBot."""
-
-    def make(**options: Any) -> TestBot:
-        return TestBot(**options)
-
-    return make
+    return TestBot

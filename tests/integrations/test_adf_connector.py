@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,6 +12,7 @@ from aiosmtpd.controller import Controller
 from console.settings import Smtp
 from integrations.adf.connector import AdfConnector
 from integrations.base import PermanentError, RetryableError
+from tests.harness import free_port
 from tests.integrations.helpers import job
 
 
@@ -35,12 +35,6 @@ class Relay:
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook name
         self.received.append(envelope)
         return "250 queued"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
