@@ -200,20 +200,6 @@ class EngagementRepository:
             s.add(row)
         return _invitation(row)
 
-    async def ignore_unanswered(self, visitor_id: str, *, before_visit: int) -> int:
-        """Invitations of earlier visits that got no answer: the visit ended, so `ignored`."""
-        async with self.store.session() as s, s.begin():
-            result = await s.execute(
-                update(InvitationRow)
-                .where(
-                    InvitationRow.visitor_id == visitor_id,
-                    InvitationRow.status == "shown",
-                    InvitationRow.visit < before_visit,
-                )
-                .values(status="ignored")
-            )
-        return int(getattr(result, "rowcount", 0) or 0)
-
     async def get_invitation(self, invitation_id: str) -> Invitation | None:
         async with self.store.session() as s:
             row = await s.get(InvitationRow, invitation_id)

@@ -131,7 +131,6 @@ class Engagement:
         visitor = await self.store.get_visitor(watch.visitor_id)
         if visitor is None:
             raise ProtocolError("not_found", "this visitor no longer exists")
-        await self.repo.ignore_unanswered(visitor.id, before_visit=visitor.visits)
         pages, entry_referrer = visit_pages([(p.viewed_at, p.referrer) for p in visitor.pages])
         invited, declined_at = await self.repo.visit_state(visitor.id, visitor.visits)
         in_chat = bool(await self.store.list_chats(visitor_id=visitor.id, statuses=OPEN_STATUSES))

@@ -24,6 +24,7 @@ from console.store.leads import LeadRepository
 from console.store.models import (
     AgentRow,
     ChatRow,
+    InvitationRow,
     MessageRow,
     PageViewRow,
     TenantRow,
@@ -269,6 +270,12 @@ class Store:
             else:
                 if now - row.last_seen_at > NEW_VISIT_AFTER:
                     row.visits += 1
+                    # the last visit's unanswered invitations were ignored
+                    await s.execute(
+                        update(InvitationRow)
+                        .where(InvitationRow.visitor_id == row.id, InvitationRow.status == "shown")
+                        .values(status="ignored")
+                    )
                 row.last_seen_at = now
         return self._visitor(row)
 
