@@ -25,7 +25,7 @@ import structlog
 from redis.asyncio import Redis
 
 from console.hub import Hub, chat_deadline
-from console.routing.state import PREFIX, LocalSocket
+from console.routing.state import PREFIX, LocalSocket, as_text, proc_key, socks_key
 from console.settings import Settings
 
 log = structlog.get_logger("charla.cluster")
@@ -55,14 +55,6 @@ def client_manager(settings: Settings, redis_url: str) -> socketio.AsyncManager 
         channel=FANOUT_CHANNEL,
         redis_options={"socket_connect_timeout": 2, "health_check_interval": 10},
     )
-
-
-def proc_key(instance: str) -> str:
-    return f"{PREFIX}proc:{instance}"
-
-
-def socks_key(instance: str) -> str:
-    return f"{PREFIX}proc:{instance}:socks"
 
 
 def parse_socket(member: str) -> LocalSocket | None:
@@ -126,7 +118,7 @@ class Cluster:
         time, so that if the reaper dies too, another survivor finishes the job."""
         released = 0
         for raw in await self.redis.smembers(PROCS_KEY):
-            other = _s(raw)
+            other = as_text(raw)
             if other == self.instance or await self.redis.exists(proc_key(other)):
                 continue
             claim = f"{PREFIX}reaping:{other}"
@@ -148,7 +140,7 @@ class Cluster:
             raw = await self.redis.spop(socks_key(other))  # without a count: one member
             if raw is None:
                 break
-            member = _s(raw) if isinstance(raw, bytes | str) else ""
+            member = as_text(raw) if isinstance(raw, bytes | str) else ""
             socket = parse_socket(member)
             if socket is None:
                 continue
@@ -198,7 +190,7 @@ class Cluster:
 
     async def _others_alive(self) -> bool:
         for raw in await self.redis.smembers(PROCS_KEY):
-            if _s(raw) != self.instance and await self.redis.exists(proc_key(_s(raw))):
+            if as_text(raw) != self.instance and await self.redis.exists(proc_key(as_text(raw))):
                 return True
         return False
 
@@ -218,7 +210,3 @@ class Cluster:
             if await self.redis.exists(EPOCH_KEY):
                 return
             await asyncio.sleep(REBUILD_POLL_S)
-
-
-def _s(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

@@ -206,14 +206,14 @@ class RoutingState:
         pattern = f"{self.prefix(tenant_id)}load:*" if tenant_id else f"{PREFIX}t:*:load:*"
         out = []
         async for key in self.redis.scan_iter(match=pattern, count=500):
-            name = _s(key)
+            name = as_text(key)
             agent_id = name.rsplit(":", 1)[1]
             owner = (
                 agent_id
                 if tenant_id
                 else f"{name[name.index('{') + 1 : name.index('}')]}|{agent_id}"
             )
-            out.append((owner, {_s(c) for c in await self.redis.smembers(name)}))
+            out.append((owner, {as_text(c) for c in await self.redis.smembers(name)}))
         return out
 
     def queue_lock(self, tenant_id: str) -> Lock:
@@ -227,7 +227,7 @@ class RoutingState:
 
     async def tenants_waiting(self) -> list[str]:
         """Tenants with chats in their queue now (of those that ever queued one)."""
-        tenants = [_s(t) for t in await self.redis.smembers(f"{PREFIX}queued_tenants")]
+        tenants = [as_text(t) for t in await self.redis.smembers(f"{PREFIX}queued_tenants")]
         async with self.redis.pipeline(transaction=False) as pipe:
             for tenant_id in tenants:
                 pipe.zcard(f"{self.prefix(tenant_id)}queue")
@@ -241,16 +241,16 @@ class RoutingState:
             return []
         async with self.redis.pipeline(transaction=False) as pipe:
             for chat in chats:
-                pipe.hmget(f"{p}qmeta:{_s(chat)}", "lang", "since", "prio", "visitor", "sent")
+                pipe.hmget(f"{p}qmeta:{as_text(chat)}", "lang", "since", "prio", "visitor", "sent")
             metas = await pipe.execute()
         return [
             Waiting(
-                chat_id=_s(chat),
-                language=_s(m[0] or b""),
+                chat_id=as_text(chat),
+                language=as_text(m[0] or b""),
                 since_ms=int(m[1] or 0),
                 priority=bool(int(m[2] or 0)),
-                visitor_id=_s(m[3] or b""),
-                last_sent=_s(m[4] or b""),
+                visitor_id=as_text(m[3] or b""),
+                last_sent=as_text(m[4] or b""),
             )
             for chat, m in zip(chats, metas, strict=True)
         ]
@@ -265,7 +265,7 @@ class RoutingState:
 
     async def known_agents(self, tenant_id: str) -> list[str]:
         """Agents of the tenant who have connected since Redis started."""
-        return [_s(a) for a in await self.redis.hkeys(f"{self.prefix(tenant_id)}status")]
+        return [as_text(a) for a in await self.redis.hkeys(f"{self.prefix(tenant_id)}status")]
 
     async def assign(
         self, tenant_id: str, *, now_ms: int, overflow_after_ms: int, limit: int = 1000
@@ -274,7 +274,9 @@ class RoutingState:
             args=[self.prefix(tenant_id), now_ms, overflow_after_ms, limit]
         )
         return [
-            Assignment(chat_id=_s(raw[i]), agent_id=_s(raw[i + 1]), overflowed=bool(raw[i + 2]))
+            Assignment(
+                chat_id=as_text(raw[i]), agent_id=as_text(raw[i + 1]), overflowed=bool(raw[i + 2])
+            )
             for i in range(0, len(raw), 3)
         ]
 
@@ -310,7 +312,7 @@ class RoutingState:
 
     async def agent_status(self, tenant_id: str, agent_id: str) -> str:
         value = await self.redis.hget(f"{self.prefix(tenant_id)}status", agent_id)
-        return _s(value) if value else "offline"
+        return as_text(value) if value else "offline"
 
     async def mark_offline(self, tenant_id: str, agent_id: str) -> None:
         p = self.prefix(tenant_id)
@@ -349,7 +351,8 @@ class RoutingState:
 
     async def agent_chats(self, tenant_id: str, agent_id: str) -> set[str]:
         return {
-            _s(c) for c in await self.redis.smembers(f"{self.prefix(tenant_id)}load:{agent_id}")
+            as_text(c)
+            for c in await self.redis.smembers(f"{self.prefix(tenant_id)}load:{agent_id}")
         }
 
     async def presence(self, tenant_id: str, agent_ids: Iterable[str]) -> list[AgentPresence]:
@@ -367,7 +370,7 @@ class RoutingState:
         out = []
         for i, a in enumerate(ids):
             status, online, load, (max_chats, langs) = raw[i * 4 : i * 4 + 4]
-            remembered = _s(status) if status else "offline"
+            remembered = as_text(status) if status else "offline"
             out.append(
                 AgentPresence(
                     agent_id=a,
@@ -376,7 +379,7 @@ class RoutingState:
                     else ("away" if remembered == "online" else remembered),
                     load=int(load),
                     max_chats=int(max_chats or 0),
-                    languages=tuple(x for x in _s(langs or b"").split(",") if x),
+                    languages=tuple(x for x in as_text(langs or b"").split(",") if x),
                 )
             )
         return out
@@ -391,9 +394,9 @@ class RoutingState:
             return True
         async with self.redis.pipeline(transaction=False) as pipe:
             for a in agents:
-                pipe.hget(f"{p}agent:{_s(a)}", "langs")
+                pipe.hget(f"{p}agent:{as_text(a)}", "langs")
             langs = await pipe.execute()
-        return any(f",{language}," in _s(item or b"") for item in langs)
+        return any(f",{language}," in as_text(item or b"") for item in langs)
 
     # -- sockets and grace deadlines -----------------------------------------------------
 
@@ -405,7 +408,7 @@ class RoutingState:
             pipe.sadd(key, sid)
             pipe.scard(key)
             if self.instance:
-                pipe.sadd(f"{PREFIX}proc:{self.instance}:socks", local.record)
+                pipe.sadd(socks_key(self.instance), local.record)
             count = (await pipe.execute())[1]
         return int(count)
 
@@ -416,7 +419,7 @@ class RoutingState:
             pipe.srem(key, sid)
             pipe.scard(key)
             if self.instance:
-                pipe.srem(f"{PREFIX}proc:{self.instance}:socks", local.record)
+                pipe.srem(socks_key(self.instance), local.record)
             count = (await pipe.execute())[1]
         return int(count)
 
@@ -437,7 +440,7 @@ class RoutingState:
         claimed = []
         for member in due:
             if await self.redis.zrem(f"{PREFIX}deadlines", member):
-                claimed.append(_s(member))
+                claimed.append(as_text(member))
         return claimed
 
     # -- recovery ------------------------------------------------------------------------
@@ -453,5 +456,15 @@ class RoutingState:
                 break
 
 
-def _s(value: bytes | str) -> str:
+def proc_key(instance: str) -> str:
+    """A hub process's heartbeat key (it expires when the process stops beating)."""
+    return f"{PREFIX}proc:{instance}"
+
+
+def socks_key(instance: str) -> str:
+    """The socket records of a hub process, which survivors reap when it dies."""
+    return f"{PREFIX}proc:{instance}:socks"
+
+
+def as_text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
