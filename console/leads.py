@@ -13,10 +13,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator, model_validator
 
 from console.contact import normalize_email, normalize_phone
-from console.types import iso
+from console.types import Plan, iso
 
 Interest = Literal["buy", "lease", "service", "parts", "finance", "other"]
 Destination = Literal["salesforce", "adf", "webhook"]
+# The plan each destination needs: saving a lead, importing settings and delivering agree
+PLAN_FOR: dict[str, Plan] = {"salesforce": "premium", "adf": "proactive", "webhook": "proactive"}
 DeliveryStatus = Literal["pending", "delivered", "failed"]
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]

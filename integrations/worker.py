@@ -22,6 +22,7 @@ import structlog
 from aiohttp import web
 from redis.asyncio import Redis
 
+from console.leads import PLAN_FOR
 from console.outbox import WAKE_CHANNEL
 from console.security.crypto import DataCipher, load_or_create_secret
 from console.settings import Outbox, Settings
@@ -41,7 +42,6 @@ from integrations.base import (
 from integrations.registry import Registry, default_registry
 
 log = structlog.get_logger("charla.outbox")
-PLAN_NEEDED = {"salesforce": "premium", "adf": "proactive", "webhook": "proactive"}
 STOP_GRACE_S = 10.0
 RECOVERY_EVERY_S = 60.0
 
@@ -242,8 +242,7 @@ class OutboxWorker:
         tenant = await store.get_tenant(delivery.tenant_id)
         if tenant is None:
             raise PermanentError("the tenant no longer exists")
-        needed = PLAN_NEEDED.get(delivery.destination, "premium")
-        if not plan_allows(tenant.plan, needed):  # type: ignore[arg-type]  # a Plan literal
+        if not plan_allows(tenant.plan, PLAN_FOR.get(delivery.destination, "premium")):
             raise PermanentError(f"the tenant's plan no longer includes {delivery.destination}")
         payload: dict[str, Any] = dict(delivery.payload or {})
         if delivery.event == "lead.qualified":

@@ -698,8 +698,6 @@ def extract(text: str) -> Extracted:
                 )
         elif vehicle.model is None and vehicle.make is None:
             vehicle = replace(vehicle, year=mention.year, make=mention.make, model=mention.model)
-    if trade_in.is_empty() and trade_marked and mileage is not None:
-        trade_in = TradeIn(mileage=mileage)
 
     return Extracted(
         interest=find_interest(folded),

@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from console.leads import Delivery, Lead, LeadIn, lead_data
+from console.leads import PLAN_FOR, Delivery, Lead, LeadIn, lead_data
 from console.security.crypto import DataCipher
 from console.store.models import (
     DeliveryRow,
@@ -37,23 +37,19 @@ LEAD_EVENT = "lead.qualified"
 async def destinations(s: AsyncSession, tenant: Tenant, event: str) -> list[tuple[str, str | None]]:
     """Where an event of this tenant goes: (destination, webhook id), by plan and settings."""
     found: list[tuple[str, str | None]] = []
-    if not plan_allows(tenant.plan, "proactive"):
-        return found
     if event == LEAD_EVENT:
-        kinds = set(
-            await s.scalars(
-                select(IntegrationRow.kind).where(IntegrationRow.tenant_id == tenant.id)
-            )
+        kinds = await s.scalars(
+            select(IntegrationRow.kind)
+            .where(IntegrationRow.tenant_id == tenant.id)
+            .order_by(IntegrationRow.kind.desc())  # salesforce, then adf
         )
-        if "salesforce" in kinds and plan_allows(tenant.plan, "premium"):
-            found.append(("salesforce", None))
-        if "adf" in kinds:
-            found.append(("adf", None))
-    hooks = await s.scalars(
-        select(WebhookRow).where(WebhookRow.tenant_id == tenant.id).order_by(WebhookRow.id)
-    )
-    found.extend(("webhook", hook.id) for hook in hooks if event in hook.events)
-    return found
+        found.extend((kind, None) for kind in kinds)
+    if plan_allows(tenant.plan, PLAN_FOR["webhook"]):
+        hooks = await s.scalars(
+            select(WebhookRow).where(WebhookRow.tenant_id == tenant.id).order_by(WebhookRow.id)
+        )
+        found.extend(("webhook", hook.id) for hook in hooks if event in hook.events)
+    return [(d, target) for d, target in found if plan_allows(tenant.plan, PLAN_FOR[d])]
 
 
 class LeadRepository:

@@ -28,6 +28,7 @@ from console.contact import normalize_email, normalize_phone
 from console.engagement.payloads import WidgetSettings, merge_settings
 from console.errors import ProtocolError, from_validation
 from console.hub import AGENT_NS, agent_room, now_ms
+from console.leads import PLAN_FOR
 from console.realtime.schemas import MAX_TEXT
 from console.store.repository import StoreConflictError
 from console.store.tenant_config import ConfigConflictError
@@ -192,9 +193,7 @@ def import_plan_needs(body: ImportIn) -> list[tuple[str, Plan]]:
     if body.webhooks:
         needs.append(("webhooks", "proactive"))
     for item in body.integrations:
-        needs.append(
-            (f"integrations.{item.kind}", "premium" if item.kind == "salesforce" else "proactive")
-        )
+        needs.append((f"integrations.{item.kind}", PLAN_FOR[item.kind]))
     return needs
 
 
