@@ -267,7 +267,7 @@ class BotRunner:
                 part for part in (fields.get("first_name"), fields.get("last_name")) if part
             )
             state = result.state.get("fields", {})
-            ticket_id = await self.store.add_ticket(
+            ticket = await self.hub.store.add_ticket(
                 tenant_id=tenant.id,
                 chat_id=chat.id,
                 visitor_id=chat.visitor_id,
@@ -282,7 +282,7 @@ class BotRunner:
                 "bot_ticket",
                 tenant_id=tenant.id,
                 chat_id=chat.id,
-                ticket_id=ticket_id,
+                ticket_id=ticket.id,
                 reason=result.ticket.reason,
             )
             await hub.close(chat, reason=result.ticket.reason)

@@ -1,4 +1,4 @@
-"""What the bot runner reads and writes besides messages: a tenant's script, bot tickets."""
+"""What the bot runner reads and writes besides messages: a tenant's script."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from console.security.crypto import DataCipher
-from console.store.models import TenantRow, TicketRow, new_id
-from console.types import utcnow
+from console.store.models import TenantRow
 
 
 class BotRepository:
@@ -30,37 +29,3 @@ class BotRepository:
                 return False
             row.bot_script = data
             return True
-
-    async def add_ticket(
-        self,
-        *,
-        tenant_id: str,
-        chat_id: str,
-        visitor_id: str,
-        language: str,
-        reason: str,
-        text: str,
-        name: str | None,
-        email: str | None,
-        phone: str | None,
-    ) -> str:
-        """A ticket for a chat the bot could not hand to anyone; returns its id."""
-        ticket_id = new_id()
-        async with self._sessions() as s, s.begin():
-            s.add(
-                TicketRow(
-                    id=ticket_id,
-                    tenant_id=tenant_id,
-                    chat_id=chat_id,
-                    visitor_id=visitor_id,
-                    language=language,
-                    reason=reason,
-                    status="open",
-                    name_enc=self.cipher.encrypt_optional(name),
-                    email_enc=self.cipher.encrypt_optional(email),
-                    phone_enc=self.cipher.encrypt_optional(phone),
-                    text_enc=self.cipher.encrypt(text),
-                    created_at=utcnow(),
-                )
-            )
-        return ticket_id

@@ -10,9 +10,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 
-from console.store.models import ChatRow, TicketRow, new_id
+from console.store.models import ChatRow
 from console.supervision import ChatDay
-from console.types import Ticket, utcnow
 
 if TYPE_CHECKING:
     from console.store.repository import Store
@@ -50,35 +49,3 @@ class FloorRepository:
             )
             for r in rows
         ]
-
-    async def create_ticket(
-        self,
-        *,
-        tenant_id: str,
-        chat_id: str | None,
-        visitor_id: str | None,
-        language: str,
-        text: str,
-        name: str | None,
-        email: str | None,
-        phone: str | None,
-    ) -> Ticket:
-        """A ticket an agent writes (a follow-up the chat could not settle)."""
-        cipher = self.store.cipher
-        row = TicketRow(
-            id=new_id(),
-            tenant_id=tenant_id,
-            chat_id=chat_id,
-            visitor_id=visitor_id,
-            language=language,
-            reason="agent",
-            status="open",
-            name_enc=cipher.encrypt_optional(name),
-            email_enc=cipher.encrypt_optional(email),
-            phone_enc=cipher.encrypt_optional(phone),
-            text_enc=cipher.encrypt(text),
-            created_at=utcnow(),
-        )
-        async with self.store.session() as s, s.begin():
-            s.add(row)
-        return self.store._ticket(row)

@@ -657,6 +657,39 @@ class Store:
             phone=self.cipher.decrypt_optional(row.phone_enc),
         )
 
+    async def add_ticket(
+        self,
+        *,
+        tenant_id: str,
+        chat_id: str | None,
+        visitor_id: str | None,
+        language: str,
+        reason: str,
+        text: str,
+        name: str | None,
+        email: str | None,
+        phone: str | None,
+    ) -> Ticket:
+        """A ticket written after the chat began: by an agent, or by the bot it could not
+        hand to anyone (an offline start_chat writes its own, with the chat)."""
+        row = TicketRow(
+            id=new_id(),
+            tenant_id=tenant_id,
+            chat_id=chat_id,
+            visitor_id=visitor_id,
+            language=language,
+            reason=reason,
+            status="open",
+            name_enc=self.cipher.encrypt_optional(name),
+            email_enc=self.cipher.encrypt_optional(email),
+            phone_enc=self.cipher.encrypt_optional(phone),
+            text_enc=self.cipher.encrypt(text),
+            created_at=utcnow(),
+        )
+        async with self.session() as s, s.begin():
+            s.add(row)
+        return self._ticket(row)
+
     async def list_tickets(self, tenant_id: str, *, limit: int = 200) -> list[Ticket]:
         async with self.session() as s:
             rows = await s.scalars(

@@ -544,7 +544,8 @@ async def create_ticket(request: web.Request) -> web.Response:
         phone = normalize_phone(phone) if phone else None
     except ValueError as exc:
         raise ProtocolError("invalid_payload", f"phone: {exc}") from None
-    ticket = await store.floor.create_ticket(
+    ticket = await store.add_ticket(
+        reason="agent",
         tenant_id=agent.tenant_id,
         chat_id=body.chat_id,
         visitor_id=visitor_id,

@@ -26,7 +26,7 @@ async def test_a_tenants_script_is_stored_as_data_and_loads_back(store: Store) -
 
 async def test_a_bot_ticket_is_listed_with_its_contact_details(store: Store) -> None:
     tenant_id, visitor_id, chat_id = await _chat(store)
-    ticket_id = await store.bots.add_ticket(
+    added = await store.add_ticket(
         tenant_id=tenant_id,
         chat_id=chat_id,
         visitor_id=visitor_id,
@@ -37,6 +37,7 @@ async def test_a_bot_ticket_is_listed_with_its_contact_details(store: Store) -> 
         email=None,
         phone="+17875550123",
     )
+    ticket_id = added.id
     [ticket] = await store.list_tickets(tenant_id)
     assert (
         ticket_id,
