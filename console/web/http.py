@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from console.errors import ProtocolError, from_validation
 from console.security.tokens import InvalidToken
-from console.types import Agent, Plan, plan_allows
+from console.types import Agent, Plan, Tenant, plan_allows
 from console.web.keys import SETTINGS, SIGNER, STORE
 
 log = structlog.get_logger("charla.http")
@@ -109,7 +109,18 @@ async def require_tenant_admin(request: web.Request, *, plan: Plan | None = None
     if agent.role != "admin":
         raise ProtocolError("forbidden", "only a tenant admin can do this")
     if plan is not None:
-        tenant = await request.app[STORE].get_tenant(agent.tenant_id)
-        if tenant is None or not plan_allows(tenant.plan, plan):
-            raise ProtocolError("plan_required", f"this needs the {plan} plan or above")
+        await admins_tenant(request, agent, plan=plan)
     return agent
+
+
+async def admins_tenant(
+    request: web.Request, admin: Agent | None = None, *, plan: Plan | None = None
+) -> tuple[Agent, Tenant]:
+    """A tenant admin and their tenant, read once (on `plan` or above, when given)."""
+    admin = admin or await require_tenant_admin(request)
+    tenant = await request.app[STORE].get_tenant(admin.tenant_id)
+    if tenant is None:
+        raise ProtocolError("not_found", "your tenant no longer exists")
+    if plan is not None and not plan_allows(tenant.plan, plan):
+        raise ProtocolError("plan_required", f"this needs the {plan} plan or above")
+    return admin, tenant

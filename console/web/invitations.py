@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from console.errors import ProtocolError
 from console.types import Tenant
-from console.web.http import read_json, require_tenant_admin
+from console.web.http import admins_tenant, read_json, require_tenant_admin
 from console.web.keys import STORE
 
 MAX_RULES = 100
@@ -72,11 +72,9 @@ def checked_text(tenant: Tenant, given: dict[str, str]) -> dict[str, str]:
 
 
 async def create_rule(request: web.Request) -> web.Response:
-    admin = await require_tenant_admin(request, plan="proactive")
+    _admin, tenant = await admins_tenant(request, plan="proactive")
     body = await read_json(request, RuleIn)
     store = request.app[STORE]
-    tenant = await store.get_tenant(admin.tenant_id)
-    assert tenant is not None  # require_tenant_admin read it
     text = checked_text(tenant, body.text)
     if len(await store.engagement.list_rules(tenant.id)) >= MAX_RULES:
         raise ProtocolError("too_large", f"at most {MAX_RULES} rules; delete one first")
@@ -98,11 +96,9 @@ async def list_rules(request: web.Request) -> web.Response:
 
 
 async def patch_rule(request: web.Request) -> web.Response:
-    admin = await require_tenant_admin(request, plan="proactive")
+    _admin, tenant = await admins_tenant(request, plan="proactive")
     body = await read_json(request, RulePatch)
     store = request.app[STORE]
-    tenant = await store.get_tenant(admin.tenant_id)
-    assert tenant is not None  # require_tenant_admin read it
     changes = body.model_dump(exclude_unset=True)
     for key in ("name", "enabled", "text", "only_when_agents_available"):
         if key in changes and changes[key] is None:

@@ -34,7 +34,7 @@ from console.store.repository import StoreConflictError
 from console.store.tenant_config import ConfigConflictError
 from console.types import Agent, Plan, Tenant, plan_allows
 from console.web.admin import AgentCreate, ScheduleFields, check_languages
-from console.web.http import read_json, require_agent, require_tenant_admin
+from console.web.http import admins_tenant, read_json, require_agent, require_tenant_admin
 from console.web.invitations import MAX_RULES, RuleIn, checked_text
 from console.web.keys import HUB, PASSWORDS, SIO, STORE
 
@@ -301,8 +301,7 @@ async def list_team(request: web.Request) -> web.Response:
 
 
 async def create_team_member(request: web.Request) -> web.Response:
-    admin = await require_tenant_admin(request)
-    tenant = await own_tenant(request, admin)
+    _admin, tenant = await admins_tenant(request)
     body = await read_json(request, AgentCreate)
     if not set(body.languages) <= set(tenant.languages):
         raise ProtocolError(
@@ -449,8 +448,7 @@ async def export_config(request: web.Request) -> web.Response:
 
 
 async def import_config(request: web.Request) -> web.Response:
-    admin = await require_tenant_admin(request)
-    tenant = await own_tenant(request, admin)
+    _admin, tenant = await admins_tenant(request)
     body = _validated(ImportIn, await read_object(request, MAX_IMPORT_BYTES))
     for section, plan in import_plan_needs(body):
         if not plan_allows(tenant.plan, plan):
