@@ -72,9 +72,10 @@ async def test_retry_later_waits_and_failed_parks_until_a_person_retries(store: 
     [parked] = await store.outbox.search(tenant.id, status="failed")
     assert ("failed", "REQUIRED_FIELD_MISSING") == (parked.status, parked.last_error)
 
-    assert None is await store.outbox.retry("another-tenant", delivery_id)
-    retried = await store.outbox.retry(tenant.id, delivery_id)
+    assert (None, False) == await store.outbox.retry("another-tenant", delivery_id)
+    retried, changed = await store.outbox.retry(tenant.id, delivery_id)
     assert retried is not None
+    assert changed is True
     assert ("pending", 0) == (retried.status, retried.attempts)
     [back] = await store.outbox.claim("w", limit=5, lease_s=60)
     assert (delivery_id, 1) == (back.id, back.attempts)

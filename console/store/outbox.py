@@ -174,16 +174,22 @@ class OutboxRepository:
         async with self._sessions() as s:
             return [LeadRepository.delivery(row) for row in await s.scalars(query)]
 
-    async def retry(self, tenant_id: str, delivery_id: str) -> Delivery | None:
-        """A failed delivery, pending again now with a fresh count of attempts."""
+    async def retry(
+        self, tenant_id: str, delivery_id: str, *, lead_id: str | None = None
+    ) -> tuple[Delivery | None, bool]:
+        """A failed delivery (of `lead_id`, when given) made pending again now with a fresh
+        count of attempts: (the delivery as it is now, whether it was retried)."""
+        where = [
+            DeliveryRow.id == delivery_id,
+            DeliveryRow.tenant_id == tenant_id,
+            DeliveryRow.status == "failed",
+        ]
+        if lead_id is not None:
+            where.append(DeliveryRow.lead_id == lead_id)
         async with self._sessions() as s, s.begin():
-            await s.execute(
+            changed = await s.execute(
                 update(DeliveryRow)
-                .where(
-                    DeliveryRow.id == delivery_id,
-                    DeliveryRow.tenant_id == tenant_id,
-                    DeliveryRow.status == "failed",
-                )
+                .where(*where)
                 .values(
                     status="pending",
                     attempts=0,
@@ -194,8 +200,9 @@ class OutboxRepository:
             )
             row = await s.get(DeliveryRow, delivery_id)
             if row is None or row.tenant_id != tenant_id:
-                return None
-            return LeadRepository.delivery(row)
+                return None, False
+            retried = bool(getattr(changed, "rowcount", 0))
+            return LeadRepository.delivery(row), retried
 
     async def chat_closed(self, tenant: Tenant, chat: Chat, reason: str) -> list[Delivery]:
         """One row per webhook subscribed to chat.closed, its body fixed at the close."""

@@ -238,20 +238,22 @@ async def list_deliveries(request: web.Request) -> web.Response:
     return web.json_response({"deliveries": [{**d.to_wire(), "lead_id": d.lead_id} for d in found]})
 
 
-async def _retry(request: web.Request, agent: Agent, delivery_id: str) -> dict[str, Any]:
-    store = request.app[STORE]
-    current = await store.outbox.get(agent.tenant_id, delivery_id)
-    if current is None:
-        raise ProtocolError("not_found", "no such delivery in your tenant")
-    if current.status != "failed":
+async def _retry(
+    request: web.Request, agent: Agent, delivery_id: str, *, lead_id: str | None = None
+) -> dict[str, Any]:
+    current, retried = await request.app[STORE].outbox.retry(
+        agent.tenant_id, delivery_id, lead_id=lead_id
+    )
+    if current is None or (lead_id is not None and current.lead_id != lead_id):
+        where = "for this lead in your tenant" if lead_id is not None else "in your tenant"
+        raise ProtocolError("not_found", f"no such delivery {where}")
+    if not retried:
         raise ProtocolError(
             "conflict", f"only a failed delivery can be retried; this one is {current.status}"
         )
-    retried = await store.outbox.retry(agent.tenant_id, delivery_id)
-    assert retried is not None
     await wake_outbox(request.app[REDIS])
     log.info("delivery_retried", tenant_id=agent.tenant_id, delivery_id=delivery_id)
-    return retried.to_wire()
+    return current.to_wire()
 
 
 async def retry_delivery(request: web.Request) -> web.Response:
@@ -261,11 +263,14 @@ async def retry_delivery(request: web.Request) -> web.Response:
 
 async def retry_lead_delivery(request: web.Request) -> web.Response:
     agent = await _supervisor(request)
-    delivery_id = request.match_info["delivery_id"]
-    current = await request.app[STORE].outbox.get(agent.tenant_id, delivery_id)
-    if current is None or current.lead_id != request.match_info["lead_id"]:
-        raise ProtocolError("not_found", "no such delivery for this lead in your tenant")
-    return web.json_response(await _retry(request, agent, delivery_id))
+    return web.json_response(
+        await _retry(
+            request,
+            agent,
+            request.match_info["delivery_id"],
+            lead_id=request.match_info["lead_id"],
+        )
+    )
 
 
 def routes() -> list[web.RouteDef]:
