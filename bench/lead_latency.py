@@ -18,6 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from aiohttp import web
@@ -107,6 +108,7 @@ async def direct(
             config=config,
             secret=fake.client_secret,
             attempt=1,
+            created_at=datetime.now(UTC),
         )
         async with gate:
             started = time.perf_counter() if concurrency == 1 else submitted

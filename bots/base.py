@@ -86,11 +86,6 @@ class BotResult:
     handoff: Handoff | None = None
     ticket: TicketRequest | None = None
 
-    @property
-    def finished(self) -> bool:
-        """The bot's part of the chat is over (a hand-off or a ticket)."""
-        return self.handoff is not None or self.ticket is not None
-
 
 class Bot(ABC):
     """A conversation handler; the built-in lead qualifier is one like any other."""

@@ -13,12 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
+from console.leads import Destination
 from console.types import Tenant
 
-Destination = Literal["salesforce", "adf", "webhook"]
 Event = Literal["lead.qualified", "chat.closed"]
-DESTINATIONS: tuple[Destination, ...] = ("salesforce", "adf", "webhook")
-EVENTS: tuple[Event, ...] = ("lead.qualified", "chat.closed")
 
 
 @dataclass(frozen=True)
@@ -44,8 +42,9 @@ class DeliveryJob:
     config: dict[str, Any]
     secret: str | None
     attempt: int
+    # when the event happened (the delivery row was written): ADF's requestdate, the webhook's
+    created_at: datetime
     transcript: tuple[TranscriptLine, ...] = ()
-    created_at: datetime | None = None
 
     @property
     def lead(self) -> dict[str, Any]:

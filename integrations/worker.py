@@ -277,7 +277,7 @@ class OutboxWorker:
         return DeliveryJob(
             delivery_id=delivery.id,
             tenant=tenant,
-            event=delivery.event,  # type: ignore[arg-type]  # one of EVENTS, as stored
+            event=delivery.event,  # type: ignore[arg-type]  # an Event, as stored
             destination=delivery.destination,  # type: ignore[arg-type]  # as stored
             payload=payload,
             config=config,

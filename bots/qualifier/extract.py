@@ -106,9 +106,6 @@ class Extracted:
             found[f"trade_in.{key}"] = value
         return found
 
-    def is_empty(self) -> bool:
-        return not self.flat() and not self.mentions_trade_in
-
 
 # -- contact details -----------------------------------------------------------------------
 

@@ -39,7 +39,7 @@ def message(job: DeliveryJob, smtp: Smtp) -> EmailMessage:
         job.lead,
         vendor_name=vendor_name,
         vendor_email=to,
-        requested_at=job.created_at or job.tenant.created_at,
+        requested_at=job.created_at,
         timezone=job.tenant.timezone,
         transcript_summary=summary(job.transcript),
         provider_email=smtp.sender,
