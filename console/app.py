@@ -14,7 +14,7 @@ import structlog
 from aiohttp import web
 from redis.asyncio import Redis
 
-from console.cluster import Cluster, client_manager
+from console.cluster import Cluster, CoalescingRedisManager, client_manager
 from console.embedded_redis import EmbeddedRedis
 from console.engagement.service import Engagement
 from console.hub import Hub, run_periodically
@@ -245,6 +245,9 @@ def _use_client_manager(
 
 
 async def _close_client_manager(manager: socketio.AsyncManager) -> None:
+    if isinstance(manager, CoalescingRedisManager):
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(manager.flush(), 5)
     listener = getattr(manager, "thread", None)
     if isinstance(listener, asyncio.Future):
         listener.cancel()

@@ -181,7 +181,7 @@ class BotRunner:
             )
             for index, reply in enumerate(result.replies):
                 await hub._store_and_deliver(
-                    chat,
+                    chat.id,
                     author="bot",
                     text=reply,
                     client_msg_id=f"bot-{message_id}-{index}",

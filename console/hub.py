@@ -32,6 +32,7 @@ from console.routing.estimate import positions
 from console.routing.state import RoutingState
 from console.security.redact import redact
 from console.settings import Settings
+from console.store.messages import Check
 from console.store.repository import OPEN_STATUSES, Store
 from console.types import (
     Agent,
@@ -197,7 +198,10 @@ class Hub:
 
     async def _agent_chat(self, me: AgentSession, chat_id: str, *, own: bool) -> Chat:
         """A chat of the agent's tenant; with `own`, one this agent may act on."""
-        chat = await self.store.get_chat(chat_id)
+        return self._agent_may_act(me, chat_id, await self.store.get_chat(chat_id), own=own)
+
+    @staticmethod
+    def _agent_may_act(me: AgentSession, chat_id: str, chat: Chat | None, *, own: bool) -> Chat:
         if chat is None or chat.tenant_id != me.tenant_id:
             raise ProtocolError("not_found", f"no chat {chat_id} in your tenant")
         if own and chat.agent_id != me.agent_id and me.role not in ("supervisor", "admin"):
@@ -206,7 +210,7 @@ class Hub:
 
     async def _store_and_deliver(
         self,
-        chat: Chat,
+        chat_id: str,
         *,
         author: Author,
         text: str,
@@ -215,23 +219,26 @@ class Hub:
         agent_id: str | None = None,
         sender_sid: str | None = None,
         sender_ns: str | None = None,
-    ) -> Message:
+        check: Check | None = None,
+    ) -> tuple[Message, Chat | None]:
+        """Commit a message, then deliver it to whoever holds the chat at that commit (an
+        agent who took it meanwhile got a history without it). Returns the message and, when
+        this call stored it, the chat as the commit saw it (None for a resend)."""
         started = time.perf_counter()
         message, created, current = await self.store.post_message(
-            chat.id,
+            chat_id,
             author=author,
             text=text,
             client_msg_id=client_msg_id,
             author_name=author_name,
             agent_id=agent_id,
+            check=check,
         )
-        if created:
+        if created and current is not None:
             self.metrics.messages.labels(author).inc()
-            # Deliver to whoever holds the chat now that the message is committed: an agent
-            # who took it meanwhile got a history without this message.
-            await self.deliver(current or chat, message, sender_sid=sender_sid, sender_ns=sender_ns)
+            await self.deliver(current, message, sender_sid=sender_sid, sender_ns=sender_ns)
             self.metrics.delivery_latency.observe(time.perf_counter() - started)
-        return message
+        return message, current
 
     async def deliver(
         self,
@@ -260,7 +267,7 @@ class Hub:
 
     async def _system(self, chat: Chat, key: str, **values: str) -> None:
         await self._store_and_deliver(
-            chat,
+            chat.id,
             author="system",
             text=system_text(key, chat.language, **values),
             client_msg_id=None,
@@ -341,8 +348,8 @@ class Hub:
         open_chats = await self.store.list_chats(visitor_id=visitor_id, statuses=OPEN_STATUSES)
         if open_chats:
             chat = open_chats[-1]
-            message = await self._store_and_deliver(
-                chat,
+            message, _ = await self._store_and_deliver(
+                chat.id,
                 author="visitor",
                 text=text,
                 client_msg_id=payload.client_msg_id,
@@ -449,18 +456,26 @@ class Hub:
     async def visitor_message(
         self, tenant_id: str, visitor_id: str, payload: schemas.MessageIn, sid: str
     ) -> dict[str, Any]:
-        chat = await self._visitor_chat(tenant_id, visitor_id, payload.chat_id)
-        if chat.status not in OPEN_STATUSES:
-            raise ProtocolError("closed", "this chat has ended; start a new chat to write again")
-        message = await self._store_and_deliver(
-            chat,
+        chat_id = payload.chat_id
+
+        def check(chat: Chat | None) -> None:
+            if chat is None or chat.tenant_id != tenant_id or chat.visitor_id != visitor_id:
+                raise ProtocolError("not_found", f"no chat {chat_id} for this visitor")
+            if chat.status not in OPEN_STATUSES:
+                raise ProtocolError(
+                    "closed", "this chat has ended; start a new chat to write again"
+                )
+
+        message, chat = await self._store_and_deliver(
+            chat_id,
             author="visitor",
             text=redact(payload.text),
             client_msg_id=payload.client_msg_id,
             sender_sid=sid,
             sender_ns=VISITOR_NS,
+            check=check,
         )
-        if chat.status == "bot":
+        if chat is not None and chat.status == "bot":
             self.bots.spawn(chat, message)
         return {"ok": True, "message": message.to_wire()}
 
@@ -622,11 +637,16 @@ class Hub:
     async def agent_message(
         self, me: AgentSession, payload: schemas.MessageIn, sid: str
     ) -> dict[str, Any]:
-        chat = await self._agent_chat(me, payload.chat_id, own=True)
-        if chat.status != "active":
-            raise ProtocolError("closed", f"this chat is {chat.status}; it takes no agent messages")
-        message = await self._store_and_deliver(
-            chat,
+        def check(chat: Chat | None) -> None:
+            self._agent_may_act(me, payload.chat_id, chat, own=True)
+            assert chat is not None
+            if chat.status != "active":
+                raise ProtocolError(
+                    "closed", f"this chat is {chat.status}; it takes no agent messages"
+                )
+
+        message, _ = await self._store_and_deliver(
+            payload.chat_id,
             author="agent",
             text=payload.text,
             client_msg_id=payload.client_msg_id,
@@ -634,6 +654,7 @@ class Hub:
             agent_id=me.agent_id,
             sender_sid=sid,
             sender_ns=AGENT_NS,
+            check=check,
         )
         return {"ok": True, "message": message.to_wire()}
 

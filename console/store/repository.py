@@ -21,6 +21,7 @@ from console.store.bots import BotRepository
 from console.store.floor import FloorRepository
 from console.store.integrations import IntegrationRepository
 from console.store.leads import LeadRepository
+from console.store.messages import Check, MessageWriter, Posted
 from console.store.models import (
     AgentRow,
     ChatRow,
@@ -57,11 +58,6 @@ class StoreConflictError(Exception):
     """A uniqueness rule was broken (e.g. an agent e-mail that exists already)."""
 
 
-def sender_key(author: str, agent_id: str | None) -> str:
-    """Who sent a message, for idempotency: the visitor, a given agent, the bot, the hub."""
-    return f"agent:{agent_id}" if author == "agent" else author
-
-
 class Store:
     def __init__(self, engine: AsyncEngine, cipher: DataCipher) -> None:
         self.engine = engine
@@ -74,6 +70,7 @@ class Store:
         self.floor = FloorRepository(self)
         self.outbox = OutboxRepository(self._sessions, cipher)
         self.integrations = IntegrationRepository(self._sessions, cipher)
+        self.messages = MessageWriter(engine, cipher, self._chat)
 
     def session(self) -> AsyncSession:
         return self._sessions()
@@ -572,56 +569,20 @@ class Store:
         client_msg_id: str | None = None,
         author_name: str | None = None,
         agent_id: str | None = None,
-    ) -> tuple[Message, bool, Chat | None]:
-        """As `add_message`, plus the chat as it stands once the message is committed (for
-        a new message): whoever holds it then is whom the message must reach."""
-        sender = sender_key(author, agent_id)
-        now = utcnow()
-        row = MessageRow(
-            chat_id=chat_id,
+        check: Check | None = None,
+    ) -> Posted:
+        """As `add_message`, plus the chat as it stands when the message is committed (for a
+        new message): whoever holds it then is whom the message must reach. `check` sees the
+        chat (or None) in the same transaction and raises to refuse the message."""
+        return await self.messages.post(
+            chat_id,
             author=author,
+            text=text,
+            client_msg_id=client_msg_id,
             author_name=author_name,
             agent_id=agent_id,
-            sender=sender,
-            text_enc=self.cipher.encrypt(text),
-            client_msg_id=client_msg_id,
-            created_at=now,
+            check=check,
         )
-        try:
-            async with self.session() as s, s.begin():
-                s.add(row)
-                if author == "agent":
-                    await s.execute(
-                        update(ChatRow)
-                        .where(ChatRow.id == chat_id, ChatRow.first_agent_reply_at.is_(None))
-                        .values(first_agent_reply_at=now)
-                    )
-                await s.flush()
-                chat = await s.get(ChatRow, chat_id)
-        except IntegrityError:
-            # Insert first, look up on a clash: a resend costs a query, a new message none.
-            existing = (
-                await self._message_by_client_id(chat_id, client_msg_id, sender)
-                if client_msg_id is not None
-                else None
-            )
-            if existing is None:
-                raise
-            return existing, False, None
-        return self._message(row), True, self._chat(chat) if chat else None
-
-    async def _message_by_client_id(
-        self, chat_id: str, client_msg_id: str, sender: str
-    ) -> Message | None:
-        async with self.session() as s:
-            row = await s.scalar(
-                select(MessageRow).where(
-                    MessageRow.chat_id == chat_id,
-                    MessageRow.sender == sender,
-                    MessageRow.client_msg_id == client_msg_id,
-                )
-            )
-            return self._message(row) if row else None
 
     async def list_messages(
         self, chat_id: str, *, after: int | None = None, limit: int = 1000

@@ -1,0 +1,265 @@
+"""Chat messages are written by group commit: one transaction for all that arrive together.
+
+A message is acknowledged only once it is committed, so on the message path the database's
+round trips are the cost that matters. `MessageWriter` queues what callers post; one task per
+process drains the queue, and whatever arrives while a transaction is in flight goes into the
+next one together: a quiet hub writes each message at once (no added delay), a busy hub
+writes dozens per commit. Each batch is one transaction of a few statements whatever its
+size: read the chats (locked for share, so that an assignment committing meanwhile either
+sees these messages in its history or is seen by this batch), find earlier copies of resent
+messages, insert the new ones, mark agents' first replies.
+
+Each message keeps its own outcome: a failed check refuses that message alone; a database
+failure fails the batch, and every caller in it gets the error (nothing is acknowledged).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Table, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from console.security.crypto import DataCipher
+from console.store.models import ChatRow, MessageRow
+from console.types import Author, Chat, Message, format_message_id, utcnow
+
+CHATS: Table = ChatRow.__table__  # type: ignore[assignment]
+MESSAGES: Table = MessageRow.__table__  # type: ignore[assignment]
+MAX_BATCH = 256
+
+Posted = tuple[Message, bool, Chat | None]
+"""The message, whether this call stored it (False: a resend of a stored one), and the chat
+as this transaction saw it when the message is new (whom it must reach)."""
+
+Check = Callable[[Chat | None], None]
+"""Raises (a `ProtocolError`, say) when the message must not go into this chat."""
+
+
+class MissingChatError(LookupError):
+    """A message for a chat that does not exist (and no check said what to answer)."""
+
+
+def sender_key(author: str, agent_id: str | None) -> str:
+    """Who sent a message, for idempotency: the visitor, a given agent, the bot, the hub."""
+    return f"agent:{agent_id}" if author == "agent" else author
+
+
+@dataclass(eq=False)
+class _Pending:
+    chat_id: str
+    author: Author
+    text: str
+    text_enc: str
+    sender: str
+    client_msg_id: str | None
+    author_name: str | None
+    agent_id: str | None
+    check: Check | None
+    future: asyncio.Future[Posted]
+    created_at: Any = field(default_factory=utcnow)
+
+    @property
+    def key(self) -> tuple[str, str, str] | None:
+        if self.client_msg_id is None:
+            return None
+        return (self.chat_id, self.sender, self.client_msg_id)
+
+    def message(self, row_id: int) -> Message:
+        return Message(
+            id=format_message_id(row_id),
+            chat_id=self.chat_id,
+            author=self.author,
+            text=self.text,
+            created_at=self.created_at,
+            author_name=self.author_name,
+            client_msg_id=self.client_msg_id,
+        )
+
+    def settle(self, outcome: Posted | BaseException) -> None:
+        if self.future.done():  # the caller stopped waiting; the outcome stands anyway
+            return
+        if isinstance(outcome, BaseException):
+            self.future.set_exception(outcome)
+        else:
+            self.future.set_result(outcome)
+
+
+class MessageWriter:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        cipher: DataCipher,
+        to_chat: Callable[[Any], Chat],
+        *,
+        max_batch: int = MAX_BATCH,
+    ) -> None:
+        self.engine = engine
+        self.cipher = cipher
+        self.to_chat = to_chat
+        self.max_batch = max_batch
+        self._queue: deque[_Pending] = deque()
+        self._drainer: asyncio.Task[None] | None = None
+        self.batches = 0
+        self.written = 0
+
+    async def post(
+        self,
+        chat_id: str,
+        *,
+        author: Author,
+        text: str,
+        client_msg_id: str | None = None,
+        author_name: str | None = None,
+        agent_id: str | None = None,
+        check: Check | None = None,
+    ) -> Posted:
+        """Store a message once (a resend with the same client_msg_id returns the first);
+        returns when it is committed. Cancelling the caller only stops its wait."""
+        loop = asyncio.get_running_loop()
+        pending = _Pending(
+            chat_id=chat_id,
+            author=author,
+            text=text,
+            text_enc=self.cipher.encrypt(text),
+            sender=sender_key(author, agent_id),
+            client_msg_id=client_msg_id,
+            author_name=author_name,
+            agent_id=agent_id,
+            check=check,
+            future=loop.create_future(),
+        )
+        self._queue.append(pending)
+        if self._drainer is None or self._drainer.done():
+            self._drainer = loop.create_task(self._drain())
+        return await pending.future
+
+    async def _drain(self) -> None:
+        # Never cancelled: a task cancelled inside a store call can leave SQLite locked.
+        while self._queue:
+            batch = [self._queue.popleft() for _ in range(min(self.max_batch, len(self._queue)))]
+            try:
+                outcomes = await self._write_batch(batch)
+            except IntegrityError:
+                # A resend raced its first copy, stored by another process meanwhile: the
+                # unique key refused the batch; one at a time, each finds its copy.
+                outcomes = [await self._write_alone(pending) for pending in batch]
+            except Exception as exc:  # the database failed: nobody in the batch is stored
+                outcomes = [exc] * len(batch)
+            for pending, outcome in zip(batch, outcomes, strict=True):
+                pending.settle(outcome)
+
+    async def _write_alone(self, pending: _Pending) -> Posted | BaseException:
+        try:
+            return (await self._write_batch([pending]))[0]
+        except Exception as exc:
+            return exc
+
+    async def _write_batch(self, batch: list[_Pending]) -> list[Posted | BaseException]:
+        outcomes: list[Posted | BaseException | None] = [None] * len(batch)
+        async with self.engine.begin() as conn:
+            chats = await self._chats(conn, {p.chat_id for p in batch})
+            accepted: list[int] = []
+            for n, pending in enumerate(batch):
+                chat = chats.get(pending.chat_id)
+                try:
+                    if pending.check is not None:
+                        pending.check(chat)
+                    if chat is None:
+                        raise MissingChatError(f"no chat {pending.chat_id}")
+                except Exception as exc:
+                    outcomes[n] = exc
+                else:
+                    accepted.append(n)
+            stored = await self._stored_copies(conn, [batch[n] for n in accepted])
+            new: list[int] = []
+            first_of: dict[tuple[str, str, str], int] = {}
+            repeats: list[tuple[int, int]] = []
+            for n in accepted:
+                key = batch[n].key
+                if key is not None and key in stored:
+                    outcomes[n] = (stored[key], False, None)
+                elif key is not None and key in first_of:
+                    repeats.append((n, first_of[key]))
+                else:
+                    if key is not None:
+                        first_of[key] = n
+                    new.append(n)
+            if new:
+                ids = await self._insert(conn, [batch[n] for n in new])
+                for n, row_id in zip(new, ids, strict=True):
+                    outcomes[n] = (batch[n].message(row_id), True, chats[batch[n].chat_id])
+                replied = {batch[n].chat_id for n in new if batch[n].author == "agent"}
+                if replied:
+                    await conn.execute(
+                        update(CHATS)
+                        .where(CHATS.c.id.in_(replied), CHATS.c.first_agent_reply_at.is_(None))
+                        .values(first_agent_reply_at=utcnow())
+                    )
+        for n, first in repeats:
+            message = outcomes[first]
+            assert isinstance(message, tuple)
+            outcomes[n] = (message[0], False, None)
+        self.batches += 1
+        self.written += len(new)
+        done = [outcome for outcome in outcomes if outcome is not None]
+        assert len(done) == len(batch), "every message of a batch has an outcome"
+        return done
+
+    async def _chats(self, conn: AsyncConnection, chat_ids: set[str]) -> dict[str, Chat]:
+        query = (
+            select(CHATS)
+            .where(CHATS.c.id.in_(sorted(chat_ids)))
+            .order_by(CHATS.c.id)
+            .with_for_update(read=True)
+        )
+        return {row.id: self.to_chat(row) for row in await conn.execute(query)}
+
+    async def _stored_copies(
+        self, conn: AsyncConnection, batch: list[_Pending]
+    ) -> dict[tuple[str, str, str], Message]:
+        keyed = [pending for pending in batch if pending.client_msg_id is not None]
+        if not keyed:
+            return {}
+        wanted = {pending.key for pending in keyed}
+        query = select(MESSAGES).where(
+            MESSAGES.c.chat_id.in_({pending.chat_id for pending in keyed}),
+            MESSAGES.c.client_msg_id.in_({pending.client_msg_id for pending in keyed}),
+        )
+        found: dict[tuple[str, str, str], Message] = {}
+        for row in await conn.execute(query):
+            key = (row.chat_id, row.sender, row.client_msg_id)
+            if key in wanted:
+                found[key] = Message(
+                    id=format_message_id(row.id),
+                    chat_id=row.chat_id,
+                    author=row.author,
+                    text=self.cipher.decrypt(row.text_enc),
+                    created_at=row.created_at,
+                    author_name=row.author_name,
+                    client_msg_id=row.client_msg_id,
+                )
+        return found
+
+    async def _insert(self, conn: AsyncConnection, batch: list[_Pending]) -> list[int]:
+        rows = [
+            {
+                "chat_id": p.chat_id,
+                "author": p.author,
+                "author_name": p.author_name,
+                "agent_id": p.agent_id,
+                "sender": p.sender,
+                "text_enc": p.text_enc,
+                "client_msg_id": p.client_msg_id,
+                "created_at": p.created_at,
+            }
+            for p in batch
+        ]
+        query = insert(MESSAGES).returning(MESSAGES.c.id, sort_by_parameter_order=True)
+        result = await conn.execute(query, rows)
+        return [row.id for row in result]
