@@ -21,6 +21,7 @@ from console.hub import Hub, run_periodically
 from console.language import LanguageDetectors
 from console.metrics import Metrics
 from console.realtime.namespaces import AgentNamespace, Gate, VisitorNamespace
+from console.realtime.packets import JsonPacket
 from console.realtime.ratelimit import Buckets
 from console.realtime.supervisors import STATS_PUSH_S, StatsPusher
 from console.routing.state import RoutingState
@@ -97,6 +98,7 @@ def create_app(settings: Settings, *, passwords: PasswordHasher | None = None) -
         ping_timeout=20,
         logger=False,
         engineio_logger=False,
+        serializer=JsonPacket,
     )
     sio.attach(app)
     app[SIO] = sio

@@ -27,6 +27,7 @@ import structlog
 from redis.asyncio import Redis
 
 from console.hub import Hub, chat_deadline
+from console.realtime.packets import holds_bytes
 from console.routing.state import PREFIX, LocalSocket, as_text, proc_key, socks_key
 from console.settings import Settings
 
@@ -74,6 +75,36 @@ class CoalescingRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
         self._outgoing: list[dict[str, Any]] = []
         self._publisher: asyncio.Task[None] | None = None
+
+    async def emit(  # noqa: PLR0917 (python-socketio's signature)
+        self,
+        event: str,
+        data: Any,
+        namespace: str | None = None,
+        room: str | None = None,
+        skip_sid: str | None = None,
+        callback: Any = None,
+        to: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """As python-socketio's, which would walk `data` once more looking for bytes (and
+        Charla sends none): plain data goes out as the same message without that walk."""
+        if callback is not None or kwargs.get("ignore_queue") or holds_bytes(data):
+            await super().emit(event, data, namespace, room, skip_sid, callback, to=to, **kwargs)
+            return
+        message = {
+            "method": "emit",
+            "event": event,
+            "data": list(data) if isinstance(data, tuple) else [data],
+            "binary": False,
+            "namespace": namespace or "/",
+            "room": to or room,
+            "skip_sid": skip_sid,
+            "callback": None,
+            "host_id": self.host_id,
+        }
+        await self._handle_emit(message)  # this process's sockets
+        await self._publish(message)  # the other processes'
 
     async def _publish(self, data: dict[str, Any]) -> None:
         self._outgoing.append(data)

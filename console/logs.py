@@ -7,8 +7,36 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
 
 import structlog
+
+# The ids of the Socket.IO event being handled: one context variable set once per event
+# (structlog's bound_contextvars makes one per key, a measurable cost on the message path).
+EVENT_IDS: ContextVar[dict[str, str] | None] = ContextVar("charla_event_ids", default=None)
+
+
+@contextmanager
+def event_ids(ids: dict[str, str]) -> Iterator[None]:
+    """Every log line written while handling this event (and in tasks it starts) has `ids`."""
+    token = EVENT_IDS.set(ids)
+    try:
+        yield
+    finally:
+        EVENT_IDS.reset(token)
+
+
+def merge_event_ids(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    ids = EVENT_IDS.get()
+    if ids:
+        for key, value in ids.items():
+            event_dict.setdefault(key, value)
+    return event_dict
 
 
 def configure_logging(level: str = "info", *, json: bool = True) -> None:
@@ -25,6 +53,7 @@ def configure_logging(level: str = "info", *, json: bool = True) -> None:
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            merge_event_ids,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,

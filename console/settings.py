@@ -56,6 +56,24 @@ class Limits:
     agent_burst: int = 60
     typing_min_interval_s: float = 0.3
 
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Limits:
+        """The event budgets can be changed per deployment (a provider's own widget that
+        polls more, or a load test measuring the hub rather than the protocol's limit)."""
+        limits = cls(
+            visitor_events_per_s=_float(env, "CHARLA_VISITOR_EVENTS_PER_S", 5.0),
+            visitor_burst=_int(env, "CHARLA_VISITOR_BURST", 20, minimum=1),
+            agent_events_per_s=_float(env, "CHARLA_AGENT_EVENTS_PER_S", 20.0),
+            agent_burst=_int(env, "CHARLA_AGENT_BURST", 60, minimum=1),
+        )
+        for name, rate in (
+            ("CHARLA_VISITOR_EVENTS_PER_S", limits.visitor_events_per_s),
+            ("CHARLA_AGENT_EVENTS_PER_S", limits.agent_events_per_s),
+        ):
+            if rate <= 0:
+                raise ConfigError(f"{name} must be more than 0 (events per second), got {rate}")
+        return limits
+
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = (env.get(name) or "").strip().lower()
@@ -174,6 +192,7 @@ class Settings:
             heartbeat_s=_float(env, "CHARLA_HEARTBEAT_S", 5.0),
             log_level=(env.get("CHARLA_LOG_LEVEL") or "info").lower(),
             log_json=(env.get("CHARLA_LOG_FORMAT") or "json").lower() != "console",
+            limits=Limits.from_env(env),
             smtp=Smtp.from_env(env),
             outbox=Outbox.from_env(env),
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import structlog
 from structlog.testing import capture_logs
 
+from console.logs import merge_event_ids
 from tests.harness import LiveHub, active_chat, start_chat
 
 
@@ -63,7 +64,8 @@ async def test_logs_carry_ids_but_never_chat_text_or_contact_details(hub: LiveHu
 
 async def test_log_lines_of_an_event_carry_its_tenant_chat_and_agent(hub: LiveHub) -> None:
     tenant, agent, agent_peer, _visitor, chat = await active_chat(hub, text="Hola")
-    with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
+    merging = [structlog.contextvars.merge_contextvars, merge_event_ids]
+    with capture_logs(processors=merging) as logs:
         await agent_peer.call("close_chat", {"chat_id": chat["id"]})
     [closed] = [e for e in logs if e["event"] == "chat_closed"]
     assert (tenant["id"], chat["id"], agent["id"]) == (

@@ -220,3 +220,39 @@ async def test_requeue_keeps_the_first_queued_time_and_sets_one_for_a_bot_chat(
     handed = await store.requeue_chat(bot.id, language="es", priority=0)
     assert handed is not None
     assert handed.queued_at is not None
+
+
+async def test_messages_posted_together_share_transactions_and_keep_their_own_outcomes(
+    store: Store,
+) -> None:
+    tenant = await dealer(store)
+    visitor = await store.visitor_arrives(tenant.id, None)
+    chat, _, _ = await new_chat(store, tenant, visitor.id, "Hola", "queued")
+    other, _, _ = await new_chat(store, tenant, visitor.id, "Otra", "queued")
+
+    def refuse(seen: Chat | None) -> None:
+        assert seen is not None
+        raise PermissionError(f"not into {seen.id}")
+
+    batches = store.messages.batches
+    posts = [
+        store.post_message(chat.id, author="visitor", text=f"m{n}", client_msg_id=f"c{n}")
+        for n in range(20)
+    ]
+    posts.append(store.post_message(other.id, author="visitor", text="no", check=refuse))
+    posts.append(store.post_message("no-such-chat", author="visitor", text="nowhere"))
+    posts.append(store.post_message(chat.id, author="visitor", text="again", client_msg_id="c3"))
+    outcomes = await asyncio.gather(*posts, return_exceptions=True)
+    stored = outcomes[:20]
+    assert all(isinstance(o, tuple) and o[1] for o in stored)
+    assert [o[2].id for o in stored if isinstance(o, tuple) and o[2]] == [chat.id] * 20
+    assert isinstance(outcomes[20], PermissionError)
+    assert isinstance(outcomes[21], LookupError)
+    resent = outcomes[22]
+    assert isinstance(resent, tuple)
+    assert (False, "m3") == (resent[1], resent[0].text)
+    # the first message went alone, the others queued behind it and shared a transaction
+    assert store.messages.batches - batches < 5
+    messages = await store.list_messages(chat.id)
+    assert ["Hola", *[f"m{n}" for n in range(20)]] == [m.text for m in messages]
+    assert ["Otra"] == [m.text for m in await store.list_messages(other.id)]

@@ -29,6 +29,7 @@ from console.hub import (
     tenant_room,
     visitor_room,
 )
+from console.logs import event_ids
 from console.realtime import schemas
 from console.realtime.ratelimit import Buckets
 from console.realtime.supervisors import supervisor_joined
@@ -103,7 +104,7 @@ class BaseNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if event == "disconnect" and lifecycle:
             return await self.on_disconnect(args[0])
         sid, data = (args[0], args[1] if len(args) > 1 else None)
-        with structlog.contextvars.bound_contextvars(**await self.log_context(sid, data)):
+        with event_ids(await self.log_context(sid, data)):
             return await self._dispatch(event, sid, data)
 
     async def log_context(self, sid: str, data: Any) -> dict[str, str]:

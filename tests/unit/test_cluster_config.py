@@ -7,7 +7,7 @@ import socketio
 
 from console.cluster import client_manager, parse_socket
 from console.routing.state import LocalSocket
-from console.settings import ConfigError, Settings
+from console.settings import ConfigError, Limits, Settings
 
 
 @pytest.mark.parametrize(
@@ -55,3 +55,20 @@ def test_socket_records_round_trip_and_garbage_is_ignored() -> None:
     assert socket == parse_socket(socket.record)
     assert parse_socket("robot|t1|a1|s1") is None
     assert parse_socket("visitor|t1") is None
+
+
+def test_event_budgets_come_from_the_environment_and_refuse_nonsense() -> None:
+    assert Limits() == Settings.from_env({}).limits
+    tuned = Settings.from_env(
+        {"CHARLA_VISITOR_EVENTS_PER_S": "50", "CHARLA_VISITOR_BURST": "100"}
+    ).limits
+    assert (50.0, 100, 20.0, 60) == (
+        tuned.visitor_events_per_s,
+        tuned.visitor_burst,
+        tuned.agent_events_per_s,
+        tuned.agent_burst,
+    )
+    with pytest.raises(ConfigError, match="CHARLA_AGENT_EVENTS_PER_S must be more than 0"):
+        Settings.from_env({"CHARLA_AGENT_EVENTS_PER_S": "0"})
+    with pytest.raises(ConfigError, match="CHARLA_VISITOR_BURST must be at least 1"):
+        Settings.from_env({"CHARLA_VISITOR_BURST": "0"})
