@@ -13,6 +13,7 @@ from aiohttp import web
 from console import __version__
 from console.app import create_app
 from console.demo import DEMO_AGENTS, DEMO_PASSWORD, ensure_demo
+from console.gctune import freeze_startup_objects, tune_for_serving
 from console.logs import configure_logging
 from console.security.crypto import load_or_create_secret
 from console.settings import ConfigError, Settings
@@ -30,6 +31,12 @@ def _print(text: str) -> None:
 
 def serve(settings: Settings, app: web.Application | None = None) -> None:
     app = app or create_app(settings)
+    tune_for_serving()
+
+    async def started(_app: web.Application) -> None:
+        freeze_startup_objects()
+
+    app.on_startup.append(started)
     web.run_app(
         app,
         host=settings.host,
