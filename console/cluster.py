@@ -34,6 +34,7 @@ from console.settings import Settings
 log = structlog.get_logger("charla.cluster")
 
 FANOUT_CHANNEL = "charla:socketio"
+HOST_MARK = "|"  # between the publishing process's id and the JSON batch
 EPOCH_KEY = f"{PREFIX}epoch"
 PROCS_KEY = f"{PREFIX}procs"
 # Outside the `charla:` prefix, which a rebuild starts by deleting (RoutingState.reset).
@@ -67,8 +68,10 @@ class CoalescingRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
     processes is queued and published by one task, in order, as one Redis message (a JSON
     list) per turn of the event loop instead of one PUBLISH round trip per emit. A chat
     message makes two emits (the visitor's room and the agent's), so under load this halves
-    the publishes at least; every process then parses one message per batch, not per emit.
-    A lone emit is published as python-socketio publishes it (one object).
+    the publishes at least. Each batch is prefixed with the publishing process's id, so that
+    the publisher skips its own batches unread (it delivered them locally already), and the
+    others parse one message per batch, not per emit. A plain python-socketio message (an
+    object, no prefix), from an external emitter say, is read as well.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -115,7 +118,21 @@ class CoalescingRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
         await asyncio.sleep(0)  # the rest of this turn's emits join the batch
         while self._outgoing:
             batch, self._outgoing = self._outgoing, []
-            await super()._publish(batch[0] if len(batch) == 1 else batch)
+            body = self.json.dumps(batch[0] if len(batch) == 1 else batch)
+            await self._send(f"{self.host_id}{HOST_MARK}{body}")
+
+    async def _send(self, payload: str) -> None:
+        """Publish once, or twice after reconnecting; then give up (pub/sub is at-most-once,
+        `sync` is what guarantees delivery), as python-socketio's publisher does."""
+        for attempt in (1, 2):
+            try:
+                if not self.connected:  # type: ignore[has-type]
+                    self._redis_connect()
+                await self.redis.publish(self.channel, payload)
+                return
+            except Exception as exc:  # any failure: reconnect, then give up
+                self.connected = False
+                log.warning("fanout_publish_failed", attempt=attempt, error=str(exc))
 
     async def flush(self) -> None:
         """Wait until everything emitted so far has been handed to Redis (or given up)."""
@@ -123,9 +140,14 @@ class CoalescingRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
             await asyncio.shield(self._publisher)
 
     async def _listen(self) -> AsyncIterator[dict[str, Any]]:
-        async for raw in super()._listen():
+        own = f"{self.host_id}{HOST_MARK}".encode()
+        async for published in super()._listen():
+            raw = published.encode() if isinstance(published, str) else published
+            if raw.startswith(own):
+                continue  # this process's own emits, delivered here when they were made
+            head, mark, body = raw.partition(HOST_MARK.encode())
             try:
-                data = self.json.loads(raw)
+                data = self.json.loads(body if mark and head.isalnum() else raw)
             except ValueError:
                 continue
             for message in data if isinstance(data, list) else [data]:

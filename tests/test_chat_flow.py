@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+import socketio
+
 from console.web.keys import SIO
-from tests.harness import ORIGIN, LiveHub, Peer, active_chat, start_chat
+from tests.harness import ORIGIN, LiveHub, Peer, active_chat, eventually, start_chat
 
 
 async def test_spanish_visitor_reaches_spanish_agent_and_they_talk(hub: LiveHub) -> None:
@@ -175,3 +178,20 @@ async def test_contact_details_are_checked_stored_in_e164_and_shown_to_the_agent
         seen["email"],
         seen["phone"],
     )
+
+
+async def test_a_socket_session_lives_exactly_as_long_as_its_connection(hub: LiveHub) -> None:
+    tenant, _agent, agent_peer, visitor, _chat = await active_chat(hub, text="Hola")
+    sio = hub.app[SIO]
+    visitors, agents = sio.namespace_handlers["/visitor"], sio.namespace_handlers["/agent"]
+    [session] = visitors.sessions.values()
+    assert {"tenant_id", "visitor_id"} == set(session)
+    assert 1 == len(agents.sessions)
+    refused = Peer(hub.url, "/visitor")
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await refused.connect({"site_key": "no-such-site"}, headers={"Origin": ORIGIN})
+    assert 1 == len(visitors.sessions)
+    await visitor.close()
+    await agent_peer.close()
+    await eventually(lambda: not visitors.sessions and not agents.sessions)
+    assert tenant["id"]

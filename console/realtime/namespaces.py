@@ -94,6 +94,17 @@ class BaseNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self.buckets = buckets
         self.gate = gate
         self.handlers: dict[str, Handler] = {}
+        self.sessions: dict[str, dict[str, Any]] = {}
+
+    # Sessions live here, not in python-socketio's per-socket store, whose look-up (three
+    # awaits through engine.io) was read three times per event on the message path.
+    async def save_session(
+        self, sid: str, session: dict[str, Any], namespace: str | None = None
+    ) -> None:
+        self.sessions[sid] = session
+
+    async def get_session(self, sid: str, namespace: str | None = None) -> dict[str, Any]:
+        return self.sessions.get(sid, {})
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         # python-socketio runs these while the sid is still pending; from a connected
@@ -102,7 +113,10 @@ class BaseNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if event == "connect" and lifecycle:
             return await self._connect(*args)
         if event == "disconnect" and lifecycle:
-            return await self.on_disconnect(args[0])
+            try:
+                return await self.on_disconnect(args[0])
+            finally:
+                self.sessions.pop(args[0], None)
         sid, data = (args[0], args[1] if len(args) > 1 else None)
         with event_ids(await self.log_context(sid, data)):
             return await self._dispatch(event, sid, data)
@@ -152,8 +166,10 @@ class BaseNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         try:
             await self.on_connect(sid, environ, auth)
         except socketio.exceptions.ConnectionRefusedError:
+            self.sessions.pop(sid, None)
             raise
         except Exception:
+            self.sessions.pop(sid, None)
             log.exception("connect_failed", namespace=self.namespace)
             raise refuse("unavailable", "the hub cannot take connections now; retry") from None
 

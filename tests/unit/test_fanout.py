@@ -44,12 +44,14 @@ def test_json_packet_encodes_exactly_as_python_socketio() -> None:
     assert theirs == ours
 
 
-async def next_message(pubsub: Any) -> Any:
-    """The next published message (get_message answers None for a subscription's own)."""
+async def next_message(pubsub: Any, host_id: str) -> Any:
+    """The next published batch, with its publisher's id before it."""
     for _ in range(50):
         message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.1)
         if message is not None:
-            return json.loads(message["data"])
+            head, _, body = message["data"].decode().partition("|")
+            assert host_id == head
+            return json.loads(body)
     raise AssertionError("nothing was published")
 
 
@@ -73,12 +75,18 @@ async def test_emits_of_one_turn_reach_redis_as_one_message_and_are_read_back_on
         for n in range(3):
             await manager._publish({"method": "emit", "event": "message", "n": n})
         await manager.flush()
-        assert [0, 1, 2] == [m["n"] for m in await next_message(pubsub)]
+        assert [0, 1, 2] == [m["n"] for m in await next_message(pubsub, manager.host_id)]
         assert [0, 1, 2] == [(await first)["n"], *[(await anext(read_back))["n"] for _ in "12"]]
         await manager._publish({"method": "emit", "event": "alone"})
         await manager.flush()
-        assert {"method": "emit", "event": "alone"} == await next_message(pubsub)
+        assert {"method": "emit", "event": "alone"} == await next_message(pubsub, manager.host_id)
         assert "alone" == (await anext(read_back))["event"]
+        # a plain python-socketio message is read too; a process skips its own batches
+        await redis.publish(FANOUT_CHANNEL, json.dumps({"method": "emit", "event": "plain"}))
+        await reader._publish({"method": "emit", "event": "own"})
+        await reader.flush()
+        await redis.publish(FANOUT_CHANNEL, json.dumps({"method": "emit", "event": "last"}))
+        assert ["plain", "last"] == [(await anext(read_back))["event"] for _ in "12"]
         await read_back.aclose()
         await pubsub.aclose()
         await redis.aclose()
