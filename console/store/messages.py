@@ -6,8 +6,9 @@ process drains the queue, and whatever arrives while a transaction is in flight 
 next one together: a quiet hub writes each message at once (no added delay), a busy hub
 writes dozens per commit. Each batch is one transaction of a few statements whatever its
 size: read the chats (locked for share, so that an assignment committing meanwhile either
-sees these messages in its history or is seen by this batch), find earlier copies of resent
-messages, insert the new ones, mark agents' first replies.
+sees these messages in its history or is seen by this batch), insert the messages (a resend
+of a stored one is skipped by the unique key and its first copy read back), mark agents'
+first replies.
 
 Each message keeps its own outcome: a failed check refuses that message alone; a database
 failure fails the batch, and every caller in it gets the error (nothing is acknowledged).
@@ -21,7 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -176,24 +178,33 @@ class MessageWriter:
                     outcomes[n] = exc
                 else:
                     accepted.append(n)
-            stored = await self._stored_copies(conn, [batch[n] for n in accepted])
-            new: list[int] = []
+            # a resend within the batch waits for its first copy's outcome
+            candidates: list[int] = []
             first_of: dict[tuple[str, str, str], int] = {}
             repeats: list[tuple[int, int]] = []
             for n in accepted:
                 key = batch[n].key
-                if key is not None and key in stored:
-                    outcomes[n] = (stored[key], False, None)
-                elif key is not None and key in first_of:
+                if key is not None and key in first_of:
                     repeats.append((n, first_of[key]))
-                else:
-                    if key is not None:
-                        first_of[key] = n
-                    new.append(n)
-            if new:
-                ids = await self._insert(conn, [batch[n] for n in new])
-                for n, row_id in zip(new, ids, strict=True):
-                    outcomes[n] = (batch[n].message(row_id), True, chats[batch[n].chat_id])
+                    continue
+                if key is not None:
+                    first_of[key] = n
+                candidates.append(n)
+            new: list[int] = []
+            if candidates:
+                ids = await self._insert(conn, [batch[n] for n in candidates])
+                resent = [batch[n] for n in candidates if batch[n].text_enc not in ids]
+                copies = await self._stored_copies(conn, resent) if resent else {}
+                for n in candidates:
+                    pending = batch[n]
+                    row_id = ids.get(pending.text_enc)
+                    if row_id is not None:
+                        outcomes[n] = (pending.message(row_id), True, chats[pending.chat_id])
+                        new.append(n)
+                    elif pending.key in copies:
+                        outcomes[n] = (copies[pending.key], False, None)
+                    else:  # refused by the unique key, yet no copy: nothing to answer with
+                        outcomes[n] = RuntimeError(f"message {pending.key} neither new nor found")
                 replied = {batch[n].chat_id for n in new if batch[n].author == "agent"}
                 if replied:
                     await conn.execute(
@@ -203,8 +214,10 @@ class MessageWriter:
                     )
         for n, first in repeats:
             message = outcomes[first]
-            assert isinstance(message, tuple)
-            outcomes[n] = (message[0], False, None)
+            assert message is not None
+            outcomes[n] = (
+                message if isinstance(message, BaseException) else (message[0], False, None)
+            )
         self.batches += 1
         self.written += len(new)
         done = [outcome for outcome in outcomes if outcome is not None]
@@ -246,7 +259,10 @@ class MessageWriter:
                 )
         return found
 
-    async def _insert(self, conn: AsyncConnection, batch: list[_Pending]) -> list[int]:
+    async def _insert(self, conn: AsyncConnection, batch: list[_Pending]) -> dict[str, int]:
+        """Insert what is not stored yet; the ids of the new rows by their ciphertext (unique:
+        each encryption has a random IV). A resend of a message stored meanwhile by another
+        transaction is skipped by the unique key, not an error that would fail the batch."""
         rows = [
             {
                 "chat_id": p.chat_id,
@@ -260,6 +276,11 @@ class MessageWriter:
             }
             for p in batch
         ]
-        query = insert(MESSAGES).returning(MESSAGES.c.id, sort_by_parameter_order=True)
+        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        query = (
+            insert(MESSAGES)
+            .on_conflict_do_nothing(index_elements=["chat_id", "sender", "client_msg_id"])
+            .returning(MESSAGES.c.id, MESSAGES.c.text_enc)
+        )
         result = await conn.execute(query, rows)
-        return [row.id for row in result]
+        return {row.text_enc: row.id for row in result}
