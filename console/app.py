@@ -20,6 +20,7 @@ from console.engagement.service import Engagement
 from console.hub import Hub, run_periodically
 from console.language import LanguageDetectors
 from console.metrics import Metrics
+from console.realtime import fastjson
 from console.realtime.namespaces import AgentNamespace, Gate, VisitorNamespace
 from console.realtime.packets import JsonPacket
 from console.realtime.ratelimit import Buckets
@@ -99,6 +100,7 @@ def create_app(settings: Settings, *, passwords: PasswordHasher | None = None) -
         logger=False,
         engineio_logger=False,
         serializer=JsonPacket,
+        json=fastjson,
     )
     sio.attach(app)
     app[SIO] = sio
