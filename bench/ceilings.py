@@ -2,9 +2,12 @@
 
 - `echo`: a raw aiohttp WebSocket server that sends every text frame back;
 - `bare`: a python-socketio server (aiohttp) whose `/visitor` namespace acks every
-  `message` event with `{"ok": true}` and does nothing else.
+  `message` event with `{"ok": true}` and does nothing else;
+- `bare-tuned`: the same with what Charla changes in a serving process around
+  python-socketio (orjson for JSON, the garbage collector's settings), so that the ratio
+  to it shows what Charla's own work costs.
 
-Run: .venv/bin/python -m bench.ceilings echo|bare PORT
+Run: .venv/bin/python -m bench.ceilings echo|bare|bare-tuned PORT
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ from typing import Any
 
 import socketio
 from aiohttp import WSMsgType, web
+
+from console.gctune import freeze_startup_objects, tune_for_serving
+from console.realtime import fastjson
 
 
 def echo_app() -> web.Application:
@@ -31,12 +37,17 @@ def echo_app() -> web.Application:
     return app
 
 
+async def _freeze(_app: web.Application) -> None:
+    freeze_startup_objects()
+
+
 async def _ok() -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def bare_app() -> web.Application:
-    sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins="*")
+def bare_app(*, tuned: bool = False) -> web.Application:
+    options: dict[str, Any] = {"json": fastjson} if tuned else {}
+    sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins="*", **options)
 
     @sio.on("connect", namespace="/visitor")
     async def connect(_sid: str, _environ: dict[str, Any], _auth: Any = None) -> None:
@@ -54,7 +65,10 @@ def bare_app() -> web.Application:
 
 def main() -> None:
     kind, port = sys.argv[1], int(sys.argv[2])
-    app = echo_app() if kind == "echo" else bare_app()
+    app = echo_app() if kind == "echo" else bare_app(tuned=kind == "bare-tuned")
+    if kind == "bare-tuned":
+        tune_for_serving()
+        app.on_startup.append(_freeze)
     web.run_app(app, host="127.0.0.1", port=port, print=lambda _m: None, access_log=None)
 
 

@@ -16,7 +16,7 @@ and, as ceilings, round trips/s of a raw aiohttp WebSocket echo server and acks/
 python-socketio server (bench/ceilings.py), with the same number of connections.
 
 Run (from the repository root):
-    .venv/bin/python -m bench.scale --visitors 1000 --seconds 8
+    .venv/bin/python -m bench.scale --visitors 1000 --active 1000 --chat-rate 100 --seconds 8
 """
 
 from __future__ import annotations
@@ -154,7 +154,7 @@ async def ceiling(kind: str, processes: int, connections: int, seconds: float) -
     started = [start_ceiling(kind) for _ in range(processes)]
     try:
         urls = [url for _, url in started]
-        measure = echo_rate if kind == "echo" else bare_rate
+        measure = echo_rate if kind == "echo" else bare_rate  # bare and bare-tuned
         return await measure(urls, connections, seconds)
     finally:
         for process, _ in started:
@@ -168,6 +168,7 @@ async def ceiling(kind: str, processes: int, connections: int, seconds: float) -
 @dataclass
 class Results:
     processes: int
+    fanout: str
     memory_per_visitor_kb: float = 0.0
     realistic_sent: int = 0
     realistic_rate: float = 0.0
@@ -185,6 +186,10 @@ class Results:
     assign_refused: int = 0
     loads: list[str] = field(default_factory=list)
 
+    @property
+    def label(self) -> str:
+        return f"{self.processes} {self.fanout}"
+
 
 class Charla:
     """Hub processes on their own Redis and database, and the clients that load them."""
@@ -194,7 +199,7 @@ class Charla:
     ) -> None:
         self.workdir = workdir
         self.redis = RedisServer(workdir / "redis")
-        self.database = pg.url(pg.create_database(f"bench_{processes}_{os.getpid()}"))
+        self.database = pg.url(pg.create_database(f"bench_{processes}_{fanout}_{os.getpid()}"))
         self.hubs = [
             HubProcess(
                 workdir / f"hub{n}",
@@ -457,8 +462,8 @@ async def run_charla(
     connections: int,
     fanout: str = "redis",
 ) -> Results:
-    results = Results(processes)
-    charla = Charla(workdir / f"charla{processes}", pg, processes, fanout)
+    results = Results(processes, fanout)
+    charla = Charla(workdir / f"charla{processes}{fanout}", pg, processes, fanout)
     await charla.start()
     step(f"{processes} hub process(es) up")
     try:
@@ -494,28 +499,41 @@ async def run_charla(
     return results
 
 
-def report(
-    runs: list[Results], echo: dict[int, float], bare: dict[int, float], args: argparse.Namespace
-) -> None:
+def report(runs: list[Results], ceilings: dict[tuple[str, int], float], args: Any) -> None:
     print()
     print(
         f"visitors={args.visitors} active={args.active} chat-rate={args.chat_rate} "
-        f"seconds={args.seconds} ceiling connections={args.connections} "
-        f"one-process fanout={args.fanout}"
+        f"seconds={args.seconds} connections={args.connections}"
     )
-    print(f"{'':44}" + "".join(f"{f'{r.processes} process(es)':>18}" for r in runs))
+    print(f"{'':46}" + "".join(f"{r.label:>18}" for r in runs))
 
     def row(label: str, values: Iterable[str]) -> None:
-        print(f"{label:44}" + "".join(f"{v:>18}" for v in values))
+        print(f"{label:46}" + "".join(f"{v:>18}" for v in values))
 
-    row("raw aiohttp WebSocket echo, round trips/s", (f"{echo[r.processes]:,.0f}" for r in runs))
-    row("bare python-socketio, acks/s", (f"{bare[r.processes]:,.0f}" for r in runs))
+    def ceiling_of(kind: str, r: Results) -> float:
+        return ceilings[(kind, r.processes)]
+
+    row(
+        "raw aiohttp WebSocket echo, round trips/s", (f"{ceiling_of('echo', r):,.0f}" for r in runs)
+    )
+    row("bare python-socketio, acks/s", (f"{ceiling_of('bare', r):,.0f}" for r in runs))
+    row(
+        "  the same with Charla's JSON and GC, acks/s",
+        (f"{ceiling_of('bare-tuned', r):,.0f}" for r in runs),
+    )
     row("Charla persisted+acked messages/s (sat.)", (f"{r.saturation_rate:,.0f}" for r in runs))
     row(
         "  ratio to bare python-socketio",
-        (f"{r.saturation_rate / bare[r.processes]:.2f}" for r in runs),
+        (f"{r.saturation_rate / ceiling_of('bare', r):.2f}" for r in runs),
     )
-    row("  ratio to raw echo", (f"{r.saturation_rate / echo[r.processes]:.3f}" for r in runs))
+    row(
+        "  ratio to it with Charla's JSON and GC",
+        (f"{r.saturation_rate / ceiling_of('bare-tuned', r):.2f}" for r in runs),
+    )
+    row(
+        "  ratio to raw echo",
+        (f"{r.saturation_rate / ceiling_of('echo', r):.3f}" for r in runs),
+    )
     row("  refused (rate_limited/unavailable)", (str(r.saturation_refused) for r in runs))
     row("  hub CPU per acked message, ms", (f"{r.saturation_cpu_ms:.2f}" for r in runs))
     row("  visitor->agent p99 at saturation, ms", (f"{r.saturation_p99_ms:.0f}" for r in runs))
@@ -530,13 +548,25 @@ def report(
     row("hub memory per idle visitor, KB", (f"{r.memory_per_visitor_kb:.1f}" for r in runs))
     print("load average (1 min/5 min) at each phase's end:")
     for r in runs:
-        print(f"  {r.processes} process(es): " + ", ".join(r.loads))
-    if len(runs) == 2:
+        print(f"  {r.label}: " + ", ".join(r.loads))
+    by_label = {r.label: r for r in runs}
+    one, two = by_label.get("1 redis"), by_label.get("2 redis")
+    if one and two:
         print(
-            f"two processes / one: {runs[1].saturation_rate / runs[0].saturation_rate:.2f} "
-            f"(Charla), {bare[2] / bare[1]:.2f} (bare python-socketio), "
-            f"{echo[2] / echo[1]:.2f} (echo)"
+            f"two processes / one (both through Redis): "
+            f"{two.saturation_rate / one.saturation_rate:.2f} (Charla), "
+            f"{ceilings[('bare', 2)] / ceilings[('bare', 1)]:.2f} (bare python-socketio), "
+            f"{ceilings[('echo', 2)] / ceilings[('echo', 1)]:.2f} (echo)"
         )
+
+
+def run_spec(text: str) -> tuple[int, str]:
+    processes, _, fanout = text.partition(":")
+    if not processes.isdigit() or fanout not in ("local", "redis"):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected PROCESSES:local|redis, e.g. 2:redis")
+    if int(processes) > 1 and fanout != "redis":
+        raise argparse.ArgumentTypeError(f"{text!r}: several processes fan out through redis")
+    return int(processes), fanout
 
 
 async def main() -> None:
@@ -548,10 +578,11 @@ async def main() -> None:
     )
     parser.add_argument("--chat-rate", type=float, default=100, help="chats started per second")
     parser.add_argument(
-        "--fanout",
-        choices=("redis", "local"),
-        default="redis",
-        help="CHARLA_FANOUT of the one-process run (two processes always use redis)",
+        "--runs",
+        type=run_spec,
+        nargs="+",
+        default=[(1, "local"), (1, "redis"), (2, "redis")],
+        help="hub processes and their fan-out (CHARLA_FANOUT) for each run, e.g. 1:local 2:redis",
     )
     parser.add_argument(
         "--connections",
@@ -559,21 +590,17 @@ async def main() -> None:
         default=200,
         help="connections of the ceilings, and visitors flooding at saturation",
     )
-    parser.add_argument("--processes", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args()
     print(f"bench/scale.py on {os.cpu_count()} cores, load average {load()}", flush=True)
-    echo: dict[int, float] = {}
-    bare: dict[int, float] = {}
+    ceilings: dict[tuple[str, int], float] = {}
     runs = []
     with tempfile.TemporaryDirectory(prefix="charla-bench-") as tmp, PostgresCluster() as pg:
-        for processes in args.processes:
-            echo[processes] = await ceiling("echo", processes, args.connections, args.seconds)
-            bare[processes] = await ceiling("bare", processes, args.connections, args.seconds)
-            print(
-                f"{processes} process(es): echo {echo[processes]:,.0f}/s, "
-                f"bare python-socketio {bare[processes]:,.0f}/s",
-                flush=True,
-            )
+        for processes, fanout in args.runs:
+            for kind in ("echo", "bare", "bare-tuned"):
+                if (kind, processes) not in ceilings:
+                    rate = await ceiling(kind, processes, args.connections, args.seconds)
+                    ceilings[(kind, processes)] = rate
+                    print(f"{processes} process(es): {kind} {rate:,.0f}/s", flush=True)
             result = await run_charla(
                 pg,
                 processes,
@@ -583,11 +610,11 @@ async def main() -> None:
                 active=min(args.active, args.visitors),
                 chat_rate=args.chat_rate,
                 connections=args.connections,
-                fanout=args.fanout if processes == 1 else "redis",
+                fanout=fanout,
             )
-            print(f"{processes} process(es): {result}", flush=True)
+            print(f"{result.label}: {result}", flush=True)
             runs.append(result)
-    report(runs, echo, bare, args)
+    report(runs, ceilings, args)
 
 
 if __name__ == "__main__":

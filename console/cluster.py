@@ -27,7 +27,7 @@ import structlog
 from redis.asyncio import Redis
 
 from console.hub import Hub, chat_deadline
-from console.realtime.packets import holds_bytes
+from console.realtime.packets import LocalManager, emit_here, holds_bytes
 from console.routing.state import PREFIX, LocalSocket, as_text, proc_key, socks_key
 from console.settings import Settings
 
@@ -45,15 +45,15 @@ REBUILD_POLL_S = 0.1
 REAP_LOCK_S = 30
 
 
-def client_manager(settings: Settings, redis_url: str) -> socketio.AsyncManager | None:
-    """The Socket.IO client manager for this deployment; None keeps the in-process one.
+def client_manager(settings: Settings, redis_url: str) -> socketio.AsyncManager:
+    """The Socket.IO client manager for this deployment: in-process or through Redis.
 
     python-socketio publishes each emit once on the channel (two tries) and drops it if
     Redis does not answer; its listener reconnects with a backoff of 1 s doubling to 60 s.
     Pub/sub is at-most-once either way: `sync` is what guarantees delivery.
     """
     if settings.resolved_fanout != "redis":
-        return None
+        return LocalManager()
     return CoalescingRedisManager(
         redis_url,
         channel=FANOUT_CHANNEL,
@@ -106,8 +106,28 @@ class CoalescingRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
             "callback": None,
             "host_id": self.host_id,
         }
-        await self._handle_emit(message)  # this process's sockets
-        await self._publish(message)  # the other processes'
+        # this process's sockets, then the other processes'
+        await emit_here(
+            self, event, data, namespace=namespace or "/", room=to or room, skip_sid=skip_sid
+        )
+        await self._publish(message)
+
+    async def _handle_emit(self, message: dict[str, Any]) -> None:
+        """An emit published by another process, for the sockets this one holds."""
+        if message.get("callback") or message.get("binary"):
+            await super()._handle_emit(message)
+            return
+        data = message.get("data")
+        if isinstance(data, list):
+            data = data[0] if len(data) == 1 else tuple(data)
+        await emit_here(
+            self,
+            message["event"],
+            data,
+            namespace=message.get("namespace") or "/",
+            room=message.get("room"),
+            skip_sid=message.get("skip_sid"),
+        )
 
     async def _publish(self, data: dict[str, Any]) -> None:
         self._outgoing.append(data)

@@ -6,6 +6,7 @@ import pytest
 import socketio
 
 from console.cluster import client_manager, parse_socket
+from console.realtime.packets import LocalManager
 from console.routing.state import LocalSocket
 from console.settings import ConfigError, Limits, Settings
 
@@ -46,7 +47,9 @@ def test_client_manager_is_python_socketios_redis_manager_on_our_channel() -> No
         manager.channel,
         manager.write_only,
     )
-    assert client_manager(Settings(), "unix:///tmp/redis.sock") is None
+    local = client_manager(Settings(), "unix:///tmp/redis.sock")
+    assert isinstance(local, LocalManager)
+    assert not isinstance(local, socketio.AsyncRedisManager)
 
 
 def test_socket_records_round_trip_and_garbage_is_ignored() -> None:
