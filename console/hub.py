@@ -28,6 +28,7 @@ from console.metrics import Metrics
 from console.outbox import wake_outbox
 from console.realtime import schemas
 from console.realtime.throttle import TypingThrottle
+from console.routing.coalesce import Coalesced
 from console.routing.estimate import positions
 from console.routing.state import RoutingState
 from console.security.redact import redact
@@ -145,6 +146,8 @@ class Hub:
         self._tenants: dict[str, tuple[float, Tenant]] = {}
         self._drift: set[tuple[str, str, str]] = set()
         self.bots = BotRunner(self)
+        self._dispatches = Coalesced(self._dispatch)
+        self._queue_publishes = Coalesced(self._publish_queue_locked)
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -859,7 +862,11 @@ class Hub:
         return tenant
 
     async def dispatch(self, tenant_id: str) -> set[str]:
-        """Give waiting chats to free agents; returns the ids of the chats assigned."""
+        """Give waiting chats to free agents; returns the ids of the chats assigned (by a run
+        that began after this call, shared with whoever asked meanwhile)."""
+        return await self._dispatches(tenant_id)
+
+    async def _dispatch(self, tenant_id: str, _tell: frozenset[str]) -> set[str]:
         tenant = await self.cached_tenant(tenant_id)
         if tenant is None:
             return set()
@@ -935,11 +942,18 @@ class Hub:
         when it changed (or when their chat is in `tell`, e.g. after a reconnect).
 
         One at a time per tenant across processes: two publishers reading the queue a moment
-        apart could otherwise send an older place last, and mark the newer one as sent."""
+        apart could otherwise send an older place last, and mark the newer one as sent. In a
+        process, callers who ask while a publish runs share the next one."""
+        if only_to is not None:
+            await self._publish_queue(tenant_id, only_to=only_to, tell=tell)
+            return
+        await self._queue_publishes(tenant_id, tell)
+
+    async def _publish_queue_locked(self, tenant_id: str, tell: frozenset[str]) -> None:
         lock = self.state.queue_lock(tenant_id)
         locked = await lock.acquire()  # False after a wait: publish anyway, from fresh state
         try:
-            await self._publish_queue(tenant_id, only_to=only_to, tell=tell)
+            await self._publish_queue(tenant_id, only_to=None, tell=tell)
         finally:
             if locked:
                 with contextlib.suppress(LockError):
