@@ -232,6 +232,13 @@ class Charla:
         self.http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
 
     async def stop(self) -> None:
+        keep = os.environ.get("BENCH_KEEP_LOGS")  # a folder to copy the hubs' logs into
+        if keep:
+            Path(keep).mkdir(parents=True, exist_ok=True)
+            for n, hub in enumerate(self.hubs):
+                if hub.log.exists():
+                    name = f"{self.workdir.name}-hub{n}.log"
+                    (Path(keep) / name).write_bytes(hub.log.read_bytes())
         for sock in self.sockets:
             with contextlib.suppress(Exception):
                 await sock.close()
@@ -429,6 +436,8 @@ class Charla:
             await asyncio.sleep(0.05)
         results.assigned = len(self.assign_latencies)
         results.assign_refused = len(refused)
+        if refused:
+            step(f"start_chat refused: {sorted(set(refused))} x{len(refused)}")
         results.assign_p50_ms = pct(self.assign_latencies, 0.5) * 1000
         results.assign_p99_ms = pct(self.assign_latencies, 0.99) * 1000
         results.loads.append(load())

@@ -12,7 +12,7 @@ from typing import Any
 import socketio
 import structlog
 from aiohttp import web
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from console.cluster import Cluster, CoalescingRedisManager, client_manager
 from console.embedded_redis import EmbeddedRedis
@@ -64,6 +64,8 @@ from console.web.keys import (
 from integrations.worker import outbox_ctx
 
 log = structlog.get_logger("charla.app")
+REDIS_CONNECTIONS = 100
+REDIS_WAIT_S = 5.0
 
 
 def create_app(settings: Settings, *, passwords: PasswordHasher | None = None) -> web.Application:
@@ -132,7 +134,12 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
         app[EMBEDDED_REDIS] = embedded
         url = embedded.url
         log.info("embedded_redis_started", socket=str(embedded.socket))
-    app[REDIS] = Redis.from_url(url, health_check_interval=10)
+    # Blocking: at a burst (a hundred chats starting at once, each taking locks) a caller
+    # waits a moment for a free connection instead of failing with "Too many connections".
+    pool = BlockingConnectionPool.from_url(
+        url, max_connections=REDIS_CONNECTIONS, timeout=REDIS_WAIT_S, health_check_interval=10
+    )
+    app[REDIS] = Redis.from_pool(pool)
     fanout = _use_client_manager(app[SIO], client_manager(settings, url))
     try:
         yield

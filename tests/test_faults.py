@@ -67,3 +67,23 @@ async def test_database_outage_refuses_messages_then_recovers_without_loss(
     assert set(acked) <= set(stored)
     status, _ = await hub.request("GET", "/healthz")
     assert 200 == status
+
+
+async def test_a_database_restart_between_messages_costs_the_visitor_nothing(
+    make_hub: HubFactory, own_postgres: PostgresCluster
+) -> None:
+    """The pool's connections all died with the server; the next message is stored anyway
+    (its batch is written again on a new connection), not refused."""
+    url = own_postgres.url(own_postgres.create_database("restart"))
+    hub = await make_hub(database_url=url)
+    _tenant, _agent, agent_peer, visitor, chat = await active_chat(hub, text="Hola")
+    await asyncio.to_thread(own_postgres.pause)
+    await asyncio.to_thread(own_postgres.resume)
+    ack = await visitor.call(
+        "message", {"chat_id": chat["id"], "text": "después", "client_msg_id": "d"}, timeout_s=30
+    )
+    assert ack["ok"] is True, ack
+    delivered = await agent_peer.wait_for("message", lambda d: d["message"]["text"] == "después")
+    assert ack["message"]["id"] == delivered["message"]["id"]
+    synced = await visitor.call("sync", {"chat_id": chat["id"]})
+    assert ["Hola", "después"] == [m["text"] for m in synced["messages"]]

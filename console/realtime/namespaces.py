@@ -14,7 +14,7 @@ import socketio
 import structlog
 from pydantic import BaseModel, ValidationError
 from redis.exceptions import RedisError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from console.engagement.payloads import InvitationResponseIn, RateIn
@@ -38,6 +38,8 @@ from console.types import Tenant
 
 log = structlog.get_logger("charla.realtime")
 P = TypeVar("P", bound=BaseModel)
+# The database or Redis cannot answer now: `unavailable`, and the client retries
+STORE_DOWN = (OperationalError, InterfaceError, PoolTimeout, RedisError, ConnectionError, OSError)
 Handler = Callable[[str, Any], Awaitable[dict[str, Any] | None]]
 
 
@@ -148,7 +150,14 @@ class BaseNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         except ProtocolError as exc:
             self.hub.metrics.rejected.labels(exc.code).inc()
             return exc.ack()
-        except (OperationalError, PoolTimeout, RedisError, ConnectionError, OSError):
+        except (
+            OperationalError,
+            InterfaceError,
+            PoolTimeout,
+            RedisError,
+            ConnectionError,
+            OSError,
+        ):
             log.exception("store_unavailable", socket_event=event)
             self.hub.metrics.rejected.labels("unavailable").inc()
             return ProtocolError(

@@ -34,7 +34,11 @@ def make_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
         _tune_sqlite(engine)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # No pre-ping: asyncpg's costs three round trips (BEGIN, a ping, ROLLBACK) at every
+    # checkout. A connection that died with the server fails its statement once, which
+    # answers `unavailable` and invalidates every connection of the pool made before it (the
+    # message writer retries such a batch once at once on a fresh connection).
+    return create_async_engine(url, pool_size=10, max_overflow=20, pool_recycle=3600)
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:

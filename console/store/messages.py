@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from console.security.crypto import DataCipher
@@ -146,7 +146,7 @@ class MessageWriter:
         while self._queue:
             batch = [self._queue.popleft() for _ in range(min(self.max_batch, len(self._queue)))]
             try:
-                outcomes = await self._write_batch(batch)
+                outcomes = await self._write_batch_retrying(batch)
             except IntegrityError:
                 # A resend raced its first copy, stored by another process meanwhile: the
                 # unique key refused the batch; one at a time, each finds its copy.
@@ -155,6 +155,16 @@ class MessageWriter:
                 outcomes = [exc] * len(batch)
             for pending, outcome in zip(batch, outcomes, strict=True):
                 pending.settle(outcome)
+
+    async def _write_batch_retrying(self, batch: list[_Pending]) -> list[Posted | BaseException]:
+        """A pooled connection that died with a database restart fails once (the pool then
+        drops every connection as old as it): that batch is written again on a new one."""
+        try:
+            return await self._write_batch(batch)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            return await self._write_batch(batch)
 
     async def _write_alone(self, pending: _Pending) -> Posted | BaseException:
         try:
