@@ -30,7 +30,7 @@ from console.realtime import schemas
 from console.realtime.throttle import TypingThrottle
 from console.routing.coalesce import Coalesced
 from console.routing.estimate import positions
-from console.routing.state import RoutingState
+from console.routing.state import Assignment, RoutingState
 from console.security.redact import redact
 from console.settings import Settings
 from console.store.messages import Check
@@ -876,23 +876,36 @@ class Hub:
             else 0
         )
         assigned: set[str] = set()
+        per_agent: dict[str, list[Assignment]] = {}
         for item in await self.state.assign(
             tenant_id, now_ms=now_ms(), overflow_after_ms=overflow_ms
         ):
-            try:
-                chat = await self.store.assign_chat(
-                    item.chat_id, item.agent_id, overflowed=item.overflowed
-                )
-            except Exception:
-                log.exception("assignment_failed", tenant_id=tenant_id, chat_id=item.chat_id)
-                await self._undo_assignment(tenant_id, item.chat_id, item.agent_id)
-                continue
-            if chat is None:
-                await self.state.release(tenant_id, item.agent_id, item.chat_id, now_ms=now_ms())
-                continue
-            assigned.add(chat.id)
-            await self._announce_assignment(chat, item.agent_id, overflowed=item.overflowed)
+            per_agent.setdefault(item.agent_id, []).append(item)
+
+        async def record(items: list[Assignment]) -> None:
+            for item in items:  # one agent's chats in queue order
+                if await self._record_assignment(tenant_id, item):
+                    assigned.add(item.chat_id)
+
+        # agents' assignments side by side: each is a few round trips to SQL and Redis
+        await asyncio.gather(*(record(items) for items in per_agent.values()))
         return assigned
+
+    async def _record_assignment(self, tenant_id: str, item: Assignment) -> bool:
+        """Record in SQL what Redis assigned, and tell the agent and the visitor."""
+        try:
+            chat = await self.store.assign_chat(
+                item.chat_id, item.agent_id, overflowed=item.overflowed
+            )
+        except Exception:
+            log.exception("assignment_failed", tenant_id=tenant_id, chat_id=item.chat_id)
+            await self._undo_assignment(tenant_id, item.chat_id, item.agent_id)
+            return False
+        if chat is None:
+            await self.state.release(tenant_id, item.agent_id, item.chat_id, now_ms=now_ms())
+            return False
+        await self._announce_assignment(chat, item.agent_id, overflowed=item.overflowed)
+        return True
 
     async def _undo_assignment(self, tenant_id: str, chat_id: str, agent_id: str) -> None:
         """Redis gave the chat to the agent but SQL did not record it: give it back.
