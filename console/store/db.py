@@ -38,7 +38,9 @@ def make_engine(url: str) -> AsyncEngine:
     # checkout. A connection that died with the server fails its statement once, which
     # answers `unavailable` and invalidates every connection of the pool made before it (the
     # message writer retries such a batch once at once on a fresh connection).
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_recycle=3600)
+    return create_async_engine(
+        url, pool_size=10, max_overflow=20, pool_recycle=3600, skip_autocommit_rollback=True
+    )
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:

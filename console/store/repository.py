@@ -63,6 +63,15 @@ class Store:
         self.engine = engine
         self.cipher = cipher
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        # Reads on PostgreSQL run outside a transaction: one round trip per query instead of
+        # BEGIN, the query and ROLLBACK (each statement still sees committed data, as in the
+        # READ COMMITTED transaction it replaces). SQLite reads are in-process: unchanged.
+        reads = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if engine.dialect.name == "postgresql"
+            else engine
+        )
+        self._reads = async_sessionmaker(reads, expire_on_commit=False)
         self.leads = LeadRepository(self._sessions, cipher)
         self.engagement = EngagementRepository(self)
         self.bots = BotRepository(self._sessions, cipher)
@@ -74,6 +83,10 @@ class Store:
 
     def session(self) -> AsyncSession:
         return self._sessions()
+
+    def reading(self) -> AsyncSession:
+        """A session for reads only (no writes: on PostgreSQL it has no transaction)."""
+        return self._reads()
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
@@ -148,17 +161,17 @@ class Store:
         return self._tenant(row)
 
     async def get_tenant(self, tenant_id: str) -> Tenant | None:
-        async with self.session() as s:
+        async with self.reading() as s:
             row = await s.get(TenantRow, tenant_id)
             return self._tenant(row) if row else None
 
     async def get_tenant_by_site_key(self, site_key: str) -> Tenant | None:
-        async with self.session() as s:
+        async with self.reading() as s:
             row = await s.scalar(select(TenantRow).where(TenantRow.site_key == site_key))
             return self._tenant(row) if row else None
 
     async def list_tenants(self) -> list[Tenant]:
-        async with self.session() as s:
+        async with self.reading() as s:
             rows = await s.scalars(select(TenantRow).order_by(TenantRow.created_at))
             return [self._tenant(r) for r in rows]
 
@@ -208,12 +221,12 @@ class Store:
         return self._agent(row)
 
     async def get_agent(self, agent_id: str) -> Agent | None:
-        async with self.session() as s:
+        async with self.reading() as s:
             row = await s.get(AgentRow, agent_id)
             return self._agent(row) if row else None
 
     async def get_agent_login(self, email: str) -> tuple[Agent, str] | None:
-        async with self.session() as s:
+        async with self.reading() as s:
             row = await s.scalar(select(AgentRow).where(AgentRow.email == email.strip().lower()))
             return (self._agent(row), row.password_hash) if row else None
 
@@ -227,7 +240,7 @@ class Store:
         query = select(AgentRow).order_by(AgentRow.created_at)
         if tenant_id is not None:
             query = query.where(AgentRow.tenant_id == tenant_id)
-        async with self.session() as s:
+        async with self.reading() as s:
             return [self._agent(r) for r in await s.scalars(query)]
 
     # -- visitors ------------------------------------------------------------------------
@@ -277,7 +290,7 @@ class Store:
         return self._visitor(row)
 
     async def get_visitor(self, visitor_id: str) -> Visitor | None:
-        async with self.session() as s:
+        async with self.reading() as s:
             row = await s.get(VisitorRow, visitor_id)
             if row is None:
                 return None
@@ -417,7 +430,7 @@ class Store:
         )
 
     async def get_chat(self, chat_id: str) -> Chat | None:
-        async with self.session() as s:
+        async with self.reading() as s:
             row = await s.get(ChatRow, chat_id)
             return self._chat(row) if row else None
 
@@ -436,7 +449,7 @@ class Store:
             query = query.where(ChatRow.agent_id == agent_id)
         if visitor_id is not None:
             query = query.where(ChatRow.visitor_id == visitor_id)
-        async with self.session() as s:
+        async with self.reading() as s:
             rows = await s.scalars(query.order_by(ChatRow.created_at))
             return [self._chat(r) for r in rows]
 
@@ -521,7 +534,7 @@ class Store:
     async def average_handle_time(
         self, tenant_id: str, *, default: float, sample: int = 50
     ) -> float:
-        async with self.session() as s:
+        async with self.reading() as s:
             rows = (
                 await s.execute(
                     select(ChatRow.assigned_at, ChatRow.closed_at)
@@ -590,12 +603,12 @@ class Store:
         query = select(MessageRow).where(MessageRow.chat_id == chat_id)
         if after is not None:
             query = query.where(MessageRow.id > after)
-        async with self.session() as s:
+        async with self.reading() as s:
             rows = await s.scalars(query.order_by(MessageRow.id).limit(limit))
             return [self._message(r) for r in rows]
 
     async def count_messages(self, chat_id: str) -> int:
-        async with self.session() as s:
+        async with self.reading() as s:
             return int(
                 await s.scalar(select(func.count()).where(MessageRow.chat_id == chat_id)) or 0
             )
@@ -652,7 +665,7 @@ class Store:
         return self._ticket(row)
 
     async def list_tickets(self, tenant_id: str, *, limit: int = 200) -> list[Ticket]:
-        async with self.session() as s:
+        async with self.reading() as s:
             rows = await s.scalars(
                 select(TicketRow)
                 .where(TicketRow.tenant_id == tenant_id)
@@ -662,7 +675,7 @@ class Store:
             return [self._ticket(r) for r in rows]
 
     async def stats_since(self, tenant_id: str, since: datetime) -> dict[str, int]:
-        async with self.session() as s:
+        async with self.reading() as s:
             rows = (
                 await s.execute(
                     select(ChatRow.status, func.count())
