@@ -234,11 +234,7 @@ class Charla:
     async def stop(self) -> None:
         keep = os.environ.get("BENCH_KEEP_LOGS")  # a folder to copy the hubs' logs into
         if keep:
-            Path(keep).mkdir(parents=True, exist_ok=True)
-            for n, hub in enumerate(self.hubs):
-                if hub.log.exists():
-                    name = f"{self.workdir.name}-hub{n}.log"
-                    (Path(keep) / name).write_bytes(hub.log.read_bytes())
+            await asyncio.to_thread(self.keep_logs, Path(keep))
         for sock in self.sockets:
             with contextlib.suppress(Exception):
                 await sock.close()
@@ -247,6 +243,12 @@ class Charla:
         for hub in self.hubs:
             hub.stop()
         self.redis.kill()
+
+    def keep_logs(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for n, hub in enumerate(self.hubs):
+            if hub.log.exists():
+                (folder / f"{self.workdir.name}-hub{n}.log").write_bytes(hub.log.read_bytes())
 
     def cpu_s(self) -> float:
         total = 0.0

@@ -122,7 +122,10 @@ class MessageWriter:
         check: Check | None = None,
     ) -> Posted:
         """Store a message once (a resend with the same client_msg_id returns the first);
-        returns when it is committed. Cancelling the caller only stops its wait."""
+        returns when it is committed, with the chat as that transaction saw it for a new
+        message (whoever holds it then is whom the message must reach). `check` sees the
+        chat (or None) in the same transaction and raises to refuse the message. Cancelling
+        the caller only stops its wait."""
         loop = asyncio.get_running_loop()
         pending = _Pending(
             chat_id=chat_id,

@@ -21,7 +21,7 @@ from console.store.bots import BotRepository
 from console.store.floor import FloorRepository
 from console.store.integrations import IntegrationRepository
 from console.store.leads import LeadRepository
-from console.store.messages import Check, MessageWriter, Posted
+from console.store.messages import MessageWriter
 from console.store.models import (
     AgentRow,
     ChatRow,
@@ -80,6 +80,9 @@ class Store:
         self.outbox = OutboxRepository(self._sessions, cipher)
         self.integrations = IntegrationRepository(self._sessions, cipher)
         self.messages = MessageWriter(engine, cipher, self._chat)
+        # Store a message (group commit), with the chat as its transaction saw it: see
+        # MessageWriter.post. An attribute, so that a test can wrap it.
+        self.post_message = self.messages.post
 
     def session(self) -> AsyncSession:
         return self._sessions()
@@ -572,30 +575,6 @@ class Store:
             agent_id=agent_id,
         )
         return message, created
-
-    async def post_message(
-        self,
-        chat_id: str,
-        *,
-        author: Author,
-        text: str,
-        client_msg_id: str | None = None,
-        author_name: str | None = None,
-        agent_id: str | None = None,
-        check: Check | None = None,
-    ) -> Posted:
-        """As `add_message`, plus the chat as it stands when the message is committed (for a
-        new message): whoever holds it then is whom the message must reach. `check` sees the
-        chat (or None) in the same transaction and raises to refuse the message."""
-        return await self.messages.post(
-            chat_id,
-            author=author,
-            text=text,
-            client_msg_id=client_msg_id,
-            author_name=author_name,
-            agent_id=agent_id,
-            check=check,
-        )
 
     async def list_messages(
         self, chat_id: str, *, after: int | None = None, limit: int = 1000
