@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,7 +90,7 @@ async def deploy(tmp_path: Path) -> AsyncIterator[Any]:
 
 @pytest.fixture
 def database(postgres: PostgresCluster) -> str:
-    return postgres.url(postgres.create_database(f"scale_{os.getpid()}_{id(object())}"))
+    return postgres.url(postgres.create_database(f"scale_{uuid.uuid4().hex}"))
 
 
 async def origin_accepted(hub: RemoteHub) -> bool:
