@@ -42,6 +42,26 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+class Sender:
+    """Messages sent to one chat, sorted by the hub's answer: acknowledged, or refused as
+    `unavailable` (any other answer fails the test). A message's text is its client id."""
+
+    def __init__(self, chat_id: str) -> None:
+        self.chat_id = chat_id
+        self.acked: list[str] = []
+        self.refused: list[str] = []
+
+    async def send(self, peer: Peer, text: str) -> None:
+        ack = await peer.call(
+            "message", {"chat_id": self.chat_id, "text": text, "client_msg_id": text}, timeout_s=30
+        )
+        if ack["ok"]:
+            self.acked.append(text)
+        else:
+            assert "unavailable" == ack["error"]["code"], ack
+            self.refused.append(text)
+
+
 class Peer:
     """A python-socketio client that records every event it receives, in order."""
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import HubFactory
-from tests.harness import active_chat
+from tests.harness import Sender, active_chat
 from tests.postgres import PostgresCluster, require_postgres
 
 pytestmark = pytest.mark.postgres
@@ -33,18 +33,11 @@ async def test_database_outage_refuses_messages_then_recovers_without_loss(
     hub = await make_hub(database_url=url)
     _tenant, _agent, agent_peer, visitor, chat = await active_chat(hub, text="Hola")
 
-    acked: list[str] = []
-    refused: list[str] = []
+    sender = Sender(chat["id"])
+    acked, refused = sender.acked, sender.refused
 
     async def send(text: str) -> None:
-        ack = await visitor.call(
-            "message", {"chat_id": chat["id"], "text": text, "client_msg_id": text}, timeout_s=30
-        )
-        if ack["ok"]:
-            acked.append(text)
-        else:
-            assert "unavailable" == ack["error"]["code"], ack
-            refused.append(text)
+        await sender.send(visitor, text)
 
     await send("antes")
     await asyncio.to_thread(own_postgres.pause)

@@ -18,7 +18,7 @@ from redis.asyncio import Redis
 
 from console.cluster import EPOCH_KEY
 from tests.cluster import HubProcess, RedisServer, RemoteHub, migrate, remote
-from tests.harness import ORIGIN, Peer, eventually, start_chat
+from tests.harness import ORIGIN, Sender, eventually, start_chat
 from tests.postgres import PostgresCluster, require_postgres
 
 pytestmark = pytest.mark.postgres
@@ -291,18 +291,11 @@ async def test_redis_restart_rebuilds_queue_and_presence_and_loses_nothing(
     queued = await start_chat(waiting, "¿Hay alguien?", language="es")
     assert "queued" == queued["status"]
 
-    acked: list[str] = []
-    refused: list[str] = []
+    sender = Sender(chat["id"])
+    acked, refused = sender.acked, sender.refused
 
     async def send(text: str) -> None:
-        ack = await visitor.call(
-            "message", {"chat_id": chat["id"], "text": text, "client_msg_id": text}
-        )
-        if ack["ok"]:
-            acked.append(text)
-        else:
-            assert "unavailable" == ack["error"]["code"], ack
-            refused.append(text)
+        await sender.send(visitor, text)
 
     await send("antes")
     await asyncio.to_thread(d.redis.kill)
@@ -355,18 +348,9 @@ async def test_database_outage_refuses_messages_on_every_process_and_loses_nothi
     chat = await start_chat(visitor, "Hola", language="es")
     await agent_peer.wait_for("chat_assigned")
 
-    acked: list[str] = []
-    refused: list[str] = []
-
-    async def send(peer: Peer, text: str) -> None:
-        ack = await peer.call(
-            "message", {"chat_id": chat["id"], "text": text, "client_msg_id": text}, timeout_s=30
-        )
-        if ack["ok"]:
-            acked.append(text)
-        else:
-            assert "unavailable" == ack["error"]["code"], ack
-            refused.append(text)
+    sender = Sender(chat["id"])
+    refused = sender.refused
+    send = sender.send
 
     await send(visitor, "antes")
     await asyncio.to_thread(own_postgres.pause)

@@ -123,12 +123,12 @@ async def test_message_with_same_client_id_is_stored_once_even_when_racing(store
     chat, _, _ = await new_chat(store, tenant, visitor.id, "Hola", "queued")
     results = await asyncio.gather(
         *[
-            store.add_message(chat.id, author="visitor", text="¿Precio?", client_msg_id="c-1")
+            store.post_message(chat.id, author="visitor", text="¿Precio?", client_msg_id="c-1")
             for _ in range(8)
         ]
     )
-    assert 1 == sum(1 for _, created in results if created)
-    assert 1 == len({m.id for m, _ in results})
+    assert 1 == sum(1 for _, created, _ in results if created)
+    assert 1 == len({m.id for m, _, _ in results})
     assert ["Hola", "¿Precio?"] == [m.text for m in await store.list_messages(chat.id)]
 
 
@@ -137,7 +137,7 @@ async def test_message_ids_sort_in_storage_order_as_strings(store: Store) -> Non
     visitor = await store.visitor_arrives(tenant.id, None)
     chat, first, _ = await new_chat(store, tenant, visitor.id, "m0", "queued")
     for n in range(1, 12):
-        await store.add_message(chat.id, author="visitor", text=f"m{n}")
+        await store.post_message(chat.id, author="visitor", text=f"m{n}")
     messages = await store.list_messages(chat.id)
     assert [m.id for m in messages] == sorted(m.id for m in messages)
     after = await store.list_messages(chat.id, after=int(messages[9].id))
@@ -197,7 +197,7 @@ async def test_rotated_key_still_reads_old_rows(store: Store) -> None:
     visitor = await old.visitor_arrives(tenant.id, None)
     chat, _, _ = await new_chat(old, tenant, visitor.id, "antes de rotar", "queued")
     rotated = Store(store.engine, DataCipher(f"{DataCipher.new_key()},{old_key}"))
-    await rotated.add_message(chat.id, author="visitor", text="después de rotar")
+    await rotated.post_message(chat.id, author="visitor", text="después de rotar")
     assert ["antes de rotar", "después de rotar"] == [
         m.text for m in await rotated.list_messages(chat.id)
     ]

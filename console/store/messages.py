@@ -20,11 +20,12 @@ import asyncio
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from console.security.crypto import DataCipher
@@ -64,7 +65,7 @@ class _Pending:
     agent_id: str | None
     check: Check | None
     future: asyncio.Future[Posted]
-    created_at: Any = field(default_factory=utcnow)
+    created_at: datetime = field(default_factory=utcnow)
 
     @property
     def key(self) -> tuple[str, str, str] | None:
@@ -107,8 +108,7 @@ class MessageWriter:
         self.max_batch = max_batch
         self._queue: deque[_Pending] = deque()
         self._drainer: asyncio.Task[None] | None = None
-        self.batches = 0
-        self.written = 0
+        self.batches = 0  # transactions written, for tests and metrics
 
     async def post(
         self,
@@ -150,10 +150,6 @@ class MessageWriter:
             batch = [self._queue.popleft() for _ in range(min(self.max_batch, len(self._queue)))]
             try:
                 outcomes = await self._write_batch_retrying(batch)
-            except IntegrityError:
-                # A resend raced its first copy, stored by another process meanwhile: the
-                # unique key refused the batch; one at a time, each finds its copy.
-                outcomes = [await self._write_alone(pending) for pending in batch]
             except Exception as exc:  # the database failed: nobody in the batch is stored
                 outcomes = [exc] * len(batch)
             for pending, outcome in zip(batch, outcomes, strict=True):
@@ -168,12 +164,6 @@ class MessageWriter:
             if not exc.connection_invalidated:
                 raise
             return await self._write_batch(batch)
-
-    async def _write_alone(self, pending: _Pending) -> Posted | BaseException:
-        try:
-            return (await self._write_batch([pending]))[0]
-        except Exception as exc:
-            return exc
 
     async def _write_batch(self, batch: list[_Pending]) -> list[Posted | BaseException]:
         outcomes: list[Posted | BaseException | None] = [None] * len(batch)
@@ -232,7 +222,6 @@ class MessageWriter:
                 message if isinstance(message, BaseException) else (message[0], False, None)
             )
         self.batches += 1
-        self.written += len(new)
         done = [outcome for outcome in outcomes if outcome is not None]
         assert len(done) == len(batch), "every message of a batch has an outcome"
         return done

@@ -7,7 +7,7 @@ below it sees plaintext. Redaction of what visitors type happens earlier, in the
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,7 +38,6 @@ from console.store.outbox import OutboxRepository
 from console.store.tenant_config import TenantConfigRepository
 from console.types import (
     Agent,
-    Author,
     Chat,
     Message,
     PageView,
@@ -410,17 +409,13 @@ class Store:
             s.add(message)
             ticket = None
             if ticket_reason is not None:
-                ticket = TicketRow(
-                    id=new_id(),
+                ticket = self._ticket_row(
                     tenant_id=tenant_id,
                     chat_id=chat.id,
                     visitor_id=visitor_id,
                     language=language,
                     reason=ticket_reason,
-                    status="open",
-                    name_enc=self.cipher.encrypt_optional(contact.get("name")),
-                    email_enc=self.cipher.encrypt_optional(contact.get("email")),
-                    phone_enc=self.cipher.encrypt_optional(contact.get("phone")),
+                    contact=contact,
                     text_enc=text_enc,
                     created_at=now,
                 )
@@ -555,27 +550,6 @@ class Store:
 
     # -- messages ------------------------------------------------------------------------
 
-    async def add_message(
-        self,
-        chat_id: str,
-        *,
-        author: Author,
-        text: str,
-        client_msg_id: str | None = None,
-        author_name: str | None = None,
-        agent_id: str | None = None,
-    ) -> tuple[Message, bool]:
-        """Store a message once: a resend with the same client_msg_id returns the first."""
-        message, created, _chat = await self.post_message(
-            chat_id,
-            author=author,
-            text=text,
-            client_msg_id=client_msg_id,
-            author_name=author_name,
-            agent_id=agent_id,
-        )
-        return message, created
-
     async def list_messages(
         self, chat_id: str, *, after: int | None = None, limit: int = 1000
     ) -> list[Message]:
@@ -625,7 +599,34 @@ class Store:
     ) -> Ticket:
         """A ticket written after the chat began: by an agent, or by the bot it could not
         hand to anyone (an offline start_chat writes its own, with the chat)."""
-        row = TicketRow(
+        row = self._ticket_row(
+            tenant_id=tenant_id,
+            chat_id=chat_id,
+            visitor_id=visitor_id,
+            language=language,
+            reason=reason,
+            contact={"name": name, "email": email, "phone": phone},
+            text_enc=self.cipher.encrypt(text),
+            created_at=utcnow(),
+        )
+        async with self.session() as s, s.begin():
+            s.add(row)
+        return self._ticket(row)
+
+    def _ticket_row(
+        self,
+        *,
+        tenant_id: str,
+        chat_id: str | None,
+        visitor_id: str | None,
+        language: str,
+        reason: str,
+        contact: Mapping[str, str | None],
+        text_enc: str,
+        created_at: datetime,
+    ) -> TicketRow:
+        """An open ticket, its contact details encrypted (the text is already)."""
+        return TicketRow(
             id=new_id(),
             tenant_id=tenant_id,
             chat_id=chat_id,
@@ -633,15 +634,12 @@ class Store:
             language=language,
             reason=reason,
             status="open",
-            name_enc=self.cipher.encrypt_optional(name),
-            email_enc=self.cipher.encrypt_optional(email),
-            phone_enc=self.cipher.encrypt_optional(phone),
-            text_enc=self.cipher.encrypt(text),
-            created_at=utcnow(),
+            name_enc=self.cipher.encrypt_optional(contact.get("name")),
+            email_enc=self.cipher.encrypt_optional(contact.get("email")),
+            phone_enc=self.cipher.encrypt_optional(contact.get("phone")),
+            text_enc=text_enc,
+            created_at=created_at,
         )
-        async with self.session() as s, s.begin():
-            s.add(row)
-        return self._ticket(row)
 
     async def list_tickets(self, tenant_id: str, *, limit: int = 200) -> list[Ticket]:
         async with self.reading() as s:
