@@ -199,7 +199,7 @@ class Charla:
     ) -> None:
         self.workdir = workdir
         self.redis = RedisServer(workdir / "redis")
-        self.database = pg.url(pg.create_database(f"bench_{processes}_{fanout}_{os.getpid()}"))
+        self.database = pg.url(pg.create_database(f"bench_{workdir.name}_{os.getpid()}"))
         self.hubs = [
             HubProcess(
                 workdir / f"hub{n}",

@@ -375,7 +375,7 @@ class Hub:
         await self.store.update_visitor_contact(visitor_id, **contact)
         language = await self.choose_language(tenant, payload)
         closed_reason = await self.closed_reason(tenant, language)
-        visitor = await self.store.get_visitor(visitor_id)
+        visitor = await self.store.get_visitor(visitor_id, pages=False)
         returning = bool(visitor and visitor.visits > 1)
         with_bot = bot_takes(tenant, closed_reason)
         if with_bot:

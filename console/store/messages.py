@@ -12,19 +12,28 @@ first replies.
 
 Each message keeps its own outcome: a failed check refuses that message alone; a database
 failure fails the batch, and every caller in it gets the error (nothing is acknowledged).
+
+On PostgreSQL a batch's statements take arrays (`= ANY($1)`, `unnest`) and go to asyncpg as
+written: each has one text whatever the batch's size, so it is prepared once per connection
+instead of once per size (an `IN` list or a multi-row `VALUES` is a new statement for each
+count, which overflowed the prepared-statement cache), and SQLAlchemy's compile and parameter
+processing, a large part of the writer's time, is skipped; SQLAlchemy still owns the
+connection, the transaction and the handling of a lost connection. SQLite keeps SQLAlchemy
+Core (in-process, nothing to prepare).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Table, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -73,6 +82,18 @@ class _Pending:
             return None
         return (self.chat_id, self.sender, self.client_msg_id)
 
+    def row(self) -> dict[str, Any]:
+        return {
+            "chat_id": self.chat_id,
+            "author": self.author,
+            "author_name": self.author_name,
+            "agent_id": self.agent_id,
+            "sender": self.sender,
+            "text_enc": self.text_enc,
+            "client_msg_id": self.client_msg_id,
+            "created_at": self.created_at,
+        }
+
     def message(self, row_id: int) -> Message:
         return Message(
             id=format_message_id(row_id),
@@ -91,6 +112,105 @@ class _Pending:
             self.future.set_exception(outcome)
         else:
             self.future.set_result(outcome)
+
+
+class _Batch(Protocol):
+    """The statements of one batch's transaction, on one backend."""
+
+    async def chats(self, chat_ids: set[str]) -> Iterable[Any]: ...
+    async def insert(self, rows: list[dict[str, Any]]) -> dict[str, int]: ...
+    async def stored(self, chat_ids: set[str], client_ids: set[str]) -> Iterable[Any]: ...
+    async def mark_replied(self, chat_ids: set[str], at: datetime) -> None: ...
+
+
+class _CoreBatch:
+    """SQLAlchemy Core, for SQLite."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def chats(self, chat_ids: set[str]) -> Iterable[Any]:
+        query = (
+            select(CHATS)
+            .where(CHATS.c.id.in_(sorted(chat_ids)))
+            .order_by(CHATS.c.id)
+            .with_for_update(read=True)
+        )
+        return await self.conn.execute(query)
+
+    async def insert(self, rows: list[dict[str, Any]]) -> dict[str, int]:
+        query = (
+            sqlite.insert(MESSAGES)
+            .on_conflict_do_nothing(index_elements=["chat_id", "sender", "client_msg_id"])
+            .returning(MESSAGES.c.id, MESSAGES.c.text_enc)
+        )
+        return {row.text_enc: row.id for row in await self.conn.execute(query, rows)}
+
+    async def stored(self, chat_ids: set[str], client_ids: set[str]) -> Iterable[Any]:
+        return await self.conn.execute(
+            select(MESSAGES).where(
+                MESSAGES.c.chat_id.in_(chat_ids), MESSAGES.c.client_msg_id.in_(client_ids)
+            )
+        )
+
+    async def mark_replied(self, chat_ids: set[str], at: datetime) -> None:
+        await self.conn.execute(
+            update(CHATS)
+            .where(CHATS.c.id.in_(chat_ids), CHATS.c.first_agent_reply_at.is_(None))
+            .values(first_agent_reply_at=at)
+        )
+
+
+INSERT_COLUMNS = (
+    "chat_id",
+    "author",
+    "author_name",
+    "agent_id",
+    "sender",
+    "text_enc",
+    "client_msg_id",
+    "created_at",
+)
+PG_CHATS = (
+    "SELECT id, tenant_id, visitor_id, status, language, agent_id, priority, overflowed,"
+    " close_reason, created_at, queued_at, assigned_at, first_agent_reply_at, closed_at,"
+    " abandoned_at FROM chats WHERE id = ANY($1::varchar[]) ORDER BY id FOR SHARE"
+)
+PG_INSERT = (
+    "INSERT INTO messages (chat_id, author, author_name, agent_id, sender, text_enc,"
+    " client_msg_id, created_at) SELECT * FROM unnest($1::varchar[], $2::varchar[],"
+    " $3::varchar[], $4::varchar[], $5::varchar[], $6::text[], $7::varchar[],"
+    " $8::timestamptz[]) ON CONFLICT (chat_id, sender, client_msg_id) DO NOTHING"
+    " RETURNING id, text_enc"
+)
+PG_STORED = (
+    "SELECT id, chat_id, author, author_name, sender, text_enc, client_msg_id, created_at"
+    " FROM messages WHERE chat_id = ANY($1::varchar[]) AND client_msg_id = ANY($2::varchar[])"
+)
+PG_REPLIED = (
+    "UPDATE chats SET first_agent_reply_at = $2"
+    " WHERE id = ANY($1::varchar[]) AND first_agent_reply_at IS NULL"
+)
+
+
+class _ArrayBatch:
+    """Statements with array parameters, for PostgreSQL: passed to asyncpg as written."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def chats(self, chat_ids: set[str]) -> Iterable[Any]:
+        return await self.conn.exec_driver_sql(PG_CHATS, (list(chat_ids),))
+
+    async def insert(self, rows: list[dict[str, Any]]) -> dict[str, int]:
+        columns = tuple([row[name] for row in rows] for name in INSERT_COLUMNS)
+        return {row.text_enc: row.id for row in await self.conn.exec_driver_sql(PG_INSERT, columns)}
+
+    async def stored(self, chat_ids: set[str], client_ids: set[str]) -> Iterable[Any]:
+        return await self.conn.exec_driver_sql(PG_STORED, (list(chat_ids), list(client_ids)))
+
+    async def mark_replied(self, chat_ids: set[str], at: datetime) -> None:
+        await self.conn.exec_driver_sql(PG_REPLIED, (list(chat_ids), at))
 
 
 class MessageWriter:
@@ -165,10 +285,17 @@ class MessageWriter:
                 raise
             return await self._write_batch(batch)
 
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[_Batch]:
+        async with self.engine.begin() as conn:
+            yield _ArrayBatch(conn) if conn.dialect.name == "postgresql" else _CoreBatch(conn)
+
     async def _write_batch(self, batch: list[_Pending]) -> list[Posted | BaseException]:
         outcomes: list[Posted | BaseException | None] = [None] * len(batch)
-        async with self.engine.begin() as conn:
-            chats = await self._chats(conn, {p.chat_id for p in batch})
+        async with self._transaction() as db:
+            chats = {
+                row.id: self.to_chat(row) for row in await db.chats({p.chat_id for p in batch})
+            }
             accepted: list[int] = []
             for n, pending in enumerate(batch):
                 chat = chats.get(pending.chat_id)
@@ -195,9 +322,9 @@ class MessageWriter:
                 candidates.append(n)
             new: list[int] = []
             if candidates:
-                ids = await self._insert(conn, [batch[n] for n in candidates])
+                ids = await db.insert([batch[n].row() for n in candidates])
                 resent = [batch[n] for n in candidates if batch[n].text_enc not in ids]
-                copies = await self._stored_copies(conn, resent) if resent else {}
+                copies = await self._stored_copies(db, resent) if resent else {}
                 for n in candidates:
                     pending = batch[n]
                     row_id = ids.get(pending.text_enc)
@@ -210,11 +337,7 @@ class MessageWriter:
                         outcomes[n] = RuntimeError(f"message {pending.key} neither new nor found")
                 replied = {batch[n].chat_id for n in new if batch[n].author == "agent"}
                 if replied:
-                    await conn.execute(
-                        update(CHATS)
-                        .where(CHATS.c.id.in_(replied), CHATS.c.first_agent_reply_at.is_(None))
-                        .values(first_agent_reply_at=utcnow())
-                    )
+                    await db.mark_replied(replied, utcnow())
         for n, first in repeats:
             message = outcomes[first]
             assert message is not None
@@ -226,28 +349,19 @@ class MessageWriter:
         assert len(done) == len(batch), "every message of a batch has an outcome"
         return done
 
-    async def _chats(self, conn: AsyncConnection, chat_ids: set[str]) -> dict[str, Chat]:
-        query = (
-            select(CHATS)
-            .where(CHATS.c.id.in_(sorted(chat_ids)))
-            .order_by(CHATS.c.id)
-            .with_for_update(read=True)
-        )
-        return {row.id: self.to_chat(row) for row in await conn.execute(query)}
-
     async def _stored_copies(
-        self, conn: AsyncConnection, batch: list[_Pending]
+        self, db: _Batch, batch: list[_Pending]
     ) -> dict[tuple[str, str, str], Message]:
         keyed = [pending for pending in batch if pending.client_msg_id is not None]
         if not keyed:
             return {}
         wanted = {pending.key for pending in keyed}
-        query = select(MESSAGES).where(
-            MESSAGES.c.chat_id.in_({pending.chat_id for pending in keyed}),
-            MESSAGES.c.client_msg_id.in_({pending.client_msg_id for pending in keyed}),
-        )
         found: dict[tuple[str, str, str], Message] = {}
-        for row in await conn.execute(query):
+        rows = await db.stored(
+            {pending.chat_id for pending in keyed},
+            {pending.client_msg_id for pending in keyed if pending.client_msg_id is not None},
+        )
+        for row in rows:
             key = (row.chat_id, row.sender, row.client_msg_id)
             if key in wanted:
                 found[key] = Message(
@@ -260,29 +374,3 @@ class MessageWriter:
                     client_msg_id=row.client_msg_id,
                 )
         return found
-
-    async def _insert(self, conn: AsyncConnection, batch: list[_Pending]) -> dict[str, int]:
-        """Insert what is not stored yet; the ids of the new rows by their ciphertext (unique:
-        each encryption has a random IV). A resend of a message stored meanwhile by another
-        transaction is skipped by the unique key, not an error that would fail the batch."""
-        rows = [
-            {
-                "chat_id": p.chat_id,
-                "author": p.author,
-                "author_name": p.author_name,
-                "agent_id": p.agent_id,
-                "sender": p.sender,
-                "text_enc": p.text_enc,
-                "client_msg_id": p.client_msg_id,
-                "created_at": p.created_at,
-            }
-            for p in batch
-        ]
-        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-        query = (
-            insert(MESSAGES)
-            .on_conflict_do_nothing(index_elements=["chat_id", "sender", "client_msg_id"])
-            .returning(MESSAGES.c.id, MESSAGES.c.text_enc)
-        )
-        result = await conn.execute(query, rows)
-        return {row.text_enc: row.id for row in result}

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, literal, select, text, update
+from sqlalchemy import Executable, Row, Table, func, literal, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -49,6 +49,12 @@ from console.types import (
 )
 
 OPEN_STATUSES = ("queued", "active", "bot")
+TENANTS: Table = TenantRow.__table__  # type: ignore[assignment]
+AGENTS: Table = AgentRow.__table__  # type: ignore[assignment]
+VISITORS: Table = VisitorRow.__table__  # type: ignore[assignment]
+PAGE_VIEWS: Table = PageViewRow.__table__  # type: ignore[assignment]
+CHATS: Table = ChatRow.__table__  # type: ignore[assignment]
+MESSAGES: Table = MessageRow.__table__  # type: ignore[assignment]
 NEW_VISIT_AFTER = timedelta(minutes=30)
 PAGES_KEPT_PER_VISITOR = 50
 
@@ -71,6 +77,7 @@ class Store:
             else engine
         )
         self._reads = async_sessionmaker(reads, expire_on_commit=False)
+        self._read_engine = reads
         self.leads = LeadRepository(self._sessions, cipher)
         self.engagement = EngagementRepository(self)
         self.bots = BotRepository(self._sessions, cipher)
@@ -90,6 +97,16 @@ class Store:
         """A session for reads only (no writes: on PostgreSQL it has no transaction)."""
         return self._reads()
 
+    # The hot reads (a chat start, an assignment, a transcript) go through SQLAlchemy Core:
+    # an ORM session's identity map and entity loading cost more CPU than the query itself.
+    async def _rows(self, query: Executable) -> Sequence[Row[Any]]:
+        async with self._read_engine.connect() as conn:
+            return (await conn.execute(query)).all()
+
+    async def _row(self, query: Executable) -> Row[Any] | None:
+        rows = await self._rows(query)
+        return rows[0] if rows else None
+
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
@@ -100,11 +117,11 @@ class Store:
     # -- tenants -------------------------------------------------------------------------
 
     @staticmethod
-    def _tenant(row: TenantRow) -> Tenant:
+    def _tenant(row: Any) -> Tenant:
         return Tenant(
             id=row.id,
             name=row.name,
-            plan=row.plan,  # type: ignore[arg-type]
+            plan=row.plan,
             languages=tuple(row.languages),
             timezone=row.timezone,
             allowed_origins=tuple(row.allowed_origins),
@@ -163,14 +180,12 @@ class Store:
         return self._tenant(row)
 
     async def get_tenant(self, tenant_id: str) -> Tenant | None:
-        async with self.reading() as s:
-            row = await s.get(TenantRow, tenant_id)
-            return self._tenant(row) if row else None
+        row = await self._row(select(TENANTS).where(TENANTS.c.id == tenant_id))
+        return self._tenant(row) if row else None
 
     async def get_tenant_by_site_key(self, site_key: str) -> Tenant | None:
-        async with self.reading() as s:
-            row = await s.scalar(select(TenantRow).where(TenantRow.site_key == site_key))
-            return self._tenant(row) if row else None
+        row = await self._row(select(TENANTS).where(TENANTS.c.site_key == site_key))
+        return self._tenant(row) if row else None
 
     async def list_tenants(self) -> list[Tenant]:
         async with self.reading() as s:
@@ -180,7 +195,7 @@ class Store:
     # -- agents --------------------------------------------------------------------------
 
     @staticmethod
-    def _agent(row: AgentRow) -> Agent:
+    def _agent(row: Any) -> Agent:
         return Agent(
             id=row.id,
             tenant_id=row.tenant_id,
@@ -188,7 +203,7 @@ class Store:
             name=row.name,
             languages=tuple(row.languages),
             max_chats=row.max_chats,
-            role=row.role,  # type: ignore[arg-type]
+            role=row.role,
             created_at=row.created_at,
             active=row.deactivated_at is None,
         )
@@ -223,9 +238,8 @@ class Store:
         return self._agent(row)
 
     async def get_agent(self, agent_id: str) -> Agent | None:
-        async with self.reading() as s:
-            row = await s.get(AgentRow, agent_id)
-            return self._agent(row) if row else None
+        row = await self._row(select(AGENTS).where(AGENTS.c.id == agent_id))
+        return self._agent(row) if row else None
 
     async def get_agent_login(self, email: str) -> tuple[Agent, str] | None:
         async with self.reading() as s:
@@ -247,7 +261,7 @@ class Store:
 
     # -- visitors ------------------------------------------------------------------------
 
-    def _visitor(self, row: VisitorRow, pages: Sequence[PageViewRow] = ()) -> Visitor:
+    def _visitor(self, row: Any, pages: Sequence[Any] = ()) -> Visitor:
         return Visitor(
             id=row.id,
             tenant_id=row.tenant_id,
@@ -291,20 +305,20 @@ class Store:
                 row.last_seen_at = now
         return self._visitor(row)
 
-    async def get_visitor(self, visitor_id: str) -> Visitor | None:
-        async with self.reading() as s:
-            row = await s.get(VisitorRow, visitor_id)
-            if row is None:
-                return None
-            pages = (
-                await s.scalars(
-                    select(PageViewRow)
-                    .where(PageViewRow.visitor_id == visitor_id)
-                    .order_by(PageViewRow.id.desc())
-                    .limit(PAGES_KEPT_PER_VISITOR)
-                )
-            ).all()
-            return self._visitor(row, list(reversed(pages)))
+    async def get_visitor(self, visitor_id: str, *, pages: bool = True) -> Visitor | None:
+        """A visitor, with the pages they viewed (unless `pages` is False)."""
+        row = await self._row(select(VISITORS).where(VISITORS.c.id == visitor_id))
+        if row is None:
+            return None
+        if not pages:
+            return self._visitor(row)
+        viewed = await self._rows(
+            select(PAGE_VIEWS)
+            .where(PAGE_VIEWS.c.visitor_id == visitor_id)
+            .order_by(PAGE_VIEWS.c.id.desc())
+            .limit(PAGES_KEPT_PER_VISITOR)
+        )
+        return self._visitor(row, list(reversed(viewed)))
 
     async def update_visitor_contact(
         self, visitor_id: str, *, name: str | None, email: str | None, phone: str | None
@@ -337,12 +351,12 @@ class Store:
     # -- chats ---------------------------------------------------------------------------
 
     @staticmethod
-    def _chat(row: ChatRow) -> Chat:
+    def _chat(row: Any) -> Chat:
         return Chat(
             id=row.id,
             tenant_id=row.tenant_id,
             visitor_id=row.visitor_id,
-            status=row.status,  # type: ignore[arg-type]
+            status=row.status,
             language=row.language,
             agent_id=row.agent_id,
             priority=row.priority,
@@ -356,11 +370,11 @@ class Store:
             abandoned_at=row.abandoned_at,
         )
 
-    def _message(self, row: MessageRow) -> Message:
+    def _message(self, row: Any) -> Message:
         return Message(
             id=format_message_id(row.id),
             chat_id=row.chat_id,
-            author=row.author,  # type: ignore[arg-type]
+            author=row.author,
             text=self.cipher.decrypt(row.text_enc),
             created_at=row.created_at,
             author_name=row.author_name,
@@ -428,9 +442,8 @@ class Store:
         )
 
     async def get_chat(self, chat_id: str) -> Chat | None:
-        async with self.reading() as s:
-            row = await s.get(ChatRow, chat_id)
-            return self._chat(row) if row else None
+        row = await self._row(select(CHATS).where(CHATS.c.id == chat_id))
+        return self._chat(row) if row else None
 
     async def list_chats(
         self,
@@ -440,16 +453,14 @@ class Store:
         agent_id: str | None = None,
         visitor_id: str | None = None,
     ) -> list[Chat]:
-        query = select(ChatRow).where(ChatRow.status.in_(list(statuses)))
+        query = select(CHATS).where(CHATS.c.status.in_(list(statuses)))
         if tenant_id is not None:
-            query = query.where(ChatRow.tenant_id == tenant_id)
+            query = query.where(CHATS.c.tenant_id == tenant_id)
         if agent_id is not None:
-            query = query.where(ChatRow.agent_id == agent_id)
+            query = query.where(CHATS.c.agent_id == agent_id)
         if visitor_id is not None:
-            query = query.where(ChatRow.visitor_id == visitor_id)
-        async with self.reading() as s:
-            rows = await s.scalars(query.order_by(ChatRow.created_at))
-            return [self._chat(r) for r in rows]
+            query = query.where(CHATS.c.visitor_id == visitor_id)
+        return [self._chat(r) for r in await self._rows(query.order_by(CHATS.c.created_at))]
 
     async def _transition(
         self,
@@ -460,16 +471,12 @@ class Store:
         where_agent: str | None = None,
     ) -> Chat | None:
         """A conditional status change: exactly one caller wins a race for it."""
-        query = update(ChatRow).where(ChatRow.id == chat_id, ChatRow.status.in_(where_status))
+        query = update(CHATS).where(CHATS.c.id == chat_id, CHATS.c.status.in_(where_status))
         if where_agent is not None:
-            query = query.where(ChatRow.agent_id == where_agent)
-        async with self.session() as s, s.begin():
-            result = await s.execute(query.values(values))
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                return None
-            row = await s.get(ChatRow, chat_id, populate_existing=True)
-            assert row is not None
-            return self._chat(row)
+            query = query.where(CHATS.c.agent_id == where_agent)
+        async with self.engine.begin() as conn:
+            row = (await conn.execute(query.values(values).returning(CHATS))).first()
+        return self._chat(row) if row is not None else None
 
     async def assign_chat(self, chat_id: str, agent_id: str, *, overflowed: bool) -> Chat | None:
         return await self._transition(
@@ -504,7 +511,7 @@ class Store:
                 "language": language,
                 "priority": priority,
                 # the first time it queued stays: waits are measured from it
-                "queued_at": func.coalesce(ChatRow.queued_at, literal(utcnow(), UTCDateTime())),
+                "queued_at": func.coalesce(CHATS.c.queued_at, literal(utcnow(), UTCDateTime())),
             },
         )
 
@@ -553,12 +560,11 @@ class Store:
     async def list_messages(
         self, chat_id: str, *, after: int | None = None, limit: int = 1000
     ) -> list[Message]:
-        query = select(MessageRow).where(MessageRow.chat_id == chat_id)
+        query = select(MESSAGES).where(MESSAGES.c.chat_id == chat_id)
         if after is not None:
-            query = query.where(MessageRow.id > after)
-        async with self.reading() as s:
-            rows = await s.scalars(query.order_by(MessageRow.id).limit(limit))
-            return [self._message(r) for r in rows]
+            query = query.where(MESSAGES.c.id > after)
+        rows = await self._rows(query.order_by(MESSAGES.c.id).limit(limit))
+        return [self._message(r) for r in rows]
 
     async def count_messages(self, chat_id: str) -> int:
         async with self.reading() as s:
