@@ -32,18 +32,26 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from console.security.crypto import DataCipher
-from console.store.models import ChatRow, MessageRow
+from console.store.models import CHATS, MESSAGES
 from console.types import Author, Chat, Message, format_message_id, utcnow
 
-CHATS: Table = ChatRow.__table__  # type: ignore[assignment]
-MESSAGES: Table = MessageRow.__table__  # type: ignore[assignment]
 MAX_BATCH = 256
+INSERT_COLUMNS = (
+    "chat_id",
+    "author",
+    "author_name",
+    "agent_id",
+    "sender",
+    "text_enc",
+    "client_msg_id",
+    "created_at",
+)
 
 Posted = tuple[Message, bool, Chat | None]
 """The message, whether this call stored it (False: a resend of a stored one), and the chat
@@ -83,16 +91,8 @@ class _Pending:
         return (self.chat_id, self.sender, self.client_msg_id)
 
     def row(self) -> dict[str, Any]:
-        return {
-            "chat_id": self.chat_id,
-            "author": self.author,
-            "author_name": self.author_name,
-            "agent_id": self.agent_id,
-            "sender": self.sender,
-            "text_enc": self.text_enc,
-            "client_msg_id": self.client_msg_id,
-            "created_at": self.created_at,
-        }
+        """The message's row, as both backends insert it."""
+        return {name: getattr(self, name) for name in INSERT_COLUMNS}
 
     def message(self, row_id: int) -> Message:
         return Message(
@@ -161,16 +161,6 @@ class _CoreBatch:
         )
 
 
-INSERT_COLUMNS = (
-    "chat_id",
-    "author",
-    "author_name",
-    "agent_id",
-    "sender",
-    "text_enc",
-    "client_msg_id",
-    "created_at",
-)
 PG_CHATS = (
     "SELECT id, tenant_id, visitor_id, status, language, agent_id, priority, overflowed,"
     " close_reason, created_at, queued_at, assigned_at, first_agent_reply_at, closed_at,"

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -302,3 +303,12 @@ class WebhookRow(Base):
     secret_enc: Mapped[str] = mapped_column(Text)
     events: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[datetime]
+
+
+# The tables themselves, for SQLAlchemy Core statements on the hot paths (reads, the writer)
+TENANTS: Table = TenantRow.__table__  # type: ignore[assignment]
+AGENTS: Table = AgentRow.__table__  # type: ignore[assignment]
+VISITORS: Table = VisitorRow.__table__  # type: ignore[assignment]
+PAGE_VIEWS: Table = PageViewRow.__table__  # type: ignore[assignment]
+CHATS: Table = ChatRow.__table__  # type: ignore[assignment]
+MESSAGES: Table = MessageRow.__table__  # type: ignore[assignment]

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Executable, Row, Table, func, literal, select, text, update
+from sqlalchemy import Executable, Row, func, literal, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -23,6 +23,12 @@ from console.store.integrations import IntegrationRepository
 from console.store.leads import LeadRepository
 from console.store.messages import MessageWriter
 from console.store.models import (
+    AGENTS,
+    CHATS,
+    MESSAGES,
+    PAGE_VIEWS,
+    TENANTS,
+    VISITORS,
     AgentRow,
     ChatRow,
     InvitationRow,
@@ -49,12 +55,6 @@ from console.types import (
 )
 
 OPEN_STATUSES = ("queued", "active", "bot")
-TENANTS: Table = TenantRow.__table__  # type: ignore[assignment]
-AGENTS: Table = AgentRow.__table__  # type: ignore[assignment]
-VISITORS: Table = VisitorRow.__table__  # type: ignore[assignment]
-PAGE_VIEWS: Table = PageViewRow.__table__  # type: ignore[assignment]
-CHATS: Table = ChatRow.__table__  # type: ignore[assignment]
-MESSAGES: Table = MessageRow.__table__  # type: ignore[assignment]
 NEW_VISIT_AFTER = timedelta(minutes=30)
 PAGES_KEPT_PER_VISITOR = 50
 
