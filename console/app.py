@@ -21,6 +21,7 @@ from console.hub import Hub, run_periodically
 from console.language import LanguageDetectors
 from console.metrics import Metrics
 from console.realtime import fastjson
+from console.realtime.engine import SocketServer
 from console.realtime.namespaces import AgentNamespace, Gate, VisitorNamespace
 from console.realtime.packets import JsonPacket
 from console.realtime.ratelimit import Buckets
@@ -93,7 +94,7 @@ def create_app(settings: Settings, *, passwords: PasswordHasher | None = None) -
             return True
         return origin in app[ORIGINS]
 
-    sio = socketio.AsyncServer(
+    sio = SocketServer(
         async_mode="aiohttp",
         cors_allowed_origins=origin_allowed,
         max_http_buffer_size=settings.limits.max_http_buffer_bytes,
