@@ -41,6 +41,7 @@ from typing import Any
 import aiohttp
 import psutil
 
+from bench.cpucap import CpuCap
 from bench.lean_sio import LeanSocket
 from tests.cluster import HubProcess, RedisServer, free_port, migrate
 from tests.harness import ADMIN_TOKEN, ORIGIN, PASSWORD
@@ -87,7 +88,7 @@ async def bounded(limit: int, jobs: Iterable[Callable[[], Awaitable[Any]]]) -> l
 # -- ceilings -----------------------------------------------------------------------------
 
 
-def start_ceiling(kind: str) -> tuple[subprocess.Popen[bytes], str]:
+def start_ceiling(kind: str, cap: CpuCap | None) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "bench.ceilings", kind, str(port)],
@@ -95,6 +96,8 @@ def start_ceiling(kind: str) -> tuple[subprocess.Popen[bytes], str]:
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
     )
+    if cap is not None:
+        cap.limit(process.pid)
     url = f"http://127.0.0.1:{port}"
     for _ in range(200):
         with contextlib.suppress(OSError), urllib.request.urlopen(url + "/healthz", timeout=1):
@@ -150,8 +153,10 @@ async def bare_rate(urls: list[str], connections: int, seconds: float) -> float:
     return count / elapsed
 
 
-async def ceiling(kind: str, processes: int, connections: int, seconds: float) -> float:
-    started = [start_ceiling(kind) for _ in range(processes)]
+async def ceiling(
+    kind: str, processes: int, connections: int, seconds: float, cap: CpuCap | None = None
+) -> float:
+    started = [start_ceiling(kind, cap) for _ in range(processes)]
     try:
         urls = [url for _, url in started]
         measure = echo_rate if kind == "echo" else bare_rate  # bare and bare-tuned
@@ -160,6 +165,8 @@ async def ceiling(kind: str, processes: int, connections: int, seconds: float) -
         for process, _ in started:
             process.terminate()
             process.wait(10)
+        if cap is not None:
+            cap.release()
 
 
 # -- Charla ---------------------------------------------------------------------------------
@@ -195,9 +202,15 @@ class Charla:
     """Hub processes on their own Redis and database, and the clients that load them."""
 
     def __init__(
-        self, workdir: Path, pg: PostgresCluster, processes: int, fanout: str = "redis"
+        self,
+        workdir: Path,
+        pg: PostgresCluster,
+        processes: int,
+        fanout: str = "redis",
+        cap: CpuCap | None = None,
     ) -> None:
         self.workdir = workdir
+        self.cap = cap
         self.redis = RedisServer(workdir / "redis")
         self.database = pg.url(pg.create_database(f"bench_{workdir.name}_{os.getpid()}"))
         self.hubs = [
@@ -228,6 +241,8 @@ class Charla:
         await asyncio.to_thread(migrate, self.database, self.workdir / "migrate")
         for hub in self.hubs:
             hub.spawn()
+            if self.cap is not None and hub.process is not None:
+                self.cap.limit(hub.process.pid)
         await asyncio.gather(*(asyncio.to_thread(h.wait_ready, 60) for h in self.hubs))
         self.http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
 
@@ -242,6 +257,8 @@ class Charla:
             await self.http.close()
         for hub in self.hubs:
             hub.stop()
+        if self.cap is not None:
+            self.cap.release()
         self.redis.kill()
 
     def keep_logs(self, folder: Path) -> None:
@@ -472,9 +489,10 @@ async def run_charla(
     chat_rate: float,
     connections: int,
     fanout: str = "redis",
+    cap: CpuCap | None = None,
 ) -> Results:
     results = Results(processes, fanout)
-    charla = Charla(workdir / f"charla{processes}{fanout}", pg, processes, fanout)
+    charla = Charla(workdir / f"charla{processes}{fanout}", pg, processes, fanout, cap)
     await charla.start()
     step(f"{processes} hub process(es) up")
     try:
@@ -515,6 +533,7 @@ def report(runs: list[Results], ceilings: dict[tuple[str, int], float], args: An
     print(
         f"visitors={args.visitors} active={args.active} chat-rate={args.chat_rate} "
         f"seconds={args.seconds} connections={args.connections}"
+        + (f" cap={args.cap} CPU per server process" if args.cap else "")
     )
     print(f"{'':46}" + "".join(f"{r.label:>18}" for r in runs))
 
@@ -596,20 +615,39 @@ async def main() -> None:
         help="hub processes and their fan-out (CHARLA_FANOUT) for each run, e.g. 1:local 2:redis",
     )
     parser.add_argument(
+        "--cap",
+        type=float,
+        default=0,
+        metavar="CORES",
+        help="hold every server process (each hub, each ceiling server) to this many CPUs "
+        "with a cgroup, so that two processes against one measures the servers, not a "
+        "machine whose cores the load generator, PostgreSQL and Redis share (needs root)",
+    )
+    parser.add_argument(
         "--connections",
         type=int,
         default=200,
         help="connections of the ceilings, and visitors flooding at saturation",
     )
     args = parser.parse_args()
-    print(f"bench/scale.py on {os.cpu_count()} cores, load average {load()}", flush=True)
+    cap = None
+    if args.cap:
+        reason = CpuCap.why_not()
+        if reason:
+            parser.error(f"--cap: {reason}")
+        cap = CpuCap(args.cap)
+    print(
+        f"bench/scale.py on {os.cpu_count()} cores, load average {load()}"
+        + (f", each server process held to {args.cap} CPU" if cap else ""),
+        flush=True,
+    )
     ceilings: dict[tuple[str, int], float] = {}
     runs = []
     with tempfile.TemporaryDirectory(prefix="charla-bench-") as tmp, PostgresCluster() as pg:
         for processes, fanout in args.runs:
             for kind in ("echo", "bare", "bare-tuned"):
                 if (kind, processes) not in ceilings:
-                    rate = await ceiling(kind, processes, args.connections, args.seconds)
+                    rate = await ceiling(kind, processes, args.connections, args.seconds, cap)
                     ceilings[(kind, processes)] = rate
                     print(f"{processes} process(es): {kind} {rate:,.0f}/s", flush=True)
             result = await run_charla(
@@ -622,6 +660,7 @@ async def main() -> None:
                 chat_rate=args.chat_rate,
                 connections=args.connections,
                 fanout=fanout,
+                cap=cap,
             )
             print(f"{result.label}: {result}", flush=True)
             runs.append(result)

@@ -1,11 +1,12 @@
 """Engine.IO's WebSocket transport, with no task made for each frame.
 
 python-engine.io (4.x) waits for each frame a client sends by starting a task and wrapping it
-in `asyncio.wait_for`, and its writer waits for each batch of outgoing packets with another
-`wait_for`, which wraps the queue read in a task too: two or three tasks per message, which
-at saturation cost the hub about as much as storing the message. `EngineSocket` runs the same
-loops under `asyncio.timeout`, with the same timeouts, the same upgrade handshake and the same
-packets on the wire; everything else is engine.io's own.
+in `asyncio.wait_for`, and sends every packet through a queue to a writer task, which waits
+for it with another `wait_for` (a task again): per message, two or three tasks and a task
+switch for each packet sent. `EngineSocket` reads under `asyncio.timeout` (the same idle
+timeout), writes a packet at once when nothing is queued ahead of it and the transport is not
+backed up (else through the queue and writer, as before), with the same upgrade handshake
+and the same packets on the wire. Long-polling and everything else are engine.io's own.
 
 `SocketServer` is python-socketio's AsyncServer whose engine.io server makes its sockets
 `EngineSocket`s (engine.io builds them itself, so their class is set as they connect).
@@ -14,6 +15,7 @@ packets on the wire; everything else is engine.io's own.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,22 +24,47 @@ import socketio
 from engineio import exceptions, packet
 from engineio.async_socket import AsyncSocket
 
+_ENDING: set[asyncio.Future[None]] = set()  # connections being closed (tasks need a holder)
+
 
 class EngineSocket(AsyncSocket):  # type: ignore[misc]
     connected: bool
     upgraded: bool
     upgrading: bool
+    # Set while the WebSocket transport serves this socket: the connection and its transport
+    _ws: Any = None
+    _transport: asyncio.Transport | None = None
+    _writing = False  # the writer holds packets taken from the queue and is sending them
 
-    async def poll(self) -> list[Any]:
-        """Wait for packets to send to the client (as engine.io's own, without wait_for)."""
-        try:
-            async with asyncio.timeout(self.server.ping_interval + self.server.ping_timeout):
-                first = await self.queue.get()
-            self.queue.task_done()
-        except (TimeoutError, asyncio.CancelledError):
-            raise exceptions.QueueEmpty() from None
+    async def send(self, pkt: packet.Packet) -> None:
+        """Send a packet to the client: on a WebSocket with nothing queued or being sent
+        ahead of it and nothing waiting in the transport's buffer, written at once (the
+        frame goes to the socket without a wait); otherwise through engine.io's queue and
+        writer, so that order is kept and a slow client never holds up the sender."""
+        if not await self.check_ping_timeout():
+            return
+        transport = self._transport
+        if (
+            transport is not None
+            and not self._writing
+            and self.queue.empty()
+            and not transport.is_closing()
+            and transport.get_write_buffer_size() == 0
+        ):
+            with contextlib.suppress(Exception):  # a broken connection: the reader ends it
+                await self._ws.send(pkt.encode())
+            return
+        await self.queue.put(pkt)
+
+    async def _outgoing(self) -> list[Any] | None:
+        """The writer's next packets; None once the transport ends (its reader queues None).
+
+        No deadline: packets often go out without the queue (`send`), pings included, so an
+        empty queue says nothing about the connection; its reader watches the client."""
+        first = await self.queue.get()
+        self.queue.task_done()
         if first is None:
-            return []
+            return None
         packets = [first]
         while not self.queue.empty():
             pkt = self.queue.get_nowait()
@@ -89,21 +116,19 @@ class EngineSocket(AsyncSocket):  # type: ignore[misc]
             self.upgraded = True
 
         async def writer() -> None:
-            while True:
-                try:
-                    packets = await self.poll()
-                except exceptions.QueueEmpty:
-                    break
-                if not packets:  # the connection is closing
-                    break
-                try:
-                    for pkt in packets:
-                        await ws.send(pkt.encode())
-                except Exception:
-                    break
+            # a broken connection ends it: nothing more can be sent, and the reader stops
+            with contextlib.suppress(Exception):
+                while (packets := await self._outgoing()) is not None:
+                    self._writing = True
+                    try:
+                        for pkt in packets:
+                            await ws.send(pkt.encode())
+                    finally:
+                        self._writing = False
             await ws.close()
 
         writer_task = asyncio.ensure_future(writer())
+        self._ws, self._transport = ws, ws.environ["aiohttp.request"].transport
         idle_s = self.server.ping_interval + self.server.ping_timeout
         while True:
             try:
@@ -122,6 +147,15 @@ class EngineSocket(AsyncSocket):  # type: ignore[misc]
             except Exception:
                 self.server.logger.exception("Unknown receive error")
 
+        self._ws = self._transport = None
+        # Shielded: a server that cancels a handler when its connection drops (aiohttp's
+        # handler_cancellation) would otherwise skip the close, and so the disconnect.
+        ending = asyncio.ensure_future(self._end(writer_task))
+        _ENDING.add(ending)
+        ending.add_done_callback(_ENDING.discard)
+        await asyncio.shield(ending)
+
+    async def _end(self, writer_task: asyncio.Future[None]) -> None:
         await self.queue.put(None)  # unlock the writer task so it can exit
         await writer_task
         await self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_CLOSE)
