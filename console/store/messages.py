@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+import asyncpg
 from sqlalchemy import select, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import DBAPIError
@@ -117,26 +118,29 @@ class _Pending:
 class _Batch(Protocol):
     """The statements of one batch's transaction, on one backend."""
 
-    async def chats(self, chat_ids: set[str]) -> Iterable[Any]: ...
+    async def chats(self, chat_ids: set[str]) -> dict[str, Chat]: ...
     async def insert(self, rows: list[dict[str, Any]]) -> dict[str, int]: ...
-    async def stored(self, chat_ids: set[str], client_ids: set[str]) -> Iterable[Any]: ...
+    async def stored(
+        self, chat_ids: set[str], client_ids: set[str]
+    ) -> Iterable[Mapping[Any, Any]]: ...
     async def mark_replied(self, chat_ids: set[str], at: datetime) -> None: ...
 
 
 class _CoreBatch:
     """SQLAlchemy Core, for SQLite."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, to_chat: Callable[[Any], Chat]) -> None:
         self.conn = conn
+        self.to_chat = to_chat
 
-    async def chats(self, chat_ids: set[str]) -> Iterable[Any]:
+    async def chats(self, chat_ids: set[str]) -> dict[str, Chat]:
         query = (
             select(CHATS)
             .where(CHATS.c.id.in_(sorted(chat_ids)))
             .order_by(CHATS.c.id)
             .with_for_update(read=True)
         )
-        return await self.conn.execute(query)
+        return {row.id: self.to_chat(row) for row in await self.conn.execute(query)}
 
     async def insert(self, rows: list[dict[str, Any]]) -> dict[str, int]:
         query = (
@@ -146,12 +150,13 @@ class _CoreBatch:
         )
         return {row.text_enc: row.id for row in await self.conn.execute(query, rows)}
 
-    async def stored(self, chat_ids: set[str], client_ids: set[str]) -> Iterable[Any]:
-        return await self.conn.execute(
+    async def stored(self, chat_ids: set[str], client_ids: set[str]) -> Iterable[Mapping[Any, Any]]:
+        rows = await self.conn.execute(
             select(MESSAGES).where(
                 MESSAGES.c.chat_id.in_(chat_ids), MESSAGES.c.client_msg_id.in_(client_ids)
             )
         )
+        return [row._mapping for row in rows]
 
     async def mark_replied(self, chat_ids: set[str], at: datetime) -> None:
         await self.conn.execute(
@@ -183,24 +188,29 @@ PG_REPLIED = (
 )
 
 
-class _ArrayBatch:
-    """Statements with array parameters, for PostgreSQL: passed to asyncpg as written."""
+class _AsyncpgBatch:
+    """Statements with array parameters, for PostgreSQL, on the pooled connection's asyncpg
+    connection itself: SQLAlchemy's execution layer (a greenlet switch, a cursor adapter and
+    result processing per statement) cost the writer more than asyncpg's own work."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
-        self.conn = conn
+    def __init__(self, pg: asyncpg.Connection) -> None:
+        self.pg = pg
 
-    async def chats(self, chat_ids: set[str]) -> Iterable[Any]:
-        return await self.conn.exec_driver_sql(PG_CHATS, (list(chat_ids),))
+    async def chats(self, chat_ids: set[str]) -> dict[str, Chat]:
+        return {row["id"]: Chat(**row) for row in await self.pg.fetch(PG_CHATS, list(chat_ids))}
 
     async def insert(self, rows: list[dict[str, Any]]) -> dict[str, int]:
-        columns = tuple([row[name] for row in rows] for name in INSERT_COLUMNS)
-        return {row.text_enc: row.id for row in await self.conn.exec_driver_sql(PG_INSERT, columns)}
+        columns = ([row[name] for row in rows] for name in INSERT_COLUMNS)
+        return {row["text_enc"]: row["id"] for row in await self.pg.fetch(PG_INSERT, *columns)}
 
-    async def stored(self, chat_ids: set[str], client_ids: set[str]) -> Iterable[Any]:
-        return await self.conn.exec_driver_sql(PG_STORED, (list(chat_ids), list(client_ids)))
+    async def stored(self, chat_ids: set[str], client_ids: set[str]) -> Iterable[Mapping[Any, Any]]:
+        rows: list[Mapping[Any, Any]] = await self.pg.fetch(
+            PG_STORED, list(chat_ids), list(client_ids)
+        )
+        return rows
 
     async def mark_replied(self, chat_ids: set[str], at: datetime) -> None:
-        await self.conn.exec_driver_sql(PG_REPLIED, (list(chat_ids), at))
+        await self.pg.execute(PG_REPLIED, list(chat_ids), at)
 
 
 class MessageWriter:
@@ -277,15 +287,29 @@ class MessageWriter:
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[_Batch]:
-        async with self.engine.begin() as conn:
-            yield _ArrayBatch(conn) if conn.dialect.name == "postgresql" else _CoreBatch(conn)
+        if self.engine.dialect.name != "postgresql":
+            async with self.engine.begin() as conn:
+                yield _CoreBatch(conn, self.to_chat)
+            return
+        async with self.engine.connect() as conn:
+            pg = (await conn.get_raw_connection()).driver_connection
+            assert pg is not None, "a checked-out connection has its driver's"
+            try:
+                async with pg.transaction():
+                    yield _AsyncpgBatch(pg)
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+                if pg.is_closed() or isinstance(exc, OSError):
+                    # Let SQLAlchemy see the lost connection as if it had run the statement:
+                    # it drops every pooled connection as old as this one (a database
+                    # restart closed them all) and raises the error callers already know,
+                    # which the retry below looks for.
+                    await conn.exec_driver_sql("SELECT 1")
+                raise
 
     async def _write_batch(self, batch: list[_Pending]) -> list[Posted | BaseException]:
         outcomes: list[Posted | BaseException | None] = [None] * len(batch)
         async with self._transaction() as db:
-            chats = {
-                row.id: self.to_chat(row) for row in await db.chats({p.chat_id for p in batch})
-            }
+            chats = await db.chats({p.chat_id for p in batch})
             accepted: list[int] = []
             for n, pending in enumerate(batch):
                 chat = chats.get(pending.chat_id)
@@ -352,15 +376,15 @@ class MessageWriter:
             {pending.client_msg_id for pending in keyed if pending.client_msg_id is not None},
         )
         for row in rows:
-            key = (row.chat_id, row.sender, row.client_msg_id)
+            key = (row["chat_id"], row["sender"], row["client_msg_id"])
             if key in wanted:
                 found[key] = Message(
-                    id=format_message_id(row.id),
-                    chat_id=row.chat_id,
-                    author=row.author,
-                    text=self.cipher.decrypt(row.text_enc),
-                    created_at=row.created_at,
-                    author_name=row.author_name,
-                    client_msg_id=row.client_msg_id,
+                    id=format_message_id(row["id"]),
+                    chat_id=row["chat_id"],
+                    author=row["author"],
+                    text=self.cipher.decrypt(row["text_enc"]),
+                    created_at=row["created_at"],
+                    author_name=row["author_name"],
+                    client_msg_id=row["client_msg_id"],
                 )
         return found
