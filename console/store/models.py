@@ -312,3 +312,9 @@ VISITORS: Table = VisitorRow.__table__  # type: ignore[assignment]
 PAGE_VIEWS: Table = PageViewRow.__table__  # type: ignore[assignment]
 CHATS: Table = ChatRow.__table__  # type: ignore[assignment]
 MESSAGES: Table = MessageRow.__table__  # type: ignore[assignment]
+TICKETS: Table = TicketRow.__table__  # type: ignore[assignment]
+
+
+def column_values(row: Base, table: Table) -> dict[str, Any]:
+    """An ORM row's column values, for a Core insert of it."""
+    return {column.key: getattr(row, column.key) for column in table.columns}

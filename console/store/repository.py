@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Executable, Row, func, literal, select, text, update
+from sqlalchemy import Executable, Row, func, insert, literal, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -28,6 +28,7 @@ from console.store.models import (
     MESSAGES,
     PAGE_VIEWS,
     TENANTS,
+    TICKETS,
     VISITORS,
     AgentRow,
     ChatRow,
@@ -38,6 +39,7 @@ from console.store.models import (
     TicketRow,
     UTCDateTime,
     VisitorRow,
+    column_values,
     new_id,
 )
 from console.store.outbox import OutboxRepository
@@ -394,52 +396,76 @@ class Store:
         ticket_reason: str | None = None,
         contact: dict[str, str | None] | None = None,
     ) -> tuple[Chat, Message, Ticket | None]:
-        """The chat, the visitor's first message and (when offline) the ticket, together."""
+        """The chat, the visitor's first message and (when offline) the ticket, together.
+
+        Core inserts, and the chat and message built from what was written: an ORM unit of
+        work (identity map, flush, refresh) cost several times the two statements."""
         now = utcnow()
-        contact = contact or {}
-        chat = ChatRow(
+        chat = Chat(
             id=new_id(),
             tenant_id=tenant_id,
             visitor_id=visitor_id,
-            status=status,
+            status=status,  # type: ignore[arg-type]  # one of ChatStatus, from the hub
             language=language,
+            agent_id=None,
             priority=priority,
             overflowed=False,
+            close_reason=None,
             created_at=now,
             queued_at=now if status == "queued" else None,
         )
         text_enc = self.cipher.encrypt(text)
-        async with self.session() as s, s.begin():
-            s.add(chat)
-            await s.flush()
-            message = MessageRow(
+        ticket = None
+        if ticket_reason is not None:
+            ticket = self._ticket_row(
+                tenant_id=tenant_id,
                 chat_id=chat.id,
-                author="visitor",
-                sender="visitor",
+                visitor_id=visitor_id,
+                language=language,
+                reason=ticket_reason,
+                contact=contact or {},
                 text_enc=text_enc,
-                client_msg_id=client_msg_id,
                 created_at=now,
             )
-            s.add(message)
-            ticket = None
-            if ticket_reason is not None:
-                ticket = self._ticket_row(
-                    tenant_id=tenant_id,
-                    chat_id=chat.id,
-                    visitor_id=visitor_id,
-                    language=language,
-                    reason=ticket_reason,
-                    contact=contact,
-                    text_enc=text_enc,
-                    created_at=now,
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                insert(CHATS),
+                {
+                    "id": chat.id,
+                    "tenant_id": tenant_id,
+                    "visitor_id": visitor_id,
+                    "status": status,
+                    "language": language,
+                    "priority": priority,
+                    "overflowed": False,
+                    "created_at": now,
+                    "queued_at": chat.queued_at,
+                },
+            )
+            message_id = (
+                await conn.execute(
+                    insert(MESSAGES).returning(MESSAGES.c.id),
+                    {
+                        "chat_id": chat.id,
+                        "author": "visitor",
+                        "sender": "visitor",
+                        "text_enc": text_enc,
+                        "client_msg_id": client_msg_id,
+                        "created_at": now,
+                    },
                 )
-                s.add(ticket)
-            await s.flush()
-        return (
-            self._chat(chat),
-            self._message(message),
-            self._ticket(ticket) if ticket is not None else None,
+            ).scalar_one()
+            if ticket is not None:
+                await conn.execute(insert(TICKETS), column_values(ticket, TICKETS))
+        message = Message(
+            id=format_message_id(message_id),
+            chat_id=chat.id,
+            author="visitor",
+            text=text,
+            created_at=now,
+            client_msg_id=client_msg_id,
         )
+        return chat, message, self._ticket(ticket) if ticket is not None else None
 
     async def get_chat(self, chat_id: str) -> Chat | None:
         row = await self._row(select(CHATS).where(CHATS.c.id == chat_id))
