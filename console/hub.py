@@ -184,11 +184,14 @@ class Hub:
         return value
 
     async def chat_wire(self, chat: Chat) -> dict[str, Any]:
-        visitor = await self.store.get_visitor(chat.visitor_id)
-        messages = await self.store.list_messages(chat.id, limit=TRANSCRIPT_LIMIT)
+        # three reads side by side: on the assignment path, each is a round trip waited for
+        visitor, messages, lead = await asyncio.gather(
+            self.store.get_visitor(chat.visitor_id),
+            self.store.list_messages(chat.id, limit=TRANSCRIPT_LIMIT),
+            # the lead an agent or the bot saved earlier, so whoever takes the chat sees it
+            self.store.leads.for_chat(chat.tenant_id, chat.id),
+        )
         wire = chat.to_wire(visitor, messages)
-        # the lead an agent or the bot saved earlier, so whoever takes the chat sees it
-        lead = await self.store.leads.for_chat(chat.tenant_id, chat.id)
         if lead is not None:
             wire["lead"] = lead.to_wire(with_deliveries=False)
         return wire
@@ -348,7 +351,10 @@ class Hub:
     ) -> dict[str, Any]:
         contact = contact_details(payload)
         text = redact(payload.text)
-        open_chats = await self.store.list_chats(visitor_id=visitor_id, statuses=OPEN_STATUSES)
+        open_chats, visitor = await asyncio.gather(
+            self.store.list_chats(visitor_id=visitor_id, statuses=OPEN_STATUSES),
+            self.store.get_visitor(visitor_id, pages=False),
+        )
         if open_chats:
             chat = open_chats[-1]
             message, _ = await self._store_and_deliver(
@@ -375,7 +381,6 @@ class Hub:
         await self.store.update_visitor_contact(visitor_id, **contact)
         language = await self.choose_language(tenant, payload)
         closed_reason = await self.closed_reason(tenant, language)
-        visitor = await self.store.get_visitor(visitor_id, pages=False)
         returning = bool(visitor and visitor.visits > 1)
         with_bot = bot_takes(tenant, closed_reason)
         if with_bot:
@@ -929,14 +934,17 @@ class Hub:
         )
         if overflowed:
             await self._system(chat, "overflowed")
-        agent = await self.store.get_agent(agent_id)
-        await self._hand_over(chat, agent_id, agent.name if agent else "")
+        agent, wire = await asyncio.gather(self.store.get_agent(agent_id), self.chat_wire(chat))
+        await self._hand_over(chat, agent_id, agent.name if agent else "", wire=wire)
 
-    async def _hand_over(self, chat: Chat, agent_id: str, agent_name: str) -> None:
-        """The agent gets the chat with its history; the visitor learns who joined."""
+    async def _hand_over(
+        self, chat: Chat, agent_id: str, agent_name: str, *, wire: dict[str, Any] | None = None
+    ) -> None:
+        """The agent gets the chat with its history (`wire`, when read already); the visitor
+        learns who joined."""
         await self.emit(
             "chat_assigned",
-            {"chat": await self.chat_wire(chat)},
+            {"chat": wire or await self.chat_wire(chat)},
             to=agent_room(agent_id),
             namespace=AGENT_NS,
         )
