@@ -4,8 +4,9 @@
 - `bare`: a python-socketio server (aiohttp) whose `/visitor` namespace acks every
   `message` event with `{"ok": true}` and does nothing else;
 - `bare-tuned`: the same with what Charla changes in a serving process around
-  python-socketio (orjson for JSON, the garbage collector's settings), so that the ratio
-  to it shows what Charla's own work costs.
+  python-socketio (orjson for JSON, the garbage collector's settings, uvloop, and
+  Engine.IO's WebSocket loop from console/realtime/engine.py), so that the ratio to it
+  shows what Charla's own work costs.
 
 Run: .venv/bin/python -m bench.ceilings echo|bare|bare-tuned PORT
 """
@@ -18,8 +19,10 @@ from typing import Any
 import socketio
 from aiohttp import WSMsgType, web
 
+from console.eventloop import new_event_loop
 from console.gctune import freeze_startup_objects, tune_for_serving
 from console.realtime import fastjson
+from console.realtime.engine import SocketServer
 
 
 def echo_app() -> web.Application:
@@ -47,7 +50,8 @@ async def _ok() -> web.Response:
 
 def bare_app(*, tuned: bool = False) -> web.Application:
     options: dict[str, Any] = {"json": fastjson} if tuned else {}
-    sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins="*", **options)
+    server = SocketServer if tuned else socketio.AsyncServer
+    sio = server(async_mode="aiohttp", cors_allowed_origins="*", **options)
 
     @sio.on("connect", namespace="/visitor")
     async def connect(_sid: str, _environ: dict[str, Any], _auth: Any = None) -> None:
@@ -69,7 +73,14 @@ def main() -> None:
     if kind == "bare-tuned":
         tune_for_serving()
         app.on_startup.append(_freeze)
-    web.run_app(app, host="127.0.0.1", port=port, print=lambda _m: None, access_log=None)
+    web.run_app(
+        app,
+        host="127.0.0.1",
+        port=port,
+        print=lambda _m: None,
+        access_log=None,
+        loop=new_event_loop("uvloop" if kind == "bare-tuned" else "asyncio"),
+    )
 
 
 if __name__ == "__main__":

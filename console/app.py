@@ -17,6 +17,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from console.cluster import Cluster, CoalescingRedisManager, client_manager
 from console.embedded_redis import EmbeddedRedis
 from console.engagement.service import Engagement
+from console.eventloop import loop_name
 from console.hub import Hub, run_periodically
 from console.language import LanguageDetectors
 from console.metrics import Metrics
@@ -188,6 +189,7 @@ async def _hub_ctx(app: web.Application) -> AsyncIterator[None]:
         detectors=LanguageDetectors(),
     )
     app[HUB] = hub
+    app[METRICS].event_loop.labels(loop_name(asyncio.get_running_loop())).set(1)
     cluster = Cluster(redis, hub, settings.heartbeat_s, instance)
     await cluster.join()
 

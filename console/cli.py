@@ -13,6 +13,7 @@ from aiohttp import web
 from console import __version__
 from console.app import create_app
 from console.demo import DEMO_AGENTS, DEMO_PASSWORD, ensure_demo
+from console.eventloop import new_event_loop
 from console.gctune import freeze_startup_objects, tune_for_serving
 from console.logs import configure_logging
 from console.security.crypto import load_or_create_secret
@@ -39,6 +40,7 @@ def serve(settings: Settings, app: web.Application | None = None) -> None:
     app.on_startup.append(started)
     web.run_app(
         app,
+        loop=new_event_loop(settings.event_loop),
         host=settings.host,
         port=settings.port,
         shutdown_timeout=SHUTDOWN_TIMEOUT_S,

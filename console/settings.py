@@ -166,6 +166,7 @@ class Settings:
     reconcile_interval_s: float = 30.0
     default_handle_time_s: float = 240.0
     fanout: str = ""  # "redis" | "local"; empty: redis when redis_url is set (console.cluster)
+    event_loop: str = ""  # "uvloop" | "asyncio"; empty: uvloop where it is installed
     heartbeat_s: float = 5.0
     log_level: str = "info"
     log_json: bool = True
@@ -189,6 +190,7 @@ class Settings:
             agent_grace_s=_float(env, "CHARLA_AGENT_GRACE_S", 60.0),
             visitor_grace_s=_float(env, "CHARLA_VISITOR_GRACE_S", 60.0),
             fanout=_choice(env, "CHARLA_FANOUT", ("redis", "local")),
+            event_loop=_choice(env, "CHARLA_EVENT_LOOP", ("uvloop", "asyncio")),
             heartbeat_s=_float(env, "CHARLA_HEARTBEAT_S", 5.0),
             log_level=(env.get("CHARLA_LOG_LEVEL") or "info").lower(),
             log_json=(env.get("CHARLA_LOG_FORMAT") or "json").lower() != "console",

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
+import pytest
 import socketio
 
 from tests.harness import free_port
@@ -20,13 +21,14 @@ ADMIN = "cli-test-admin-token"
 
 @asynccontextmanager
 async def charla(
-    command: str, data_dir: Path, port: int
+    command: str, data_dir: Path, port: int, **extra_env: str
 ) -> AsyncIterator[asyncio.subprocess.Process]:
     env = {
         **os.environ,
         "CHARLA_PORT": str(port),
         "CHARLA_DATA_DIR": str(data_dir),
         "CHARLA_ADMIN_TOKEN": ADMIN,
+        **extra_env,
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -72,14 +74,26 @@ def redis_running(data_dir: Path) -> bool:
     return False
 
 
-async def test_serve_stops_cleanly_on_sigterm_with_its_embedded_redis(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("choice", "loop"), [("", "uvloop"), ("asyncio", "asyncio")])
+async def test_serve_stops_cleanly_on_sigterm_with_its_embedded_redis(
+    tmp_path: Path, choice: str, loop: str
+) -> None:
+    """On uvloop (the default) and on asyncio's own loop (CHARLA_EVENT_LOOP=asyncio)."""
     port = free_port()
     data_dir = tmp_path / "var"
-    async with charla("serve", data_dir, port) as process:
+    async with charla("serve", data_dir, port, CHARLA_EVENT_LOOP=choice) as process:
         assert {"status": "ok", "checks": {"database": "ok", "redis": "ok"}} == await wait_healthy(
             port
         )
         assert redis_running(data_dir)
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(
+                f"http://127.0.0.1:{port}/metrics", headers={"Authorization": f"Bearer {ADMIN}"}
+            ) as r,
+        ):
+            metrics = await r.text()
+        assert f'charla_event_loop{{loop="{loop}"}} 1.0' in metrics, metrics[-2000:]
         process.send_signal(signal.SIGTERM)
         code = await asyncio.wait_for(process.wait(), 30)
         _, err = await process.communicate()
