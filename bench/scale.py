@@ -17,6 +17,11 @@ python-socketio server (bench/ceilings.py), with the same number of connections.
 
 Run (from the repository root):
     .venv/bin/python -m bench.scale --visitors 1000 --active 1000 --chat-rate 100 --seconds 8
+
+Two processes against one, each server process held to the same share of a core (`--cap`,
+bench/cpucap.py: needs root), so that the servers and not the shared cores are measured:
+    .venv/bin/python -m bench.scale --runs 1:redis 2:redis --cap 0.35 --visitors 400 \
+        --active 400 --chat-rate 30 --seconds 8
 """
 
 from __future__ import annotations
@@ -548,7 +553,7 @@ def report(runs: list[Results], ceilings: dict[tuple[str, int], float], args: An
     )
     row("bare python-socketio, acks/s", (f"{ceiling_of('bare', r):,.0f}" for r in runs))
     row(
-        "  the same with Charla's JSON and GC, acks/s",
+        "  the same with Charla's serving changes, acks/s",
         (f"{ceiling_of('bare-tuned', r):,.0f}" for r in runs),
     )
     row("Charla persisted+acked messages/s (sat.)", (f"{r.saturation_rate:,.0f}" for r in runs))
@@ -557,7 +562,7 @@ def report(runs: list[Results], ceilings: dict[tuple[str, int], float], args: An
         (f"{r.saturation_rate / ceiling_of('bare', r):.2f}" for r in runs),
     )
     row(
-        "  ratio to it with Charla's JSON and GC",
+        "  ratio to it with Charla's serving changes",
         (f"{r.saturation_rate / ceiling_of('bare-tuned', r):.2f}" for r in runs),
     )
     row(

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 
 import aiohttp
 
 from console.realtime.engine import EngineSocket
+from console.settings import Limits
 from console.web.keys import SIO
+from tests.conftest import HubFactory
 from tests.harness import ORIGIN, LiveHub, Peer, eventually, start_chat
 
 
@@ -91,3 +94,83 @@ async def test_a_client_that_answers_pings_stays_connected(hub: LiveHub) -> None
         assert pings >= 3, pings
         assert not ws.closed
         await ws.close()
+
+
+async def agent_websocket(
+    hub: LiveHub, http: aiohttp.ClientSession, token: str
+) -> aiohttp.ClientWebSocketResponse:
+    """An agent online on a bare Engine.IO/Socket.IO WebSocket, which reads only when told."""
+    url = hub.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    ws = await http.ws_connect(url, autoping=False, max_msg_size=0)
+    assert (await ws.receive_str()).startswith("0")
+    await ws.send_str("40/agent," + json.dumps({"token": token}))
+    while not (await ws.receive_str()).startswith("40/agent,"):
+        pass
+    await ws.send_str('42/agent,1["set_status",{"status":"online"}]')
+    while not (await ws.receive_str()).startswith("43/agent,1"):
+        pass
+    return ws
+
+
+async def test_an_agent_who_stops_reading_gets_every_message_in_order_when_reading_again(
+    make_hub: HubFactory,
+) -> None:
+    """A connection that backs up (a slow network) still gets every packet, in order: while
+    the hub's transport holds unsent bytes, packets go through engine.io's queue and writer.
+    (The rule's other guards, nothing queued and no writer mid-batch, cover a window between
+    a transport flush and the writer's next turn that no test here can hold open.)"""
+    hub = await make_hub(limits=Limits(visitor_events_per_s=1000, visitor_burst=1000))
+    tenant = await hub.tenant(plan="basic", languages=["es"])
+    agent = await hub.agent(tenant, languages=["es"])
+    async with aiohttp.ClientSession() as http:
+        ws = await agent_websocket(hub, http, agent["token"])
+        visitor = await hub.visitor_peer(tenant)
+        chat = await start_chat(visitor, "Hola", language="es")
+        while "chat_assigned" not in await ws.receive_str():
+            pass
+        [engine_socket] = [  # the agent's, on the hub: the only one with no Socket.IO client
+            s for s in hub.app[SIO].eio.sockets.values() if s.sid not in visitor_eio_sids(hub)
+        ]
+        # A slow network: the agent stops reading, and both ends buffer little
+        client = ws._conn.transport if ws._conn else None  # aiohttp keeps it there
+        assert client is not None
+        assert engine_socket._transport is not None
+        client.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        hub_side = engine_socket._transport.get_extra_info("socket")
+        hub_side.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        client.pause_reading()
+        sent = [f"{n:04d} " + "x" * 3900 for n in range(150)]  # ~600 KB
+
+        async def send(text: str) -> None:
+            ack = await visitor.call(
+                "message", {"chat_id": chat["id"], "text": text, "client_msg_id": text[:4]}, 30
+            )
+            assert ack["ok"], ack
+
+        await asyncio.gather(*(send(text) for text in sent))
+        # What the agent has not read waits in the hub's transport: every packet sent while
+        # it does goes through engine.io's queue and writer instead of straight out.
+        backlog = engine_socket._transport.get_write_buffer_size()
+        assert backlog > 0, "the agent's connection never backed up: nothing was queued"
+        for side, option in (
+            (client.get_extra_info("socket"), socket.SO_RCVBUF),
+            (hub_side, socket.SO_SNDBUF),
+        ):
+            side.setsockopt(socket.SOL_SOCKET, option, 1 << 20)  # the network is fast again
+        client.resume_reading()
+        received: list[tuple[str, str]] = []
+        while len(received) < len(sent):
+            frame = await asyncio.wait_for(ws.receive_str(), 10)
+            if frame.startswith('42/agent,["message"'):
+                message = json.loads(frame[len("42/agent,") :])[1]["message"]
+                received.append((message["id"], message["text"]))
+        await ws.close()
+    ids = [message_id for message_id, _ in received]
+    assert ids == sorted(ids), "messages reached the agent out of order"
+    assert sorted(sent) == sorted(text for _, text in received)
+
+
+def visitor_eio_sids(hub: LiveHub) -> set[str]:
+    visitors = hub.app[SIO].namespace_handlers["/visitor"]
+    manager = hub.app[SIO].manager
+    return {manager.eio_sid_from_sid(sid, "/visitor") for sid in visitors.sessions}
