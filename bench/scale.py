@@ -196,6 +196,8 @@ class Results:
     assign_p99_ms: float = 0.0
     assigned: int = 0
     assign_refused: int = 0
+    gc_long_pauses: int = 0  # collections over 100 ms, in every hub, over the whole run
+    gc_full_seconds: float = 0.0  # time in full (generation 2) collections, all hubs
     loads: list[str] = field(default_factory=list)
 
     @property
@@ -279,6 +281,29 @@ class Charla:
                 times = psutil.Process(hub.process.pid).cpu_times()
                 total += times.user + times.system
         return total
+
+    async def gc_pauses(self, results: Results) -> None:
+        """The hubs' garbage-collector pauses over the run, from their /metrics."""
+        assert self.http is not None
+        headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        for hub in self.hubs:
+            async with self.http.get(hub.url + "/metrics", headers=headers) as r:
+                text = await r.text()
+            samples = {}
+            for line in text.splitlines():
+                if line.startswith("charla_gc_pause_seconds"):
+                    name, _, value = line.rpartition(" ")
+                    samples[name] = float(value)
+            for generation in ("0", "1", "2"):
+                count = samples.get(f'charla_gc_pause_seconds_count{{generation="{generation}"}}')
+                quick = samples.get(
+                    f'charla_gc_pause_seconds_bucket{{generation="{generation}",le="0.1"}}'
+                )
+                if count is not None and quick is not None:
+                    results.gc_long_pauses += int(count - quick)
+            results.gc_full_seconds += samples.get(
+                'charla_gc_pause_seconds_sum{generation="2"}', 0.0
+            )
 
     def rss(self) -> int:
         return sum(psutil.Process(h.process.pid).memory_info().rss for h in self.hubs if h.process)
@@ -521,6 +546,7 @@ async def run_charla(
         step("saturation measured")
         await charla.assignment(results, min(300, visitors // 2), chat_rate)
         step("assignment measured")
+        await charla.gc_pauses(results)
     except BaseException:
         for hub in charla.hubs:
             tail = hub.log.read_text(errors="replace")[-4000:] if hub.log.exists() else ""
@@ -581,6 +607,8 @@ def report(runs: list[Results], ceilings: dict[tuple[str, int], float], args: An
     row("  start_chat->chat_assigned p50, ms", (f"{r.assign_p50_ms:.1f}" for r in runs))
     row("  start_chat->chat_assigned p99, ms", (f"{r.assign_p99_ms:.1f}" for r in runs))
     row("hub memory per idle visitor, KB", (f"{r.memory_per_visitor_kb:.1f}" for r in runs))
+    row("GC pauses over 100 ms, whole run", (str(r.gc_long_pauses) for r in runs))
+    row("  time in full collections, s", (f"{r.gc_full_seconds:.2f}" for r in runs))
     print("load average (1 min/5 min) at each phase's end:")
     for r in runs:
         print(f"  {r.label}: " + ", ".join(r.loads))

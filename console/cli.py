@@ -14,12 +14,12 @@ from console import __version__
 from console.app import create_app
 from console.demo import DEMO_AGENTS, DEMO_PASSWORD, ensure_demo
 from console.eventloop import new_event_loop
-from console.gctune import freeze_startup_objects, tune_for_serving
+from console.gctune import freeze_startup_objects, observe_pauses, tune_for_serving
 from console.logs import configure_logging
 from console.security.crypto import load_or_create_secret
 from console.settings import ConfigError, Settings
 from console.store.db import make_engine, migrate
-from console.web.keys import PASSWORDS, STORE
+from console.web.keys import METRICS, PASSWORDS, STORE
 from integrations.worker import run_worker
 
 SHUTDOWN_TIMEOUT_S = 15.0
@@ -33,6 +33,8 @@ def _print(text: str) -> None:
 def serve(settings: Settings, app: web.Application | None = None) -> None:
     app = app or create_app(settings)
     tune_for_serving()
+    pauses = app[METRICS].gc_pauses
+    observe_pauses(lambda generation, seconds: pauses.labels(str(generation)).observe(seconds))
 
     async def started(_app: web.Application) -> None:
         freeze_startup_objects()

@@ -13,6 +13,9 @@ event's objects are freed by reference counting before a collection sees them.
 from __future__ import annotations
 
 import gc
+import time
+from collections.abc import Callable
+from typing import Any
 
 YOUNG_THRESHOLD = 50_000
 MIDDLE_THRESHOLD = 20
@@ -21,6 +24,23 @@ OLD_THRESHOLD = 100
 
 def tune_for_serving() -> None:
     gc.set_threshold(YOUNG_THRESHOLD, MIDDLE_THRESHOLD, OLD_THRESHOLD)
+
+
+def observe_pauses(observe: Callable[[int, float], None]) -> Callable[[str, Any], None]:
+    """Report every collection's generation and duration to `observe` (for /metrics: a
+    full collection holds the whole process, every chat included). Returns the callback,
+    which `gc.callbacks.remove` takes off again."""
+    started = 0.0
+
+    def callback(phase: str, info: dict[str, Any]) -> None:
+        nonlocal started
+        if phase == "start":
+            started = time.perf_counter()
+        else:
+            observe(int(info["generation"]), time.perf_counter() - started)
+
+    gc.callbacks.append(callback)
+    return callback
 
 
 def freeze_startup_objects() -> None:

@@ -40,6 +40,13 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
             registry=r,
         )
+        self.gc_pauses = Histogram(
+            "charla_gc_pause_seconds",
+            "Garbage collections, by generation (2: full), and how long each held the process",
+            ["generation"],
+            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+            registry=r,
+        )
         self.event_loop = Gauge(
             "charla_event_loop", "The event loop this process runs on (1)", ["loop"], registry=r
         )

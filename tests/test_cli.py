@@ -94,6 +94,8 @@ async def test_serve_stops_cleanly_on_sigterm_with_its_embedded_redis(
         ):
             metrics = await r.text()
         assert f'charla_event_loop{{loop="{loop}"}} 1.0' in metrics, metrics[-2000:]
+        # the full collection that freezes start-up objects, at least
+        assert 'charla_gc_pause_seconds_count{generation="2"}' in metrics, metrics[-2000:]
         process.send_signal(signal.SIGTERM)
         code = await asyncio.wait_for(process.wait(), 30)
         _, err = await process.communicate()
