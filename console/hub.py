@@ -1102,6 +1102,11 @@ class Hub:
         seen: set[tuple[str, str, str]] = set()
         open_chats = await self.store.list_chats(statuses=("queued", "active"))
         by_id = {chat.id: chat for chat in open_chats}
+        # Every agent's load in one scan, read after the chats (as each read was before),
+        # not a round trip per active chat reading its agent's whole load: at a thousand
+        # open chats, a thousand round trips in every process every pass.
+        loads = await self.state.loads()
+        load_of = dict(loads)
         for chat in open_chats:
             if chat.status == "queued" and not await self.state.is_waiting(chat.tenant_id, chat.id):
                 holders = await self.state.holders(chat.tenant_id, chat.id)
@@ -1109,10 +1114,10 @@ class Hub:
             elif (
                 chat.status == "active"
                 and chat.agent_id
-                and chat.id not in await self.state.agent_chats(chat.tenant_id, chat.agent_id)
+                and chat.id not in load_of.get(f"{chat.tenant_id}|{chat.agent_id}", set())
             ):
                 seen.add(("hold", chat.id, chat.agent_id))
-        for owner, chat_ids in await self.state.loads():
+        for owner, chat_ids in loads:
             agent_id = owner.split("|", 1)[1]
             for chat_id in chat_ids:
                 held = by_id.get(chat_id)
