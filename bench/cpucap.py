@@ -6,8 +6,9 @@ one would measure the machine, not Charla. With every server (each hub, and each
 server beside it) held to the same fraction of a core, the servers are the bottleneck and the
 rest of the machine has room, so two against one measures what a second process adds.
 
-cgroup v1's `cpu` controller (`cpu.cfs_quota_us`) or cgroup v2's `cpu.max`, whichever this
-machine mounts; both need root. `CpuCap.why_not()` says why capping is impossible here.
+cgroup v1's `cpu` controller (`cpu.cfs_quota_us`, used here) or cgroup v2's `cpu.max` (not
+tried: this machine mounts v1 for cpu), whichever is mounted; both need root.
+`CpuCap.why_not()` says why capping is impossible here.
 """
 
 from __future__ import annotations
@@ -65,9 +66,12 @@ class CpuCap:
         found = _cpu_root()
         if found is None:
             return "no cgroup hierarchy with the cpu controller is mounted"
-        root, _ = found
+        root, version = found
         if not os.access(root, os.W_OK):
             return f"{root} is not writable (capping needs root)"
+        subtree = root / "cgroup.subtree_control"
+        if version == 2 and "cpu" not in subtree.read_text().split():
+            return f"the cpu controller is not enabled for child groups: echo +cpu > {subtree}"
         return None
 
     def limit(self, pid: int) -> None:
