@@ -55,6 +55,7 @@ SYNC_PAGE = 500
 TENANT_CACHE_S = 2.0
 TRANSCRIPT_LIMIT = 10_000
 DEADLINE_RETRY_S = 5.0
+RECORDING_AGENTS = 6  # agents whose new chats a dispatch records at once
 
 
 def visitor_room(visitor_id: str) -> str:
@@ -887,12 +888,17 @@ class Hub:
         ):
             per_agent.setdefault(item.agent_id, []).append(item)
 
-        async def record(items: list[Assignment]) -> None:
-            for item in items:  # one agent's chats in queue order
-                if await self._record_assignment(tenant_id, item):
-                    assigned.add(item.chat_id)
+        # Agents' assignments side by side (each is a few round trips to SQL and Redis), but
+        # a few agents at a time: each takes up to four pooled connections at once (the
+        # reads for chat_assigned), and a burst must leave the message writer some.
+        side_by_side = asyncio.Semaphore(RECORDING_AGENTS)
 
-        # agents' assignments side by side: each is a few round trips to SQL and Redis
+        async def record(items: list[Assignment]) -> None:
+            async with side_by_side:
+                for item in items:  # one agent's chats in queue order
+                    if await self._record_assignment(tenant_id, item):
+                        assigned.add(item.chat_id)
+
         await asyncio.gather(*(record(items) for items in per_agent.values()))
         return assigned
 
