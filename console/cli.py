@@ -31,6 +31,7 @@ def _print(text: str) -> None:
 
 
 def serve(settings: Settings, app: web.Application | None = None) -> None:
+    loop = new_event_loop(settings.event_loop)  # first: a ConfigError before anything starts
     app = app or create_app(settings)
     tune_for_serving()
     pauses = app[METRICS].gc_pauses
@@ -42,7 +43,7 @@ def serve(settings: Settings, app: web.Application | None = None) -> None:
     app.on_startup.append(started)
     web.run_app(
         app,
-        loop=new_event_loop(settings.event_loop),
+        loop=loop,
         host=settings.host,
         port=settings.port,
         shutdown_timeout=SHUTDOWN_TIMEOUT_S,
@@ -113,19 +114,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
-    except ConfigError as exc:
+        configure_logging(settings.log_level, json=settings.log_json)
+        if args.command == "serve":
+            serve(settings)
+        elif args.command == "demo":
+            demo(settings)
+        elif args.command == "migrate":
+            asyncio.run(_migrate(settings))
+            _print("charla: the database schema is up to date")
+        elif args.command == "worker":
+            asyncio.run(run_worker(settings))
+    except ConfigError as exc:  # in the variables, or what they ask for (CHARLA_EVENT_LOOP)
         _print(f"charla: configuration error: {exc}")
         return 2
-    configure_logging(settings.log_level, json=settings.log_json)
-    if args.command == "serve":
-        serve(settings)
-    elif args.command == "demo":
-        demo(settings)
-    elif args.command == "migrate":
-        asyncio.run(_migrate(settings))
-        _print("charla: the database schema is up to date")
-    elif args.command == "worker":
-        asyncio.run(run_worker(settings))
     return 0
 
 

@@ -171,6 +171,35 @@ async def test_bad_configuration_is_reported_without_a_traceback(tmp_path: Path)
     assert b"Traceback" not in err
 
 
+async def test_an_event_loop_that_is_not_installed_is_reported_without_a_traceback(
+    tmp_path: Path,
+) -> None:
+    """CHARLA_EVENT_LOOP=uvloop where uvloop cannot be imported (as on Windows)."""
+    hidden = tmp_path / "no-uvloop" / "uvloop"
+    hidden.mkdir(parents=True)
+    (hidden / "__init__.py").write_text('raise ImportError("uvloop is not here")\n')
+    env = {
+        **os.environ,
+        "CHARLA_EVENT_LOOP": "uvloop",
+        "CHARLA_DATA_DIR": str(tmp_path / "var"),
+        "PYTHONPATH": str(hidden.parent),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "console",
+        "serve",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert 2 == process.returncode, err.decode()[-2000:]
+    assert "CHARLA_EVENT_LOOP=uvloop, but uvloop is not installed" in out.decode()
+    assert b"Traceback" not in err
+    assert not (tmp_path / "var" / "redis.sock").exists(), "nothing started"
+
+
 async def test_sigterm_mid_conversation_loses_no_acknowledged_message(tmp_path: Path) -> None:
     data_dir = tmp_path / "var"
     port = free_port()
