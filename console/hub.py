@@ -792,7 +792,7 @@ class Hub:
             namespace=AGENT_NS,
         )
         await self._system(moved, "transferred_agent", name=target.name)
-        await self._hand_over(moved, target.id, target.name)
+        await self._hand_over(moved, target.id, target.name, await self.chat_wire(moved))
         await self.publish_presence(tenant.id, from_agent)
         await self.dispatch(tenant.id)
         await self.publish_queue(tenant.id)
@@ -941,16 +941,16 @@ class Hub:
         if overflowed:
             await self._system(chat, "overflowed")
         agent, wire = await asyncio.gather(self.store.get_agent(agent_id), self.chat_wire(chat))
-        await self._hand_over(chat, agent_id, agent.name if agent else "", wire=wire)
+        await self._hand_over(chat, agent_id, agent.name if agent else "", wire)
 
     async def _hand_over(
-        self, chat: Chat, agent_id: str, agent_name: str, *, wire: dict[str, Any] | None = None
+        self, chat: Chat, agent_id: str, agent_name: str, wire: dict[str, Any]
     ) -> None:
-        """The agent gets the chat with its history (`wire`, when read already); the visitor
+        """The agent gets the chat with its history (`wire`: `chat_wire`); the visitor
         learns who joined."""
         await self.emit(
             "chat_assigned",
-            {"chat": wire or await self.chat_wire(chat)},
+            {"chat": wire},
             to=agent_room(agent_id),
             namespace=AGENT_NS,
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -428,20 +429,7 @@ class Store:
                 created_at=now,
             )
         async with self.engine.begin() as conn:
-            await conn.execute(
-                insert(CHATS),
-                {
-                    "id": chat.id,
-                    "tenant_id": tenant_id,
-                    "visitor_id": visitor_id,
-                    "status": status,
-                    "language": language,
-                    "priority": priority,
-                    "overflowed": False,
-                    "created_at": now,
-                    "queued_at": chat.queued_at,
-                },
-            )
+            await conn.execute(insert(CHATS), asdict(chat))  # Chat's fields are columns
             message_id = (
                 await conn.execute(
                     insert(MESSAGES).returning(MESSAGES.c.id),
