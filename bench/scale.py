@@ -45,6 +45,7 @@ from typing import Any
 
 import aiohttp
 import psutil
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench.cpucap import CpuCap
 from bench.lean_sio import LeanSocket
@@ -289,21 +290,17 @@ class Charla:
         for hub in self.hubs:
             async with self.http.get(hub.url + "/metrics", headers=headers) as r:
                 text = await r.text()
-            samples = {}
-            for line in text.splitlines():
-                if line.startswith("charla_gc_pause_seconds"):
-                    name, _, value = line.rpartition(" ")
-                    samples[name] = float(value)
-            for generation in ("0", "1", "2"):
-                count = samples.get(f'charla_gc_pause_seconds_count{{generation="{generation}"}}')
-                quick = samples.get(
-                    f'charla_gc_pause_seconds_bucket{{generation="{generation}",le="0.1"}}'
-                )
-                if count is not None and quick is not None:
-                    results.gc_long_pauses += int(count - quick)
-            results.gc_full_seconds += samples.get(
-                'charla_gc_pause_seconds_sum{generation="2"}', 0.0
-            )
+            for family in text_string_to_metric_families(text):
+                if family.name != "charla_gc_pause_seconds":
+                    continue
+                for sample in family.samples:
+                    full = sample.labels["generation"] == "2"
+                    if sample.name.endswith("_count"):
+                        results.gc_long_pauses += int(sample.value)
+                    elif sample.name.endswith("_bucket") and sample.labels["le"] == "0.1":
+                        results.gc_long_pauses -= int(sample.value)  # those of 100 ms at most
+                    elif sample.name.endswith("_sum") and full:
+                        results.gc_full_seconds += sample.value
 
     def rss(self) -> int:
         return sum(psutil.Process(h.process.pid).memory_info().rss for h in self.hubs if h.process)
