@@ -44,17 +44,25 @@ async def test_a_client_upgraded_from_long_polling_chats_over_the_lean_websocket
     assert all(type(s) is EngineSocket for s in sockets), [type(s) for s in sockets]
 
 
+async def engine_io(
+    hub: LiveHub, http: aiohttp.ClientSession, headers: dict[str, str] | None = None
+) -> aiohttp.ClientWebSocketResponse:
+    """A bare Engine.IO WebSocket, opened (the hub's OPEN packet read); it reads only when
+    the test does."""
+    url = hub.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    ws = await http.ws_connect(url, headers=headers or {}, autoping=False, max_msg_size=0)
+    opened = await ws.receive_str()
+    assert opened.startswith("0"), opened
+    assert json.loads(opened[1:])["sid"]
+    return ws
+
+
 async def raw_websocket(
     hub: LiveHub, http: aiohttp.ClientSession
 ) -> aiohttp.ClientWebSocketResponse:
     """An Engine.IO connection with no Socket.IO namespace, from an allowed origin."""
     await hub.tenant()
-    url = hub.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
-    ws = await http.ws_connect(url, headers={"Origin": ORIGIN}, autoping=False)
-    opened = await ws.receive_str()
-    assert opened.startswith("0"), opened
-    assert json.loads(opened[1:])["sid"]
-    return ws
+    return await engine_io(hub, http, {"Origin": ORIGIN})
 
 
 async def test_a_client_that_stops_answering_pings_is_closed_after_the_ping_window(
@@ -100,9 +108,7 @@ async def agent_websocket(
     hub: LiveHub, http: aiohttp.ClientSession, token: str
 ) -> aiohttp.ClientWebSocketResponse:
     """An agent online on a bare Engine.IO/Socket.IO WebSocket, which reads only when told."""
-    url = hub.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
-    ws = await http.ws_connect(url, autoping=False, max_msg_size=0)
-    assert (await ws.receive_str()).startswith("0")
+    ws = await engine_io(hub, http)
     await ws.send_str("40/agent," + json.dumps({"token": token}))
     while not (await ws.receive_str()).startswith("40/agent,"):
         pass
