@@ -154,8 +154,8 @@ async def test_migrate_creates_the_schema_and_says_so(tmp_path: Path) -> None:
     assert (tmp_path / "var" / "charla.sqlite3").exists()
 
 
-async def test_bad_configuration_is_reported_without_a_traceback(tmp_path: Path) -> None:
-    env = {**os.environ, "CHARLA_PORT": "eighty", "CHARLA_DATA_DIR": str(tmp_path)}
+async def serve_until_it_exits(env: dict[str, str]) -> tuple[int | None, str, bytes]:
+    """`charla serve` with `env`, expected to give up: (exit code, stdout, stderr)."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -166,8 +166,14 @@ async def test_bad_configuration_is_reported_without_a_traceback(tmp_path: Path)
         stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(process.communicate(), 60)
-    assert 2 == process.returncode
-    assert "CHARLA_PORT must be a whole number, got 'eighty'" in out.decode()
+    return process.returncode, out.decode(), err
+
+
+async def test_bad_configuration_is_reported_without_a_traceback(tmp_path: Path) -> None:
+    env = {**os.environ, "CHARLA_PORT": "eighty", "CHARLA_DATA_DIR": str(tmp_path)}
+    code, out, err = await serve_until_it_exits(env)
+    assert 2 == code
+    assert "CHARLA_PORT must be a whole number, got 'eighty'" in out
     assert b"Traceback" not in err
 
 
@@ -184,18 +190,9 @@ async def test_an_event_loop_that_is_not_installed_is_reported_without_a_traceba
         "CHARLA_DATA_DIR": str(tmp_path / "var"),
         "PYTHONPATH": str(hidden.parent),
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "console",
-        "serve",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    assert 2 == process.returncode, err.decode()[-2000:]
-    assert "CHARLA_EVENT_LOOP=uvloop, but uvloop is not installed" in out.decode()
+    code, out, err = await serve_until_it_exits(env)
+    assert 2 == code, err.decode()[-2000:]
+    assert "CHARLA_EVENT_LOOP=uvloop, but uvloop is not installed" in out
     assert b"Traceback" not in err
     assert not (tmp_path / "var" / "redis.sock").exists(), "nothing started"
 
