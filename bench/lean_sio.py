@@ -34,12 +34,16 @@ class LeanSocket:
         *,
         headers: dict[str, str] | None = None,
         on_event: EventHandler | None = None,
+        compress: int = 0,
     ) -> None:
+        """`compress`: the permessage-deflate window to offer (browsers offer 15; 0 offers
+        none)."""
         self.session = session
         self.url = base_url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
         self.namespace = namespace
         self.auth = auth
         self.headers = headers or {}
+        self.compress = compress
         self.on_event = on_event or (lambda _event, _data: None)
         self.ws: aiohttp.ClientWebSocketResponse | None = None
         self._ids = itertools.count(1)
@@ -50,7 +54,11 @@ class LeanSocket:
 
     async def connect(self, timeout_s: float = 10) -> None:
         self.ws = await self.session.ws_connect(
-            self.url, headers=self.headers, autoping=False, max_msg_size=0
+            self.url,
+            headers=self.headers,
+            autoping=False,
+            max_msg_size=0,
+            compress=self.compress,
         )
         opened = await asyncio.wait_for(self.ws.receive_str(), timeout_s)
         if not opened.startswith("0"):

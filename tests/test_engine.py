@@ -45,12 +45,18 @@ async def test_a_client_upgraded_from_long_polling_chats_over_the_lean_websocket
 
 
 async def engine_io(
-    hub: LiveHub, http: aiohttp.ClientSession, headers: dict[str, str] | None = None
+    hub: LiveHub,
+    http: aiohttp.ClientSession,
+    headers: dict[str, str] | None = None,
+    *,
+    compress: int = 0,
 ) -> aiohttp.ClientWebSocketResponse:
     """A bare Engine.IO WebSocket, opened (the hub's OPEN packet read); it reads only when
-    the test does."""
+    the test does. `compress`: the permessage-deflate window it offers (0: none)."""
     url = hub.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
-    ws = await http.ws_connect(url, headers=headers or {}, autoping=False, max_msg_size=0)
+    ws = await http.ws_connect(
+        url, headers=headers or {}, autoping=False, max_msg_size=0, compress=compress
+    )
     opened = await ws.receive_str()
     assert opened.startswith("0"), opened
     assert json.loads(opened[1:])["sid"]
@@ -63,6 +69,20 @@ async def raw_websocket(
     """An Engine.IO connection with no Socket.IO namespace, from an allowed origin."""
     await hub.tenant()
     return await engine_io(hub, http, {"Origin": ORIGIN})
+
+
+async def test_a_browser_offering_compression_gets_plain_frames(hub: LiveHub) -> None:
+    """Browsers offer permessage-deflate; accepting it would keep a zlib compressor and
+    decompressor per connection (about 100 KB) to shrink messages of a few hundred bytes."""
+    tenant = await hub.tenant()
+    async with aiohttp.ClientSession() as http:
+        ws = await engine_io(hub, http, {"Origin": ORIGIN}, compress=15)
+        assert ws.compress == 0, "the hub accepted permessage-deflate"
+        await ws.send_str("40/visitor," + json.dumps({"site_key": tenant["site_key"]}))
+        got = [await asyncio.wait_for(ws.receive_str(), 10) for _ in range(2)]
+        assert any(frame.startswith("40/visitor,") for frame in got), got
+        assert any(frame.startswith('42/visitor,["session"') for frame in got), got
+        await ws.close()
 
 
 async def test_a_client_that_stops_answering_pings_is_closed_after_the_ping_window(

@@ -8,6 +8,11 @@ timeout), writes a packet at once when nothing is queued ahead of it and the tra
 backed up (else through the queue and writer, as before), with the same upgrade handshake
 and the same packets on the wire. Long-polling and everything else are engine.io's own.
 
+Frames go uncompressed: a browser offers permessage-deflate, and aiohttp accepts it by
+default, which gives each connection a zlib compressor and decompressor for its lifetime
+(about 100 KB, three times an idle visitor's whole cost) to shrink messages of a few hundred
+bytes. Socket.IO's own Node server turns it off by default for the same reason.
+
 `SocketServer` is python-socketio's AsyncServer whose engine.io server makes its sockets
 `EngineSocket`s (engine.io builds them itself, so their class is set as they connect).
 """
@@ -21,7 +26,9 @@ from typing import Any
 
 import engineio
 import socketio
+from aiohttp import web
 from engineio import exceptions, packet
+from engineio.async_drivers import aiohttp as engineio_aiohttp
 from engineio.async_socket import AsyncSocket
 
 _ENDING: set[asyncio.Future[None]] = set()  # connections being closed (tasks need a holder)
@@ -161,7 +168,26 @@ class EngineSocket(AsyncSocket):  # type: ignore[misc]
         await self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_CLOSE)
 
 
+class PlainWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]
+    """engine.io's aiohttp WebSocket, answering a permessage-deflate offer with no."""
+
+    async def __call__(self, environ: dict[str, Any]) -> web.WebSocketResponse:
+        request = environ["aiohttp.request"]
+        self._sock = web.WebSocketResponse(
+            max_msg_size=self.server.max_http_buffer_size, compress=False
+        )
+        await self._sock.prepare(request)
+        self.environ = environ
+        await self.handler(self)
+        return self._sock
+
+
 class EngineServer(engineio.AsyncServer):  # type: ignore[misc]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.async_mode == "aiohttp":  # the driver's table is shared: copy, then change
+            self._async = {**self._async, "websocket": PlainWebSocket}
+
     async def _trigger_event(self, event: str, *args: Any, **kwargs: Any) -> Any:
         if event == "connect":
             # engine.io has just made this connection's socket, before it serves any transport
