@@ -183,6 +183,8 @@ class PlainWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]
 
 
 class EngineServer(engineio.AsyncServer):  # type: ignore[misc]
+    _async: dict[str, Any]
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.async_mode == "aiohttp":  # the driver's table is shared: copy, then change
