@@ -17,7 +17,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from console.cluster import Cluster, CoalescingRedisManager, client_manager
 from console.embedded_redis import EmbeddedRedis
 from console.engagement.service import Engagement
-from console.eventloop import loop_name
+from console.eventloop import loop_name, watch_lag
 from console.hub import Hub, run_periodically
 from console.language import LanguageDetectors
 from console.metrics import Metrics
@@ -214,6 +214,7 @@ async def _hub_ctx(app: web.Application) -> AsyncIterator[None]:
     )
     tasks = app[BACKGROUND]
     tasks.append(asyncio.create_task(_warm_language_models(hub)))
+    tasks.append(asyncio.create_task(watch_lag(app[METRICS].loop_lag.observe)))
     tasks.append(asyncio.create_task(run_periodically(settings.sweep_interval_s, hub.sweep)))
     tasks.append(asyncio.create_task(run_periodically(settings.heartbeat_s, cluster.beat)))
     # Another process may have added a tenant: its origins reach this one within a beat.

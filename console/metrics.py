@@ -47,6 +47,13 @@ class Metrics:
             buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
             registry=r,
         )
+        self.loop_lag = Histogram(
+            "charla_event_loop_lag_seconds",
+            "How late the event loop ran a timer, probed every 0.25 s: a stall of every "
+            "connection of this process",
+            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+            registry=r,
+        )
         self.event_loop = Gauge(
             "charla_event_loop", "The event loop this process runs on (1)", ["loop"], registry=r
         )

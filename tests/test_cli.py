@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -62,6 +63,17 @@ async def wait_healthy(port: int, timeout_s: float = 30) -> dict[str, object]:
     raise AssertionError(f"charla did not become healthy on port {port}")
 
 
+async def read_metrics(port: int) -> str:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(
+            f"http://127.0.0.1:{port}/metrics", headers={"Authorization": f"Bearer {ADMIN}"}
+        ) as r,
+    ):
+        assert 200 == r.status, await r.text()
+        return await r.text()
+
+
 def redis_running(data_dir: Path) -> bool:
     for pid in os.listdir("/proc"):
         if pid.isdigit():
@@ -86,16 +98,18 @@ async def test_serve_stops_cleanly_on_sigterm_with_its_embedded_redis(
             port
         )
         assert redis_running(data_dir)
-        async with (
-            aiohttp.ClientSession() as http,
-            http.get(
-                f"http://127.0.0.1:{port}/metrics", headers={"Authorization": f"Bearer {ADMIN}"}
-            ) as r,
-        ):
-            metrics = await r.text()
+        metrics = await read_metrics(port)
         assert f'charla_event_loop{{loop="{loop}"}} 1.0' in metrics, metrics[-2000:]
         # the full collection that freezes start-up objects, at least
         assert 'charla_gc_pause_seconds_count{generation="2"}' in metrics, metrics[-2000:]
+        # the loop's lag probe runs, every 0.25 s
+        for _ in range(50):
+            if re.search(r"^charla_event_loop_lag_seconds_count [1-9]", metrics, re.M):
+                break
+            await asyncio.sleep(0.1)
+            metrics = await read_metrics(port)
+        else:
+            raise AssertionError(f"the event loop's lag was never probed: {metrics[-2000:]}")
         process.send_signal(signal.SIGTERM)
         code = await asyncio.wait_for(process.wait(), 30)
         _, err = await process.communicate()
