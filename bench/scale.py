@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import itertools
 import os
 import random
@@ -182,6 +183,28 @@ async def ceiling(
 # -- Charla ---------------------------------------------------------------------------------
 
 
+class GcPauses:
+    """The longest garbage collection of this process (the load generator) while open: a
+    pause here delays what the bench measures, not the hub."""
+
+    def __init__(self) -> None:
+        self.longest_s = 0.0
+        self._started = 0.0
+
+    def _callback(self, phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.longest_s = max(self.longest_s, time.perf_counter() - self._started)
+
+    def __enter__(self) -> GcPauses:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+
 @dataclass
 class Results:
     processes: int
@@ -201,6 +224,8 @@ class Results:
     assign_p99_ms: float = 0.0
     assigned: int = 0
     assign_refused: int = 0
+    assign_hub_stalls: int = 0  # event-loop lags over 100 ms in the hubs during assignment
+    assign_generator_gc_ms: float = 0.0  # the load generator's longest GC pause then
     gc_long_pauses: int = 0  # collections over 100 ms, in every hub, over the whole run
     gc_full_seconds: float = 0.0  # time in full (generation 2) collections, all hubs
     loads: list[str] = field(default_factory=list)
@@ -287,24 +312,43 @@ class Charla:
                 total += times.user + times.system
         return total
 
-    async def gc_pauses(self, results: Results) -> None:
-        """The hubs' garbage-collector pauses over the run, from their /metrics."""
+    async def metrics(self, name: str) -> list[Any]:
+        """The samples of one metric family, from every hub's /metrics."""
         assert self.http is not None
         headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        samples = []
         for hub in self.hubs:
             async with self.http.get(hub.url + "/metrics", headers=headers) as r:
                 text = await r.text()
             for family in text_string_to_metric_families(text):
-                if family.name != "charla_gc_pause_seconds":
-                    continue
-                for sample in family.samples:
-                    full = sample.labels["generation"] == "2"
-                    if sample.name.endswith("_count"):
-                        results.gc_long_pauses += int(sample.value)
-                    elif sample.name.endswith("_bucket") and sample.labels["le"] == "0.1":
-                        results.gc_long_pauses -= int(sample.value)  # those of 100 ms at most
-                    elif sample.name.endswith("_sum") and full:
-                        results.gc_full_seconds += sample.value
+                if family.name == name:
+                    samples.extend(family.samples)
+        return samples
+
+    @staticmethod
+    def over_100ms(samples: list[Any]) -> int:
+        """How many observations of a histogram's samples exceeded 100 ms."""
+        count = 0
+        for sample in samples:
+            if sample.name.endswith("_count"):
+                count += int(sample.value)
+            elif sample.name.endswith("_bucket") and sample.labels["le"] == "0.1":
+                count -= int(sample.value)
+        return count
+
+    async def gc_pauses(self, results: Results) -> None:
+        """The hubs' garbage-collector pauses over the run, from their /metrics."""
+        samples = await self.metrics("charla_gc_pause_seconds")
+        results.gc_long_pauses = self.over_100ms(samples)
+        results.gc_full_seconds = sum(
+            sample.value
+            for sample in samples
+            if sample.name.endswith("_sum") and sample.labels["generation"] == "2"
+        )
+
+    async def loop_stalls(self) -> int:
+        """The hubs' event-loop lags over 100 ms so far (probed every 0.25 s)."""
+        return self.over_100ms(await self.metrics("charla_event_loop_lag_seconds"))
 
     def rss(self) -> int:
         return sum(psutil.Process(h.process.pid).memory_info().rss for h in self.hubs if h.process)
@@ -470,6 +514,7 @@ class Charla:
         newcomers = await self.visitors(other, arriving)
         self.assign_latencies.clear()
         refused: list[str] = []
+        stalls = await self.loop_stalls()
         begun = time.perf_counter()
 
         async def arrive(n: int, sock: LeanSocket) -> None:
@@ -480,12 +525,15 @@ class Charla:
             if not ack["ok"]:
                 refused.append(ack["error"]["code"])
 
-        await asyncio.gather(*(arrive(n, s) for n, s in enumerate(newcomers)))
-        results.assign_rate = arriving / (time.perf_counter() - begun)
-        for _ in range(100):
-            if len(self.assign_latencies) >= arriving:
-                break
-            await asyncio.sleep(0.05)
+        with GcPauses() as pauses:
+            await asyncio.gather(*(arrive(n, s) for n, s in enumerate(newcomers)))
+            results.assign_rate = arriving / (time.perf_counter() - begun)
+            for _ in range(100):
+                if len(self.assign_latencies) >= arriving:
+                    break
+                await asyncio.sleep(0.05)
+        results.assign_generator_gc_ms = pauses.longest_s * 1000
+        results.assign_hub_stalls = await self.loop_stalls() - stalls
         results.assigned = len(self.assign_latencies)
         results.assign_refused = len(refused)
         if refused:
@@ -609,6 +657,11 @@ def report(runs: list[Results], ceilings: dict[tuple[str, int], float], args: An
     row("  assigned / refused (unavailable)", (f"{r.assigned} / {r.assign_refused}" for r in runs))
     row("  start_chat->chat_assigned p50, ms", (f"{r.assign_p50_ms:.1f}" for r in runs))
     row("  start_chat->chat_assigned p99, ms", (f"{r.assign_p99_ms:.1f}" for r in runs))
+    row("  hub event-loop stalls over 100 ms", (str(r.assign_hub_stalls) for r in runs))
+    row(
+        "  load generator's longest GC pause, ms",
+        (f"{r.assign_generator_gc_ms:.0f}" for r in runs),
+    )
     row("hub memory per idle visitor, KB", (f"{r.memory_per_visitor_kb:.1f}" for r in runs))
     row("GC pauses over 100 ms, whole run", (str(r.gc_long_pauses) for r in runs))
     row("  time in full collections, s", (f"{r.gc_full_seconds:.2f}" for r in runs))
