@@ -16,6 +16,7 @@ import yaml
 
 from console.cli import main
 from console.settings import Settings
+from console.store.db import POOL_SIZE
 
 ROOT = Path(__file__).resolve().parent.parent
 HUBS = ("hub-1", "hub-2")
@@ -176,6 +177,17 @@ def test_urls_point_at_the_redis_and_postgres_services(services: dict[str, Any])
         database.path.lstrip("/"),
     )
     assert ["5432"] == services["postgres"]["expose"]
+
+
+def test_postgres_takes_every_connection_the_charla_processes_may_open(
+    services: dict[str, Any],
+) -> None:
+    command = services["postgres"]["command"]
+    assert "postgres" == command[0]
+    settings = dict(arg.split("=", 1) for arg in command[2::2])
+    assert command[1::2] == ["-c"] * len(settings), command
+    reserved = 3  # superuser_reserved_connections: an operator's psql still gets in
+    assert len(CHARLA) * POOL_SIZE + reserved <= int(settings["max_connections"])
 
 
 def test_dependencies_exist_and_wait_for_health(services: dict[str, Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from console.store.db import POOL_SIZE, make_engine
 from tests.postgres import PostgresCluster, postgres_available, require_postgres
 
 pytestmark = pytest.mark.postgres
@@ -107,3 +109,24 @@ def test_start_and_stop_leave_nothing_behind() -> None:
 
 def test_stop_without_start_is_harmless() -> None:
     PostgresCluster().stop()
+
+
+async def test_a_burst_wider_than_the_pool_reuses_its_connections(
+    cluster: PostgresCluster,
+) -> None:
+    """Three waves of twice the pool's size of concurrent statements: they queue for the
+    pool's connections instead of opening (and closing) connections of their own."""
+    engine = make_engine(cluster.url(cluster.create_database("pool_burst")))
+    backends: set[int] = set()
+
+    async def statement() -> None:
+        async with engine.connect() as conn:
+            pid = await conn.scalar(text("SELECT pg_backend_pid() FROM pg_sleep(0.02)"))
+            backends.add(pid)
+
+    try:
+        for _ in range(3):
+            await asyncio.gather(*(statement() for _ in range(2 * POOL_SIZE)))
+    finally:
+        await engine.dispose()
+    assert len(backends) <= POOL_SIZE, f"{len(backends)} connections opened"
