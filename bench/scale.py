@@ -50,6 +50,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bench.cpucap import CpuCap
 from bench.lean_sio import LeanSocket
+from console.gctune import observe_pauses
 from tests.cluster import HubProcess, RedisServer, free_port, migrate
 from tests.harness import ADMIN_TOKEN, ORIGIN, PASSWORD
 from tests.postgres import PostgresCluster
@@ -189,16 +190,13 @@ class GcPauses:
 
     def __init__(self) -> None:
         self.longest_s = 0.0
-        self._started = 0.0
+        self._callback: Callable[[str, Any], None] | None = None
 
-    def _callback(self, phase: str, _info: dict[str, int]) -> None:
-        if phase == "start":
-            self._started = time.perf_counter()
-        else:
-            self.longest_s = max(self.longest_s, time.perf_counter() - self._started)
+    def _observe(self, _generation: int, seconds: float) -> None:
+        self.longest_s = max(self.longest_s, seconds)
 
     def __enter__(self) -> GcPauses:
-        gc.callbacks.append(self._callback)
+        self._callback = observe_pauses(self._observe)
         return self
 
     def __exit__(self, *_exc: object) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from console.eventloop import LAG_PROBE_S
+
 
 class Metrics:
     def __init__(self) -> None:
@@ -49,8 +51,8 @@ class Metrics:
         )
         self.loop_lag = Histogram(
             "charla_event_loop_lag_seconds",
-            "How late the event loop ran a timer, probed every 0.25 s: a stall of every "
-            "connection of this process",
+            f"How late the event loop ran a timer, probed every {LAG_PROBE_S} s: a stall of "
+            "every connection of this process",
             buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
             registry=r,
         )

@@ -28,7 +28,7 @@ import asyncio
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -166,10 +166,11 @@ class _CoreBatch:
         )
 
 
+# Chat's fields are the chats table's columns (Store.start_chat inserts `asdict(chat)`)
+CHAT_COLUMNS = ", ".join(field.name for field in fields(Chat))
 PG_CHATS = (
-    "SELECT id, tenant_id, visitor_id, status, language, agent_id, priority, overflowed,"
-    " close_reason, created_at, queued_at, assigned_at, first_agent_reply_at, closed_at,"
-    " abandoned_at FROM chats WHERE id = ANY($1::varchar[]) ORDER BY id FOR SHARE"
+    f"SELECT {CHAT_COLUMNS} FROM chats"  # noqa: S608 (names from Chat, not from input)
+    " WHERE id = ANY($1::varchar[]) ORDER BY id FOR SHARE"
 )
 PG_INSERT = (
     "INSERT INTO messages (chat_id, author, author_name, agent_id, sender, text_enc,"
