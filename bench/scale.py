@@ -15,6 +15,13 @@ through Redis), it starts the hubs, connects agents and visitors with a lean Soc
 and, as ceilings, round trips/s of a raw aiohttp WebSocket echo server and acks/s of a bare
 python-socketio server (bench/ceilings.py), with the same number of connections.
 
+Every deployment is up at once (idle while another is measured). Saturation is measured in
+rounds (`--rounds`): in each, every deployment's saturation right after bare python-socketio
+with as many processes, so that each ratio is of two measurements taken side by side, and two
+processes against one compares runs a minute apart, not a deployment's whole lifetime apart.
+The report gives the median of the rounds, and their range: on a machine whose speed drifts
+by ±10% over minutes, a single pair measured minutes apart could not tell 0.45 from 0.55.
+
 Run (from the repository root):
     .venv/bin/python -m bench.scale --visitors 1000 --active 1000 --chat-rate 100 --seconds 8
 
@@ -33,6 +40,7 @@ import gc
 import itertools
 import os
 import random
+import statistics
 import string
 import subprocess
 import sys
@@ -51,6 +59,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bench.cpucap import CpuCap
 from bench.lean_sio import LeanSocket
 from console.gctune import observe_pauses
+from console.store.db import POOL_SIZE
 from tests.cluster import HubProcess, RedisServer, free_port, migrate
 from tests.harness import ADMIN_TOKEN, ORIGIN, PASSWORD
 from tests.postgres import PostgresCluster
@@ -166,8 +175,10 @@ async def bare_rate(urls: list[str], connections: int, seconds: float) -> float:
 
 
 async def ceiling(
-    kind: str, processes: int, connections: int, seconds: float, cap: CpuCap | None = None
+    kind: str, processes: int, connections: int, seconds: float, cores: float = 0
 ) -> float:
+    """The ceiling server `kind` on `processes` processes (each held to `cores` CPU if set)."""
+    cap = CpuCap(cores, label="charla-bench-ceiling") if cores else None
     started = [start_ceiling(kind, cap) for _ in range(processes)]
     try:
         urls = [url for _, url in started]
@@ -213,10 +224,12 @@ class Results:
     latency_p50_ms: float = 0.0
     latency_p99_ms: float = 0.0
     delivered: int = 0
-    saturation_rate: float = 0.0
+    # one entry per round: Charla at saturation, and bare python-socketio just before it
+    saturation_rates: list[float] = field(default_factory=list)
+    bare_rates: list[float] = field(default_factory=list)
     saturation_refused: int = 0
-    saturation_p99_ms: float = 0.0
-    saturation_cpu_ms: float = 0.0  # hub CPU time (all processes) per acked message
+    saturation_p99s_ms: list[float] = field(default_factory=list)
+    saturation_cpus_ms: list[float] = field(default_factory=list)  # hub CPU per acked message
     assign_rate: float = 0.0
     assign_p50_ms: float = 0.0
     assign_p99_ms: float = 0.0
@@ -232,6 +245,20 @@ class Results:
     def label(self) -> str:
         return f"{self.processes} {self.fanout}"
 
+    @property
+    def saturation_rate(self) -> float:
+        return statistics.median(self.saturation_rates)
+
+    @property
+    def bare_rate(self) -> float:
+        return statistics.median(self.bare_rates)
+
+    @property
+    def bare_ratios(self) -> list[float]:
+        """Charla's rate over bare python-socketio's, round by round."""
+        pairs = zip(self.saturation_rates, self.bare_rates, strict=True)
+        return [ours / bare for ours, bare in pairs]
+
 
 class Charla:
     """Hub processes on their own Redis and database, and the clients that load them."""
@@ -242,10 +269,10 @@ class Charla:
         pg: PostgresCluster,
         processes: int,
         fanout: str = "redis",
-        cap: CpuCap | None = None,
+        cores: float = 0,
     ) -> None:
         self.workdir = workdir
-        self.cap = cap
+        self.cap = CpuCap(cores, label=f"charla-bench-{workdir.name}") if cores else None
         self.redis = RedisServer(workdir / "redis")
         self.database = pg.url(pg.create_database(f"bench_{workdir.name}_{os.getpid()}"))
         self.hubs = [
@@ -498,11 +525,10 @@ class Charla:
 
         cpu = self.cpu_s()
         await asyncio.gather(*(flood(s) for s in chats))
-        results.saturation_cpu_ms = (self.cpu_s() - cpu) * 1000 / max(1, acked)
-        results.saturation_rate = acked / seconds
-        results.saturation_refused = refused
-        results.saturation_p99_ms = pct(self.latencies, 0.99) * 1000
-        results.loads.append(load())
+        results.saturation_cpus_ms.append((self.cpu_s() - cpu) * 1000 / max(1, acked))
+        results.saturation_rates.append(acked / seconds)
+        results.saturation_refused += refused
+        results.saturation_p99s_ms.append(pct(self.latencies, 0.99) * 1000)
         self.sent_at.clear()
 
     async def assignment(self, results: Results, arriving: int, rate: float) -> None:
@@ -557,68 +583,81 @@ def step(text: str) -> None:
     print(f"  [{time.strftime('%H:%M:%S')}] {text} (load {load()})", file=sys.stderr, flush=True)
 
 
-async def run_charla(
-    pg: PostgresCluster,
-    processes: int,
-    visitors: int,
-    seconds: float,
-    workdir: Path,
-    *,
-    active: int,
-    chat_rate: float,
-    connections: int,
-    fanout: str = "redis",
-    cap: CpuCap | None = None,
-) -> Results:
-    results = Results(processes, fanout)
-    charla = Charla(workdir / f"charla{processes}{fanout}", pg, processes, fanout, cap)
-    await charla.start()
-    step(f"{processes} hub process(es) up")
-    try:
-        results.loads.append(load())
-        tenant = await charla.tenant("Bench Motors")
-        await charla.agents(tenant, -(-visitors // AGENT_MAX_CHATS), "a")
-        step("agents online")
-        await asyncio.sleep(1)
-        before = charla.rss()
-        people = await charla.visitors(tenant, visitors)
-        await asyncio.sleep(1)
-        results.memory_per_visitor_kb = (charla.rss() - before) / visitors / 1024
-        step(f"{visitors} visitors connected")
-        chats = await charla.start_chats(people)
-        results.loads.append(load())
-        step("chats started")
-        await charla.realistic(results, chats, seconds, active)
-        step("realistic load measured")
-        flooding = dict(itertools.islice(chats.items(), connections))
-        await charla.saturation(results, flooding, seconds)
-        step("saturation measured")
-        await charla.assignment(results, min(300, visitors // 2), chat_rate)
-        step("assignment measured")
-        await charla.gc_pauses(results)
-    except BaseException:
-        for hub in charla.hubs:
-            tail = hub.log.read_text(errors="replace")[-4000:] if hub.log.exists() else ""
-            print(f"--- {hub.log} ---\n{tail}", file=sys.stderr)
-        raise
-    finally:
-        if charla.retried:
-            step(f"start_chat retried after: {sorted(set(charla.retried))} x{len(charla.retried)}")
-        await charla.stop()
-    return results
+@dataclass
+class Deployment:
+    """One deployment under test, kept up for the whole run."""
+
+    charla: Charla
+    results: Results
+    flooding: dict[LeanSocket, str] = field(default_factory=dict)
+
+
+async def prepare(
+    deployment: Deployment, visitors: int, seconds: float, *, active: int, connections: int
+) -> None:
+    """Agents and visitors connected (memory measured), chats started, realistic load."""
+    charla, results = deployment.charla, deployment.results
+    results.loads.append(load())
+    tenant = await charla.tenant("Bench Motors")
+    await charla.agents(tenant, -(-visitors // AGENT_MAX_CHATS), "a")
+    step(f"{results.label}: agents online")
+    await asyncio.sleep(1)
+    before = charla.rss()
+    people = await charla.visitors(tenant, visitors)
+    await asyncio.sleep(1)
+    results.memory_per_visitor_kb = (charla.rss() - before) / visitors / 1024
+    step(f"{results.label}: {visitors} visitors connected")
+    chats = await charla.start_chats(people)
+    results.loads.append(load())
+    step(f"{results.label}: chats started")
+    await charla.realistic(results, chats, seconds, active)
+    step(f"{results.label}: realistic load measured")
+    deployment.flooding = dict(itertools.islice(chats.items(), connections))
+
+
+async def saturation_round(
+    deployment: Deployment, seconds: float, connections: int, cores: float
+) -> None:
+    """Bare python-socketio with as many processes, then this deployment, side by side."""
+    results = deployment.results
+    bare = await ceiling("bare", results.processes, connections, seconds, cores)
+    results.bare_rates.append(bare)
+    await deployment.charla.saturation(results, deployment.flooding, seconds)
+    step(
+        f"{results.label}: {results.saturation_rates[-1]:,.0f}/s at saturation, "
+        f"bare python-socketio {bare:,.0f}/s: {results.bare_ratios[-1]:.2f}"
+    )
+
+
+async def finish(deployment: Deployment, visitors: int, chat_rate: float) -> None:
+    charla, results = deployment.charla, deployment.results
+    results.loads.append(load())
+    await charla.assignment(results, min(300, visitors // 2), chat_rate)
+    step(f"{results.label}: assignment measured")
+    await charla.gc_pauses(results)
+
+
+def spread(values: list[float], digits: int = 2) -> str:
+    """The median, and the range when there are several values."""
+    middle = f"{statistics.median(values):,.{digits}f}"
+    if len(values) < 2:
+        return middle
+    return f"{middle} ({min(values):,.{digits}f}-{max(values):,.{digits}f})"
 
 
 def report(runs: list[Results], ceilings: dict[tuple[str, int], float], args: Any) -> None:
     print()
     print(
         f"visitors={args.visitors} active={args.active} chat-rate={args.chat_rate} "
-        f"seconds={args.seconds} connections={args.connections}"
+        f"seconds={args.seconds} connections={args.connections} rounds={args.rounds}"
         + (f" cap={args.cap} CPU per server process" if args.cap else "")
     )
-    print(f"{'':46}" + "".join(f"{r.label:>18}" for r in runs))
+    print("saturation figures: median of the rounds (lowest-highest)")
+    width = 24
+    print(f"{'':46}" + "".join(f"{r.label:>{width}}" for r in runs))
 
     def row(label: str, values: Iterable[str]) -> None:
-        print(f"{label:46}" + "".join(f"{v:>18}" for v in values))
+        print(f"{label:46}" + "".join(f"{v:>{width}}" for v in values))
 
     def ceiling_of(kind: str, r: Results) -> float:
         return ceilings[(kind, r.processes)]
@@ -626,16 +665,13 @@ def report(runs: list[Results], ceilings: dict[tuple[str, int], float], args: An
     row(
         "raw aiohttp WebSocket echo, round trips/s", (f"{ceiling_of('echo', r):,.0f}" for r in runs)
     )
-    row("bare python-socketio, acks/s", (f"{ceiling_of('bare', r):,.0f}" for r in runs))
+    row("bare python-socketio, acks/s", (spread(r.bare_rates, 0) for r in runs))
     row(
         "  the same with Charla's serving changes, acks/s",
         (f"{ceiling_of('bare-tuned', r):,.0f}" for r in runs),
     )
-    row("Charla persisted+acked messages/s (sat.)", (f"{r.saturation_rate:,.0f}" for r in runs))
-    row(
-        "  ratio to bare python-socketio",
-        (f"{r.saturation_rate / ceiling_of('bare', r):.2f}" for r in runs),
-    )
+    row("Charla persisted+acked messages/s (sat.)", (spread(r.saturation_rates, 0) for r in runs))
+    row("  ratio to bare python-socketio, paired", (spread(r.bare_ratios) for r in runs))
     row(
         "  ratio to it with Charla's serving changes",
         (f"{r.saturation_rate / ceiling_of('bare-tuned', r):.2f}" for r in runs),
@@ -645,8 +681,8 @@ def report(runs: list[Results], ceilings: dict[tuple[str, int], float], args: An
         (f"{r.saturation_rate / ceiling_of('echo', r):.3f}" for r in runs),
     )
     row("  refused (rate_limited/unavailable)", (str(r.saturation_refused) for r in runs))
-    row("  hub CPU per acked message, ms", (f"{r.saturation_cpu_ms:.2f}" for r in runs))
-    row("  visitor->agent p99 at saturation, ms", (f"{r.saturation_p99_ms:.0f}" for r in runs))
+    row("  hub CPU per acked message, ms", (spread(r.saturation_cpus_ms, 3) for r in runs))
+    row("  visitor->agent p99 at saturation, ms", (spread(r.saturation_p99s_ms, 0) for r in runs))
     row("realistic load: messages/s sent", (f"{r.realistic_rate:,.0f}" for r in runs))
     row("  delivered to agents / sent", (f"{r.delivered}/{r.realistic_sent}" for r in runs))
     row("  visitor->agent p50, ms", (f"{r.latency_p50_ms:.1f}" for r in runs))
@@ -669,10 +705,16 @@ def report(runs: list[Results], ceilings: dict[tuple[str, int], float], args: An
     by_label = {r.label: r for r in runs}
     one, two = by_label.get("1 redis"), by_label.get("2 redis")
     if one and two:
+        rounds = zip(
+            one.saturation_rates, two.saturation_rates, one.bare_rates, two.bare_rates, strict=True
+        )
+        pairs = [(b / a, bare_b / bare_a) for a, b, bare_a, bare_b in rounds]
+        ours, bare = [x for x, _ in pairs], [y for _, y in pairs]
         print(
-            f"two processes / one (both through Redis): "
-            f"{two.saturation_rate / one.saturation_rate:.2f} (Charla), "
-            f"{ceilings[('bare', 2)] / ceilings[('bare', 1)]:.2f} (bare python-socketio), "
+            "two processes / one (both through Redis), round by round: "
+            + ", ".join(f"{x:.2f}" for x in ours)
+            + f"; median {statistics.median(ours):.2f} (Charla), "
+            f"{statistics.median(bare):.2f} (bare python-socketio), "
             f"{ceilings[('echo', 2)] / ceilings[('echo', 1)]:.2f} (echo)"
         )
 
@@ -716,42 +758,69 @@ async def main() -> None:
         default=200,
         help="connections of the ceilings, and visitors flooding at saturation",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="saturation rounds, each measuring every deployment beside bare python-socketio",
+    )
     args = parser.parse_args()
-    cap = None
     if args.cap:
         reason = CpuCap.why_not()
         if reason:
             parser.error(f"--cap: {reason}")
-        cap = CpuCap(args.cap)
     print(
         f"bench/scale.py on {os.cpu_count()} cores, load average {load()}"
-        + (f", each server process held to {args.cap} CPU" if cap else ""),
+        + (f", each server process held to {args.cap} CPU" if args.cap else ""),
         flush=True,
     )
     ceilings: dict[tuple[str, int], float] = {}
-    runs = []
-    with tempfile.TemporaryDirectory(prefix="charla-bench-") as tmp, PostgresCluster() as pg:
-        for processes, fanout in args.runs:
-            for kind in ("echo", "bare", "bare-tuned"):
-                if (kind, processes) not in ceilings:
-                    rate = await ceiling(kind, processes, args.connections, args.seconds, cap)
+    deployments: list[Deployment] = []
+    # every hub's pool may keep POOL_SIZE connections open, and all deployments stay up
+    connections = 100 + POOL_SIZE * sum(processes for processes, _ in args.runs)
+    with (
+        tempfile.TemporaryDirectory(prefix="charla-bench-") as tmp,
+        PostgresCluster(max_connections=connections) as pg,
+    ):
+        try:
+            for processes in sorted({processes for processes, _ in args.runs}):
+                for kind in ("echo", "bare-tuned"):
+                    rate = await ceiling(kind, processes, args.connections, args.seconds, args.cap)
                     ceilings[(kind, processes)] = rate
                     print(f"{processes} process(es): {kind} {rate:,.0f}/s", flush=True)
-            result = await run_charla(
-                pg,
-                processes,
-                args.visitors,
-                args.seconds,
-                Path(tmp),
-                active=min(args.active, args.visitors),
-                chat_rate=args.chat_rate,
-                connections=args.connections,
-                fanout=fanout,
-                cap=cap,
-            )
-            print(f"{result.label}: {result}", flush=True)
-            runs.append(result)
-    report(runs, ceilings, args)
+            for n, (processes, fanout) in enumerate(args.runs):
+                workdir = Path(tmp) / f"charla{n}_{processes}{fanout}"
+                charla = Charla(workdir, pg, processes, fanout, args.cap)
+                deployments.append(Deployment(charla, Results(processes, fanout)))
+                await charla.start()
+                step(f"{processes} hub process(es), {fanout} fan-out: up")
+                await prepare(
+                    deployments[-1],
+                    args.visitors,
+                    args.seconds,
+                    active=min(args.active, args.visitors),
+                    connections=args.connections,
+                )
+            for n in range(args.rounds):
+                for deployment in deployments:
+                    await saturation_round(deployment, args.seconds, args.connections, args.cap)
+                step(f"saturation round {n + 1} of {args.rounds} measured")
+            for deployment in deployments:
+                await finish(deployment, args.visitors, args.chat_rate)
+                print(f"{deployment.results.label}: {deployment.results}", flush=True)
+        except BaseException:
+            for deployment in deployments:
+                for hub in deployment.charla.hubs:
+                    tail = hub.log.read_text(errors="replace")[-4000:] if hub.log.exists() else ""
+                    print(f"--- {hub.log} ---\n{tail}", file=sys.stderr)
+            raise
+        finally:
+            for deployment in deployments:
+                charla = deployment.charla
+                if charla.retried:
+                    step(f"start_chat retried after: {sorted(set(charla.retried))}")
+                await charla.stop()
+    report([d.results for d in deployments], ceilings, args)
 
 
 if __name__ == "__main__":
