@@ -15,12 +15,13 @@ through Redis), it starts the hubs, connects agents and visitors with a lean Soc
 and, as ceilings, round trips/s of a raw aiohttp WebSocket echo server and acks/s of a bare
 python-socketio server (bench/ceilings.py), with the same number of connections.
 
-Every deployment is up at once (idle while another is measured). Saturation is measured in
-rounds (`--rounds`): in each, every deployment's saturation right after bare python-socketio
-with as many processes, so that each ratio is of two measurements taken side by side, and two
-processes against one compares runs a minute apart, not a deployment's whole lifetime apart.
-The report gives the median of the rounds, and their range: on a machine whose speed drifts
-by ±10% over minutes, a single pair measured minutes apart could not tell 0.45 from 0.55.
+Saturation is measured in rounds (`--rounds`): each measures bare python-socketio with as many
+processes, then the deployment, so that each ratio is of two measurements taken side by side
+rather than minutes apart. The report gives the median of the rounds and their range: on a
+machine whose speed drifts by ±10% over minutes, one pair could not tell 0.45 from 0.55.
+(Keeping every deployment up at once, to pair two processes with one round by round too,
+made a hub's CPU per message 17% higher on 2 cores, 0.188 against 0.161 ms in one run
+each: so one deployment runs at a time.)
 
 Run (from the repository root):
     .venv/bin/python -m bench.scale --visitors 1000 --active 1000 --chat-rate 100 --seconds 8
@@ -59,7 +60,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from bench.cpucap import CpuCap
 from bench.lean_sio import LeanSocket
 from console.gctune import observe_pauses
-from console.store.db import POOL_SIZE
 from tests.cluster import HubProcess, RedisServer, free_port, migrate
 from tests.harness import ADMIN_TOKEN, ORIGIN, PASSWORD
 from tests.postgres import PostgresCluster
@@ -637,6 +637,32 @@ async def finish(deployment: Deployment, visitors: int, chat_rate: float) -> Non
     await charla.gc_pauses(results)
 
 
+async def run_deployment(deployment: Deployment, args: Any) -> None:
+    charla = deployment.charla
+    await charla.start()
+    step(f"{deployment.results.label}: {len(charla.hubs)} hub process(es) up")
+    try:
+        await prepare(
+            deployment,
+            args.visitors,
+            args.seconds,
+            active=min(args.active, args.visitors),
+            connections=args.connections,
+        )
+        for _ in range(args.rounds):
+            await saturation_round(deployment, args.seconds, args.connections, args.cap)
+        await finish(deployment, args.visitors, args.chat_rate)
+    except BaseException:
+        for hub in charla.hubs:
+            tail = hub.log.read_text(errors="replace")[-4000:] if hub.log.exists() else ""
+            print(f"--- {hub.log} ---\n{tail}", file=sys.stderr)
+        raise
+    finally:
+        if charla.retried:
+            step(f"start_chat retried after: {sorted(set(charla.retried))} x{len(charla.retried)}")
+        await charla.stop()
+
+
 def spread(values: list[float], digits: int = 2) -> str:
     """The median, and the range when there are several values."""
     middle = f"{statistics.median(values):,.{digits}f}"
@@ -705,16 +731,11 @@ def report(runs: list[Results], ceilings: dict[tuple[str, int], float], args: An
     by_label = {r.label: r for r in runs}
     one, two = by_label.get("1 redis"), by_label.get("2 redis")
     if one and two:
-        rounds = zip(
-            one.saturation_rates, two.saturation_rates, one.bare_rates, two.bare_rates, strict=True
-        )
-        pairs = [(b / a, bare_b / bare_a) for a, b, bare_a, bare_b in rounds]
-        ours, bare = [x for x, _ in pairs], [y for _, y in pairs]
+        bare = statistics.median(two.bare_rates) / statistics.median(one.bare_rates)
         print(
-            "two processes / one (both through Redis), round by round: "
-            + ", ".join(f"{x:.2f}" for x in ours)
-            + f"; median {statistics.median(ours):.2f} (Charla), "
-            f"{statistics.median(bare):.2f} (bare python-socketio), "
+            "two processes / one (both through Redis), medians of the rounds: "
+            f"{two.saturation_rate / one.saturation_rate:.2f} (Charla), "
+            f"{bare:.2f} (bare python-socketio), "
             f"{ceilings[('echo', 2)] / ceilings[('echo', 1)]:.2f} (echo)"
         )
 
@@ -775,52 +796,22 @@ async def main() -> None:
         flush=True,
     )
     ceilings: dict[tuple[str, int], float] = {}
-    deployments: list[Deployment] = []
-    # every hub's pool may keep POOL_SIZE connections open, and all deployments stay up
-    connections = 100 + POOL_SIZE * sum(processes for processes, _ in args.runs)
-    with (
-        tempfile.TemporaryDirectory(prefix="charla-bench-") as tmp,
-        PostgresCluster(max_connections=connections) as pg,
-    ):
-        try:
-            for processes in sorted({processes for processes, _ in args.runs}):
-                for kind in ("echo", "bare-tuned"):
-                    rate = await ceiling(kind, processes, args.connections, args.seconds, args.cap)
-                    ceilings[(kind, processes)] = rate
-                    print(f"{processes} process(es): {kind} {rate:,.0f}/s", flush=True)
-            for n, (processes, fanout) in enumerate(args.runs):
-                workdir = Path(tmp) / f"charla{n}_{processes}{fanout}"
-                charla = Charla(workdir, pg, processes, fanout, args.cap)
-                deployments.append(Deployment(charla, Results(processes, fanout)))
-                await charla.start()
-                step(f"{processes} hub process(es), {fanout} fan-out: up")
-                await prepare(
-                    deployments[-1],
-                    args.visitors,
-                    args.seconds,
-                    active=min(args.active, args.visitors),
-                    connections=args.connections,
-                )
-            for n in range(args.rounds):
-                for deployment in deployments:
-                    await saturation_round(deployment, args.seconds, args.connections, args.cap)
-                step(f"saturation round {n + 1} of {args.rounds} measured")
-            for deployment in deployments:
-                await finish(deployment, args.visitors, args.chat_rate)
-                print(f"{deployment.results.label}: {deployment.results}", flush=True)
-        except BaseException:
-            for deployment in deployments:
-                for hub in deployment.charla.hubs:
-                    tail = hub.log.read_text(errors="replace")[-4000:] if hub.log.exists() else ""
-                    print(f"--- {hub.log} ---\n{tail}", file=sys.stderr)
-            raise
-        finally:
-            for deployment in deployments:
-                charla = deployment.charla
-                if charla.retried:
-                    step(f"start_chat retried after: {sorted(set(charla.retried))}")
-                await charla.stop()
-    report([d.results for d in deployments], ceilings, args)
+    runs: list[Results] = []
+    with tempfile.TemporaryDirectory(prefix="charla-bench-") as tmp, PostgresCluster() as pg:
+        for processes in sorted({processes for processes, _ in args.runs}):
+            for kind in ("echo", "bare-tuned"):
+                rate = await ceiling(kind, processes, args.connections, args.seconds, args.cap)
+                ceilings[(kind, processes)] = rate
+                print(f"{processes} process(es): {kind} {rate:,.0f}/s", flush=True)
+        for n, (processes, fanout) in enumerate(args.runs):
+            charla = Charla(
+                Path(tmp) / f"charla{n}_{processes}{fanout}", pg, processes, fanout, args.cap
+            )
+            deployment = Deployment(charla, Results(processes, fanout))
+            await run_deployment(deployment, args)
+            print(f"{deployment.results.label}: {deployment.results}", flush=True)
+            runs.append(deployment.results)
+    report(runs, ceilings, args)
 
 
 if __name__ == "__main__":

@@ -127,12 +127,9 @@ def _tail(path: Path, lines: int = 30) -> str:
 class PostgresCluster:
     """A disposable PostgreSQL cluster: `start()` / `stop()`, or `with PostgresCluster():`."""
 
-    def __init__(
-        self, base_dir: str | os.PathLike[str] | None = None, *, max_connections: int = 100
-    ) -> None:
+    def __init__(self, base_dir: str | os.PathLike[str] | None = None) -> None:
         self.bindir = find_bindir()
         self.base_dir = Path(base_dir) if base_dir is not None else None
-        self.max_connections = max_connections
         self.root: Path | None = None
         self.port: int | None = None
         self.start_seconds: float | None = None
@@ -278,8 +275,7 @@ class PostgresCluster:
     def _pg_ctl_start(self, port: int) -> None:
         options = (
             f"-c listen_addresses=127.0.0.1 -p {port} -k {self.socket_dir} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-            f"-c max_connections={self.max_connections}"
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         )
         self._run(
             "pg_ctl", "start", "-w", "-t", "60",
