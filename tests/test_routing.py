@@ -494,6 +494,18 @@ async def test_start_chat_is_offline_with_a_ticket_when_nobody_is_online(hub: Li
     await assert_offline_with_ticket(hub, tenant, ana, "no_agents")
 
 
+async def test_start_chat_is_offline_with_a_ticket_when_nobody_online_speaks_its_language(
+    hub: LiveHub,
+) -> None:
+    tenant = await hub.tenant()
+    john = await hub.agent(tenant, languages=["en"], name="John")
+    await hub.agent_peer(john)
+    ana = await hub.agent(tenant, languages=["es"], name="Ana")
+    await hub.agent_peer(ana, online=False)
+
+    await assert_offline_with_ticket(hub, tenant, john, "no_agents")
+
+
 async def test_start_chat_is_offline_with_a_ticket_outside_opening_hours(hub: LiveHub) -> None:
     tenant = await hub.tenant(hours=hours_that_exclude_now())
     ana = await hub.agent(tenant, languages=["es"])

@@ -91,6 +91,39 @@ redis.call('HSET', p .. 'agent:' .. ARGV[3], 'since', ARGV[5])
 return 1
 """
 
+# ARGV: prefix, agent ids. For each agent, five values: the status it set (nil if none),
+# whether a socket of it is connected (1/0), its load, and its max_chats and languages (nil
+# if unknown). One command whatever the team's size: a pipeline of four commands per agent
+# cost the hub more (redis-py packs and parses each) than everything else in a queue update.
+PRESENCE = """
+local p = ARGV[1]
+local out = {}
+for i = 2, #ARGV do
+  local a = ARGV[i]
+  local h = redis.call('HMGET', p .. 'agent:' .. a, 'max', 'langs')
+  out[#out + 1] = redis.call('HGET', p .. 'status', a)
+  out[#out + 1] = redis.call('SISMEMBER', p .. 'online', a)
+  out[#out + 1] = redis.call('SCARD', p .. 'load:' .. a)
+  out[#out + 1] = h[1]
+  out[#out + 1] = h[2]
+end
+return out
+"""
+
+# ARGV: prefix, language ('' for any). 1 when an online agent speaks it, else 0.
+CAN_SERVE = """
+local p = ARGV[1]
+local agents = redis.call('SMEMBERS', p .. 'online')
+if #agents == 0 then return 0 end
+if ARGV[2] == '' then return 1 end
+local wanted = ',' .. ARGV[2] .. ','
+for _, a in ipairs(agents) do
+  local langs = redis.call('HGET', p .. 'agent:' .. a, 'langs')
+  if langs and string.find(langs, wanted, 1, true) then return 1 end
+end
+return 0
+"""
+
 
 @dataclass(frozen=True)
 class Assignment:
@@ -146,6 +179,8 @@ class RoutingState:
         self.local_status: dict[str, str] = {}
         self._assign = redis.register_script(ASSIGN)
         self._transfer = redis.register_script(TRANSFER)
+        self._presence = redis.register_script(PRESENCE)
+        self._can_serve = redis.register_script(CAN_SERVE)
 
     @staticmethod
     def prefix(tenant_id: str) -> str:
@@ -356,20 +391,13 @@ class RoutingState:
         }
 
     async def presence(self, tenant_id: str, agent_ids: Iterable[str]) -> list[AgentPresence]:
-        p = self.prefix(tenant_id)
         ids = list(agent_ids)
         if not ids:
             return []
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for a in ids:
-                pipe.hget(f"{p}status", a)
-                pipe.sismember(f"{p}online", a)
-                pipe.scard(f"{p}load:{a}")
-                pipe.hmget(f"{p}agent:{a}", "max", "langs")
-            raw = await pipe.execute()
+        raw: list[Any] = await self._presence(args=[self.prefix(tenant_id), *ids])
         out = []
         for i, a in enumerate(ids):
-            status, online, load, (max_chats, langs) = raw[i * 4 : i * 4 + 4]
+            status, online, load, max_chats, langs = raw[i * 5 : i * 5 + 5]
             remembered = as_text(status) if status else "offline"
             out.append(
                 AgentPresence(
@@ -386,17 +414,7 @@ class RoutingState:
 
     async def can_serve(self, tenant_id: str, language: str | None) -> bool:
         """Is any agent online who speaks `language` (any language when None)?"""
-        p = self.prefix(tenant_id)
-        agents = await self.redis.smembers(f"{p}online")
-        if not agents:
-            return False
-        if language is None:
-            return True
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for a in agents:
-                pipe.hget(f"{p}agent:{as_text(a)}", "langs")
-            langs = await pipe.execute()
-        return any(f",{language}," in as_text(item or b"") for item in langs)
+        return bool(await self._can_serve(args=[self.prefix(tenant_id), language or ""]))
 
     # -- sockets and grace deadlines -----------------------------------------------------
 
