@@ -991,7 +991,7 @@ class Hub:
     ) -> None:
         waiting = await self.state.waiting(tenant_id)
         self.metrics.queue_length.labels(tenant_id).set(len(waiting))
-        presence = await self.state.presence(tenant_id, await self.state.known_agents(tenant_id))
+        presence = await self.state.presence(tenant_id)
         places = positions(
             waiting, presence, avg_handle_s=await self.avg_handle_s(tenant_id), now_ms=now_ms()
         )

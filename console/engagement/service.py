@@ -166,7 +166,7 @@ class Engagement:
         """An online agent who speaks `language` (any, with premium overflow) has a slot."""
         state = self.hub.state
         any_language = tenant.plan == "premium" and tenant.overflow_after_s is not None
-        for agent in await state.presence(tenant.id, await state.known_agents(tenant.id)):
+        for agent in await state.presence(tenant.id):
             if agent.status != "online" or agent.load >= agent.max_chats:
                 continue
             if any_language or language in agent.languages:

@@ -7,7 +7,7 @@ one Lua script, so a chat is never given to two agents and no agent exceeds `max
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,21 +91,41 @@ redis.call('HSET', p .. 'agent:' .. ARGV[3], 'since', ARGV[5])
 return 1
 """
 
-# ARGV: prefix, agent ids. For each agent, five values: the status it set (nil if none),
-# whether a socket of it is connected (1/0), its load, and its max_chats and languages (nil
-# if unknown). One command whatever the team's size: a pipeline of four commands per agent
-# cost the hub more (redis-py packs and parses each) than everything else in a queue update.
+# ARGV: prefix, agent ids (none: every agent known since Redis started, the keys of
+# `status`). For each agent, six values: its id, the status it set (nil if none), whether a
+# socket of it is connected (1/0), its load, and its max_chats and languages (nil if
+# unknown). One command whatever the team's size: a pipeline of four commands per agent cost
+# the hub more (redis-py packs and parses each) than everything else in a queue update.
 PRESENCE = """
 local p = ARGV[1]
+local ids = {}
+if #ARGV == 1 then
+  ids = redis.call('HKEYS', p .. 'status')
+else
+  for i = 2, #ARGV do ids[#ids + 1] = ARGV[i] end
+end
 local out = {}
-for i = 2, #ARGV do
-  local a = ARGV[i]
+for _, a in ipairs(ids) do
   local h = redis.call('HMGET', p .. 'agent:' .. a, 'max', 'langs')
+  out[#out + 1] = a
   out[#out + 1] = redis.call('HGET', p .. 'status', a)
   out[#out + 1] = redis.call('SISMEMBER', p .. 'online', a)
   out[#out + 1] = redis.call('SCARD', p .. 'load:' .. a)
   out[#out + 1] = h[1]
   out[#out + 1] = h[2]
+end
+return out
+"""
+
+# ARGV: prefix. The queue in order, six values per chat: its id, then its language,
+# arrival, priority, visitor and what its visitor was last told (nil when unset).
+WAITING = """
+local p = ARGV[1]
+local out = {}
+for _, chat in ipairs(redis.call('ZRANGE', p .. 'queue', 0, -1)) do
+  local m = redis.call('HMGET', p .. 'qmeta:' .. chat, 'lang', 'since', 'prio', 'visitor', 'sent')
+  out[#out + 1] = chat
+  for i = 1, 5 do out[#out + 1] = m[i] end
 end
 return out
 """
@@ -165,6 +185,12 @@ class LocalSocket:
         return f"{self.kind}|{self.tenant_id}|{self.owner_id}|{self.sid}"
 
 
+def batched(flat: list[Any], width: int) -> Iterator[tuple[Any, ...]]:
+    """A script's flat reply as rows of `width` values (itertools.batched is 3.12+)."""
+    values = iter(flat)
+    return zip(*[values] * width, strict=True)
+
+
 def queue_score(arrival_ms: int, priority: bool) -> int:
     return arrival_ms - PRIORITY_BOOST if priority else arrival_ms
 
@@ -180,6 +206,7 @@ class RoutingState:
         self._assign = redis.register_script(ASSIGN)
         self._transfer = redis.register_script(TRANSFER)
         self._presence = redis.register_script(PRESENCE)
+        self._waiting = redis.register_script(WAITING)
         self._can_serve = redis.register_script(CAN_SERVE)
 
     @staticmethod
@@ -270,24 +297,17 @@ class RoutingState:
         return [t for t, n in zip(tenants, counts, strict=True) if n]
 
     async def waiting(self, tenant_id: str) -> list[Waiting]:
-        p = self.prefix(tenant_id)
-        chats: list[bytes] = await self.redis.zrange(f"{p}queue", 0, -1)  # type: ignore[assignment]
-        if not chats:
-            return []
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for chat in chats:
-                pipe.hmget(f"{p}qmeta:{as_text(chat)}", "lang", "since", "prio", "visitor", "sent")
-            metas = await pipe.execute()
+        raw: list[Any] = await self._waiting(args=[self.prefix(tenant_id)])
         return [
             Waiting(
                 chat_id=as_text(chat),
-                language=as_text(m[0] or b""),
-                since_ms=int(m[1] or 0),
-                priority=bool(int(m[2] or 0)),
-                visitor_id=as_text(m[3] or b""),
-                last_sent=as_text(m[4] or b""),
+                language=as_text(lang or b""),
+                since_ms=int(since or 0),
+                priority=bool(int(prio or 0)),
+                visitor_id=as_text(visitor or b""),
+                last_sent=as_text(sent or b""),
             )
-            for chat, m in zip(chats, metas, strict=True)
+            for chat, lang, since, prio, visitor, sent in batched(raw, 6)
         ]
 
     async def mark_sent(self, tenant_id: str, sent: dict[str, str]) -> None:
@@ -297,10 +317,6 @@ class RoutingState:
             for chat_id, value in sent.items():
                 pipe.hset(f"{p}qmeta:{chat_id}", "sent", value)
             await pipe.execute()
-
-    async def known_agents(self, tenant_id: str) -> list[str]:
-        """Agents of the tenant who have connected since Redis started."""
-        return [as_text(a) for a in await self.redis.hkeys(f"{self.prefix(tenant_id)}status")]
 
     async def assign(
         self, tenant_id: str, *, now_ms: int, overflow_after_ms: int, limit: int = 1000
@@ -390,18 +406,21 @@ class RoutingState:
             for c in await self.redis.smembers(f"{self.prefix(tenant_id)}load:{agent_id}")
         }
 
-    async def presence(self, tenant_id: str, agent_ids: Iterable[str]) -> list[AgentPresence]:
-        ids = list(agent_ids)
-        if not ids:
+    async def presence(
+        self, tenant_id: str, agent_ids: Iterable[str] | None = None
+    ) -> list[AgentPresence]:
+        """These agents' presence, in order; by default every agent of the tenant who has
+        connected since Redis started."""
+        ids = None if agent_ids is None else list(agent_ids)
+        if ids == []:
             return []
-        raw: list[Any] = await self._presence(args=[self.prefix(tenant_id), *ids])
+        raw: list[Any] = await self._presence(args=[self.prefix(tenant_id), *(ids or ())])
         out = []
-        for i, a in enumerate(ids):
-            status, online, load, max_chats, langs = raw[i * 5 : i * 5 + 5]
+        for agent_id, status, online, load, max_chats, langs in batched(raw, 6):
             remembered = as_text(status) if status else "offline"
             out.append(
                 AgentPresence(
-                    agent_id=a,
+                    agent_id=as_text(agent_id),
                     status="online"
                     if online
                     else ("away" if remembered == "online" else remembered),
