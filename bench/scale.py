@@ -250,10 +250,6 @@ class Results:
         return statistics.median(self.saturation_rates)
 
     @property
-    def bare_rate(self) -> float:
-        return statistics.median(self.bare_rates)
-
-    @property
     def bare_ratios(self) -> list[float]:
         """Charla's rate over bare python-socketio's, round by round."""
         pairs = zip(self.saturation_rates, self.bare_rates, strict=True)
@@ -585,7 +581,7 @@ def step(text: str) -> None:
 
 @dataclass
 class Deployment:
-    """One deployment under test, kept up for the whole run."""
+    """One deployment under test: its hubs, what was measured, and who floods it."""
 
     charla: Charla
     results: Results

@@ -11,7 +11,7 @@ one is skipped by the unique key and its first copy read back), mark agents' fir
 
 On PostgreSQL a second batch may be written while one is in flight, once a quarter of a
 batch waits (`SECOND_BATCH`). With one at a time, a busy hub idled while the database wrote
-the batch that held nearly everyone waiting for an answer (a tenth of its time in the
+the batch that held nearly everyone waiting for an answer (10 to 15% of its time in the
 benchmark); with two, it answers one batch's senders while the other is written. A smaller
 second batch costs more per message than it saves, so a hub that is not that busy keeps one
 in flight. The two batches never share a chat: a chat's messages are committed one batch
@@ -232,17 +232,12 @@ class MessageWriter:
         to_chat: Callable[[Any], Chat],
         *,
         max_batch: int = MAX_BATCH,
-        max_in_flight: int | None = None,
     ) -> None:
         self.engine = engine
         self.cipher = cipher
         self.to_chat = to_chat
         self.max_batch = max_batch
-        self.max_in_flight = (
-            max_in_flight
-            if max_in_flight is not None
-            else (MAX_IN_FLIGHT if engine.dialect.name == "postgresql" else 1)
-        )
+        self.max_in_flight = MAX_IN_FLIGHT if engine.dialect.name == "postgresql" else 1
         self._queue: deque[_Pending] = deque()
         self._writing: set[str] = set()  # chats with a message in a batch in flight
         self._drainers: set[asyncio.Task[None]] = set()
@@ -289,7 +284,7 @@ class MessageWriter:
             if not batch:
                 return  # every waiting message's chat is in a batch in flight
             # Never cancelled: a task cancelled inside a store call can leave SQLite locked.
-            task = asyncio.get_running_loop().create_task(self._drain(batch))
+            task = asyncio.get_running_loop().create_task(self._commit(batch))
             self._drainers.add(task)
             task.add_done_callback(self._batch_done)
 
@@ -313,7 +308,7 @@ class MessageWriter:
         self._drainers.discard(task)
         self._start_batches()
 
-    async def _drain(self, batch: list[_Pending]) -> None:
+    async def _commit(self, batch: list[_Pending]) -> None:
         try:
             outcomes = await self._write_batch_retrying(batch)
         except Exception as exc:  # the database failed: nobody in the batch is stored
