@@ -625,12 +625,13 @@ async def saturation_round(
     )
 
 
-async def finish(deployment: Deployment, visitors: int, chat_rate: float) -> None:
-    charla, results = deployment.charla, deployment.results
-    results.loads.append(load())
-    await charla.assignment(results, min(300, visitors // 2), chat_rate)
+async def assignment(deployment: Deployment, visitors: int, chat_rate: float) -> None:
+    """Chat starts right after the realistic load, before the saturation rounds, as a hub
+    meets them in service. After three rounds of flooding, p99 was 74-102 ms in the
+    one-process columns, against 15-42 ms after one round (docs/performance.md)."""
+    results = deployment.results
+    await deployment.charla.assignment(results, min(300, visitors // 2), chat_rate)
     step(f"{results.label}: assignment measured")
-    await charla.gc_pauses(results)
 
 
 async def run_deployment(deployment: Deployment, args: Any) -> None:
@@ -645,9 +646,11 @@ async def run_deployment(deployment: Deployment, args: Any) -> None:
             active=min(args.active, args.visitors),
             connections=args.connections,
         )
+        await assignment(deployment, args.visitors, args.chat_rate)
         for _ in range(args.rounds):
             await saturation_round(deployment, args.seconds, args.connections, args.cap)
-        await finish(deployment, args.visitors, args.chat_rate)
+        deployment.results.loads.append(load())
+        await charla.gc_pauses(deployment.results)
     except BaseException:
         for hub in charla.hubs:
             tail = hub.log.read_text(errors="replace")[-4000:] if hub.log.exists() else ""
