@@ -579,78 +579,42 @@ def step(text: str) -> None:
     print(f"  [{time.strftime('%H:%M:%S')}] {text} (load {load()})", file=sys.stderr, flush=True)
 
 
-@dataclass
-class Deployment:
-    """One deployment under test: its hubs, what was measured, and who floods it."""
-
-    charla: Charla
-    results: Results
-    flooding: dict[LeanSocket, str] = field(default_factory=dict)
-
-
-async def prepare(
-    deployment: Deployment, visitors: int, seconds: float, *, active: int, connections: int
-) -> None:
-    """Agents and visitors connected (memory measured), chats started, realistic load."""
-    charla, results = deployment.charla, deployment.results
-    results.loads.append(load())
-    tenant = await charla.tenant("Bench Motors")
-    await charla.agents(tenant, -(-visitors // AGENT_MAX_CHATS), "a")
-    step(f"{results.label}: agents online")
-    await asyncio.sleep(1)
-    before = charla.rss()
-    people = await charla.visitors(tenant, visitors)
-    await asyncio.sleep(1)
-    results.memory_per_visitor_kb = (charla.rss() - before) / visitors / 1024
-    step(f"{results.label}: {visitors} visitors connected")
-    chats = await charla.start_chats(people)
-    results.loads.append(load())
-    step(f"{results.label}: chats started")
-    await charla.realistic(results, chats, seconds, active)
-    step(f"{results.label}: realistic load measured")
-    deployment.flooding = dict(itertools.islice(chats.items(), connections))
-
-
-async def saturation_round(
-    deployment: Deployment, seconds: float, connections: int, cores: float
-) -> None:
-    """Bare python-socketio with as many processes, then this deployment, side by side."""
-    results = deployment.results
-    bare = await ceiling("bare", results.processes, connections, seconds, cores)
-    results.bare_rates.append(bare)
-    await deployment.charla.saturation(results, deployment.flooding, seconds)
-    step(
-        f"{results.label}: {results.saturation_rates[-1]:,.0f}/s at saturation, "
-        f"bare python-socketio {bare:,.0f}/s: {results.bare_ratios[-1]:.2f}"
-    )
-
-
-async def assignment(deployment: Deployment, visitors: int, chat_rate: float) -> None:
-    """Chat starts right after the realistic load, before the saturation rounds, as a hub
-    meets them in service. After three rounds of flooding, p99 was 74-102 ms in the
-    one-process columns, against 15-42 ms after one round (docs/performance.md)."""
-    results = deployment.results
-    await deployment.charla.assignment(results, min(300, visitors // 2), chat_rate)
-    step(f"{results.label}: assignment measured")
-
-
-async def run_deployment(deployment: Deployment, args: Any) -> None:
-    charla = deployment.charla
+async def run_charla(charla: Charla, results: Results, args: Any) -> None:
+    """One deployment: connections (memory), realistic load, chat starts (right after it, as
+    a hub meets them in service: after three saturation rounds their p99 rose to 74-102 ms,
+    docs/performance.md), then the saturation rounds, each beside bare python-socketio."""
+    visitors, seconds = args.visitors, args.seconds
     await charla.start()
-    step(f"{deployment.results.label}: {len(charla.hubs)} hub process(es) up")
+    step(f"{results.label}: {len(charla.hubs)} hub process(es) up")
     try:
-        await prepare(
-            deployment,
-            args.visitors,
-            args.seconds,
-            active=min(args.active, args.visitors),
-            connections=args.connections,
-        )
-        await assignment(deployment, args.visitors, args.chat_rate)
+        results.loads.append(load())
+        tenant = await charla.tenant("Bench Motors")
+        await charla.agents(tenant, -(-visitors // AGENT_MAX_CHATS), "a")
+        step(f"{results.label}: agents online")
+        await asyncio.sleep(1)
+        before = charla.rss()
+        people = await charla.visitors(tenant, visitors)
+        await asyncio.sleep(1)
+        results.memory_per_visitor_kb = (charla.rss() - before) / visitors / 1024
+        step(f"{results.label}: {visitors} visitors connected")
+        chats = await charla.start_chats(people)
+        results.loads.append(load())
+        step(f"{results.label}: chats started")
+        await charla.realistic(results, chats, seconds, min(args.active, visitors))
+        step(f"{results.label}: realistic load measured")
+        await charla.assignment(results, min(300, visitors // 2), args.chat_rate)
+        step(f"{results.label}: assignment measured")
+        flooding = dict(itertools.islice(chats.items(), args.connections))
         for _ in range(args.rounds):
-            await saturation_round(deployment, args.seconds, args.connections, args.cap)
-        deployment.results.loads.append(load())
-        await charla.gc_pauses(deployment.results)
+            bare = await ceiling("bare", results.processes, args.connections, seconds, args.cap)
+            results.bare_rates.append(bare)
+            await charla.saturation(results, flooding, seconds)
+            step(
+                f"{results.label}: {results.saturation_rates[-1]:,.0f}/s at saturation, "
+                f"bare python-socketio {bare:,.0f}/s: {results.bare_ratios[-1]:.2f}"
+            )
+        results.loads.append(load())
+        await charla.gc_pauses(results)
     except BaseException:
         for hub in charla.hubs:
             tail = hub.log.read_text(errors="replace")[-4000:] if hub.log.exists() else ""
@@ -806,10 +770,10 @@ async def main() -> None:
             charla = Charla(
                 Path(tmp) / f"charla{n}_{processes}{fanout}", pg, processes, fanout, args.cap
             )
-            deployment = Deployment(charla, Results(processes, fanout))
-            await run_deployment(deployment, args)
-            print(f"{deployment.results.label}: {deployment.results}", flush=True)
-            runs.append(deployment.results)
+            results = Results(processes, fanout)
+            await run_charla(charla, results, args)
+            print(f"{results.label}: {results}", flush=True)
+            runs.append(results)
     report(runs, ceilings, args)
 
 

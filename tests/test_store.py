@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import Any
 
 import pytest
@@ -11,11 +10,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from console.security.crypto import DataCipher
-from console.store.db import alembic_config, make_engine, migrate
+from console.store.db import alembic_config, migrate
 from console.store.messages import SECOND_BATCH
 from console.store.repository import Store, StoreConflictError
 from console.types import Agent, Chat, Message, Tenant, Ticket
-from tests.postgres import PostgresCluster
 
 
 async def dealer(store: Store) -> Tenant:
@@ -262,48 +260,43 @@ async def test_messages_posted_together_share_transactions_and_keep_their_own_ou
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_a_second_batch_is_written_beside_one_in_flight_on_other_chats_only(
-    postgres: PostgresCluster,
+    store: Store,
 ) -> None:
     """A batch waits on a chat's row (another transaction holds it). Once a quarter of a
     batch waits behind it (the held chat's second message and the others), the others commit
     beside it; the held chat's second message does not go with them, and commits after its
     first, in order."""
-    engine = make_engine(postgres.url(postgres.create_database(f"second_batch_{os.getpid()}")))
-    await migrate(engine)
-    store = Store(engine, DataCipher(DataCipher.new_key()))
-    try:
-        tenant = await dealer(store)
-        visitor = await store.visitor_arrives(tenant.id, None)
-        held, _, _ = await new_chat(store, tenant, visitor.id, "Hola")
-        others = [
-            (await new_chat(store, tenant, visitor.id, f"c{n}"))[0] for n in range(SECOND_BATCH - 1)
-        ]
-        async with engine.connect() as blocker, blocker.begin():
-            await blocker.execute(
-                text("SELECT id FROM chats WHERE id = :id FOR UPDATE"), {"id": held.id}
-            )
-            first = asyncio.ensure_future(
-                store.post_message(held.id, author="visitor", text="first", client_msg_id="f")
-            )
-            await asyncio.sleep(0.2)
-            assert not first.done(), "the batch holding it waits for the chat's row"
-            second = asyncio.ensure_future(
-                store.post_message(held.id, author="visitor", text="second", client_msg_id="s")
-            )
-            beside = await asyncio.wait_for(
-                asyncio.gather(
-                    *(store.post_message(c.id, author="visitor", text="beside") for c in others)
-                ),
-                timeout=10,
-            )
-            assert all(created for _, created, _ in beside)
-            await asyncio.sleep(0.2)
-            assert not first.done(), "the held chat's first message waits for its row"
-            assert not second.done(), "its second message waits for the first's batch"
-        (one, _, _), (two, _, _) = await asyncio.wait_for(asyncio.gather(first, second), 10)
-        assert one.id < two.id
-        messages = await store.list_messages(held.id)
-        assert ["Hola", "first", "second"] == [m.text for m in messages]
-    finally:
-        await store.close()
+    tenant = await dealer(store)
+    visitor = await store.visitor_arrives(tenant.id, None)
+    held, _, _ = await new_chat(store, tenant, visitor.id, "Hola")
+    others = [
+        (await new_chat(store, tenant, visitor.id, f"c{n}"))[0] for n in range(SECOND_BATCH - 1)
+    ]
+    async with store.engine.connect() as blocker, blocker.begin():
+        await blocker.execute(
+            text("SELECT id FROM chats WHERE id = :id FOR UPDATE"), {"id": held.id}
+        )
+        first = asyncio.ensure_future(
+            store.post_message(held.id, author="visitor", text="first", client_msg_id="f")
+        )
+        await asyncio.sleep(0.2)
+        assert not first.done(), "the batch holding it waits for the chat's row"
+        second = asyncio.ensure_future(
+            store.post_message(held.id, author="visitor", text="second", client_msg_id="s")
+        )
+        beside = await asyncio.wait_for(
+            asyncio.gather(
+                *(store.post_message(c.id, author="visitor", text="beside") for c in others)
+            ),
+            timeout=10,
+        )
+        assert all(created for _, created, _ in beside)
+        await asyncio.sleep(0.2)
+        assert not first.done(), "the held chat's first message waits for its row"
+        assert not second.done(), "its second message waits for the first's batch"
+    (one, _, _), (two, _, _) = await asyncio.wait_for(asyncio.gather(first, second), 10)
+    assert one.id < two.id
+    messages = await store.list_messages(held.id)
+    assert ["Hola", "first", "second"] == [m.text for m in messages]

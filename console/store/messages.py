@@ -240,7 +240,7 @@ class MessageWriter:
         self.max_in_flight = MAX_IN_FLIGHT if engine.dialect.name == "postgresql" else 1
         self._queue: deque[_Pending] = deque()
         self._writing: set[str] = set()  # chats with a message in a batch in flight
-        self._drainers: set[asyncio.Task[None]] = set()
+        self._in_flight: set[asyncio.Task[None]] = set()
         self.batches = 0  # transactions written, for tests and metrics
 
     async def post(
@@ -277,35 +277,31 @@ class MessageWriter:
         return await pending.future
 
     def _start_batches(self) -> None:
-        while self._queue and len(self._drainers) < self.max_in_flight:
-            if self._drainers and len(self._queue) < min(SECOND_BATCH, self.max_batch):
+        while self._queue and len(self._in_flight) < self.max_in_flight:
+            if self._in_flight and len(self._queue) < min(SECOND_BATCH, self.max_batch):
                 return  # not worth a transaction of its own: it waits for the one in flight
             batch = self._take_batch()
             if not batch:
                 return  # every waiting message's chat is in a batch in flight
             # Never cancelled: a task cancelled inside a store call can leave SQLite locked.
             task = asyncio.get_running_loop().create_task(self._commit(batch))
-            self._drainers.add(task)
+            self._in_flight.add(task)
             task.add_done_callback(self._batch_done)
 
     def _take_batch(self) -> list[_Pending]:
         """The oldest waiting messages whose chats have none in flight, in order: a chat's
         messages are committed one batch after another, so their ids follow their order."""
-        if not self._writing:
-            count = min(self.max_batch, len(self._queue))
-            batch = [self._queue.popleft() for _ in range(count)]
-        else:
-            batch, kept = [], deque[_Pending]()
-            while self._queue and len(batch) < self.max_batch:
-                pending = self._queue.popleft()
-                (kept if pending.chat_id in self._writing else batch).append(pending)
-            kept.extend(self._queue)
-            self._queue = kept
+        batch: list[_Pending] = []
+        kept: list[_Pending] = []  # of chats in flight: they stay first in the queue
+        while self._queue and len(batch) < self.max_batch:
+            pending = self._queue.popleft()
+            (kept if pending.chat_id in self._writing else batch).append(pending)
+        self._queue.extendleft(reversed(kept))
         self._writing.update(pending.chat_id for pending in batch)
         return batch
 
     def _batch_done(self, task: asyncio.Task[None]) -> None:
-        self._drainers.discard(task)
+        self._in_flight.discard(task)
         self._start_batches()
 
     async def _commit(self, batch: list[_Pending]) -> None:
