@@ -85,6 +85,52 @@ async def test_a_browser_offering_compression_gets_plain_frames(hub: LiveHub) ->
         await ws.close()
 
 
+async def test_event_packets_of_every_shape_get_what_python_socketio_gives_them(
+    hub: LiveHub,
+) -> None:
+    """Events reach the namespaces below python-socketio's own dispatch (SocketServer): an
+    event with an ack id gets exactly one ack, with its id and namespace; packets that
+    python-socketio drops (no event name, a namespace the socket is not in) get nothing;
+    and the connection serves the next event after each."""
+    tenant = await hub.tenant()
+    async with aiohttp.ClientSession() as http:
+        ws = await engine_io(hub, http, {"Origin": ORIGIN})
+        await ws.send_str("40/visitor," + json.dumps({"site_key": tenant["site_key"]}))
+        while not (await asyncio.wait_for(ws.receive_str(), 10)).startswith("40/visitor,"):
+            pass
+        for frame in (
+            '42/visitor,7["no_such_event",{}]',  # unknown: an error ack
+            '42/visitor,8["message"]',  # no payload: an error ack
+            '42/visitor,9["no_such_event",{},"extra",2]',  # extra arguments: one ack
+            '42/visitor,10{"event":"message"}',  # not an array: dropped
+            "42/visitor,11[]",  # no event name: dropped
+            '42/agent,12["set_status",{"status":"online"}]',  # not connected there: dropped
+            '42/visitor,["typing",{"chat_id":"c","typing":true}]',  # no ack id: no ack
+            '42/visitor,13["no_such_event"]',
+        ):
+            await ws.send_str(frame)
+        acks: dict[int, list[dict[str, object]]] = {}
+        while 13 not in acks:
+            frame = await asyncio.wait_for(ws.receive_str(), 10)
+            if frame.startswith("43"):
+                assert frame.startswith("43/visitor,"), f"an ack for another namespace: {frame}"
+                body = frame[len("43/visitor,") :]
+                ack_id = int(body[: body.index("[")])
+                assert ack_id not in acks, f"two acks for {ack_id}"
+                acks[ack_id] = json.loads(body[body.index("[") :])
+        await ws.send_str('42/visitor,14["no_such_event"]')
+        while not (frame := await asyncio.wait_for(ws.receive_str(), 10)).startswith("43/"):
+            pass
+        assert frame.startswith("43/visitor,14["), frame
+        await ws.close()
+    assert [7, 8, 9, 13] == sorted(acks)
+    for ack_id, (ack,) in acks.items():
+        assert ack["ok"] is False, (ack_id, ack)
+        assert "invalid_payload" == ack["error"]["code"], (ack_id, ack)  # type: ignore[index]
+    assert "no_such_event" in str(acks[7])
+    assert "no_such_event" in str(acks[9])
+
+
 async def test_a_client_that_stops_answering_pings_is_closed_after_the_ping_window(
     hub: LiveHub,
 ) -> None:

@@ -32,6 +32,13 @@ from engineio.async_drivers import aiohttp as engineio_aiohttp
 from engineio.async_socket import AsyncSocket
 
 _ENDING: set[asyncio.Future[None]] = set()  # connections being closed (tasks need a holder)
+_ANSWERING: set[asyncio.Future[None]] = set()  # events being answered
+
+
+def _carries_socketio(frame: Any) -> bool:
+    """Whether a text frame is an engine.io MESSAGE holding a Socket.IO packet ("4" and the
+    packet's type digit), whose data engine.io's decoder would pass on as the text after "4"."""
+    return type(frame) is str and frame[:1] == "4" and frame[1:2].isdigit()
 
 
 class EngineSocket(AsyncSocket):  # type: ignore[misc]
@@ -137,6 +144,7 @@ class EngineSocket(AsyncSocket):  # type: ignore[misc]
         writer_task = asyncio.ensure_future(writer())
         self._ws, self._transport = ws, ws.environ["aiohttp.request"].transport
         idle_s = self.server.ping_interval + self.server.ping_timeout
+        on_message = self.server.handlers.get("message")  # Socket.IO's, set before any socket
         while True:
             try:
                 async with asyncio.timeout(idle_s):
@@ -146,7 +154,11 @@ class EngineSocket(AsyncSocket):  # type: ignore[misc]
             if received is None:  # closed by the client
                 break
             try:
-                await self.receive(packet.Packet(encoded_packet=received))
+                if on_message is not None and _carries_socketio(received):
+                    # what receive() does with a MESSAGE, without decoding it twice
+                    await on_message(self.sid, received[1:])
+                else:
+                    await self.receive(packet.Packet(encoded_packet=received))
             except exceptions.UnknownPacketError:
                 pass
             except exceptions.SocketIsClosedError:
@@ -200,5 +212,68 @@ class EngineServer(engineio.AsyncServer):  # type: ignore[misc]
 
 
 class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
+    """python-socketio's server, answering events for a namespace class in one task each.
+
+    For an EVENT packet, python-socketio starts a task that resolves the handler (plain
+    handlers first, then catch-alls, then the namespace class), calls it, and builds the ack
+    as a Packet, which walks the result looking for bytes before encoding it. When a
+    namespace class is the only handler its events can reach, as it is for every namespace
+    of Charla's, this calls it as python-socketio would, in a task of its own per event (so
+    a slow event never holds up the next), and encodes the ack as Packet.encode would. Any
+    other packet, and an ack holding bytes, takes python-socketio's own path.
+    """
+
     def _engineio_server_class(self) -> type[engineio.AsyncServer]:
         return EngineServer
+
+    async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+        if type(data) is not str or data[:1] != "2" or eio_sid in self._binary_packet:
+            await super()._handle_eio_message(eio_sid, data)  # not an EVENT, or binary
+            return
+        pkt = self.packet_class(encoded_packet=data)
+        namespace = pkt.namespace or "/"
+        handler = self.namespace_handlers.get(namespace)
+        args = pkt.data
+        if (
+            handler is None
+            or not self.async_handlers
+            or namespace in self.handlers
+            or "*" in self.handlers
+            or not isinstance(args, list)
+            or not args
+        ):
+            await self._handle_event(eio_sid, pkt.namespace, pkt.id, args)
+            return
+        sid = self.manager.sid_from_eio_sid(eio_sid, namespace)
+        if not self.manager.is_connected(sid, namespace):
+            return  # as python-socketio: an event from a socket not connected is dropped
+        task = asyncio.ensure_future(self._answer(handler, sid, eio_sid, namespace, pkt.id, args))
+        _ANSWERING.add(task)
+        task.add_done_callback(_ANSWERING.discard)
+
+    async def _answer(  # noqa: PLR0917 (what one event needs)
+        self,
+        handler: socketio.AsyncNamespace,
+        sid: str,
+        eio_sid: str,
+        namespace: str,
+        ack_id: int | None,
+        args: list[Any],
+    ) -> None:
+        result = await handler.trigger_event(args[0], sid, *args[1:])
+        if ack_id is None:
+            return
+        if result is None:
+            data = []
+        elif isinstance(result, tuple):
+            data = list(result)
+        else:
+            data = [result]
+        head = "3" if namespace == "/" else f"3{namespace},"
+        try:
+            encoded = head + str(ack_id) + self.packet_class.json.dumps(data, separators=(",", ":"))
+        except TypeError:  # not plain JSON (bytes): python-socketio's binary ack
+            ack = self.packet_class(socketio.packet.ACK, namespace=namespace, id=ack_id, data=data)
+            await self._send_packet(eio_sid, ack)
+            return
+        await self.eio.send(eio_sid, encoded)
