@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any, Literal
 
 Plan = Literal["basic", "proactive", "premium"]
@@ -165,13 +166,17 @@ class Message:
     author_name: str | None = None
     client_msg_id: str | None = None
 
+    @cached_property
+    def _created_iso(self) -> str | None:  # a new message goes out twice: ack and delivery
+        return iso(self.created_at)
+
     def to_wire(self) -> dict[str, Any]:
         wire: dict[str, Any] = {
             "id": self.id,
             "chat_id": self.chat_id,
             "author": self.author,
             "text": self.text,
-            "created_at": iso(self.created_at),
+            "created_at": self._created_iso,
         }
         if self.author_name is not None:
             wire["author_name"] = self.author_name

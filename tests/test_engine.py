@@ -10,7 +10,7 @@ import socket
 
 import aiohttp
 
-from console.realtime.engine import EngineSocket
+from console.realtime.engine import EngineSocket, _IdleReads
 from console.settings import Limits
 from console.web.keys import SIO
 from tests.conftest import HubFactory
@@ -246,3 +246,44 @@ def visitor_eio_sids(hub: LiveHub) -> set[str]:
     visitors = hub.app[SIO].namespace_handlers["/visitor"]
     manager = hub.app[SIO].manager
     return {manager.eio_sid_from_sid(sid, "/visitor") for sid in visitors.sessions}
+
+
+async def test_a_reader_is_cancelled_only_after_waiting_the_whole_idle_window() -> None:
+    """The reading loop's backstop (`_IdleReads`): a reader that gets a frame every 50 ms is
+    left alone well past its 200 ms window; one that then waits 200 ms for a frame is
+    cancelled, and the cancel is taken back once it ends the read."""
+    loop = asyncio.get_running_loop()
+    frames: asyncio.Queue[str] = asyncio.Queue()
+
+    async def feed() -> None:
+        for n in range(12):
+            await asyncio.sleep(0.05)
+            frames.put_nowait(f"frame {n}")
+
+    async def reader() -> tuple[int, float, int]:
+        idle = _IdleReads(0.2)
+        got = 0
+        try:
+            while True:
+                idle.waiting_since = loop.time()
+                try:
+                    await frames.get()
+                except asyncio.CancelledError:
+                    break
+                finally:
+                    idle.waiting_since = None
+                got += 1
+                await asyncio.sleep(0.01)  # handling a frame is not waiting for one
+        finally:
+            idle.stop()
+        task = asyncio.current_task()
+        assert task is not None
+        return got, loop.time(), task.cancelling()
+
+    feeder = asyncio.create_task(feed())
+    started = loop.time()
+    got, ended, cancelling = await asyncio.wait_for(reader(), 5)
+    await feeder
+    assert 12 == got, "the reader was cancelled while frames kept coming"
+    assert 0.6 + 0.2 <= ended - started < 2, ended - started
+    assert 0 == cancelling

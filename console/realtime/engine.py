@@ -3,10 +3,11 @@
 python-engine.io (4.x) waits for each frame a client sends by starting a task and wrapping it
 in `asyncio.wait_for`, and sends every packet through a queue to a writer task, which waits
 for it with another `wait_for` (a task again): per message, two or three tasks and a task
-switch for each packet sent. `EngineSocket` reads under `asyncio.timeout` (the same idle
-timeout), writes a packet at once when nothing is queued ahead of it and the transport is not
-backed up (else through the queue and writer, as before), with the same upgrade handshake
-and the same packets on the wire. Long-polling and everything else are engine.io's own.
+switch for each packet sent. `EngineSocket` reads with the same idle timeout (one timer per
+idle period, not one per frame), writes a packet at once when nothing is queued ahead of it
+and the transport is not backed up (else through the queue and writer, as before), with the
+same upgrade handshake and the same packets on the wire. Long-polling and everything else
+are engine.io's own.
 
 Frames go uncompressed: a browser offers permessage-deflate, and aiohttp accepts it by
 default, which gives each connection a zlib compressor and decompressor for its lifetime
@@ -39,6 +40,37 @@ def _carries_socketio(frame: Any) -> bool:
     """Whether a text frame is an engine.io MESSAGE holding a Socket.IO packet ("4" and the
     packet's type digit), whose data engine.io's decoder would pass on as the text after "4"."""
     return type(frame) is str and frame[:1] == "4" and frame[1:2].isdigit()
+
+
+class _IdleReads:
+    """Cancels the task reading a connection once it has waited `idle_s` for a frame. One
+    timer per idle period, where `asyncio.timeout` around each read set and cancelled a timer
+    for every frame; the reader sets `waiting_since` as it starts to wait, None as it stops."""
+
+    def __init__(self, idle_s: float) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.task = asyncio.current_task()
+        self.idle_s = idle_s
+        self.waiting_since: float | None = None
+        self.expired = False
+        self.timer = self.loop.call_later(idle_s, self._check)
+
+    def _check(self) -> None:
+        now = self.loop.time()
+        since = self.waiting_since
+        if since is not None and now - since >= self.idle_s:
+            self.expired = True
+            assert self.task is not None
+            self.task.cancel()
+            return
+        # reading, or waiting for less than idle_s: look again when that wait would be idle
+        due = now + self.idle_s if since is None else since + self.idle_s
+        self.timer = self.loop.call_at(due, self._check)
+
+    def stop(self) -> None:
+        self.timer.cancel()
+        if self.expired and self.task is not None:
+            self.task.uncancel()  # the cancel was ours, and it ended the read
 
 
 class EngineSocket(AsyncSocket):  # type: ignore[misc]
@@ -143,29 +175,7 @@ class EngineSocket(AsyncSocket):  # type: ignore[misc]
 
         writer_task = asyncio.ensure_future(writer())
         self._ws, self._transport = ws, ws.environ["aiohttp.request"].transport
-        idle_s = self.server.ping_interval + self.server.ping_timeout
-        on_message = self.server.handlers.get("message")  # Socket.IO's, set before any socket
-        while True:
-            try:
-                async with asyncio.timeout(idle_s):
-                    received = await wait()
-            except (Exception, asyncio.CancelledError):  # timed out, closed, too large: the end
-                break
-            if received is None:  # closed by the client
-                break
-            try:
-                if on_message is not None and _carries_socketio(received):
-                    # what receive() does with a MESSAGE, without decoding it twice
-                    await on_message(self.sid, received[1:])
-                else:
-                    await self.receive(packet.Packet(encoded_packet=received))
-            except exceptions.UnknownPacketError:
-                pass
-            except exceptions.SocketIsClosedError:
-                break
-            except Exception:
-                self.server.logger.exception("Unknown receive error")
-
+        await self._read(wait)
         self._ws = self._transport = None
         # Shielded: a server that cancels a handler when its connection drops (aiohttp's
         # handler_cancellation) would otherwise skip the close, and so the disconnect.
@@ -173,6 +183,37 @@ class EngineSocket(AsyncSocket):  # type: ignore[misc]
         _ENDING.add(ending)
         ending.add_done_callback(_ENDING.discard)
         await asyncio.shield(ending)
+
+    async def _read(self, wait: Callable[[], Awaitable[Any]]) -> None:
+        """Hand each frame the client sends to engine.io (a Socket.IO packet straight to
+        Socket.IO), until the connection closes, fails or stays idle past the ping window."""
+        on_message = self.server.handlers.get("message")  # Socket.IO's, set before any socket
+        idle = _IdleReads(self.server.ping_interval + self.server.ping_timeout)
+        try:
+            while True:
+                idle.waiting_since = idle.loop.time()
+                try:
+                    received = await wait()
+                except (Exception, asyncio.CancelledError):  # timed out, closed, too large: the end
+                    break
+                finally:
+                    idle.waiting_since = None
+                if received is None:  # closed by the client
+                    break
+                try:
+                    if on_message is not None and _carries_socketio(received):
+                        # what receive() does with a MESSAGE, without decoding it twice
+                        await on_message(self.sid, received[1:])
+                    else:
+                        await self.receive(packet.Packet(encoded_packet=received))
+                except exceptions.UnknownPacketError:
+                    pass
+                except exceptions.SocketIsClosedError:
+                    break
+                except Exception:
+                    self.server.logger.exception("Unknown receive error")
+        finally:
+            idle.stop()
 
     async def _end(self, writer_task: asyncio.Future[None]) -> None:
         await self.queue.put(None)  # unlock the writer task so it can exit

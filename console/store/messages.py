@@ -208,7 +208,8 @@ class _AsyncpgBatch:
         self.pg = pg
 
     async def chats(self, chat_ids: set[str]) -> dict[str, Chat]:
-        return {row["id"]: Chat(**row) for row in await self.pg.fetch(PG_CHATS, list(chat_ids))}
+        # the query's columns are Chat's fields, in order
+        return {row[0]: Chat(*row) for row in await self.pg.fetch(PG_CHATS, list(chat_ids))}
 
     async def insert(self, rows: list[dict[str, Any]]) -> dict[str, int]:
         columns = ([row[name] for row in rows] for name in INSERT_COLUMNS)
