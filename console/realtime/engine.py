@@ -15,7 +15,8 @@ default, which gives each connection a zlib compressor and decompressor for its 
 bytes. Socket.IO's own Node server turns it off by default for the same reason.
 
 `SocketServer` is python-socketio's AsyncServer whose engine.io server makes its sockets
-`EngineSocket`s (engine.io builds them itself, so their class is set as they connect).
+`EngineSocket`s (engine.io builds them itself, so their class is set as they connect), and
+which answers the events of a namespace class below python-socketio's own dispatch.
 """
 
 from __future__ import annotations
