@@ -27,82 +27,45 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from bench.scale import Charla
-from tests.cluster import HubProcess, free_port
+from tests.cluster import HubProcess
 from tests.postgres import PostgresCluster
 
 START_TIMEOUT_S = 600  # a hub under callgrind takes minutes to import and start
 
 
-class CallgrindHub(HubProcess):
-    """`charla serve` from `tree`, under callgrind, its counters dumped on demand."""
+def callgrind_control(hub: HubProcess, flag: str) -> None:
+    """-z: zero the hub's counters; -d: dump them (to the next `callgrind.out.N`)."""
+    assert hub.process is not None
+    command = ["callgrind_control", flag, str(hub.process.pid)]
+    subprocess.run(command, check=True, capture_output=True, timeout=120)
 
-    def __init__(self, hub: HubProcess, tree: Path, out: Path) -> None:
-        self.__dict__.update(hub.__dict__)
-        self.tree = tree
-        self.out = out
 
-    def spawn(self) -> CallgrindHub:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        command = [
-            "valgrind",
-            "--tool=callgrind",
-            f"--callgrind-out-file={self.out}",
-            sys.executable,
-            "-m",
-            "console",
-            "serve",
-        ]
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                command,
-                env=self.environment(),
-                cwd=self.tree,  # the tree's `console` comes first on sys.path
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        return self
-
-    def wait_ready(self, timeout_s: float = START_TIMEOUT_S) -> CallgrindHub:
-        super().wait_ready(max(timeout_s, START_TIMEOUT_S))
-        return self
-
-    def control(self, flag: str) -> None:
-        """callgrind_control -z (zero the counters) or -d (dump them to out.N)."""
-        assert self.process is not None
-        subprocess.run(
-            ["callgrind_control", flag, str(self.process.pid)],
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
-
-    def dumped(self, n: int) -> int:
-        """Instructions in the n-th dump."""
-        path = Path(f"{self.out}.{n}")
-        for _ in range(240):
-            if path.exists() and (found := re.search(r"^summary: (\d+)", path.read_text(), re.M)):
-                return int(found.group(1))
-            time.sleep(0.5)
-        raise RuntimeError(f"callgrind wrote no summary to {path}")
+def dumped(out: Path, n: int) -> int:
+    """Instructions in the n-th dump (callgrind writes it after answering the control)."""
+    path = Path(f"{out}.{n}")
+    for _ in range(240):
+        if path.exists() and (found := re.search(r"^summary: (\d+)", path.read_text(), re.M)):
+            return int(found.group(1))
+        time.sleep(0.5)
+    raise RuntimeError(f"callgrind wrote no summary to {path}")
 
 
 async def measure(tree: Path, pg: PostgresCluster, workdir: Path, args: Any) -> float:
     charla = Charla(workdir, pg, 1, "local")
-    hub = CallgrindHub(charla.hubs[0], tree, workdir / "callgrind.out")
-    charla.hubs = [hub]
-    await charla.start()
+    out = workdir / "callgrind.out"
+    launcher = ("valgrind", "--tool=callgrind", f"--callgrind-out-file={out}")
+    hub = charla.hubs[0] = dataclasses.replace(charla.hubs[0], launcher=launcher, cwd=tree)
+    await charla.start(timeout_s=START_TIMEOUT_S)
     try:
         tenant = await charla.tenant("Bench Motors")
         await charla.agents(tenant, 1, "a")
@@ -114,20 +77,18 @@ async def measure(tree: Path, pg: PostgresCluster, workdir: Path, args: Any) -> 
             nonlocal sent
             while sent < args.messages:
                 sent += 1
-                mark = f"m {next(charla.marks)}"
-                payload = {"chat_id": chats[sock], "text": mark, "client_msg_id": mark}
-                ack = await sock.call("message", payload)
+                ack = await charla.message(sock, chats[sock])
                 assert ack["ok"], ack
 
-        await asyncio.to_thread(hub.control, "-z")
+        await asyncio.to_thread(callgrind_control, hub, "-z")
         started = time.perf_counter()
         await asyncio.gather(*(write(sock) for sock in chats))
         took = time.perf_counter() - started
-        await asyncio.to_thread(hub.control, "-d")
-        await asyncio.to_thread(hub.control, "-z")
+        await asyncio.to_thread(callgrind_control, hub, "-d")
+        await asyncio.to_thread(callgrind_control, hub, "-z")
         await asyncio.sleep(took)
-        await asyncio.to_thread(hub.control, "-d")
-        busy, idle = hub.dumped(1), hub.dumped(2)
+        await asyncio.to_thread(callgrind_control, hub, "-d")
+        busy, idle = dumped(out, 1), dumped(out, 2)
     finally:
         await charla.stop()
     per_message = (busy - idle) / args.messages

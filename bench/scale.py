@@ -294,14 +294,14 @@ class Charla:
         self.marks = (token(n) for n in itertools.count())
         self.retried: list[str] = []
 
-    async def start(self) -> None:
+    async def start(self, timeout_s: float = 60) -> None:
         self.redis.start()
         await asyncio.to_thread(migrate, self.database, self.workdir / "migrate")
         for hub in self.hubs:
             hub.spawn()
             if self.cap is not None and hub.process is not None:
                 self.cap.limit(hub.process.pid)
-        await asyncio.gather(*(asyncio.to_thread(h.wait_ready, 60) for h in self.hubs))
+        await asyncio.gather(*(asyncio.to_thread(h.wait_ready, timeout_s) for h in self.hubs))
         self.http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
 
     async def stop(self) -> None:
@@ -479,10 +479,7 @@ class Charla:
             nonlocal sent
             await asyncio.sleep(random.uniform(0, 2))
             while time.perf_counter() < deadline:
-                mark = f"m {next(self.marks)}"
-                self.sent_at[mark] = time.perf_counter()
-                payload = {"chat_id": chats[sock], "text": mark, "client_msg_id": mark}
-                ack = await sock.call("message", payload)
+                ack = await self.message(sock, chats[sock])
                 if ack["ok"]:
                     sent += 1
                 await asyncio.sleep(2)
@@ -508,11 +505,8 @@ class Charla:
 
         async def flood(sock: LeanSocket) -> None:
             nonlocal acked, refused
-            while (now := time.perf_counter()) < window[1]:
-                mark = f"m {next(self.marks)}"
-                self.sent_at[mark] = now
-                payload = {"chat_id": chats[sock], "text": mark, "client_msg_id": mark}
-                ack = await sock.call("message", payload)
+            while time.perf_counter() < window[1]:
+                ack = await self.message(sock, chats[sock])
                 if time.perf_counter() >= window[0]:
                     if ack["ok"]:
                         acked += 1
@@ -561,6 +555,14 @@ class Charla:
         results.assign_p50_ms = pct(self.assign_latencies, 0.5) * 1000
         results.assign_p99_ms = pct(self.assign_latencies, 0.99) * 1000
         results.loads.append(load())
+
+    async def message(self, sock: LeanSocket, chat_id: str) -> dict[str, Any]:
+        """A visitor's message, its text a mark whose delivery to the agent is timed; the ack."""
+        mark = f"m {next(self.marks)}"
+        self.sent_at[mark] = time.perf_counter()
+        payload = {"chat_id": chat_id, "text": mark, "client_msg_id": mark}
+        ack: dict[str, Any] = await sock.call("message", payload)
+        return ack
 
     def on_agent_event(self, event: str, data: Any) -> None:
         now = time.perf_counter()

@@ -120,6 +120,10 @@ class HubProcess:
     database_url: str
     redis_url: str
     env: dict[str, str] = field(default_factory=dict)
+    # what the process runs under (a profiler: `valgrind --tool=callgrind`), and the source
+    # tree it runs from (its `console` package comes first on the path)
+    launcher: tuple[str, ...] = ()
+    cwd: Path | None = None
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
 
@@ -154,8 +158,9 @@ class HubProcess:
         self.port = free_port()
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "console", "serve"],
+                [*self.launcher, sys.executable, "-m", "console", "serve"],
                 env=self.environment(),
+                cwd=self.cwd,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,

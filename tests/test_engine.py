@@ -265,13 +265,10 @@ async def test_a_reader_is_cancelled_only_after_waiting_the_whole_idle_window() 
         got = 0
         try:
             while True:
-                idle.waiting_since = loop.time()
                 try:
-                    await frames.get()
+                    await idle.read(frames.get)
                 except asyncio.CancelledError:
                     break
-                finally:
-                    idle.waiting_since = None
                 got += 1
                 await asyncio.sleep(0.01)  # handling a frame is not waiting for one
         finally:

@@ -44,33 +44,41 @@ def _carries_socketio(frame: Any) -> bool:
 
 
 class _IdleReads:
-    """Cancels the task reading a connection once it has waited `idle_s` for a frame. One
-    timer per idle period, where `asyncio.timeout` around each read set and cancelled a timer
-    for every frame; the reader sets `waiting_since` as it starts to wait, None as it stops."""
+    """Reads for the current task, cancelling a read that has waited `idle_s`. One timer per
+    idle period, where `asyncio.timeout` around each read set and cancelled one per frame."""
 
     def __init__(self, idle_s: float) -> None:
-        self.loop = asyncio.get_running_loop()
-        self.task = asyncio.current_task()
+        task = asyncio.current_task()
+        assert task is not None, "made by the task that reads"
+        self.task = task
+        self.loop = task.get_loop()
         self.idle_s = idle_s
-        self.waiting_since: float | None = None
+        self.waiting_since: float | None = None  # None while the reader handles a frame
         self.expired = False
         self.timer = self.loop.call_later(idle_s, self._check)
+
+    async def read(self, wait: Callable[[], Awaitable[Any]]) -> Any:
+        """`wait()`'s frame; CancelledError once it has waited `idle_s`."""
+        self.waiting_since = self.loop.time()
+        try:
+            return await wait()
+        finally:
+            self.waiting_since = None
 
     def _check(self) -> None:
         now = self.loop.time()
         since = self.waiting_since
         if since is not None and now - since >= self.idle_s:
             self.expired = True
-            assert self.task is not None
             self.task.cancel()
             return
-        # reading, or waiting for less than idle_s: look again when that wait would be idle
+        # handling a frame, or waiting for less than idle_s: look again when it would be idle
         due = now + self.idle_s if since is None else since + self.idle_s
         self.timer = self.loop.call_at(due, self._check)
 
     def stop(self) -> None:
         self.timer.cancel()
-        if self.expired and self.task is not None:
+        if self.expired:
             self.task.uncancel()  # the cancel was ours, and it ended the read
 
 
@@ -192,13 +200,10 @@ class EngineSocket(AsyncSocket):  # type: ignore[misc]
         idle = _IdleReads(self.server.ping_interval + self.server.ping_timeout)
         try:
             while True:
-                idle.waiting_since = idle.loop.time()
                 try:
-                    received = await wait()
+                    received = await idle.read(wait)
                 except (Exception, asyncio.CancelledError):  # timed out, closed, too large: the end
                     break
-                finally:
-                    idle.waiting_since = None
                 if received is None:  # closed by the client
                     break
                 try:
@@ -261,8 +266,9 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
     as a Packet, which walks the result looking for bytes before encoding it. When a
     namespace class is the only handler its events can reach, as it is for every namespace
     of Charla's, this calls it as python-socketio would, in a task of its own per event (so
-    a slow event never holds up the next), and encodes the ack as Packet.encode would. Any
-    other packet, and an ack holding bytes, takes python-socketio's own path.
+    a slow event never holds up the next), and builds the ack as a Packet told that it holds
+    no bytes (the walk skipped). Any other packet, and an ack holding bytes, takes
+    python-socketio's own path.
     """
 
     def _engineio_server_class(self) -> type[engineio.AsyncServer]:
@@ -311,11 +317,13 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
             data = list(result)
         else:
             data = [result]
-        head = "3" if namespace == "/" else f"3{namespace},"
-        try:
-            encoded = head + str(ack_id) + self.packet_class.json.dumps(data, separators=(",", ":"))
+        ack = socketio.packet.ACK
+        try:  # told it holds no bytes, the packet skips its walk looking for them
+            encoded = self.packet_class(
+                ack, namespace=namespace, id=ack_id, data=data, binary=False
+            ).encode()
         except TypeError:  # not plain JSON (bytes): python-socketio's binary ack
-            ack = self.packet_class(socketio.packet.ACK, namespace=namespace, id=ack_id, data=data)
-            await self._send_packet(eio_sid, ack)
+            binary = self.packet_class(ack, namespace=namespace, id=ack_id, data=data)
+            await self._send_packet(eio_sid, binary)
             return
         await self.eio.send(eio_sid, encoded)
