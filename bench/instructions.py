@@ -1,5 +1,6 @@
-"""Instructions a hub executes per visitor message, under valgrind's callgrind: a measure
-that the machine's speed does not move, to compare two versions of the code.
+"""Instructions a hub executes per visitor message, or per chat start, under valgrind's
+callgrind: a measure that the machine's speed does not move, to compare two versions of the
+code.
 
 On the 2-core test machine the speed drifts by 10-15% within minutes, and two identical
 deployments measured in alternating rounds differed by as much (0.85-0.96 in one run), so
@@ -15,12 +16,17 @@ what the hub does on its own (heartbeats, timers) is taken out:
 
     per message = (instructions while sending - instructions idle) / messages
 
+With `--what starts`, the work is instead `--starts` chat starts on a tenant whose agents have
+room for them all, up to `--visitors` at a time, each counted until its `chat_assigned`
+reaches the agent.
+
 Instructions are not time (cache misses, system calls and the database's own work are not
 in them), and the writer's batches vary in size from run to run, so differences under ~3%
 are not to be trusted. A run takes ~2.5 minutes per tree (the hub starts ~50 times slower).
 
 Run (from the repository root; needs valgrind):
     .venv/bin/python -m bench.instructions /path/to/older/checkout .
+    .venv/bin/python -m bench.instructions --what starts --visitors 5 /path/to/older/checkout .
 """
 
 from __future__ import annotations
@@ -28,15 +34,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import functools
 import re
 import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bench.scale import Charla
+from bench.scale import AGENT_MAX_CHATS, Charla, bounded
 from tests.cluster import HubProcess
 from tests.postgres import PostgresCluster
 
@@ -67,10 +75,36 @@ async def measure(tree: Path, pg: PostgresCluster, workdir: Path, args: Any) -> 
     hub = charla.hubs[0] = dataclasses.replace(charla.hubs[0], launcher=launcher, cwd=tree)
     await charla.start(timeout_s=START_TIMEOUT_S)
     try:
-        tenant = await charla.tenant("Bench Motors")
-        await charla.agents(tenant, 1, "a")
-        chats = await charla.start_chats(await charla.visitors(tenant, args.visitors))
-        await asyncio.sleep(2)  # the starts' work done
+        work = await (messages(charla, args) if args.what == "messages" else starts(charla, args))
+        await asyncio.to_thread(callgrind_control, hub, "-z")
+        started = time.perf_counter()
+        count = await work()
+        took = time.perf_counter() - started
+        await asyncio.to_thread(callgrind_control, hub, "-d")
+        await asyncio.to_thread(callgrind_control, hub, "-z")
+        await asyncio.sleep(took)
+        await asyncio.to_thread(callgrind_control, hub, "-d")
+        busy, idle = dumped(out, 1), dumped(out, 2)
+    finally:
+        await charla.stop()
+    each = (busy - idle) / count
+    print(
+        f"{tree}: {count} {args.what} in {took:.1f} s under callgrind; "
+        f"{busy:,} instructions, {idle:,} idle as long: {each:,.0f} each",
+        flush=True,
+    )
+    return each
+
+
+async def messages(charla: Charla, args: Any) -> Callable[[], Awaitable[int]]:
+    """`--visitors` visitors in chats with one agent; the work: `--messages` messages, each
+    visitor sending its next one as soon as its previous one is acknowledged."""
+    tenant = await charla.tenant("Bench Motors")
+    await charla.agents(tenant, 1, "a")
+    chats = await charla.start_chats(await charla.visitors(tenant, args.visitors))
+    await asyncio.sleep(2)  # the starts' work done
+
+    async def work() -> int:
         sent = 0
 
         async def write(sock: Any) -> None:
@@ -80,31 +114,46 @@ async def measure(tree: Path, pg: PostgresCluster, workdir: Path, args: Any) -> 
                 ack = await charla.message(sock, chats[sock])
                 assert ack["ok"], ack
 
-        await asyncio.to_thread(callgrind_control, hub, "-z")
-        started = time.perf_counter()
         await asyncio.gather(*(write(sock) for sock in chats))
-        took = time.perf_counter() - started
-        await asyncio.to_thread(callgrind_control, hub, "-d")
-        await asyncio.to_thread(callgrind_control, hub, "-z")
-        await asyncio.sleep(took)
-        await asyncio.to_thread(callgrind_control, hub, "-d")
-        busy, idle = dumped(out, 1), dumped(out, 2)
-    finally:
-        await charla.stop()
-    per_message = (busy - idle) / args.messages
-    print(
-        f"{tree}: {args.messages} messages in {took:.1f} s under callgrind; "
-        f"{busy:,} instructions, {idle:,} idle as long: {per_message:,.0f} per message",
-        flush=True,
-    )
-    return per_message
+        return int(args.messages)
+
+    return work
+
+
+async def starts(charla: Charla, args: Any) -> Callable[[], Awaitable[int]]:
+    """`--starts` connected visitors and online agents with room for all their chats; the
+    work: each visitor starts a chat (`--visitors` at a time), until every `chat_assigned`
+    has reached an agent: a chat start's whole cost, queueing and assignment included."""
+    tenant = await charla.tenant("Bench Assign")
+    await charla.agents(tenant, -(-args.starts // AGENT_MAX_CHATS), "b")
+    newcomers = await charla.visitors(tenant, args.starts, at_once=args.visitors)
+    await asyncio.sleep(2)  # the connections' work done
+    charla.assign_latencies.clear()
+
+    async def work() -> int:
+        async def begin(sock: Any) -> None:
+            mark = f"a {next(charla.marks)}"
+            charla.sent_at[mark] = time.perf_counter()
+            ack = await sock.call("start_chat", {"text": mark, "language": "es"})
+            assert ack["ok"], ack
+
+        await bounded(args.visitors, [functools.partial(begin, s) for s in newcomers])
+        for _ in range(3000):  # at most 5 minutes for the last assignments
+            if len(charla.assign_latencies) >= args.starts:
+                return int(args.starts)
+            await asyncio.sleep(0.1)
+        raise RuntimeError(f"{len(charla.assign_latencies)} of {args.starts} chats assigned")
+
+    return work
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("trees", nargs="+", type=Path, help="source trees (checkouts) to compare")
     parser.add_argument("--visitors", type=int, default=40)
+    parser.add_argument("--what", choices=("messages", "starts"), default="messages")
     parser.add_argument("--messages", type=int, default=1000)
+    parser.add_argument("--starts", type=int, default=100)
     args = parser.parse_args()
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         parser.error("needs valgrind (and its callgrind_control)")
@@ -114,9 +163,9 @@ async def main() -> None:
             workdir = Path(tmp) / f"tree{n}"
             results.append((tree, await measure(tree.resolve(), pg, workdir, args)))
     first = results[0][1]
-    print("\ninstructions per message (ratio to the first tree):")
-    for tree, per_message in results:
-        print(f"  {per_message:>12,.0f}  {per_message / first:.3f}  {tree}")
+    print(f"\ninstructions per one of the {args.what} (ratio to the first tree):")
+    for tree, each in results:
+        print(f"  {each:>12,.0f}  {each / first:.3f}  {tree}")
 
 
 if __name__ == "__main__":

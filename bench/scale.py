@@ -433,7 +433,9 @@ class Charla:
 
         return await bounded(4, [lambda n=n: one(n) for n in range(count)])
 
-    async def visitors(self, tenant: dict[str, Any], count: int) -> list[LeanSocket]:
+    async def visitors(
+        self, tenant: dict[str, Any], count: int, at_once: int = 50
+    ) -> list[LeanSocket]:
         assert self.http is not None
         made = [
             LeanSocket(
@@ -446,7 +448,7 @@ class Charla:
             )
             for n in range(count)
         ]
-        await bounded(50, [s.connect for s in made])
+        await bounded(at_once, [s.connect for s in made])
         self.sockets.extend(made)
         return made
 

@@ -12,16 +12,17 @@ the lead when they deliver).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import Executable, Row, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from console.leads import PLAN_FOR, Delivery, Lead, LeadIn, lead_data
 from console.security.crypto import DataCipher
 from console.store.models import (
+    LEADS,
     DeliveryRow,
     IntegrationRow,
     LeadRow,
@@ -53,11 +54,17 @@ async def destinations(s: AsyncSession, tenant: Tenant, event: str) -> list[tupl
 
 
 class LeadRepository:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: DataCipher) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        cipher: DataCipher,
+        read_row: Callable[[Executable], Awaitable[Row[Any] | None]],
+    ) -> None:
         self._sessions = sessions
         self.cipher = cipher
+        self._read_row = read_row  # Store._row: a Core read, outside a transaction
 
-    def _lead(self, row: LeadRow, deliveries: Sequence[Delivery] = ()) -> Lead:
+    def _lead(self, row: LeadRow | Row[Any], deliveries: Sequence[Delivery] = ()) -> Lead:
         data: dict[str, Any] = json.loads(self.cipher.decrypt(row.data_enc))
         return Lead(
             id=row.id,
@@ -203,21 +210,25 @@ class LeadRepository:
         return found
 
     async def get(self, tenant_id: str, lead_id: str) -> Lead | None:
-        return await self._one(LeadRow.id == lead_id, tenant_id=tenant_id, deliveries=True)
-
-    async def for_chat(self, tenant_id: str, chat_id: str) -> Lead | None:
-        """The chat's lead without its deliveries (what an agent taking the chat sees)."""
-        return await self._one(LeadRow.chat_id == chat_id, tenant_id=tenant_id, deliveries=False)
-
-    async def _one(
-        self, where: ColumnElement[bool], *, tenant_id: str, deliveries: bool
-    ) -> Lead | None:
+        """A lead of the tenant, with its deliveries."""
         async with self._sessions() as s:
-            row = await s.scalar(select(LeadRow).where(where, LeadRow.tenant_id == tenant_id))
+            row = await s.scalar(
+                select(LeadRow).where(LeadRow.id == lead_id, LeadRow.tenant_id == tenant_id)
+            )
             if row is None:
                 return None
-            found = await self._deliveries(s, [row.id]) if deliveries else {}
+            found = await self._deliveries(s, [row.id])
         return self._lead(row, found.get(row.id, ()))
+
+    async def for_chat(self, tenant_id: str, chat_id: str) -> Lead | None:
+        """The chat's lead without its deliveries (what an agent taking the chat sees).
+
+        On every assignment: a Core read with no transaction, not an ORM session's three
+        round trips."""
+        row = await self._read_row(
+            select(LEADS).where(LEADS.c.chat_id == chat_id, LEADS.c.tenant_id == tenant_id)
+        )
+        return self._lead(row) if row else None
 
     async def list(
         self,

@@ -313,6 +313,7 @@ PAGE_VIEWS: Table = PageViewRow.__table__  # type: ignore[assignment]
 CHATS: Table = ChatRow.__table__  # type: ignore[assignment]
 MESSAGES: Table = MessageRow.__table__  # type: ignore[assignment]
 TICKETS: Table = TicketRow.__table__  # type: ignore[assignment]
+LEADS: Table = LeadRow.__table__  # type: ignore[assignment]
 
 
 def column_values(row: Base, table: Table) -> dict[str, Any]:

@@ -81,7 +81,7 @@ class Store:
         )
         self._reads = async_sessionmaker(reads, expire_on_commit=False)
         self._read_engine = reads
-        self.leads = LeadRepository(self._sessions, cipher)
+        self.leads = LeadRepository(self._sessions, cipher, self._row)
         self.engagement = EngagementRepository(self)
         self.bots = BotRepository(self._sessions, cipher)
         self.config = TenantConfigRepository(self)
