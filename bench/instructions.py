@@ -44,7 +44,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bench.scale import AGENT_MAX_CHATS, Charla, bounded
+from bench.scale import Charla, bounded
 from tests.cluster import HubProcess
 from tests.postgres import PostgresCluster
 
@@ -124,25 +124,19 @@ async def starts(charla: Charla, args: Any) -> Callable[[], Awaitable[int]]:
     """`--starts` connected visitors and online agents with room for all their chats; the
     work: each visitor starts a chat (`--visitors` at a time), until every `chat_assigned`
     has reached an agent: a chat start's whole cost, queueing and assignment included."""
-    tenant = await charla.tenant("Bench Assign")
-    await charla.agents(tenant, -(-args.starts // AGENT_MAX_CHATS), "b")
-    newcomers = await charla.visitors(tenant, args.starts, at_once=args.visitors)
+    newcomers = await charla.newcomers(args.starts, at_once=args.visitors)
     await asyncio.sleep(2)  # the connections' work done
     charla.assign_latencies.clear()
 
     async def work() -> int:
         async def begin(sock: Any) -> None:
-            mark = f"a {next(charla.marks)}"
-            charla.sent_at[mark] = time.perf_counter()
-            ack = await sock.call("start_chat", {"text": mark, "language": "es"})
+            ack = await charla.arrive(sock)
             assert ack["ok"], ack
 
         await bounded(args.visitors, [functools.partial(begin, s) for s in newcomers])
-        for _ in range(3000):  # at most 5 minutes for the last assignments
-            if len(charla.assign_latencies) >= args.starts:
-                return int(args.starts)
-            await asyncio.sleep(0.1)
-        raise RuntimeError(f"{len(charla.assign_latencies)} of {args.starts} chats assigned")
+        if not await charla.assigned(args.starts, timeout_s=300):
+            raise RuntimeError(f"{len(charla.assign_latencies)} of {args.starts} chats assigned")
+        return int(args.starts)
 
     return work
 

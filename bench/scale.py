@@ -523,11 +523,31 @@ class Charla:
         results.saturation_p99s_ms.append(pct(self.latencies, 0.99) * 1000)
         self.sent_at.clear()
 
+    async def newcomers(self, count: int, at_once: int = 50) -> list[LeanSocket]:
+        """`count` connected visitors on a tenant of their own, whose online agents have room
+        for a chat from each."""
+        other = await self.tenant("Bench Assign")
+        await self.agents(other, -(-count // AGENT_MAX_CHATS), "b")
+        return await self.visitors(other, count, at_once)
+
+    async def arrive(self, sock: LeanSocket) -> dict[str, Any]:
+        """A visitor's `start_chat`, its text a mark whose `chat_assigned` is timed; the ack."""
+        mark = f"a {next(self.marks)}"
+        self.sent_at[mark] = time.perf_counter()
+        ack: dict[str, Any] = await sock.call("start_chat", {"text": mark, "language": "es"})
+        return ack
+
+    async def assigned(self, count: int, timeout_s: float) -> bool:
+        """Wait until `count` assignments have been timed; False if they were not in time."""
+        for _ in range(int(timeout_s / 0.05)):
+            if len(self.assign_latencies) >= count:
+                return True
+            await asyncio.sleep(0.05)
+        return len(self.assign_latencies) >= count
+
     async def assignment(self, results: Results, arriving: int, rate: float) -> None:
         """`rate` chats/s start on a tenant of its own whose agents have free slots."""
-        other = await self.tenant("Bench Assign")
-        await self.agents(other, -(-arriving // AGENT_MAX_CHATS), "b")
-        newcomers = await self.visitors(other, arriving)
+        newcomers = await self.newcomers(arriving)
         self.assign_latencies.clear()
         refused: list[str] = []
         stalls = await self.loop_stalls()
@@ -535,19 +555,14 @@ class Charla:
 
         async def arrive(n: int, sock: LeanSocket) -> None:
             await asyncio.sleep(max(0.0, begun + n / rate - time.perf_counter()))
-            mark = f"a {next(self.marks)}"
-            self.sent_at[mark] = time.perf_counter()
-            ack = await sock.call("start_chat", {"text": mark, "language": "es"})
+            ack = await self.arrive(sock)
             if not ack["ok"]:
                 refused.append(ack["error"]["code"])
 
         with GcPauses() as pauses:
             await asyncio.gather(*(arrive(n, s) for n, s in enumerate(newcomers)))
             results.assign_rate = arriving / (time.perf_counter() - begun)
-            for _ in range(100):
-                if len(self.assign_latencies) >= arriving:
-                    break
-                await asyncio.sleep(0.05)
+            await self.assigned(arriving, timeout_s=5)
         results.assign_generator_gc_ms = pauses.longest_s * 1000
         results.assign_hub_stalls = await self.loop_stalls() - stalls
         results.assigned = len(self.assign_latencies)
