@@ -1,11 +1,12 @@
 // Tenant admin pages: agents, canned responses, invitation rules, hours and holidays,
 // integrations, export/import. Each page talks to the tenant admin API of PROTOCOL.md.
 
+import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError } from "./api";
 import type { Floor } from "./floor";
 import { DAYS, formatRanges, parseRanges, type Canned, type TeamMember, type TenantInfo } from "./model";
-import { ErrorLine, useT } from "./ui";
+import { Check, ErrorLine, Field, SubmitRow, useT } from "./ui";
 
 type Page = "agents" | "canned_responses" | "invitation_rules" | "hours" | "integrations" | "export_import";
 const PAGES: Page[] = ["agents", "canned_responses", "invitation_rules", "hours", "integrations", "export_import"];
@@ -52,6 +53,41 @@ function useList<T>(floor: Floor, path: string, key: string): [T[] | null, strin
   return [items, error, load];
 }
 
+const ROLES = ["agent", "supervisor", "admin"] as const;
+
+function RoleOptions() {
+  const t = useT();
+  return (
+    <>
+      {ROLES.map((role) => (
+        <option key={role} value={role}>
+          {t(role)}
+        </option>
+      ))}
+    </>
+  );
+}
+
+/** A list row's last cell: the button that deletes it. */
+function DeleteCell(props: { onDelete: () => void }) {
+  const t = useT();
+  return (
+    <td>
+      <button type="button" class="danger" onClick={() => props.onDelete()}>
+        {t("delete")}
+      </button>
+    </td>
+  );
+}
+
+/** A text by language, of the Spanish and English ones that are not blank. */
+function givenTexts(es: string, en: string): Record<string, string> {
+  const text: Record<string, string> = {};
+  if (es.trim()) text.es = es;
+  if (en.trim()) text.en = en;
+  return text;
+}
+
 function AgentsPage(props: { floor: Floor }) {
   const t = useT();
   const [agents, error, reload] = useList<TeamMember>(props.floor, "/api/agents", "agents");
@@ -77,10 +113,7 @@ function AgentsPage(props: { floor: Floor }) {
     );
   };
   const input = (key: keyof typeof form, label: string, type = "text") => (
-    <label>
-      {label}
-      <input name={key} type={type} value={form[key]} onInput={(e) => setForm({ ...form, [key]: (e.target as HTMLInputElement).value })} />
-    </label>
+    <Field label={label} name={key} type={type} value={form[key]} onValue={(value) => setForm({ ...form, [key]: value })} />
   );
   return (
     <div>
@@ -139,9 +172,7 @@ function AgentsPage(props: { floor: Floor }) {
                     void run(() => api("PATCH", `/api/agents/${a.id}`, props.floor.token, { role: (e.target as HTMLSelectElement).value }))
                   }
                 >
-                  <option value="agent">{t("agent")}</option>
-                  <option value="supervisor">{t("supervisor")}</option>
-                  <option value="admin">{t("admin")}</option>
+                  <RoleOptions />
                 </select>
               </td>
               <td>
@@ -168,16 +199,10 @@ function AgentsPage(props: { floor: Floor }) {
         <label>
           {t("role")}
           <select name="role" value={form.role} onChange={(e) => setForm({ ...form, role: (e.target as HTMLSelectElement).value })}>
-            <option value="agent">{t("agent")}</option>
-            <option value="supervisor">{t("supervisor")}</option>
-            <option value="admin">{t("admin")}</option>
+            <RoleOptions />
           </select>
         </label>
-        <div class="span buttons">
-          <button type="submit" class="primary">
-            {t("create")}
-          </button>
-        </div>
+        <SubmitRow label={t("create")} />
       </form>
     </div>
   );
@@ -202,9 +227,7 @@ function CannedPage(props: { floor: Floor }) {
   };
   const create = (e: Event) => {
     e.preventDefault();
-    const text: Record<string, string> = {};
-    if (es.trim()) text.es = es;
-    if (en.trim()) text.en = en;
+    const text = givenTexts(es, en);
     void after(api("POST", "/api/canned-responses", props.floor.token, { shortcut, text })).then(() => {
       setShortcut("/");
       setEs("");
@@ -223,33 +246,16 @@ function CannedPage(props: { floor: Floor }) {
               </td>
               <td dir="auto">{c.text.es ?? ""}</td>
               <td dir="auto">{c.text.en ?? ""}</td>
-              <td>
-                <button type="button" class="danger" onClick={() => void after(api("DELETE", `/api/canned-responses/${c.id}`, props.floor.token))}>
-                  {t("delete")}
-                </button>
-              </td>
+              <DeleteCell onDelete={() => void after(api("DELETE", `/api/canned-responses/${c.id}`, props.floor.token))} />
             </tr>
           ))}
         </tbody>
       </table>
       <form class="grid-form" onSubmit={create}>
-        <label>
-          {t("shortcut")}
-          <input name="shortcut" value={shortcut} onInput={(e) => setShortcut((e.target as HTMLInputElement).value)} />
-        </label>
-        <label class="span">
-          {t("text")} (ES)
-          <textarea name="text_es" value={es} onInput={(e) => setEs((e.target as HTMLTextAreaElement).value)} />
-        </label>
-        <label class="span">
-          {t("text")} (EN)
-          <textarea name="text_en" value={en} onInput={(e) => setEn((e.target as HTMLTextAreaElement).value)} />
-        </label>
-        <div class="span buttons">
-          <button type="submit" class="primary">
-            {t("create")}
-          </button>
-        </div>
+        <Field label={t("shortcut")} name="shortcut" value={shortcut} onValue={setShortcut} />
+        <Field label={<>{t("text")} (ES)</>} class="span" area name="text_es" value={es} onValue={setEs} />
+        <Field label={<>{t("text")} (EN)</>} class="span" area name="text_en" value={en} onValue={setEn} />
+        <SubmitRow label={t("create")} />
       </form>
     </div>
   );
@@ -275,9 +281,7 @@ function RulesPage(props: { floor: Floor }) {
     if (form.url_pattern.trim()) conditions.url_pattern = form.url_pattern.trim();
     if (form.min_seconds) conditions.min_seconds_on_page = Number(form.min_seconds);
     if (form.min_pages) conditions.min_pages_viewed = Number(form.min_pages);
-    const text: Record<string, string> = {};
-    if (form.es.trim()) text.es = form.es;
-    if (form.en.trim()) text.en = form.en;
+    const text = givenTexts(form.es, form.en);
     try {
       await api("POST", "/api/invitation-rules", props.floor.token, {
         name: form.name,
@@ -301,10 +305,7 @@ function RulesPage(props: { floor: Floor }) {
     }
   };
   const input = (key: "name" | "es" | "en" | "url_pattern" | "min_seconds" | "min_pages", label: string, type = "text") => (
-    <label>
-      {label}
-      <input name={key} type={type} value={form[key]} onInput={(e) => setForm({ ...form, [key]: (e.target as HTMLInputElement).value })} />
-    </label>
+    <Field label={label} name={key} type={type} value={form[key]} onValue={(value) => setForm({ ...form, [key]: value })} />
   );
   return (
     <div>
@@ -318,11 +319,7 @@ function RulesPage(props: { floor: Floor }) {
               <td>
                 <code>{JSON.stringify(r.conditions)}</code>
               </td>
-              <td>
-                <button type="button" class="danger" onClick={() => void remove(r.id)}>
-                  {t("delete")}
-                </button>
-              </td>
+              <DeleteCell onDelete={() => void remove(r.id)} />
             </tr>
           ))}
         </tbody>
@@ -335,15 +332,8 @@ function RulesPage(props: { floor: Floor }) {
           {input("min_pages", t("min_pages"), "number")}
           {input("es", `${t("text")} (ES)`)}
           {input("en", `${t("text")} (EN)`)}
-          <label class="check">
-            <input type="checkbox" checked={form.only} onChange={(e) => setForm({ ...form, only: (e.target as HTMLInputElement).checked })} />
-            {t("only_available")}
-          </label>
-          <div class="span buttons">
-            <button type="submit" class="primary">
-              {t("create")}
-            </button>
-          </div>
+          <Check label={t("only_available")} checked={form.only} onChecked={(only) => setForm({ ...form, only })} />
+          <SubmitRow label={t("create")} />
         </form>
       )}
     </div>
@@ -383,34 +373,24 @@ function HoursPage(props: { floor: Floor }) {
   };
   return (
     <form class="grid-form hours" onSubmit={save} data-testid="hours">
-      <label>
-        {t("timezone")}
-        <input name="timezone" value={timezone} onInput={(e) => setTimezone((e.target as HTMLInputElement).value)} />
-      </label>
-      <label>
-        {t("holidays")}
-        <input name="holidays" value={holidays} placeholder="PR" onInput={(e) => setHolidays((e.target as HTMLInputElement).value)} />
-      </label>
-      <label class="check span">
-        <input type="checkbox" checked={always} onChange={(e) => setAlways((e.target as HTMLInputElement).checked)} />
-        {t("always_open")}
-      </label>
+      <Field label={t("timezone")} name="timezone" value={timezone} onValue={setTimezone} />
+      <Field label={t("holidays")} name="holidays" value={holidays} placeholder="PR" onValue={setHolidays} />
+      <Check label={t("always_open")} span checked={always} onChecked={setAlways} />
       {always
         ? null
         : DAYS.map((d) => (
-            <label key={d}>
-              {d}
-              <input name={`hours_${d}`} value={days[d] ?? ""} placeholder="09:00-18:00" onInput={(e) => setDays({ ...days, [d]: (e.target as HTMLInputElement).value })} />
-            </label>
+            <Field
+              key={d}
+              label={d}
+              name={`hours_${d}`}
+              value={days[d] ?? ""}
+              placeholder="09:00-18:00"
+              onValue={(value) => setDays({ ...days, [d]: value })}
+            />
           ))}
       <p class="muted span">{t("hours_help")}</p>
       <ErrorLine message={problem} />
-      <div class="span buttons">
-        {message ? <span class="ok">{message}</span> : null}
-        <button type="submit" class="primary">
-          {t("save")}
-        </button>
-      </div>
+      <SubmitRow label={t("save")}>{message ? <span class="ok">{message}</span> : null}</SubmitRow>
     </form>
   );
 }
@@ -434,70 +414,54 @@ function IntegrationsPage(props: { floor: Floor }) {
     }
   };
   const field = <S extends Record<string, string>>(state: S, set: (v: S) => void, key: keyof S & string, label: string, type = "text") => (
-    <label>
-      {label}
-      <input name={key} type={type} value={state[key]} onInput={(e) => set({ ...state, [key]: (e.target as HTMLInputElement).value })} />
-    </label>
+    <Field label={label} name={key} type={type} value={state[key]} onValue={(value) => set({ ...state, [key]: value })} />
   );
   return (
     <div>
       <ErrorLine message={problem} />
       {message ? <p class="ok">{message}</p> : null}
-      <form
-        class="grid-form"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void put("PUT", "/api/integrations/salesforce", sf);
-        }}
-      >
-        <h3 class="span">Salesforce</h3>
+      <TitledForm title="Salesforce" submit={t("save")} onSubmit={() => void put("PUT", "/api/integrations/salesforce", sf)}>
         {field(sf, setSf, "login_url", "Login URL")}
         {field(sf, setSf, "client_id", "Client ID")}
         {field(sf, setSf, "client_secret", "Client secret", "password")}
-        <div class="span buttons">
-          <button type="submit" class="primary">
-            {t("save")}
-          </button>
-        </div>
-      </form>
-      <form
-        class="grid-form"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void put("PUT", "/api/integrations/adf", adf);
-        }}
-      >
-        <h3 class="span">ADF / XML</h3>
+      </TitledForm>
+      <TitledForm title="ADF / XML" submit={t("save")} onSubmit={() => void put("PUT", "/api/integrations/adf", adf)}>
         {field(adf, setAdf, "to", t("email"), "email")}
         {field(adf, setAdf, "vendor_name", t("name"))}
-        <div class="span buttons">
-          <button type="submit" class="primary">
-            {t("save")}
-          </button>
-        </div>
-      </form>
-      <form
-        class="grid-form"
-        onSubmit={(e) => {
-          e.preventDefault();
+      </TitledForm>
+      <TitledForm
+        title={t("webhooks")}
+        submit={t("create")}
+        onSubmit={() =>
           void put("POST", "/api/webhooks", {
             url: hook.url,
             secret: hook.secret,
             events: hook.events.split(/[,\s]+/).filter(Boolean),
-          });
-        }}
+          })
+        }
       >
-        <h3 class="span">{t("webhooks")}</h3>
         {field(hook, setHook, "url", "URL")}
         {field(hook, setHook, "secret", t("secret"), "password")}
         {field(hook, setHook, "events", t("events"))}
-        <div class="span buttons">
-          <button type="submit" class="primary">
-            {t("create")}
-          </button>
-        </div>
-      </form>
+      </TitledForm>
     </div>
+  );
+}
+
+/** One of the integrations page's forms: a heading, its fields, a submit button. */
+function TitledForm(props: { title: string; submit: string; onSubmit: () => void; children: ComponentChildren }) {
+  return (
+    <form
+      class="grid-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        props.onSubmit();
+      }}
+    >
+      <h3 class="span">{props.title}</h3>
+      {props.children}
+      <SubmitRow label={props.submit} />
+    </form>
   );
 }
 

@@ -17,7 +17,7 @@ import {
   type LeadDraft,
   type Message,
 } from "./model";
-import { Dialog, ErrorLine, useNow, useT } from "./ui";
+import { Check, Dialog, ErrorLine, Field, SubmitRow, useNow, useT } from "./ui";
 
 export function ChatsView(props: { floor: Floor; state: FloorState }) {
   const { floor, state } = props;
@@ -440,19 +440,17 @@ function LeadDialog(props: { floor: Floor; entry: ChatState; onClose: () => void
   const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState(false);
   const field = (key: string, label: string, type = "text") => (
-    <label>
-      {label}
-      <input
-        name={key}
-        type={type}
-        dir="auto"
-        value={String(d[key] ?? "")}
-        onInput={(e) => {
-          setError(null);
-          setD({ ...d, [key]: (e.target as HTMLInputElement).value });
-        }}
-      />
-    </label>
+    <Field
+      label={label}
+      name={key}
+      type={type}
+      dir="auto"
+      value={String(d[key] ?? "")}
+      onValue={(value) => {
+        setError(null);
+        setD({ ...d, [key]: value });
+      }}
+    />
   );
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -513,21 +511,10 @@ function LeadDialog(props: { floor: Floor; entry: ChatState; onClose: () => void
           {field("trade_model", t("model"))}
           {field("trade_mileage", t("mileage"), "number")}
         </fieldset>
-        <label class="span">
-          {t("notes")}
-          <textarea name="notes" dir="auto" value={String(d.notes)} onInput={(e) => setD({ ...d, notes: (e.target as HTMLTextAreaElement).value })} />
-        </label>
-        <label class="check">
-          <input type="checkbox" name="qualified" checked={d.qualified !== false} onChange={(e) => setD({ ...d, qualified: (e.target as HTMLInputElement).checked })} />
-          {t("qualified")}
-        </label>
+        <Field label={t("notes")} class="span" area name="notes" dir="auto" value={String(d.notes)} onValue={(notes) => setD({ ...d, notes })} />
+        <Check label={t("qualified")} name="qualified" checked={d.qualified !== false} onChecked={(qualified) => setD({ ...d, qualified })} />
         <ErrorLine message={error} />
-        <div class="span buttons">
-          {done ? <span class="ok" role="status">{t("saved")}</span> : null}
-          <button type="submit" class="primary">
-            {t("save")}
-          </button>
-        </div>
+        <SubmitRow label={t("save")}>{done ? <span class="ok" role="status">{t("saved")}</span> : null}</SubmitRow>
       </form>
     </Dialog>
   );
@@ -561,29 +548,12 @@ function TicketDialog(props: { floor: Floor; entry: ChatState; onClose: () => vo
   return (
     <Dialog title={t("create_ticket")} onClose={props.onClose} testId="ticket-dialog">
       <form class="grid-form" onSubmit={submit}>
-        <label class="span">
-          {t("ticket_text")}
-          <textarea name="text" required dir="auto" value={text} onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} />
-        </label>
-        <label>
-          {t("name")}
-          <input name="name" value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
-        </label>
-        <label>
-          {t("email")}
-          <input name="email" value={email} onInput={(e) => setEmail((e.target as HTMLInputElement).value)} />
-        </label>
-        <label>
-          {t("phone")}
-          <input name="phone" value={phone} onInput={(e) => setPhone((e.target as HTMLInputElement).value)} />
-        </label>
+        <Field label={t("ticket_text")} class="span" area name="text" required dir="auto" value={text} onValue={setText} />
+        <Field label={t("name")} name="name" value={name} onValue={setName} />
+        <Field label={t("email")} name="email" value={email} onValue={setEmail} />
+        <Field label={t("phone")} name="phone" value={phone} onValue={setPhone} />
         <ErrorLine message={error} />
-        <div class="span buttons">
-          {done ? <span class="ok" role="status">{t("ticket_created")}</span> : null}
-          <button type="submit" class="primary">
-            {t("create")}
-          </button>
-        </div>
+        <SubmitRow label={t("create")}>{done ? <span class="ok" role="status">{t("ticket_created")}</span> : null}</SubmitRow>
       </form>
     </Dialog>
   );

@@ -1,4 +1,5 @@
-// Small shared pieces: the UI language, a ticking clock, a modal dialog, a field.
+// Small shared pieces: the UI language, a ticking clock, a modal dialog, and the parts of
+// a form (a labelled field, a checkbox, the row of buttons that ends it).
 
 import { createContext, type ComponentChildren } from "preact";
 import { useContext, useEffect, useReducer, useState } from "preact/hooks";
@@ -66,4 +67,49 @@ export function ErrorLine(props: { message: string | null }) {
       {props.message}
     </p>
   ) : null;
+}
+
+/** A labelled input, or with `area` a textarea, that hands what is typed to `onValue`. */
+export function Field(props: {
+  label: ComponentChildren;
+  name: string;
+  value: string;
+  onValue: (value: string) => void;
+  type?: string;
+  dir?: "auto";
+  placeholder?: string;
+  required?: boolean;
+  area?: boolean;
+  class?: string;
+}) {
+  const { label, onValue, area, class: labelClass, ...attributes } = props;
+  const onInput = (e: Event) => onValue((e.target as HTMLInputElement | HTMLTextAreaElement).value);
+  return (
+    <label class={labelClass}>
+      {label}
+      {area ? <textarea {...attributes} onInput={onInput} /> : <input {...attributes} onInput={onInput} />}
+    </label>
+  );
+}
+
+/** A checkbox with its label after it. */
+export function Check(props: { label: string; checked: boolean; onChecked: (checked: boolean) => void; name?: string; span?: boolean }) {
+  return (
+    <label class={props.span ? "check span" : "check"}>
+      <input type="checkbox" name={props.name} checked={props.checked} onChange={(e) => props.onChecked((e.target as HTMLInputElement).checked)} />
+      {props.label}
+    </label>
+  );
+}
+
+/** The row that ends a form: its children (a status), then the submit button. */
+export function SubmitRow(props: { label: string; children?: ComponentChildren }) {
+  return (
+    <div class="span buttons">
+      {props.children}
+      <button type="submit" class="primary">
+        {props.label}
+      </button>
+    </div>
+  );
 }

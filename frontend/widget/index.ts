@@ -3,7 +3,7 @@
 // protocol (docs/protocol.md) over Socket.IO, WebSocket first.
 import { io, type Socket } from "socket.io-client";
 import { clear, el } from "./dom";
-import { browserLang, type Lang, TEXTS, type Texts } from "./i18n";
+import { browserLang, type Lang, texts, type Texts } from "./i18n";
 import { Memory } from "./store";
 import { CSS } from "./style";
 
@@ -73,7 +73,7 @@ class Widget {
     this.memory = new Memory(`charla:${siteKey}:`);
     const chosen = this.memory.get("lang");
     this.lang = chosen === "es" || chosen === "en" ? chosen : browserLang(navigator.languages || [navigator.language]);
-    this.t = TEXTS[this.lang];
+    this.t = texts(this.lang);
     this.chatId = this.memory.get("chat_id");
     if (this.chatId) {
       this.view = "chat";
@@ -427,7 +427,7 @@ class Widget {
 
   private switchLang(): void {
     this.lang = this.lang === "es" ? "en" : "es";
-    this.t = TEXTS[this.lang];
+    this.t = texts(this.lang);
     this.memory.set("lang", this.lang);
     this.rootEl.setAttribute("lang", this.lang);
     if (this.agentName && this.view === "chat") this.statusText = this.t.chattingWith(this.agentName);
