@@ -19,10 +19,10 @@ from typing import Any
 import socketio
 from aiohttp import WSMsgType, web
 
-from console.eventloop import new_event_loop
-from console.gctune import freeze_startup_objects, tune_for_serving
 from console.realtime import fastjson
 from console.realtime.engine import SocketServer
+from console.runtime.eventloop import new_event_loop
+from console.runtime.gctune import freeze_startup_objects, tune_for_serving
 
 
 def echo_app() -> web.Application:

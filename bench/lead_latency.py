@@ -4,8 +4,8 @@ created in the fake Salesforce (TLS, real bodies), p50 and p99 over 200 leads.
 Measured side by side in one run:
 - direct: the Salesforce connector called inline, no outbox (the floor: OAuth is cached, so
   this is the query + create + Task round trips over TLS);
-- paced: one lead at a time through `Hub.save_lead` and the in-process outbox worker
-  (woken through Redis);
+- paced: one lead at a time through `ChatLifecycle.save_lead` (console/hub/chats.py) and
+  the in-process outbox worker (woken through Redis);
 - burst: 200 leads saved at once (the worker's concurrency and the store bound the tail).
 
 Run: PYTHONPATH=. .venv/bin/python bench/lead_latency.py [count]  (it uses tests/fakes)
@@ -24,10 +24,10 @@ from pathlib import Path
 from aiohttp import web
 
 from console.app import create_app
-from console.leads import LeadIn
-from console.logs import configure_logging
+from console.domain.leads import LeadIn
+from console.domain.types import Chat, Tenant
+from console.runtime.logs import configure_logging
 from console.settings import Outbox, Settings
-from console.types import Chat, Tenant
 from console.web.keys import HUB, STORE
 from integrations.base import DeliveryJob
 from integrations.salesforce.connector import SalesforceConnector
@@ -131,7 +131,7 @@ async def paced(
     for n in range(count):
         chat = await new_chat(app, tenant)
         lead = lead_in(n, "paced")
-        await app[HUB].save_lead(tenant, chat, lead, source="bot", agent_id=None)
+        await app[HUB].chats.save_lead(tenant, chat, lead, source="bot", agent_id=None)
         saved = time.perf_counter()
         assert lead.email is not None
         latencies.append((await created(fake, {lead.email}))[lead.email] - saved)
@@ -147,7 +147,7 @@ async def burst(
 
     async def one(n: int) -> None:
         lead = lead_in(n, "burst")
-        await app[HUB].save_lead(tenant, chats[n], lead, source="bot", agent_id=None)
+        await app[HUB].chats.save_lead(tenant, chats[n], lead, source="bot", agent_id=None)
         assert lead.email is not None
         saved[lead.email] = time.perf_counter()
 

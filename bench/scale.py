@@ -59,7 +59,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bench.cpucap import CpuCap
 from bench.lean_sio import LeanSocket
-from console.gctune import observe_pauses
+from console.runtime.gctune import observe_pauses
 from tests.cluster import HubProcess, RedisServer, free_port, migrate
 from tests.harness import ADMIN_TOKEN, ORIGIN, PASSWORD
 from tests.postgres import PostgresCluster

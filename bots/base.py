@@ -3,7 +3,7 @@
 A bot is pure: it does no I/O, keeps no state of its own between calls and reads the
 clock only through `context.now`, so a conversation can be replayed from its transcript
 (that is how a chat's bot state survives a hub restart) and tested as text in, replies out.
-The hub side (console/botrunner.py) stores and delivers the replies and acts on the
+The hub side (console/hub/bots.py) stores and delivers the replies and acts on the
 results: it saves the lead, queues the chat for a human, or files a ticket.
 """
 

@@ -14,26 +14,35 @@ import structlog
 from aiohttp import web
 from redis.asyncio import BlockingConnectionPool, Redis
 
-from console.cluster import Cluster, CoalescingRedisManager, client_manager
-from console.embedded_redis import EmbeddedRedis
+from console.contract.plans import allows
+from console.domain.clock import Clock, SystemClock
 from console.engagement.service import Engagement
-from console.eventloop import loop_name, watch_lag
-from console.hub import Hub, run_periodically
-from console.language import LanguageDetectors
-from console.metrics import Metrics
+from console.hub import Hub
+from console.hub.cluster import Cluster
+from console.hub.upkeep import run_periodically
+from console.outbox.worker import running_worker
 from console.realtime import fastjson
 from console.realtime.engine import SocketServer
-from console.realtime.namespaces import AgentNamespace, Gate, VisitorNamespace
+from console.realtime.fanout import CoalescingRedisManager, client_manager
+from console.realtime.namespaces import (
+    AgentNamespace,
+    Gate,
+    VisitorNamespace,
+    agent_disconnector,
+)
 from console.realtime.packets import JsonPacket
 from console.realtime.ratelimit import Buckets
-from console.realtime.supervisors import STATS_PUSH_S, StatsPusher
+from console.routing.language import LanguageDetectors
 from console.routing.state import RoutingState
-from console.security.crypto import DataCipher, load_or_create_secret
+from console.runtime.embedded_redis import EmbeddedRedis
+from console.runtime.eventloop import loop_name, watch_lag
+from console.runtime.metrics import Metrics
+from console.security.crypto import load_or_create_secret
 from console.security.passwords import PasswordHasher
 from console.security.tokens import TokenSigner
 from console.settings import Settings
-from console.store.db import make_engine, migrate
-from console.store.repository import Store
+from console.store.db import open_store
+from console.supervision.live import STATS_PUSH_S, StatsPusher
 from console.web import (
     admin,
     agents,
@@ -49,6 +58,7 @@ from console.web import (
 from console.web.http import errors_middleware
 from console.web.keys import (
     BACKGROUND,
+    CLOCK,
     EMBEDDED_REDIS,
     GATE,
     HUB,
@@ -63,18 +73,22 @@ from console.web.keys import (
     SIO,
     STORE,
 )
-from integrations.worker import outbox_ctx
 
 log = structlog.get_logger("charla.app")
 REDIS_CONNECTIONS = 100
 REDIS_WAIT_S = 5.0
 
 
-def create_app(settings: Settings, *, passwords: PasswordHasher | None = None) -> web.Application:
+def create_app(
+    settings: Settings, *, passwords: PasswordHasher | None = None, clock: Clock | None = None
+) -> web.Application:
+    """The whole process: HTTP API, Socket.IO hub, background work. `clock` is the time the
+    hub and the store read (tests hand in a fixed day; production the system's)."""
     app = web.Application(
         middlewares=[errors_middleware], client_max_size=settings.limits.max_http_buffer_bytes
     )
     app[SETTINGS] = settings
+    app[CLOCK] = clock or SystemClock()
     app[METRICS] = Metrics()
     app[ORIGINS] = set()
     app[ORIGINS_LOCK] = asyncio.Lock()
@@ -121,7 +135,7 @@ def create_app(settings: Settings, *, passwords: PasswordHasher | None = None) -
         integrations,
     ):
         app.add_routes(module.routes())
-    app.cleanup_ctx.extend([_redis_ctx, _store_ctx, _hub_ctx, outbox_ctx])
+    app.cleanup_ctx.extend([_redis_ctx, _store_ctx, _hub_ctx, _outbox_ctx])
     app.on_shutdown.append(_drain)
     return app
 
@@ -156,12 +170,7 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    data_key = load_or_create_secret(
-        settings.data_dir, settings.data_key, "data.key", DataCipher.new_key
-    )
-    engine = make_engine(settings.resolved_database_url)
-    await migrate(engine)
-    app[STORE] = Store(engine, DataCipher(data_key))
+    app[STORE] = await open_store(settings, app[CLOCK])
     secret = load_or_create_secret(
         settings.data_dir,
         settings.secret_key,
@@ -180,13 +189,16 @@ async def _hub_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     redis = app[REDIS]
     instance = uuid.uuid4().hex
-    hub = Hub(
+    sio = app[SIO]
+    hub = Hub.build(
         settings=settings,
         store=app[STORE],
         state=RoutingState(redis, instance),
-        emitter=app[SIO],
+        emitter=sio,
         metrics=app[METRICS],
+        clock=app[CLOCK],
         detectors=LanguageDetectors(),
+        disconnect=agent_disconnector(sio),
     )
     app[HUB] = hub
     app[METRICS].event_loop.labels(loop_name(asyncio.get_running_loop())).set(1)
@@ -196,9 +208,8 @@ async def _hub_ctx(app: web.Application) -> AsyncIterator[None]:
     async def refresh_origins() -> None:
         await admin.refresh_origins(app)
 
-    sio = app[SIO]
     limits = settings.limits
-    engagement = Engagement(hub)
+    engagement = Engagement(hub.ctx, hub.chats)
     sio.register_namespace(
         VisitorNamespace(
             hub,
@@ -215,13 +226,15 @@ async def _hub_ctx(app: web.Application) -> AsyncIterator[None]:
     tasks = app[BACKGROUND]
     tasks.append(asyncio.create_task(_warm_language_models(hub)))
     tasks.append(asyncio.create_task(watch_lag(app[METRICS].loop_lag.observe)))
-    tasks.append(asyncio.create_task(run_periodically(settings.sweep_interval_s, hub.sweep)))
+    upkeep = hub.upkeep
+    tasks.append(asyncio.create_task(run_periodically(settings.sweep_interval_s, upkeep.sweep)))
     tasks.append(asyncio.create_task(run_periodically(settings.heartbeat_s, cluster.beat)))
     # Another process may have added a tenant: its origins reach this one within a beat.
     tasks.append(asyncio.create_task(run_periodically(settings.heartbeat_s, refresh_origins)))
-    tasks.append(asyncio.create_task(run_periodically(STATS_PUSH_S, StatsPusher(hub, sio).push)))
+    pusher = StatsPusher(hub.ctx, sio)
+    tasks.append(asyncio.create_task(run_periodically(STATS_PUSH_S, pusher.push)))
     tasks.append(
-        asyncio.create_task(run_periodically(settings.reconcile_interval_s, hub.reconcile))
+        asyncio.create_task(run_periodically(settings.reconcile_interval_s, upkeep.reconcile))
     )
     try:
         yield
@@ -240,9 +253,20 @@ async def _hub_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def _warm_language_models(hub: Hub) -> None:
     """Load lingua's models before the first premium visitor needs them (~0.3 s, ~90 MB)."""
-    for languages in {t.languages for t in await hub.store.list_tenants() if t.plan == "premium"}:
+    tenants = await hub.store.list_tenants()
+    for languages in {t.languages for t in tenants if allows(t.plan, "multilingual")}:
         detector = hub.detectors.get(languages)
         await asyncio.to_thread(detector.detect, "hola, hello")
+
+
+async def _outbox_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The in-process outbox worker of `charla serve` (off with CHARLA_OUTBOX_WORKER=false)."""
+    settings = app[SETTINGS]
+    if not settings.outbox.in_process:
+        yield
+        return
+    async with running_worker(app[STORE], settings, app[REDIS]):
+        yield
 
 
 def _use_client_manager(

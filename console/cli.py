@@ -13,14 +13,14 @@ from aiohttp import web
 from console import __version__
 from console.app import create_app
 from console.demo import DEMO_AGENTS, DEMO_PASSWORD, ensure_demo
-from console.eventloop import new_event_loop
-from console.gctune import freeze_startup_objects, observe_pauses, tune_for_serving
-from console.logs import configure_logging
+from console.outbox.worker import run_worker
+from console.runtime.eventloop import new_event_loop
+from console.runtime.gctune import freeze_startup_objects, observe_pauses, tune_for_serving
+from console.runtime.logs import configure_logging
 from console.security.crypto import load_or_create_secret
 from console.settings import ConfigError, Settings
 from console.store.db import make_engine, migrate
 from console.web.keys import METRICS, PASSWORDS, STORE
-from integrations.worker import run_worker
 
 SHUTDOWN_TIMEOUT_S = 15.0
 

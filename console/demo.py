@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from console.domain.types import Tenant
 from console.security.passwords import PasswordHasher
 from console.store.repository import Store
-from console.types import Tenant
 
 DEMO_SITE_KEY = "sk_demo_autos_borinquen"
 DEMO_PASSWORD = "charla-demo-2026"  # noqa: S105 - printed for the demo on purpose

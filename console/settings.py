@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from integrations.adf.config import Smtp
+
 
 class ConfigError(ValueError):
     """A configuration value is unusable; the message names the variable and the fix."""
@@ -86,28 +88,16 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
 
-@dataclass(frozen=True)
-class Smtp:
-    """The provider's SMTP relay, through which ADF/XML lead e-mails leave."""
-
-    host: str | None = None
-    port: int = 587
-    user: str | None = None
-    password: str | None = field(default=None, repr=False)
-    sender: str = "leads@charla.invalid"
-    starttls: bool = True
-    timeout_s: float = 20.0
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> Smtp:
-        return cls(
-            host=env.get("CHARLA_SMTP_HOST") or None,
-            port=_int(env, "CHARLA_SMTP_PORT", 587, minimum=1),
-            user=env.get("CHARLA_SMTP_USER") or None,
-            password=env.get("CHARLA_SMTP_PASSWORD") or None,
-            sender=env.get("CHARLA_SMTP_FROM") or "leads@charla.invalid",
-            starttls=_bool(env, "CHARLA_SMTP_STARTTLS", True),
-        )
+def smtp_from_env(env: Mapping[str, str]) -> Smtp:
+    """The provider's SMTP relay (CHARLA_SMTP_*), through which ADF lead e-mails leave."""
+    return Smtp(
+        host=env.get("CHARLA_SMTP_HOST") or None,
+        port=_int(env, "CHARLA_SMTP_PORT", 587, minimum=1),
+        user=env.get("CHARLA_SMTP_USER") or None,
+        password=env.get("CHARLA_SMTP_PASSWORD") or None,
+        sender=env.get("CHARLA_SMTP_FROM") or "leads@charla.invalid",
+        starttls=_bool(env, "CHARLA_SMTP_STARTTLS", True),
+    )
 
 
 @dataclass(frozen=True)
@@ -165,7 +155,9 @@ class Settings:
     sweep_interval_s: float = 1.0
     reconcile_interval_s: float = 30.0
     default_handle_time_s: float = 240.0
-    fanout: str = ""  # "redis" | "local"; empty: redis when redis_url is set (console.cluster)
+    fanout: str = (
+        ""  # "redis" | "local"; empty: redis when redis_url is set (console/realtime/fanout.py)
+    )
     event_loop: str = ""  # "uvloop" | "asyncio"; empty: uvloop where it is installed
     heartbeat_s: float = 5.0
     log_level: str = "info"
@@ -195,7 +187,7 @@ class Settings:
             log_level=(env.get("CHARLA_LOG_LEVEL") or "info").lower(),
             log_json=(env.get("CHARLA_LOG_FORMAT") or "json").lower() != "console",
             limits=Limits.from_env(env),
-            smtp=Smtp.from_env(env),
+            smtp=smtp_from_env(env),
             outbox=Outbox.from_env(env),
         )
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
-from console.leads import Destination
-from console.types import Tenant
+from console.domain.leads import Destination
+from console.domain.types import Tenant
 
 Event = Literal["lead.qualified", "chat.closed"]
 

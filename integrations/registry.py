@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from console.settings import Settings
+from integrations.adf.config import Smtp
 from integrations.adf.connector import AdfConnector
 from integrations.base import Connector
 from integrations.salesforce.connector import SalesforceConnector
@@ -23,15 +23,16 @@ class Registry:
             await connector.close()
 
 
-def default_registry(settings: Settings) -> Registry:
+def default_registry(*, smtp: Smtp, delivery_timeout_s: float, allow_private: bool) -> Registry:
+    """Every built-in connector. `allow_private` lets deliveries reach loopback and private
+    addresses (on-premises CRMs, tests); off, they are refused (SSRF guard)."""
     # several requests make one delivery; they must all fit in its time limit, or a thread
     # could still be writing to Salesforce after the lease has passed to another worker
-    timeout_s = min(20.0, settings.outbox.delivery_timeout_s / 4)
-    private = settings.outbox.allow_private
+    timeout_s = min(20.0, delivery_timeout_s / 4)
     return Registry(
         [
-            SalesforceConnector(timeout_s=timeout_s, allow_private=private),
-            AdfConnector(settings.smtp),
-            WebhookConnector(timeout_s=timeout_s, allow_private=private),
+            SalesforceConnector(timeout_s=timeout_s, allow_private=allow_private),
+            AdfConnector(smtp),
+            WebhookConnector(timeout_s=timeout_s, allow_private=allow_private),
         ]
     )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from console.domain.types import Chat, Tenant
 from console.store.repository import Store
-from console.types import Chat, Tenant
 
 
 async def new_tenant(store: Store, plan: str = "premium", **fields: Any) -> Tenant:

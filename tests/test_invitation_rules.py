@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from console.domain.types import utcnow
 from console.engagement.service import Engagement
 from console.store.models import ChatRow, InvitationRow, VisitorRow
-from console.types import utcnow
 from console.web.keys import SIO, STORE
 from tests.conftest import HubFactory
 from tests.harness import ADMIN_TOKEN, ORIGIN, LiveHub, Peer, start_chat

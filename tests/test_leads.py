@@ -6,10 +6,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from console.leads import LeadIn
+from console.domain.leads import LeadIn
+from console.domain.types import Tenant, utcnow
 from console.store.models import IntegrationRow, WebhookRow
 from console.store.repository import Store
-from console.types import Tenant, utcnow
 from tests.harness import LiveHub, active_chat, start_chat
 from tests.store_setup import new_chat, new_tenant
 

@@ -17,7 +17,8 @@ from aiohttp import web
 from aiosmtpd.controller import Controller
 from lxml import etree
 
-from console.settings import Outbox, Smtp
+from console.settings import Outbox
+from integrations.adf.config import Smtp
 from integrations.webhooks.connector import verify
 from tests.conftest import HubFactory
 from tests.fakes.salesforce import FakeSalesforce

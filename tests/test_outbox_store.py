@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from console.leads import LeadIn
+from console.domain.leads import LeadIn
+from console.domain.types import Tenant, utcnow
 from console.store.repository import Store
-from console.types import Tenant, utcnow
 from tests.store_setup import new_chat, new_tenant
 
 LEAD = {"first_name": "Ana", "phone": "787-555-0123", "interest": "buy"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import structlog
 from structlog.testing import capture_logs
 
-from console.logs import merge_event_ids
+from console.runtime.logs import merge_event_ids
 from tests.harness import LiveHub, active_chat, start_chat
 
 

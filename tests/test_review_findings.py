@@ -8,9 +8,8 @@ from typing import Any
 import pytest
 import socketio
 
-from console import hub as hub_module
-from console.hub import Hub
-from console.types import Chat
+from console.domain.types import Chat
+from console.hub import Hub, upkeep
 from console.web import admin
 from console.web.keys import HUB, ORIGINS, STORE
 from tests.conftest import HubFactory
@@ -41,17 +40,17 @@ async def test_ending_a_chat_assigned_meanwhile_frees_the_agents_slot(
     The close must release the agent who holds it then, and tell that agent."""
     core: Hub = hub.app[HUB]
     tenant, agent, agent_peer, first, visitor, second = await _one_busy_agent(hub)
-    original = core._visitor_chat
+    original = core.visitors.own_chat
 
     async def read_then_assign(tenant_id: str, visitor_id: str, chat_id: str) -> Chat:
         chat = await original(tenant_id, visitor_id, chat_id)
         if chat.id == second["id"]:
             first_chat = await core.store.get_chat(first["id"])
             assert first_chat is not None
-            await core.close(first_chat, reason="agent_closed")  # dispatches `second`
+            await core.chats.close(first_chat, reason="agent_closed")  # dispatches `second`
         return chat
 
-    monkeypatch.setattr(core, "_visitor_chat", read_then_assign)
+    monkeypatch.setattr(core.visitors, "own_chat", read_then_assign)
     assert {"ok": True} == await visitor.call("end_chat", {"chat_id": second["id"]})
 
     await agent_peer.wait_for("chat_assigned", lambda d: d["chat"]["id"] == second["id"])
@@ -75,7 +74,7 @@ async def test_message_stored_while_its_chat_is_assigned_reaches_the_agent(
         if chat_id == second["id"] and kwargs.get("author") == "visitor":
             first_chat = await core.store.get_chat(first["id"])
             assert first_chat is not None
-            await core.close(first_chat, reason="agent_closed")  # dispatches `second`
+            await core.chats.close(first_chat, reason="agent_closed")  # dispatches `second`
         return await original(chat_id, **kwargs)
 
     monkeypatch.setattr(core.store, "post_message", assign_then_store)
@@ -124,7 +123,7 @@ async def test_a_grace_deadline_that_fails_in_a_database_outage_is_retried(
     """The agent's grace period ends while the database is down: once it is back, their
     chats must still go back to the queue, not stay forever with an agent who left."""
     require_postgres()
-    monkeypatch.setattr(hub_module, "DEADLINE_RETRY_S", 0.2)
+    monkeypatch.setattr(upkeep, "DEADLINE_RETRY_S", 0.2)
     with PostgresCluster() as cluster:
         hub = await make_hub(
             database_url=cluster.url(cluster.create_database("grace")), agent_grace_s=0.3
@@ -154,8 +153,8 @@ async def test_typing_to_many_chat_ids_keeps_per_connection_state_bounded(
     for n in range(300):
         await visitor.emit("typing", {"chat_id": f"made-up-{n}", "typing": True})
     assert {"ok": True} == await visitor.call("page_view", {"url": "https://dealer.example/"})
-    assert len(core.typing._last_at) <= 100
-    assert sum(len(keys) for keys in core.typing._by_sid.values()) <= 100
+    assert len(core.conversation.typing._last_at) <= 100
+    assert sum(len(keys) for keys in core.conversation.typing._by_sid.values()) <= 100
 
 
 async def test_a_connect_that_fails_midway_leaves_no_ghost_socket(
@@ -216,12 +215,12 @@ async def test_reconcile_repairs_drift_between_redis_and_the_store_after_two_pas
     await state.release(tenant["id"], agent["id"], active["id"], now_ms=0)  # a load lost
     await state.hold(tenant["id"], other["id"], "ghost-chat")  # a load for nothing
 
-    assert 0 == await core.reconcile()  # seen once: could be an assignment in flight
-    assert 3 == await core.reconcile()
+    assert 0 == await core.upkeep.reconcile()  # seen once: could be an assignment in flight
+    assert 3 == await core.upkeep.reconcile()
     assert await state.is_waiting(tenant["id"], queued["id"])
     assert {active["id"]} == await state.agent_chats(tenant["id"], agent["id"])
     assert set() == await state.agent_chats(tenant["id"], other["id"])
-    assert 0 == await core.reconcile()
+    assert 0 == await core.upkeep.reconcile()
 
     assert {"ok": True} == await agent_peer.call("close_chat", {"chat_id": active["id"]})
     got = await agent_peer.wait_for("chat_assigned", lambda d: d["chat"]["id"] == queued["id"])

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from console.cluster import EPOCH_KEY
+from console.hub.cluster import EPOCH_KEY
 from tests.cluster import HubProcess, RedisServer, RemoteHub, migrate, remote
 from tests.harness import ORIGIN, Sender, eventually, start_chat
 from tests.postgres import PostgresCluster, require_postgres

@@ -9,11 +9,11 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
+from console.domain.types import Agent, Chat, Message, Tenant, Ticket
 from console.security.crypto import DataCipher
 from console.store.db import alembic_config, migrate
 from console.store.messages import SECOND_BATCH
 from console.store.repository import Store, StoreConflictError
-from console.types import Agent, Chat, Message, Tenant, Ticket
 
 
 async def dealer(store: Store) -> Tenant:

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from console.domain.types import Agent, ChatDay
 from console.routing.state import AgentPresence, Waiting
 from console.store.models import ChatRow
-from console.supervision import ChatDay, changed, start_of_day, tiles
-from console.types import Agent
+from console.supervision.tiles import changed, start_of_day, tiles
 from console.web.keys import STORE
 from tests.conftest import HubFactory
 from tests.harness import LiveHub, start_chat

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from bots.script import default_script
+from console.domain.types import utcnow
 from console.store.models import IntegrationRow, InvitationRuleRow, WebhookRow
 from console.store.tenant_config import public_config
-from console.types import utcnow
 from console.web.keys import STORE
 from console.web.tenant_admin import ImportIn, import_plan_needs
 from tests.conftest import HubFactory

@@ -20,8 +20,8 @@ from bots.language import choose_language, detect_confident, language_evidence
 from bots.qualifier.extract import Extracted, TradeIn, Vehicle, bare_name, extract, lone_year
 from bots.script import Script
 from bots.text import fold, has_phrase
-from console.contact import normalize_email
-from console.types import plan_allows
+from console.contract.plans import allows
+from console.domain.contact import normalize_email
 
 _YES = (
     "si",
@@ -245,7 +245,7 @@ class LeadQualifier(Bot):
 def _mode(context: BotContext) -> tuple[str, str | None]:
     """ "after_hours" when closed and the plan covers it (premium); else "open"."""
     reason = context.schedule.closed_reason(context.now)
-    if reason is not None and plan_allows(context.plan, "premium"):
+    if reason is not None and allows(context.plan, "after_hours"):
         return "after_hours", reason
     return "open", None
 

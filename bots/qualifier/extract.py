@@ -16,7 +16,7 @@ import phonenumbers
 
 from bots.qualifier.vehicles import AMBIGUOUS_MODELS, MAKES, MODELS
 from bots.text import fold, has_phrase
-from console.contact import normalize_email, normalize_phone
+from console.domain.contact import normalize_email, normalize_phone
 
 PHONE_REGIONS = frozenset({"PR", "US"})
 

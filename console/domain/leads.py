@@ -1,7 +1,7 @@
 """Leads: what a visitor wants and how to reach them, as agents and bots capture it.
 
 A lead is valid when it names the person (first or last name) and can reach them (a phone
-or an e-mail); phones are kept in E.164 and e-mails normalised (console/contact.py).
+or an e-mail); phones are kept in E.164 and e-mails normalised (console/domain/contact.py).
 """
 
 from __future__ import annotations
@@ -12,13 +12,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator, model_validator
 
-from console.contact import normalize_email, normalize_phone
-from console.types import Plan, iso
+from console.domain.contact import normalize_email, normalize_phone
+from console.domain.types import iso
 
 Interest = Literal["buy", "lease", "service", "parts", "finance", "other"]
 Destination = Literal["salesforce", "adf", "webhook"]
-# The plan each destination needs: saving a lead, importing settings and delivering agree
-PLAN_FOR: dict[str, Plan] = {"salesforce": "premium", "adf": "proactive", "webhook": "proactive"}
 DeliveryStatus = Literal["pending", "delivered", "failed"]
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]

@@ -6,7 +6,7 @@ They hold decrypted values and render the protocol's shapes (PROTOCOL.md, "Shape
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any, Literal
 
@@ -16,6 +16,8 @@ ChatStatus = Literal["queued", "active", "bot", "offline", "closed"]
 Author = Literal["visitor", "agent", "bot", "system"]
 
 PLANS: tuple[Plan, ...] = ("basic", "proactive", "premium")
+# A gap this long since a visitor was last seen starts a new visit
+NEW_VISIT_AFTER = timedelta(minutes=30)
 ROLES: tuple[Role, ...] = ("agent", "supervisor", "admin")
 
 
@@ -39,10 +41,6 @@ def parse_message_id(message_id: str) -> int:
     if not message_id.isascii() or not message_id.isdigit() or len(message_id) > 18:
         raise ValueError("a message id is a string of up to 18 digits, as the hub returned it")
     return int(message_id)
-
-
-def plan_allows(plan: str, needed: Plan) -> bool:
-    return plan in PLANS and PLANS.index(plan) >= PLANS.index(needed)
 
 
 @dataclass(frozen=True)
@@ -231,6 +229,19 @@ class Chat:
         if self.close_reason is not None:
             wire["close_reason"] = self.close_reason
         return wire
+
+
+@dataclass(frozen=True)
+class ChatDay:
+    """One chat's timings and rating: the few columns that the floor's tiles read."""
+
+    status: str
+    created_at: datetime
+    assigned_at: datetime | None
+    first_agent_reply_at: datetime | None
+    csat_score: int | None
+    rated_at: datetime | None
+    close_reason: str | None = None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 from urllib.parse import urlsplit
 
-NEW_VISIT_AFTER = timedelta(minutes=30)
+from console.domain.types import NEW_VISIT_AFTER
+
 DEFAULT_COOLDOWN = timedelta(minutes=30)
 
 

@@ -19,23 +19,28 @@ from typing import Any
 
 import structlog
 
-from console.botrunner import bot_takes
+from console.contract.plans import allows, bot_takes, overflows, routing_language
+from console.domain.errors import ProtocolError
+from console.domain.types import Tenant, iso
 from console.engagement.payloads import InvitationResponseIn, RateIn
 from console.engagement.rules import (
     DEFAULT_COOLDOWN,
+    Conditions,
     Decision,
     Facts,
+    Rule,
     decide,
     invitation_text,
     resolve_language,
     visit_pages,
 )
-from console.errors import ProtocolError
-from console.hub import PRIORITY, VISITOR_NS, Hub
+from console.hub.chats import PRIORITY, ChatLifecycle
+from console.hub.context import HubContext
+from console.realtime.rooms import VISITOR_NS
 from console.realtime.schemas import PageViewIn
 from console.security.redact import redact
+from console.store.engagement import RuleRecord
 from console.store.repository import OPEN_STATUSES
-from console.types import Tenant, iso, plan_allows, utcnow
 
 log = structlog.get_logger("charla.engagement")
 MAX_WATCH_S = 6 * 3600
@@ -53,10 +58,11 @@ class PageWatch:
 
 
 class Engagement:
-    def __init__(self, hub: Hub) -> None:
-        self.hub = hub
-        self.store = hub.store
-        self.repo = hub.store.engagement
+    def __init__(self, ctx: HubContext, chats: ChatLifecycle) -> None:
+        self.ctx = ctx
+        self.chats = chats
+        self.store = ctx.store
+        self.repo = ctx.store.engagement
         self._pages: dict[str, PageWatch] = {}
 
     # -- page tracking and invitations ---------------------------------------------------
@@ -116,9 +122,9 @@ class Engagement:
 
     async def evaluate(self, sid: str, watch: PageWatch) -> Decision:
         tenant = await self.store.get_tenant(watch.tenant_id)
-        if tenant is None or not plan_allows(tenant.plan, "proactive"):
+        if tenant is None or not allows(tenant.plan, "invitation_rules"):
             return Decision()
-        rules = [r.rule for r in await self.repo.list_rules(tenant.id, enabled_only=True)]
+        rules = [as_rule(r) for r in await self.repo.list_rules(tenant.id, enabled_only=True)]
         if not rules:
             return Decision()
         facts, language = await self._facts(tenant, watch)
@@ -136,15 +142,15 @@ class Engagement:
         in_chat = bool(await self.store.list_chats(visitor_id=visitor.id, statuses=OPEN_STATUSES))
         language = resolve_language(watch.language, tenant.languages)
         cooldown_min = tenant.settings.get("invitation_cooldown_min")
-        now = utcnow()
+        now = self.ctx.clock.now()
         facts = Facts(
             url=watch.url,
             seconds_on_page=time.monotonic() - watch.started,
             pages_viewed=pages,
             entry_referrer=entry_referrer,
             returning=visitor.visits > 1,
-            is_open=self.hub.schedule(tenant).is_open(now),
-            agents_free=await self.agents_free(tenant, self.chat_language(tenant, language)),
+            is_open=self.ctx.schedule(tenant).is_open(now),
+            agents_free=await self.agents_free(tenant, routing_language(tenant, language)),
             invited_this_visit=invited,
             in_chat=in_chat,
             last_declined_at=declined_at,
@@ -157,15 +163,10 @@ class Engagement:
         )
         return facts, language
 
-    @staticmethod
-    def chat_language(tenant: Tenant, language: str) -> str:
-        """The language a chat would be routed in: the visitor's only on premium."""
-        return language if tenant.plan == "premium" else tenant.primary_language
-
     async def agents_free(self, tenant: Tenant, language: str) -> bool:
         """An online agent who speaks `language` (any, with premium overflow) has a slot."""
-        state = self.hub.state
-        any_language = tenant.plan == "premium" and tenant.overflow_after_s is not None
+        state = self.ctx.state
+        any_language = overflows(tenant)
         for agent in await state.presence(tenant.id):
             if agent.status != "online" or agent.load >= agent.max_chats:
                 continue
@@ -178,7 +179,7 @@ class Engagement:
     ) -> None:
         rule = decision.rule
         assert rule is not None
-        async with self.hub.state.visitor_lock(watch.visitor_id):
+        async with self.ctx.state.visitor_lock(watch.visitor_id):
             if watch.stop.is_set():  # the visitor moved on or left while this was decided
                 return
             visitor = await self.store.get_visitor(watch.visitor_id)
@@ -202,7 +203,7 @@ class Engagement:
             rule_id=rule.id,
             invitation_id=invitation.id,
         )
-        await self.hub.emit(
+        await self.ctx.emit(
             "invitation",
             {"invitation_id": invitation.id, "text": text, "language": text_language},
             to=sid,
@@ -227,7 +228,7 @@ class Engagement:
                 raise ProtocolError("conflict", f"this invitation was {invitation.status} already")
             log.info("invitation_declined", tenant_id=tenant_id, invitation_id=invitation.id)
             return {"ok": True, "invitation": {"id": invitation.id, "status": "declined"}}
-        async with self.hub.state.visitor_lock(visitor_id):
+        async with self.ctx.state.visitor_lock(visitor_id):
             return await self._accept(tenant_id, visitor_id, invitation.id)
 
     async def _accept(self, tenant_id: str, visitor_id: str, invitation_id: str) -> dict[str, Any]:
@@ -239,14 +240,14 @@ class Engagement:
             chat = await self.store.get_chat(invitation.chat_id)
             if chat is not None:  # a resent answer: the same chat again
                 return {"ok": True, "chat": _chat_ack(chat.id, chat.status, chat.language)}
-        tenant = await self.hub.tenant(tenant_id)
+        tenant = await self.ctx.tenant(tenant_id)
         open_chats = await self.store.list_chats(visitor_id=visitor_id, statuses=OPEN_STATUSES)
         if open_chats:
             await self.repo.accept_without_chat(invitation.id)
             chat = open_chats[-1]
             return {"ok": True, "chat": _chat_ack(chat.id, chat.status, chat.language)}
-        language = self.chat_language(tenant, invitation.language)
-        closed_reason = await self.hub.closed_reason(tenant, language)
+        language = routing_language(tenant, invitation.language)
+        closed_reason = await self.chats.closed_reason(tenant, language)
         # A bot-enabled tenant's bot takes the chat first, as with start_chat
         with_bot = bot_takes(tenant, closed_reason)
         if closed_reason is not None and not with_bot:
@@ -258,7 +259,7 @@ class Engagement:
         record = await self.repo.get_rule(tenant.id, invitation.rule_id)
         if record is None:
             raise ProtocolError("not_found", "this invitation's rule was deleted")
-        greeting, _ = invitation_text(record.rule, invitation.language, tenant.primary_language)
+        greeting, _ = invitation_text(as_rule(record), invitation.language, tenant.primary_language)
         visitor = await self.store.get_visitor(visitor_id)
         returning = bool(visitor and visitor.visits > 1)
         opened = await self.repo.open_invited_chat(
@@ -272,7 +273,7 @@ class Engagement:
         if opened is None:
             raise ProtocolError("conflict", "this invitation was answered already")
         chat, message = opened
-        self.hub.metrics.chats_started.labels(tenant.id, chat.status).inc()
+        self.ctx.metrics.chats_started.labels(tenant.id, chat.status).inc()
         log.info(
             "invitation_accepted",
             tenant_id=tenant.id,
@@ -286,9 +287,7 @@ class Engagement:
                 "chat": _chat_ack(chat.id, "bot", language),
                 "message": message.to_wire(),
             }
-        await self.hub.enqueue(chat, priority=returning)
-        assigned = await self.hub.dispatch(tenant.id)
-        await self.hub.publish_queue(tenant.id)
+        assigned = await self.chats.queue(chat, priority=returning)
         status = "active" if chat.id in assigned else "queued"
         return {
             "ok": True,
@@ -315,6 +314,18 @@ class Engagement:
             "ok": True,
             "rating": {"chat_id": chat.id, "score": payload.score, "rated_at": iso(rated_at)},
         }
+
+
+def as_rule(record: RuleRecord) -> Rule:
+    """A stored rule, ready to be evaluated."""
+    return Rule(
+        id=record.id,
+        name=record.name,
+        enabled=record.enabled,
+        text=dict(record.text),
+        conditions=Conditions.from_wire(record.conditions),
+        only_when_agents_available=record.only_when_agents_available,
+    )
 
 
 def _chat_ack(chat_id: str, status: str, language: str) -> dict[str, Any]:

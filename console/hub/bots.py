@@ -1,12 +1,13 @@
 """The hub's side of the bots: runs a tenant's bot on its `bot` chats and acts on results.
 
-A bot is pure (bots/base.py); this module does its I/O. Bot state is never stored: each
-turn replays the chat's stored visitor messages through the bot, which rebuilds it exactly
-(the context's clock is the chat's start), so a chat carries on after a hub restart and
-in any hub process. Replies are stored, then delivered, as author `bot`, with client
+A bot is pure (bots/base.py); this module does its I/O, through a small interface to the
+hub (`BotHost`, which the app factory hands it) and the store. Bot state is never stored:
+each turn replays the chat's stored visitor messages through the bot, which rebuilds it
+exactly (the context's clock is the chat's start), so a chat carries on after a hub restart
+and in any hub process. Replies are stored, then delivered, as author `bot`, with client
 message ids derived from the visitor's message so that a turn that runs twice stores them
-once. A hand-off saves the lead (`Hub.save_lead`, source "bot") and queues the chat in its
-language; when nobody can take it, a ticket is filed and the chat closed politely.
+once. A hand-off saves the lead (source "bot") and queues the chat in its language; when
+nobody can take it, a ticket is filed and the chat closed politely.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import structlog
 from pydantic import ValidationError
@@ -24,12 +25,11 @@ from pydantic import ValidationError
 from bots.base import Bot, BotContext, BotEvent, BotResult, VisitorInfo
 from bots.registry import get_bot
 from bots.script import Script, load_script
-from console.leads import LeadIn
-from console.store.bots import BotRepository
-from console.types import Chat, Message, Tenant, parse_message_id, plan_allows
-
-if TYPE_CHECKING:
-    from console.hub import Hub
+from console.contract.hours import Schedule
+from console.contract.plans import routing_language
+from console.domain.leads import Lead, LeadIn
+from console.domain.types import Chat, Message, Tenant, parse_message_id
+from console.store.repository import Store
 
 log = structlog.get_logger("charla.bots")
 
@@ -37,17 +37,28 @@ log = structlog.get_logger("charla.bots")
 REPLAY_LIMIT = 200
 
 
-def bot_takes(tenant: Tenant, closed_reason: str | None) -> bool:
-    """Whether a new chat of this tenant starts with its bot.
+class BotHost(Protocol):
+    """What the runner asks of the hub (console.hub.chats.ChatLifecycle answers it)."""
 
-    Lead capture starts at the proactive plan; outside opening hours only premium has
-    after-hours coverage, and other plans keep the offline form.
-    """
-    if not tenant.bot_enabled or not plan_allows(tenant.plan, "proactive"):
-        return False
-    if closed_reason in (None, "no_agents"):
-        return True
-    return plan_allows(tenant.plan, "premium")
+    async def tenant(self, tenant_id: str) -> Tenant: ...
+
+    def schedule(self, tenant: Tenant) -> Schedule: ...
+
+    async def served_languages(self, tenant: Tenant) -> frozenset[str]: ...
+
+    async def say(self, chat: Chat, text: str, *, client_msg_id: str, author_name: str) -> None: ...
+
+    async def show_typing(self, chat: Chat, typing: bool) -> None: ...
+
+    async def save_lead(
+        self, tenant: Tenant, chat: Chat, lead_in: LeadIn, *, source: str, agent_id: str | None
+    ) -> Lead: ...
+
+    async def hand_off(self, chat: Chat, language: str) -> Chat | None: ...
+
+    async def close(
+        self, chat: Chat, *, reason: str, disposition: str | None = None
+    ) -> Chat | None: ...
 
 
 def bot_chat_language(tenant: Tenant, requested: str | None, chosen: str) -> str:
@@ -82,9 +93,9 @@ def leave(bot: Bot, context: BotContext, texts: Sequence[str]) -> BotResult:
 
 
 class BotRunner:
-    def __init__(self, hub: Hub) -> None:
-        self.hub = hub
-        self.store: BotRepository = hub.store.bots
+    def __init__(self, host: BotHost, store: Store) -> None:
+        self.host = host
+        self.store = store
         self._scripts: dict[str, tuple[str, Script]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -116,12 +127,19 @@ class BotRunner:
     # -- one turn ----------------------------------------------------------------------------
 
     async def _turn(self, chat_id: str, message_id: str) -> None:
-        lock = self._locks.setdefault(chat_id, asyncio.Lock())
         try:
-            async with lock:
+            async with self._lock(chat_id):
                 await self._answer(chat_id, message_id)
         except Exception:
             log.exception("bot_turn_failed", chat_id=chat_id, message_id=message_id)
+
+    @contextlib.asynccontextmanager
+    async def _lock(self, chat_id: str) -> AsyncIterator[None]:
+        """One turn at a time per chat; the lock is forgotten when nobody waits for it."""
+        lock = self._locks.setdefault(chat_id, asyncio.Lock())
+        try:
+            async with lock:
+                yield
         finally:
             if not lock.locked() and self._locks.get(chat_id) is lock:
                 del self._locks[chat_id]
@@ -130,24 +148,19 @@ class BotRunner:
         """The visitor of a `bot` chat left and their grace period ran out: keep the lead
         the bot gathered, if any, and close the chat as abandoned. False when the chat is
         not the bot's (the hub then handles it)."""
-        chat = await self.hub.store.get_chat(chat_id)
+        chat = await self.store.get_chat(chat_id)
         if chat is None or chat.status != "bot":
             return False
-        lock = self._locks.setdefault(chat_id, asyncio.Lock())
-        try:
-            async with lock:
-                await self._leave(chat_id)
-        finally:
-            if not lock.locked() and self._locks.get(chat_id) is lock:
-                del self._locks[chat_id]
+        async with self._lock(chat_id):
+            await self._leave(chat_id)
         return True
 
     async def _leave(self, chat_id: str) -> None:
-        chat = await self.hub.store.get_chat(chat_id)
+        chat = await self.store.get_chat(chat_id)
         if chat is None or chat.status != "bot":
             return  # a turn in flight handed it off or closed it meanwhile
-        tenant = await self.hub.tenant(chat.tenant_id)
-        messages = await self.hub.store.list_messages(chat.id, limit=REPLAY_LIMIT)
+        tenant = await self.host.tenant(chat.tenant_id)
+        messages = await self.store.list_messages(chat.id, limit=REPLAY_LIMIT)
         texts = [m.text for m in messages if m.author == "visitor"]
         context = await self._context(tenant, chat)
         bot = get_bot(context.script.settings.bot)
@@ -155,16 +168,15 @@ class BotRunner:
         if result.lead is not None:
             await self._save_lead(tenant, chat, result)
         log.info("bot_chat_abandoned", tenant_id=tenant.id, chat_id=chat.id)
-        await self.hub.close(chat, reason="abandoned")
+        await self.host.close(chat, reason="abandoned")
 
     async def _answer(self, chat_id: str, message_id: str) -> None:
-        hub = self.hub
-        chat = await hub.store.get_chat(chat_id)
+        chat = await self.store.get_chat(chat_id)
         if chat is None or chat.status != "bot":
             return
-        tenant = await hub.tenant(chat.tenant_id)
+        tenant = await self.host.tenant(chat.tenant_id)
         upto = parse_message_id(message_id)
-        messages = await hub.store.list_messages(chat.id, limit=REPLAY_LIMIT)
+        messages = await self.store.list_messages(chat.id, limit=REPLAY_LIMIT)
         said = [m for m in messages if m.author == "visitor" and parse_message_id(m.id) <= upto]
         if not said or said[-1].id != message_id:
             return
@@ -180,10 +192,9 @@ class BotRunner:
                 said[-1].text,
             )
             for index, reply in enumerate(result.replies):
-                await hub._store_and_deliver(
-                    chat.id,
-                    author="bot",
-                    text=reply,
+                await self.host.say(
+                    chat,
+                    reply,
                     client_msg_id=f"bot-{message_id}-{index}",
                     author_name=script.settings.bot_name,
                 )
@@ -192,14 +203,13 @@ class BotRunner:
         await self._act(tenant, chat, result)
 
     async def _context(self, tenant: Tenant, chat: Chat) -> BotContext:
-        hub = self.hub
         script = await self.script(tenant)
-        visitor = await hub.store.get_visitor(chat.visitor_id)
+        visitor = await self.store.get_visitor(chat.visitor_id)
         return BotContext(
             tenant_id=tenant.id,
             plan=tenant.plan,
             languages=tenant.languages,
-            schedule=hub.schedule(tenant),
+            schedule=self.host.schedule(tenant),
             now=chat.created_at,
             script=script,
             browser_language=chat.language,
@@ -208,66 +218,36 @@ class BotRunner:
                 email=visitor.email if visitor else None,
                 phone=visitor.phone if visitor else None,
             ),
-            served_languages=await self._served_languages(tenant),
-        )
-
-    async def _served_languages(self, tenant: Tenant) -> frozenset[str]:
-        """The bot languages whose hand-off an agent could take now, by the routing rules:
-        premium queues in the chat's language (any online agent, with overflow); other
-        plans queue every chat in the primary language."""
-        state = self.hub.state
-        every = frozenset(tenant.languages)
-        if tenant.plan != "premium":
-            return (
-                every if await state.can_serve(tenant.id, tenant.primary_language) else frozenset()
-            )
-        if tenant.overflow_after_s is not None:
-            return every if await state.can_serve(tenant.id, None) else frozenset()
-        return frozenset(
-            [lang for lang in tenant.languages if await state.can_serve(tenant.id, lang)]
+            served_languages=await self.host.served_languages(tenant),
         )
 
     async def _typing(self, chat: Chat, typing: bool) -> None:
-        from console.hub import VISITOR_NS, visitor_room  # noqa: PLC0415 - hub imports us
-
         with contextlib.suppress(Exception):
-            await self.hub.emit(
-                "typing",
-                {"chat_id": chat.id, "author": "bot", "typing": typing},
-                to=visitor_room(chat.visitor_id),
-                namespace=VISITOR_NS,
-            )
+            await self.host.show_typing(chat, typing)
 
     async def _act(self, tenant: Tenant, chat: Chat, result: BotResult) -> None:
-        hub = self.hub
         if result.lead is not None:
             await self._save_lead(tenant, chat, result)
         if result.handoff is not None:
-            language = (
-                result.handoff.language
-                if tenant.plan == "premium" and result.handoff.language in tenant.languages
-                else tenant.primary_language
+            wanted = result.handoff.language
+            language = routing_language(
+                tenant, wanted if wanted in tenant.languages else tenant.primary_language
             )
-            moved = await hub.store.requeue_chat(chat.id, language=language, priority=chat.priority)
-            if moved is None:
-                return
-            log.info(
-                "bot_handoff",
-                tenant_id=tenant.id,
-                chat_id=chat.id,
-                reason=result.handoff.reason,
-                language=language,
-            )
-            await hub.enqueue(moved, priority=moved.priority > 0)
-            await hub.dispatch(tenant.id)
-            await hub.publish_queue(tenant.id)
+            if await self.host.hand_off(chat, language) is not None:
+                log.info(
+                    "bot_handoff",
+                    tenant_id=tenant.id,
+                    chat_id=chat.id,
+                    reason=result.handoff.reason,
+                    language=language,
+                )
         elif result.ticket is not None:
             fields = result.lead or {}
             name = " ".join(
                 part for part in (fields.get("first_name"), fields.get("last_name")) if part
             )
             state = result.state.get("fields", {})
-            ticket = await self.hub.store.add_ticket(
+            ticket = await self.store.add_ticket(
                 tenant_id=tenant.id,
                 chat_id=chat.id,
                 visitor_id=chat.visitor_id,
@@ -285,7 +265,7 @@ class BotRunner:
                 ticket_id=ticket.id,
                 reason=result.ticket.reason,
             )
-            await hub.close(chat, reason=result.ticket.reason)
+            await self.host.close(chat, reason=result.ticket.reason)
 
     async def _save_lead(self, tenant: Tenant, chat: Chat, result: BotResult) -> None:
         try:
@@ -299,14 +279,14 @@ class BotRunner:
                 fields=[".".join(map(str, e["loc"])) for e in exc.errors()],
             )
             return
-        await self.hub.save_lead(tenant, chat, lead_in, source="bot", agent_id=None)
+        await self.host.save_lead(tenant, chat, lead_in, source="bot", agent_id=None)
 
     # -- scripts -----------------------------------------------------------------------------
 
     async def script(self, tenant: Tenant) -> Script:
         """The tenant's script (validated once per change), or the default one when the
         stored one does not validate: a broken script must not silence the bot."""
-        data = await self.store.script_data(tenant.id)
+        data = await self.store.bots.script_data(tenant.id)
         key = json.dumps(data, sort_keys=True)
         cached = self._scripts.get(tenant.id)
         if cached and cached[0] == key:

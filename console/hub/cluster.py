@@ -1,7 +1,5 @@
-"""Several hub processes on one Redis: fan-out, liveness, and recovery of lost state.
+"""Several hub processes on one Redis: liveness, and recovery of lost state.
 
-- Fan-out: python-socketio's `AsyncRedisManager` on the shared Redis, so that an event for a
-  room reaches the sockets of that room on every process (chosen by `CHARLA_FANOUT`).
 - Liveness: each process refreshes `charla:proc:<id>` (a key with a TTL) and records the
   sockets it holds in `charla:proc:<id>:socks`. When a process dies (SIGKILL, a lost host),
   its key expires and one surviving process (whoever removes it from `charla:procs` first)
@@ -11,6 +9,8 @@
   empty has none; one process (under a lock) rebuilds the queue and the agents' loads from
   SQL, then every process registers again the sockets it holds and the statuses of its
   agents, so that connected people stay connected in the routing state.
+
+Fan-out of events between the processes is the realtime layer's (console/realtime/fanout.py).
 """
 
 from __future__ import annotations
@@ -18,23 +18,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
 
-import socketio
 import structlog
 from redis.asyncio import Redis
 
-from console.hub import Hub, chat_deadline
-from console.realtime.packets import LocalManager, emit_here, holds_bytes
-from console.routing.state import PREFIX, LocalSocket, as_text, proc_key, socks_key
-from console.settings import Settings
+from console.hub import Hub
+from console.routing.state import PREFIX, LocalSocket, as_text, parse_socket, proc_key, socks_key
 
 log = structlog.get_logger("charla.cluster")
 
-FANOUT_CHANNEL = "charla:socketio"
-HOST_MARK = "|"  # between the publishing process's id and the JSON batch
 EPOCH_KEY = f"{PREFIX}epoch"
 PROCS_KEY = f"{PREFIX}procs"
 # Outside the `charla:` prefix, which a rebuild starts by deleting (RoutingState.reset).
@@ -43,144 +36,6 @@ TTL_BEATS = 3  # a process is dead after missing this many heartbeats
 REBUILD_WAIT_S = 30.0
 REBUILD_POLL_S = 0.1
 REAP_LOCK_S = 30
-
-
-def client_manager(settings: Settings, redis_url: str) -> socketio.AsyncManager:
-    """The Socket.IO client manager for this deployment: in-process or through Redis.
-
-    python-socketio publishes each emit once on the channel (two tries) and drops it if
-    Redis does not answer; its listener reconnects with a backoff of 1 s doubling to 60 s.
-    Pub/sub is at-most-once either way: `sync` is what guarantees delivery.
-    """
-    if settings.resolved_fanout != "redis":
-        return LocalManager()
-    return CoalescingRedisManager(
-        redis_url,
-        channel=FANOUT_CHANNEL,
-        redis_options={"socket_connect_timeout": 2, "health_check_interval": 10},
-    )
-
-
-class CoalescingRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
-    """python-socketio's Redis manager, publishing together what is emitted together.
-
-    Each emit is still delivered to this process's sockets at once; what goes to the other
-    processes is queued and published by one task, in order, as one Redis message (a JSON
-    list) per turn of the event loop instead of one PUBLISH round trip per emit. A chat
-    message makes two emits (the visitor's room and the agent's), so under load this halves
-    the publishes at least. Each batch is prefixed with the publishing process's id, so that
-    the publisher skips its own batches unread (it delivered them locally already), and the
-    others parse one message per batch, not per emit. A plain python-socketio message (an
-    object, no prefix), from an external emitter say, is read as well.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._outgoing: list[dict[str, Any]] = []
-        self._publisher: asyncio.Task[None] | None = None
-
-    async def emit(  # noqa: PLR0917 (python-socketio's signature)
-        self,
-        event: str,
-        data: Any,
-        namespace: str | None = None,
-        room: str | None = None,
-        skip_sid: str | None = None,
-        callback: Any = None,
-        to: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        """As python-socketio's, which would walk `data` once more looking for bytes (and
-        Charla sends none): plain data goes out as the same message without that walk."""
-        if callback is not None or kwargs.get("ignore_queue") or holds_bytes(data):
-            await super().emit(event, data, namespace, room, skip_sid, callback, to=to, **kwargs)
-            return
-        message = {
-            "method": "emit",
-            "event": event,
-            "data": list(data) if isinstance(data, tuple) else [data],
-            "binary": False,
-            "namespace": namespace or "/",
-            "room": to or room,
-            "skip_sid": skip_sid,
-            "callback": None,
-            "host_id": self.host_id,
-        }
-        # this process's sockets, then the other processes'
-        await emit_here(
-            self, event, data, namespace=namespace or "/", room=to or room, skip_sid=skip_sid
-        )
-        await self._publish(message)
-
-    async def _handle_emit(self, message: dict[str, Any]) -> None:
-        """An emit published by another process, for the sockets this one holds."""
-        if message.get("callback") or message.get("binary"):
-            await super()._handle_emit(message)
-            return
-        data = message.get("data")
-        if isinstance(data, list):
-            data = data[0] if len(data) == 1 else tuple(data)
-        await emit_here(
-            self,
-            message["event"],
-            data,
-            namespace=message.get("namespace") or "/",
-            room=message.get("room"),
-            skip_sid=message.get("skip_sid"),
-        )
-
-    async def _publish(self, data: dict[str, Any]) -> None:
-        self._outgoing.append(data)
-        if self._publisher is None or self._publisher.done():
-            self._publisher = asyncio.get_running_loop().create_task(self._publish_queued())
-
-    async def _publish_queued(self) -> None:
-        await asyncio.sleep(0)  # the rest of this turn's emits join the batch
-        while self._outgoing:
-            batch, self._outgoing = self._outgoing, []
-            body = self.json.dumps(batch[0] if len(batch) == 1 else batch)
-            await self._send(f"{self.host_id}{HOST_MARK}{body}")
-
-    async def _send(self, payload: str) -> None:
-        """Publish once, or twice after reconnecting; then give up (pub/sub is at-most-once,
-        `sync` is what guarantees delivery), as python-socketio's publisher does."""
-        for attempt in (1, 2):
-            try:
-                if not self.connected:  # type: ignore[has-type]
-                    self._redis_connect()
-                await self.redis.publish(self.channel, payload)
-                return
-            except Exception as exc:  # any failure: reconnect, then give up
-                self.connected = False
-                log.warning("fanout_publish_failed", attempt=attempt, error=str(exc))
-
-    async def flush(self) -> None:
-        """Wait until everything emitted so far has been handed to Redis (or given up)."""
-        while self._publisher is not None and not self._publisher.done():
-            await asyncio.shield(self._publisher)
-
-    async def _listen(self) -> AsyncIterator[dict[str, Any]]:
-        own = f"{self.host_id}{HOST_MARK}".encode()
-        async for published in super()._listen():
-            raw = published.encode() if isinstance(published, str) else published
-            if raw.startswith(own):
-                continue  # this process's own emits, delivered here when they were made
-            head, mark, body = raw.partition(HOST_MARK.encode())
-            try:
-                data = self.json.loads(body if mark and head.isalnum() else raw)
-            except ValueError:
-                continue
-            for message in data if isinstance(data, list) else [data]:
-                if isinstance(message, dict):
-                    yield message
-
-
-def parse_socket(member: str) -> LocalSocket | None:
-    """A socket record of `charla:proc:<id>:socks` ("kind|tenant|owner|sid"), or None."""
-    parts = member.split("|", 3)
-    if len(parts) != 4 or parts[0] not in ("visitor", "agent"):
-        return None
-    return LocalSocket(kind=parts[0], tenant_id=parts[1], owner_id=parts[2], sid=parts[3])
 
 
 @dataclass
@@ -281,22 +136,18 @@ class Cluster:
             )
             tenants.add(socket.tenant_id)
             if socket.kind == "visitor":
-                for chat in await self.hub.store.list_chats(
-                    visitor_id=socket.owner_id, statuses=("queued", "bot")
-                ):
-                    await state.cancel_deadline(chat_deadline(socket.tenant_id, chat.id))
+                await self.hub.visitors.back(socket.tenant_id, socket.owner_id, publish=False)
                 continue
-            await self.hub.agent_present(socket.tenant_id, socket.owner_id, socket.sid)
+            await self.hub.agents.present(socket.tenant_id, socket.owner_id, socket.sid)
         for tenant_id in tenants:
-            await self.hub.dispatch(tenant_id)
-            await self.hub.publish_queue(tenant_id)
+            await self.hub.dispatcher.settle(tenant_id)
         log.info("local_sockets_restored", sockets=len(state.local_sockets))
 
     async def _socket_gone(self, socket: LocalSocket) -> None:
         if socket.kind == "visitor":
-            await self.hub.visitor_socket_gone(socket.tenant_id, socket.owner_id, socket.sid)
+            await self.hub.visitors.socket_gone(socket.tenant_id, socket.owner_id, socket.sid)
         else:
-            await self.hub.agent_socket_gone(socket.tenant_id, socket.owner_id, socket.sid)
+            await self.hub.agents.socket_gone(socket.tenant_id, socket.owner_id, socket.sid)
 
     async def _announce(self) -> bool:
         """Refresh this process's heartbeat; False when it had been reaped meanwhile."""
@@ -318,7 +169,7 @@ class Cluster:
         if await lock.acquire():
             try:
                 if force or not await self.redis.exists(EPOCH_KEY):
-                    await self.hub.rebuild()
+                    await self.hub.upkeep.rebuild()
                     await self.redis.set(EPOCH_KEY, uuid.uuid4().hex)
             finally:
                 with contextlib.suppress(Exception):

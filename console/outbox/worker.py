@@ -19,19 +19,16 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
-from aiohttp import web
 from redis.asyncio import Redis
 
-from console.leads import PLAN_FOR
-from console.outbox import WAKE_CHANNEL
-from console.security.crypto import DataCipher, load_or_create_secret
+from console.contract.plans import delivers_to
+from console.domain.types import utcnow
+from console.outbox.backoff import RetryPolicy
+from console.outbox.wake import WAKE_CHANNEL
 from console.settings import Outbox, Settings
-from console.store.db import make_engine, migrate
+from console.store.db import open_store
 from console.store.outbox import Claimed
 from console.store.repository import Store
-from console.types import plan_allows, utcnow
-from console.web.keys import REDIS, SETTINGS, STORE
-from integrations.backoff import RetryPolicy
 from integrations.base import (
     DeliveryError,
     DeliveryJob,
@@ -154,7 +151,7 @@ class OutboxWorker:
                 await asyncio.sleep(1)
             finally:
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]  # untyped in redis-py
+                    await pubsub.aclose()
 
     async def stop(self, timeout_s: float = STOP_GRACE_S) -> None:
         """Stop claiming; let deliveries in flight finish (their leases cover the rest)."""
@@ -242,7 +239,7 @@ class OutboxWorker:
         tenant = await store.get_tenant(delivery.tenant_id)
         if tenant is None:
             raise PermanentError("the tenant no longer exists")
-        if not plan_allows(tenant.plan, PLAN_FOR.get(delivery.destination, "premium")):
+        if not delivers_to(tenant.plan, delivery.destination):
             raise PermanentError(f"the tenant's plan no longer includes {delivery.destination}")
         payload: dict[str, Any] = dict(delivery.payload or {})
         if delivery.event == "lead.qualified":
@@ -291,17 +288,25 @@ class OutboxWorker:
 # -- running it --------------------------------------------------------------------------
 
 
-async def outbox_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The in-process worker of `charla serve` (off with CHARLA_OUTBOX_WORKER=false)."""
-    settings = app[SETTINGS]
-    if not settings.outbox.in_process:
-        yield
-        return
-    registry = default_registry(settings)
-    worker = OutboxWorker(app[STORE], registry, settings.outbox, redis=app[REDIS])
+def connectors(settings: Settings) -> Registry:
+    """The connectors this deployment delivers with (integrations/registry.py)."""
+    return default_registry(
+        smtp=settings.smtp,
+        delivery_timeout_s=settings.outbox.delivery_timeout_s,
+        allow_private=settings.outbox.allow_private,
+    )
+
+
+@contextlib.asynccontextmanager
+async def running_worker(
+    store: Store, settings: Settings, redis: Redis | None
+) -> AsyncIterator[OutboxWorker]:
+    """A worker delivering in the background until the block ends, then stopped cleanly."""
+    registry = connectors(settings)
+    worker = OutboxWorker(store, registry, settings.outbox, redis=redis)
     task = asyncio.create_task(worker.run())
     try:
-        yield
+        yield worker
     finally:
         await worker.stop()
         task.cancel()
@@ -329,29 +334,17 @@ async def _wakeup_redis(settings: Settings) -> Redis | None:
 
 async def run_worker(settings: Settings) -> None:
     """`charla worker`: the outbox alone, until SIGTERM or SIGINT."""
-    data_key = load_or_create_secret(
-        settings.data_dir, settings.data_key, "data.key", DataCipher.new_key
-    )
-    engine = make_engine(settings.resolved_database_url)
-    await migrate(engine)
-    store = Store(engine, DataCipher(data_key))
+    store = await open_store(settings)
     redis = await _wakeup_redis(settings)
-    registry = default_registry(settings)
-    worker = OutboxWorker(store, registry, settings.outbox, redis=redis)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    task = asyncio.create_task(worker.run())
     try:
-        await stop.wait()
+        async with running_worker(store, settings, redis) as worker:
+            await stop.wait()
+            log.info("outbox_worker_stopping", worker=worker.id)
     finally:
-        log.info("outbox_worker_stopping", worker=worker.id)
-        await worker.stop()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await registry.close()
         if redis is not None:
             await redis.aclose()
         await store.close()

@@ -1,1 +1,2 @@
-"""The Socket.IO hub: the `/visitor` and `/agent` namespaces of PROTOCOL.md."""
+"""The Socket.IO layer: the `/visitor` and `/agent` namespaces of PROTOCOL.md, their rooms,
+the engine beneath them, and fan-out across processes."""

@@ -7,6 +7,7 @@ payloads and internal failures all answer with the protocol's error shape.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -17,24 +18,25 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from console.domain.errors import ProtocolError, from_validation
+from console.domain.types import Tenant
 from console.engagement.payloads import InvitationResponseIn, RateIn
 from console.engagement.service import Engagement
-from console.errors import ProtocolError, from_validation
-from console.hub import (
+from console.hub import Hub
+from console.hub.agents import AgentSession
+from console.realtime import schemas
+from console.realtime.ratelimit import Buckets
+from console.realtime.rooms import (
     AGENT_NS,
     VISITOR_NS,
-    AgentSession,
-    Hub,
     agent_room,
+    supervisors_room,
     tenant_room,
     visitor_room,
 )
-from console.logs import event_ids
-from console.realtime import schemas
-from console.realtime.ratelimit import Buckets
-from console.realtime.supervisors import supervisor_joined
+from console.runtime.logs import event_ids
 from console.security.tokens import InvalidToken, TokenSigner
-from console.types import Tenant
+from console.supervision.live import stats_on_connect
 
 log = structlog.get_logger("charla.realtime")
 P = TypeVar("P", bound=BaseModel)
@@ -50,6 +52,17 @@ def parse(model: type[P], data: Any) -> P:
         return model.model_validate(data)
     except ValidationError as exc:
         raise from_validation(exc, max_text=schemas.MAX_TEXT) from None
+
+
+def agent_disconnector(sio: socketio.AsyncServer) -> Callable[[str], Awaitable[None]]:
+    """Disconnects every socket of an agent on this process (a deactivated agent's)."""
+
+    async def disconnect(agent_id: str) -> None:
+        for sid, _eio in list(sio.manager.get_participants(AGENT_NS, agent_room(agent_id))):
+            with contextlib.suppress(Exception):
+                await sio.disconnect(sid, namespace=AGENT_NS)
+
+    return disconnect
 
 
 def refuse(code: str, message: str) -> socketio.exceptions.ConnectionRefusedError:
@@ -148,7 +161,7 @@ class BaseNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 raise ProtocolError("rate_limited", "too many events; slow down and retry")
             return await handler(sid, data)
         except ProtocolError as exc:
-            self.hub.metrics.rejected.labels(exc.code).inc()
+            self.hub.ctx.metrics.rejected.labels(exc.code).inc()
             return exc.ack()
         except (
             OperationalError,
@@ -159,13 +172,13 @@ class BaseNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             OSError,
         ):
             log.exception("store_unavailable", socket_event=event)
-            self.hub.metrics.rejected.labels("unavailable").inc()
+            self.hub.ctx.metrics.rejected.labels("unavailable").inc()
             return ProtocolError(
                 "unavailable", "the hub cannot store this now; retry shortly"
             ).ack()
         except Exception:
             log.exception("event_failed", socket_event=event, namespace=self.namespace)
-            self.hub.metrics.rejected.labels("unavailable").inc()
+            self.hub.ctx.metrics.rejected.labels("unavailable").inc()
             return ProtocolError("unavailable", "the hub failed on this event; retry").ack()
         finally:
             if entered:
@@ -223,13 +236,13 @@ class VisitorNamespace(BaseNamespace):
         await self.save_session(sid, {"tenant_id": tenant.id, "visitor_id": visitor.id})
         await self.enter_room(sid, visitor_room(visitor.id))
         await self.emit("session", {"visitor_id": visitor.id}, to=sid)
-        await self.hub.visitor_connected(tenant, visitor, sid)
+        await self.hub.visitors.connected(tenant, visitor, sid)
 
     async def on_disconnect(self, sid: str) -> None:
         self.engagement.forget(sid)
         session = await self.get_session(sid)
         if session:
-            await self.hub.visitor_disconnected(session["tenant_id"], session["visitor_id"], sid)
+            await self.hub.visitors.disconnected(session["tenant_id"], session["visitor_id"], sid)
 
     async def rate_key(self, sid: str) -> str:
         _, visitor_id = await self._who(sid)
@@ -241,36 +254,36 @@ class VisitorNamespace(BaseNamespace):
 
     async def _tenant(self, sid: str) -> tuple[Tenant, str]:
         tenant_id, visitor_id = await self._who(sid)
-        return await self.hub.tenant(tenant_id), visitor_id
+        return await self.hub.ctx.tenant(tenant_id), visitor_id
 
     async def page_view(self, sid: str, data: Any) -> dict[str, Any]:
         tenant_id, visitor_id = await self._who(sid)
         payload = parse(schemas.PageViewIn, data)
-        ack = await self.hub.page_view(tenant_id, visitor_id, payload)
+        ack = await self.hub.visitors.page_view(tenant_id, visitor_id, payload)
         self.engagement.page_viewed(sid, tenant_id, visitor_id, payload)
         return ack
 
     async def start_chat(self, sid: str, data: Any) -> dict[str, Any]:
         payload = parse(schemas.StartChatIn, data)
         tenant, visitor_id = await self._tenant(sid)
-        return await self.hub.start_chat(tenant, visitor_id, payload, sid)
+        return await self.hub.visitors.start_chat(tenant, visitor_id, payload, sid)
 
     async def message(self, sid: str, data: Any) -> dict[str, Any]:
         payload = parse(schemas.MessageIn, data)
         tenant_id, visitor_id = await self._who(sid)
-        return await self.hub.visitor_message(tenant_id, visitor_id, payload, sid)
+        return await self.hub.visitors.message(tenant_id, visitor_id, payload, sid)
 
     async def sync(self, sid: str, data: Any) -> dict[str, Any]:
         tenant_id, visitor_id = await self._who(sid)
-        return await self.hub.visitor_sync(tenant_id, visitor_id, parse(schemas.SyncIn, data))
+        return await self.hub.visitors.sync(tenant_id, visitor_id, parse(schemas.SyncIn, data))
 
     async def end_chat(self, sid: str, data: Any) -> dict[str, Any]:
         tenant_id, visitor_id = await self._who(sid)
-        return await self.hub.end_chat(tenant_id, visitor_id, parse(schemas.ChatRef, data))
+        return await self.hub.visitors.end_chat(tenant_id, visitor_id, parse(schemas.ChatRef, data))
 
     async def typing(self, sid: str, data: Any) -> None:
         tenant_id, visitor_id = await self._who(sid)
-        await self.hub.visitor_typing(tenant_id, visitor_id, sid, parse(schemas.TypingIn, data))
+        await self.hub.visitors.typing(tenant_id, visitor_id, sid, parse(schemas.TypingIn, data))
 
     async def invitation_response(self, sid: str, data: Any) -> dict[str, Any]:
         payload = parse(InvitationResponseIn, data)
@@ -312,13 +325,17 @@ class AgentNamespace(BaseNamespace):
         await self.save_session(sid, {"me": me})
         await self.enter_room(sid, agent_room(agent.id))
         await self.enter_room(sid, tenant_room(agent.tenant_id))
-        await supervisor_joined(self, sid, agent)
-        await self.hub.agent_connected(agent, sid)
+        stats = await stats_on_connect(self.hub.ctx, agent)
+        if stats is not None:
+            await self.enter_room(sid, supervisors_room(agent.tenant_id))
+            await self.emit("stats", stats, to=sid)
+        await self.hub.agents.connected(agent, sid)
 
     async def on_disconnect(self, sid: str) -> None:
         session = await self.get_session(sid)
         if session:
-            await self.hub.agent_disconnected(session["me"], sid)
+            me: AgentSession = session["me"]
+            await self.hub.agents.disconnected(me.tenant_id, me.agent_id, sid)
 
     async def rate_key(self, sid: str) -> str:
         return (await self._me(sid)).agent_id
@@ -330,27 +347,27 @@ class AgentNamespace(BaseNamespace):
 
     async def set_status(self, sid: str, data: Any) -> dict[str, Any]:
         payload = parse(schemas.SetStatusIn, data)
-        return await self.hub.set_status(await self._me(sid), payload)
+        return await self.hub.agents.set_status(await self._me(sid), payload)
 
     async def message(self, sid: str, data: Any) -> dict[str, Any]:
         payload = parse(schemas.MessageIn, data)
-        return await self.hub.agent_message(await self._me(sid), payload, sid)
+        return await self.hub.agents.message(await self._me(sid), payload, sid)
 
     async def close_chat(self, sid: str, data: Any) -> dict[str, Any]:
         payload = parse(schemas.CloseChatIn, data)
-        return await self.hub.close_chat(await self._me(sid), payload)
+        return await self.hub.agents.close_chat(await self._me(sid), payload)
 
     async def transfer(self, sid: str, data: Any) -> dict[str, Any]:
         payload = parse(schemas.TransferIn, data)
-        return await self.hub.transfer(await self._me(sid), payload)
+        return await self.hub.agents.transfer(await self._me(sid), payload)
 
     async def sync(self, sid: str, data: Any) -> dict[str, Any]:
         payload = parse(schemas.SyncIn, data)
-        return await self.hub.agent_sync(await self._me(sid), payload)
+        return await self.hub.agents.sync(await self._me(sid), payload)
 
     async def typing(self, sid: str, data: Any) -> None:
-        await self.hub.agent_typing(await self._me(sid), sid, parse(schemas.TypingIn, data))
+        await self.hub.agents.typing(await self._me(sid), sid, parse(schemas.TypingIn, data))
 
     async def save_lead(self, sid: str, data: Any) -> dict[str, Any]:
         payload = parse(schemas.SaveLeadIn, data)
-        return await self.hub.agent_save_lead(await self._me(sid), payload)
+        return await self.hub.agents.save_lead(await self._me(sid), payload)

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from console.leads import LeadIn
+from console.domain.leads import LeadIn
 
 MAX_TEXT = 4000
 

@@ -1,1 +1,1 @@
-"""Queue and assignment: which agent gets which chat, and when."""
+"""Queue and assignment state (Redis), wait estimates, and the language a chat routes in."""

@@ -173,7 +173,7 @@ class AgentPresence:
 
 @dataclass(frozen=True)
 class LocalSocket:
-    """A socket connected to this process, as recorded for the cluster (console.cluster)."""
+    """A socket connected to this process, as recorded for the cluster (console.hub.cluster)."""
 
     kind: str  # "visitor" | "agent"
     tenant_id: str
@@ -183,6 +183,14 @@ class LocalSocket:
     @property
     def record(self) -> str:
         return f"{self.kind}|{self.tenant_id}|{self.owner_id}|{self.sid}"
+
+
+def parse_socket(member: str) -> LocalSocket | None:
+    """A socket record of `charla:proc:<id>:socks` ("kind|tenant|owner|sid"), or None."""
+    parts = member.split("|", 3)
+    if len(parts) != 4 or parts[0] not in ("visitor", "agent"):
+        return None
+    return LocalSocket(kind=parts[0], tenant_id=parts[1], owner_id=parts[2], sid=parts[3])
 
 
 def batched(flat: list[Any], width: int) -> Iterator[tuple[Any, ...]]:
@@ -199,7 +207,7 @@ class RoutingState:
     def __init__(self, redis: Redis, instance: str = "") -> None:
         self.redis = redis
         # This process's id in the cluster, the sockets it holds and the statuses its
-        # agents set: what it registers again when Redis loses its state (console.cluster).
+        # agents set: what it registers again when Redis loses its state (console.hub.cluster).
         self.instance = instance
         self.local_sockets: dict[str, LocalSocket] = {}
         self.local_status: dict[str, str] = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from console.eventloop import LAG_PROBE_S
+from console.runtime.eventloop import LAG_PROBE_S
 
 
 class Metrics:

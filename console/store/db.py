@@ -1,4 +1,4 @@
-"""Engine creation and schema migrations (Alembic, applied at start)."""
+"""Opening the store: engine creation and schema migrations (Alembic, applied at start)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,11 @@ from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from console.domain.clock import Clock, SystemClock
+from console.security.crypto import DataCipher, load_or_create_secret
+from console.settings import Settings
+from console.store.repository import Store
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 POOL_SIZE = 30  # PostgreSQL connections per process, at most
@@ -84,3 +89,14 @@ async def migrate(engine: AsyncEngine) -> None:
 
     async with engine.begin() as conn:
         await conn.run_sync(upgrade)
+
+
+async def open_store(settings: Settings, clock: Clock | None = None) -> Store:
+    """The deployment's store, its schema brought up to date: the database of
+    CHARLA_DATABASE_URL with the data key of CHARLA_DATA_KEY (or the data dir's)."""
+    data_key = load_or_create_secret(
+        settings.data_dir, settings.data_key, "data.key", DataCipher.new_key
+    )
+    engine = make_engine(settings.resolved_database_url)
+    await migrate(engine)
+    return Store(engine, DataCipher(data_key), clock=clock or SystemClock())

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select, update
 
-from console.engagement.rules import NEW_VISIT_AFTER, Conditions, Rule
+from console.domain.types import NEW_VISIT_AFTER, Chat, Message, iso, utcnow
 from console.store.models import (
     ChatRow,
     InvitationRow,
@@ -18,7 +18,6 @@ from console.store.models import (
     MessageRow,
     new_id,
 )
-from console.types import Chat, Message, iso, utcnow
 
 if TYPE_CHECKING:
     from console.store.repository import Store
@@ -28,20 +27,26 @@ ANSWERED = ("accepted", "declined")
 
 @dataclass(frozen=True)
 class RuleRecord:
-    rule: Rule
+    """An invitation rule as stored (console/engagement/rules.py evaluates it)."""
+
+    id: str
     tenant_id: str
+    name: str
+    enabled: bool
+    text: dict[str, str]
     conditions: dict[str, Any]
+    only_when_agents_available: bool
     created_at: datetime
 
     def to_wire(self) -> dict[str, Any]:
         return {
-            "id": self.rule.id,
+            "id": self.id,
             "tenant_id": self.tenant_id,
-            "name": self.rule.name,
-            "enabled": self.rule.enabled,
-            "text": dict(self.rule.text),
-            "conditions": self.conditions,
-            "only_when_agents_available": self.rule.only_when_agents_available,
+            "name": self.name,
+            "enabled": self.enabled,
+            "text": dict(self.text),
+            "conditions": dict(self.conditions),
+            "only_when_agents_available": self.only_when_agents_available,
             "created_at": iso(self.created_at),
         }
 
@@ -62,16 +67,13 @@ class Invitation:
 
 def _record(row: InvitationRuleRow) -> RuleRecord:
     return RuleRecord(
-        rule=Rule(
-            id=row.id,
-            name=row.name,
-            enabled=row.enabled,
-            text=dict(row.text),
-            conditions=Conditions.from_wire(row.conditions),
-            only_when_agents_available=row.only_when_agents_available,
-        ),
+        id=row.id,
         tenant_id=row.tenant_id,
+        name=row.name,
+        enabled=row.enabled,
+        text=dict(row.text),
         conditions=dict(row.conditions),
+        only_when_agents_available=row.only_when_agents_available,
         created_at=row.created_at,
     )
 

@@ -1,6 +1,6 @@
 """What the floor did today, read for supervisors, and tickets that agents write.
 
-Queries return plain rows; the arithmetic of the tiles is in `console/supervision.py`.
+Queries return plain rows; the arithmetic of the tiles is in `console/supervision/tiles.py`.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 
+from console.domain.types import ChatDay
 from console.store.models import ChatRow
-from console.supervision import ChatDay
 
 if TYPE_CHECKING:
     from console.store.repository import Store

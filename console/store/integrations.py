@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from console.domain.types import iso, utcnow
 from console.security.crypto import DataCipher
 from console.store.models import IntegrationRow, WebhookRow, new_id
-from console.types import iso, utcnow
 
 
 @dataclass(frozen=True)

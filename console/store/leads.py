@@ -19,7 +19,9 @@ from sqlalchemy import Executable, Row, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from console.leads import PLAN_FOR, Delivery, Lead, LeadIn, lead_data
+from console.contract.plans import delivers_to
+from console.domain.leads import Delivery, Lead, LeadIn, lead_data
+from console.domain.types import Chat, Tenant, utcnow
 from console.security.crypto import DataCipher
 from console.store.models import (
     LEADS,
@@ -30,7 +32,6 @@ from console.store.models import (
     WebhookRow,
     new_id,
 )
-from console.types import Chat, Tenant, plan_allows, utcnow
 
 LEAD_EVENT = "lead.qualified"
 
@@ -45,12 +46,12 @@ async def destinations(s: AsyncSession, tenant: Tenant, event: str) -> list[tupl
             .order_by(IntegrationRow.kind.desc())  # salesforce, then adf
         )
         found.extend((kind, None) for kind in kinds)
-    if plan_allows(tenant.plan, PLAN_FOR["webhook"]):
+    if delivers_to(tenant.plan, "webhook"):
         hooks = await s.scalars(
             select(WebhookRow).where(WebhookRow.tenant_id == tenant.id).order_by(WebhookRow.id)
         )
         found.extend(("webhook", hook.id) for hook in hooks if event in hook.events)
-    return [(d, target) for d, target in found if plan_allows(tenant.plan, PLAN_FOR[d])]
+    return [(d, target) for d, target in found if delivers_to(tenant.plan, d)]
 
 
 class LeadRepository:

@@ -46,9 +46,9 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from console.domain.types import Author, Chat, Message, format_message_id, utcnow
 from console.security.crypto import DataCipher
 from console.store.models import CHATS, MESSAGES
-from console.types import Author, Chat, Message, format_message_id, utcnow
 
 MAX_BATCH = 256
 MAX_IN_FLIGHT = 2  # batches written at once on PostgreSQL, on chats apart

@@ -18,11 +18,12 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from console.leads import Delivery
+from console.contract.plans import delivers_to
+from console.domain.leads import Delivery
+from console.domain.types import Chat, Tenant, iso, utcnow
 from console.security.crypto import DataCipher
 from console.store.leads import LeadRepository, destinations
 from console.store.models import ChatRow, DeliveryRow, TenantRow, WebhookRow
-from console.types import Chat, Tenant, iso, plan_allows, utcnow
 
 CHAT_CLOSED = "chat.closed"
 # chat.closed rows have ids derived from (chat, webhook): one row per pair, whoever adds it
@@ -288,7 +289,7 @@ class OutboxRepository:
                 )
             }
             for hook in hooks:
-                if not plan_allows(plans.get(hook.tenant_id, ""), "proactive"):
+                if not delivers_to(plans.get(hook.tenant_id, ""), "webhook"):
                     continue
                 has_row = (
                     select(DeliveryRow.id)

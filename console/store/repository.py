@@ -9,16 +9,29 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Executable, Row, func, insert, literal, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from console.engagement.repository import EngagementRepository
+from console.domain.clock import Clock, SystemClock
+from console.domain.types import (
+    NEW_VISIT_AFTER,
+    Agent,
+    Chat,
+    Message,
+    PageView,
+    Tenant,
+    Ticket,
+    Visitor,
+    format_message_id,
+    utcnow,
+)
 from console.security.crypto import DataCipher
 from console.store.bots import BotRepository
+from console.store.engagement import EngagementRepository
 from console.store.floor import FloorRepository
 from console.store.integrations import IntegrationRepository
 from console.store.leads import LeadRepository
@@ -45,20 +58,8 @@ from console.store.models import (
 )
 from console.store.outbox import OutboxRepository
 from console.store.tenant_config import TenantConfigRepository
-from console.types import (
-    Agent,
-    Chat,
-    Message,
-    PageView,
-    Tenant,
-    Ticket,
-    Visitor,
-    format_message_id,
-    utcnow,
-)
 
 OPEN_STATUSES = ("queued", "active", "bot")
-NEW_VISIT_AFTER = timedelta(minutes=30)
 PAGES_KEPT_PER_VISITOR = 50
 
 
@@ -67,9 +68,12 @@ class StoreConflictError(Exception):
 
 
 class Store:
-    def __init__(self, engine: AsyncEngine, cipher: DataCipher) -> None:
+    def __init__(
+        self, engine: AsyncEngine, cipher: DataCipher, *, clock: Clock | None = None
+    ) -> None:
         self.engine = engine
         self.cipher = cipher
+        self.clock: Clock = clock or SystemClock()
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         # Reads on PostgreSQL run outside a transaction: one round trip per query instead of
         # BEGIN, the query and ROLLBACK (each statement still sees committed data, as in the

@@ -14,6 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from console.domain.types import Agent, iso, utcnow
 from console.store.models import (
     AgentRow,
     CannedResponseRow,
@@ -23,7 +24,6 @@ from console.store.models import (
     WebhookRow,
     new_id,
 )
-from console.types import Agent, iso, utcnow
 
 if TYPE_CHECKING:
     from console.store.repository import Store

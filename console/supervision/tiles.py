@@ -2,34 +2,20 @@
 
 "Today" is the tenant's own calendar day (midnight in its time zone), since that is the day
 a dealership's manager means. The I/O that gathers the snapshot is in
-`console/web/supervisor.py`; this module takes data and returns data.
+`console/supervision/live.py`; this module takes data and returns data.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from console.domain.types import Agent, Chat, ChatDay, iso
 from console.routing.state import AgentPresence, Waiting
-from console.types import Agent, Chat, iso
 
 MISSED_REASONS = frozenset({"abandoned"})
-
-
-@dataclass(frozen=True)
-class ChatDay:
-    """The few columns of one chat that the tiles need."""
-
-    status: str
-    created_at: datetime
-    assigned_at: datetime | None
-    first_agent_reply_at: datetime | None
-    csat_score: int | None
-    rated_at: datetime | None
-    close_reason: str | None = None
 
 
 def start_of_day(now: datetime, timezone: str) -> datetime:

@@ -9,10 +9,10 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from console.contact import normalize_email
 from console.contract.hours import validate_holiday_calendar, validate_hours, validate_timezone
+from console.domain.contact import normalize_email
+from console.domain.errors import ProtocolError
 from console.engagement.payloads import WidgetSettings, merge_settings
-from console.errors import ProtocolError
 from console.store.repository import StoreConflictError
 from console.web.http import read_json, require_admin
 from console.web.keys import ORIGINS, ORIGINS_LOCK, PASSWORDS, STORE

@@ -7,7 +7,7 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from console.errors import ProtocolError
+from console.domain.errors import ProtocolError
 from console.web.http import client_ip, read_json, require_agent
 from console.web.keys import HUB, LOGIN_LIMITS, PASSWORDS, SIGNER, STORE
 
@@ -53,7 +53,7 @@ async def get_chat(request: web.Request) -> web.Response:
     chat = await request.app[STORE].get_chat(request.match_info["chat_id"])
     if chat is None or chat.tenant_id != agent.tenant_id:
         raise ProtocolError("not_found", "no such chat in your tenant")
-    return web.json_response(await request.app[HUB].chat_wire(chat))
+    return web.json_response(await request.app[HUB].conversation.chat_wire(chat))
 
 
 async def list_chats(request: web.Request) -> web.Response:

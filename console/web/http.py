@@ -11,9 +11,10 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import OperationalError
 
-from console.errors import ProtocolError, from_validation
+from console.contract.plans import plan_allows
+from console.domain.errors import ProtocolError, from_validation
+from console.domain.types import Agent, Plan, Tenant
 from console.security.tokens import InvalidToken
-from console.types import Agent, Plan, Tenant, plan_allows
 from console.web.keys import SETTINGS, SIGNER, STORE
 
 log = structlog.get_logger("charla.http")

@@ -8,8 +8,8 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from console.errors import ProtocolError
-from console.types import Tenant
+from console.domain.errors import ProtocolError
+from console.domain.types import Tenant
 from console.web.http import admins_tenant, read_json, require_tenant_admin
 from console.web.keys import STORE
 

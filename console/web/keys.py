@@ -8,17 +8,19 @@ import socketio
 from aiohttp import web
 from redis.asyncio import Redis
 
-from console.embedded_redis import EmbeddedRedis
+from console.domain.clock import Clock
 from console.hub import Hub
-from console.metrics import Metrics
 from console.realtime.namespaces import Gate
 from console.realtime.ratelimit import Buckets
+from console.runtime.embedded_redis import EmbeddedRedis
+from console.runtime.metrics import Metrics
 from console.security.passwords import PasswordHasher
 from console.security.tokens import TokenSigner
 from console.settings import Settings
 from console.store.repository import Store
 
 SETTINGS = web.AppKey("settings", Settings)
+CLOCK = web.AppKey("clock", Clock)
 METRICS = web.AppKey("metrics", Metrics)
 SIO = web.AppKey("sio", socketio.AsyncServer)
 REDIS = web.AppKey("redis", Redis)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from console.errors import ProtocolError
+from console.domain.errors import ProtocolError
 from console.web.http import require_agent
 from console.web.keys import STORE
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from console.errors import ProtocolError
-from console.realtime.supervisors import check_supervisor, floor_stats
+from console.domain.errors import ProtocolError
+from console.supervision.live import check_supervisor, floor_stats
 from console.web.http import require_agent
 from console.web.keys import HUB, STORE
 
@@ -17,7 +17,7 @@ async def stats(request: web.Request) -> web.Response:
     if tenant is None:
         raise ProtocolError("not_found", "your tenant no longer exists")
     check_supervisor(agent, tenant)
-    return web.json_response(await floor_stats(request.app[HUB], tenant))
+    return web.json_response(await floor_stats(request.app[HUB].ctx, tenant))
 
 
 def routes() -> list[web.RouteDef]:

@@ -7,11 +7,9 @@ tenant's languages) is open to every agent of the tenant; changing it is for adm
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 from aiohttp import web
 from pydantic import (
@@ -24,25 +22,27 @@ from pydantic import (
 )
 
 from bots.script import load_script
-from console.contact import normalize_email, normalize_phone
+from console.contract.plans import REQUIRED, plan_allows
+from console.domain.contact import normalize_email, normalize_phone
+from console.domain.errors import ProtocolError, from_validation
+from console.domain.types import Agent, Plan, Tenant
 from console.engagement.payloads import WidgetSettings, merge_settings
-from console.errors import ProtocolError, from_validation
-from console.hub import AGENT_NS, agent_room, now_ms
-from console.leads import PLAN_FOR
 from console.realtime.schemas import MAX_TEXT
 from console.store.repository import StoreConflictError
 from console.store.tenant_config import ConfigConflictError
-from console.types import Agent, Plan, Tenant, plan_allows
 from console.web.admin import AgentCreate, ScheduleFields, check_languages
 from console.web.http import admins_tenant, read_json, require_agent, require_tenant_admin
+from console.web.integrations import check_destination
 from console.web.invitations import MAX_RULES, RuleIn, checked_text
-from console.web.keys import HUB, PASSWORDS, SIO, STORE
+from console.web.keys import HUB, PASSWORDS, STORE
+from integrations.adf.config import AdfSettings
+from integrations.salesforce.config import SalesforceSettings
+from integrations.webhooks.config import ImportedWebhook
 
 MAX_IMPORT_BYTES = 1024 * 1024
 MAX_SETTINGS_BYTES = 16 * 1024
 MAX_BOT_SCRIPT_BYTES = 256 * 1024
 SHORTCUT = re.compile(r"^/[\w\-.]{1,63}$")
-EVENT = re.compile(r"^[a-z]+\.[a-z_]+$")
 
 LanguageTexts = Annotated[dict[str, str], Field(min_length=1, max_length=10)]
 
@@ -63,13 +63,6 @@ def check_json_size(value: dict[str, Any] | None, limit: int, what: str) -> dict
     if value is not None and len(json.dumps(value)) > limit:
         raise ValueError(f"{what} is larger than {limit // 1024} KiB once written as JSON")
     return value
-
-
-def check_https_url(value: str) -> str:
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("https", "http") or not parts.netloc:
-        raise ValueError(f"{value!r} is not a URL: write https://host/path")
-    return value.strip()
 
 
 class CannedIn(BaseModel):
@@ -129,7 +122,17 @@ class TenantPatch(ScheduleFields):
         return value
 
 
+# Each connector's own settings schema, as its API validates them (integrations/*/config.py)
+CONNECTOR_SCHEMAS: dict[str, type[BaseModel]] = {
+    "salesforce": SalesforceSettings,
+    "adf": AdfSettings,
+}
+
+
 class IntegrationIn(BaseModel):
+    """An exported integration: its config is checked against the connector's schema once
+    the plan allows the section (`connector_configs`)."""
+
     model_config = ConfigDict(extra="ignore", strict=True)
 
     kind: Literal["salesforce", "adf"]
@@ -143,24 +146,6 @@ class IntegrationIn(BaseModel):
         return checked or {}
 
 
-class WebhookIn(BaseModel):
-    model_config = ConfigDict(extra="ignore", strict=True)
-
-    url: Annotated[str, StringConstraints(min_length=1, max_length=2048)]
-    events: Annotated[list[str], Field(min_length=1, max_length=20)]
-    secret: Annotated[str, StringConstraints(min_length=8, max_length=1024)] | None = None
-
-    _url = field_validator("url")(check_https_url)
-
-    @field_validator("events")
-    @classmethod
-    def _events(cls, value: list[str]) -> list[str]:
-        for event in value:
-            if not EVENT.match(event):
-                raise ValueError(f"{event!r} is not an event name like 'lead.qualified'")
-        return value
-
-
 class ImportIn(TenantPatch):
     """An export document (GET /api/export), maybe edited; sections left out stay as they are."""
 
@@ -172,29 +157,41 @@ class ImportIn(TenantPatch):
     canned_responses: Annotated[list[CannedIn], Field(max_length=1000)] = []
     invitation_rules: Annotated[list[RuleIn], Field(max_length=MAX_RULES)] = []
     integrations: Annotated[list[IntegrationIn], Field(max_length=10)] = []
-    webhooks: Annotated[list[WebhookIn], Field(max_length=50)] = []
-
-    @field_validator("integrations")
-    @classmethod
-    def _integrations(cls, value: list[IntegrationIn]) -> list[IntegrationIn]:
-        for item in value:
-            if item.kind == "salesforce":
-                check_https_url(str(item.config.get("login_url", "")))
-            elif item.kind == "adf":
-                normalize_email(str(item.config.get("to", "")))
-        return value
+    webhooks: Annotated[list[ImportedWebhook], Field(max_length=50)] = []
 
 
 def import_plan_needs(body: ImportIn) -> list[tuple[str, Plan]]:
     """The sections of an import that need a plan, with the plan each needs."""
     needs: list[tuple[str, Plan]] = []
     if body.invitation_rules:
-        needs.append(("invitation_rules", "proactive"))
+        needs.append(("invitation_rules", REQUIRED["invitation_rules"]))
     if body.webhooks:
-        needs.append(("webhooks", "proactive"))
+        needs.append(("webhooks", REQUIRED["webhook"]))
     for item in body.integrations:
-        needs.append((f"integrations.{item.kind}", PLAN_FOR[item.kind]))
+        needs.append((f"integrations.{item.kind}", REQUIRED[item.kind]))
     return needs
+
+
+def connector_configs(body: ImportIn) -> list[dict[str, Any]]:
+    """The imported integrations, each config validated by its connector's schema (the
+    secret travels beside the config, as `secret`)."""
+    checked = []
+    for index, item in enumerate(body.integrations):
+        try:
+            config = CONNECTOR_SCHEMAS[item.kind].model_validate(item.config)
+        except ValidationError as exc:
+            error = from_validation(exc)
+            raise ProtocolError(
+                error.code, f"integrations.{index}.config.{error.message}"
+            ) from None
+        checked.append(
+            {
+                "kind": item.kind,
+                "config": config.model_dump(exclude={"client_secret"}, exclude_none=True),
+                "secret": item.secret,
+            }
+        )
+    return checked
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -360,20 +357,7 @@ async def update_team_member(request: web.Request) -> web.Response:
     updated = await request.app[STORE].config.update_agent(admin.tenant_id, agent.id, changes)
     if updated is None:
         raise ProtocolError("not_found", f"no agent {agent.id} in your tenant")
-    hub = request.app[HUB]
-    if await hub.state.agent_status(tenant.id, agent.id) == "online":
-        # Routing reads languages and capacity from Redis: give it the new ones now.
-        await hub.state.set_agent_status(
-            tenant.id,
-            agent.id,
-            status="online",
-            max_chats=updated.max_chats,
-            languages=updated.languages,
-            now_ms=now_ms(),
-        )
-        await hub.dispatch(tenant.id)
-        await hub.publish_queue(tenant.id)
-    await hub.publish_presence(tenant.id, agent.id)
+    await request.app[HUB].agents.changed(updated)
     return web.json_response(team_member(updated, {}, with_email=True))
 
 
@@ -383,27 +367,10 @@ async def deactivate_team_member(request: web.Request) -> web.Response:
     agent = await _team_agent(request, admin)
     if agent.id == admin.id:
         raise ProtocolError("conflict", "you cannot deactivate yourself; ask another admin")
-    store = request.app[STORE]
-    hub = request.app[HUB]
-    updated = await store.config.deactivate_agent(admin.tenant_id, agent.id)
+    updated = await request.app[STORE].config.deactivate_agent(admin.tenant_id, agent.id)
     if updated is None:
         raise ProtocolError("not_found", f"no agent {agent.id} in your tenant")
-    await hub.state.set_agent_status(
-        agent.tenant_id,
-        agent.id,
-        status="offline",
-        max_chats=agent.max_chats,
-        languages=agent.languages,
-        now_ms=now_ms(),
-    )
-    await hub.requeue_agent_chats(agent.tenant_id, agent.id, reason="agent_left")
-    sio = request.app[SIO]
-    for sid, _eio in list(sio.manager.get_participants(AGENT_NS, agent_room(agent.id))):
-        with contextlib.suppress(Exception):
-            await sio.disconnect(sid, namespace=AGENT_NS)
-    await hub.publish_presence(agent.tenant_id, agent.id)
-    await hub.dispatch(agent.tenant_id)
-    await hub.publish_queue(agent.tenant_id)
+    await request.app[HUB].agents.deactivated(agent)
     return web.json_response(team_member(updated, {}, with_email=True))
 
 
@@ -477,7 +444,14 @@ async def import_config(request: web.Request) -> web.Response:
     ]
     if "settings" in document and document["settings"] is not None:
         document["settings"] = {k: v for k, v in document["settings"].items() if v is not None}
-    document["integrations"] = [i.model_dump() for i in body.integrations]
+    for index, hook in enumerate(body.webhooks):
+        check_destination(request, hook.url, f"webhooks.{index}.url")
+    document["integrations"] = connector_configs(body)
+    for index, item in enumerate(document["integrations"]):
+        if item["kind"] == "salesforce":
+            check_destination(
+                request, item["config"]["login_url"], f"integrations.{index}.config.login_url"
+            )
     document["webhooks"] = [w.model_dump() for w in body.webhooks]
     outcome = await request.app[STORE].config.import_(tenant.id, document)
     return web.json_response(outcome.to_wire())

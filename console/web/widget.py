@@ -14,9 +14,8 @@ from string import Template
 from aiohttp import web
 
 from console.demo import DEMO_SITE_KEY
+from console.domain.errors import ProtocolError
 from console.engagement.payloads import prechat_fields
-from console.errors import ProtocolError
-from console.types import utcnow
 from console.web.keys import HUB, STORE
 
 STATIC = Path(__file__).parent / "static"
@@ -61,7 +60,7 @@ async def widget_config(request: web.Request) -> web.Response:
         "languages": list(tenant.languages),
         "primary_language": tenant.primary_language,
         "prechat_fields": prechat_fields(tenant.settings),
-        "open": request.app[HUB].schedule(tenant).is_open(utcnow()),
+        "open": request.app[HUB].ctx.closed_now(tenant) is None,
     }
     headers = {"Cache-Control": "no-store", "Vary": "Origin"}
     origin = request.headers.get("Origin")

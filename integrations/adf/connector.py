@@ -13,7 +13,7 @@ from email.utils import formatdate
 import aiosmtplib
 from aiosmtplib.errors import SMTPResponseException
 
-from console.settings import Smtp
+from integrations.adf.config import Smtp
 from integrations.adf.document import build
 from integrations.base import (
     Connector,

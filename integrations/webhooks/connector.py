@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from console.types import iso
+from console.domain.types import iso
 from integrations import netguard
 from integrations.base import (
     Connector,

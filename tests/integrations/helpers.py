@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from console.types import Tenant
+from console.domain.types import Tenant
 from integrations.base import DeliveryJob, Destination, Event, TranscriptLine
 
 STARTED = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)

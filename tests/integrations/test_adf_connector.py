@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from console.settings import Smtp
+from integrations.adf.config import Smtp
 from integrations.adf.connector import AdfConnector
 from integrations.base import PermanentError, RetryableError
 from tests.harness import free_port

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from console.outbox.backoff import RetryPolicy
 from console.settings import ConfigError, Settings
 from integrations.adf.document import build
-from integrations.backoff import RetryPolicy
 from integrations.base import PermanentError, TranscriptLine
 from integrations.netguard import is_public, literal_problem
 from integrations.salesforce import mapping

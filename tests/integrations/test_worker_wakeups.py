@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from console.embedded_redis import EmbeddedRedis
+from console.outbox.worker import _wakeup_redis
+from console.runtime.embedded_redis import EmbeddedRedis
 from console.settings import Settings
-from integrations.worker import _wakeup_redis
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import socketio
 
-from console.cluster import client_manager, parse_socket
+from console.realtime.fanout import client_manager
 from console.realtime.packets import LocalManager
-from console.routing.state import LocalSocket
+from console.routing.state import LocalSocket, parse_socket
 from console.settings import ConfigError, Limits, Settings
 
 

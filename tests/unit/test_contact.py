@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from console.contact import normalize_email, normalize_phone
+from console.domain.contact import normalize_email, normalize_phone
 
 
 @pytest.mark.parametrize(

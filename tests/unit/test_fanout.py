@@ -11,8 +11,8 @@ import pytest
 import socketio
 from redis.asyncio import Redis
 
-from console.cluster import FANOUT_CHANNEL, CoalescingRedisManager
 from console.realtime import fastjson
+from console.realtime.fanout import FANOUT_CHANNEL, CoalescingRedisManager
 from console.realtime.packets import JsonPacket, holds_bytes
 from tests.cluster import RedisServer
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from console.gctune import observe_pauses
+from console.runtime.gctune import observe_pauses
 
 
 def test_every_collection_is_reported_with_its_generation_and_duration() -> None:

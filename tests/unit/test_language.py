@@ -1,6 +1,6 @@
 import pytest
 
-from console.language import LanguageDetector, LanguageDetectors
+from console.routing.language import LanguageDetector, LanguageDetectors
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from console.eventloop import watch_lag
+from console.runtime.eventloop import watch_lag
 
 
 async def test_a_callback_that_holds_the_loop_is_observed_as_lag() -> None:

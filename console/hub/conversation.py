@@ -1,0 +1,143 @@
+"""Conversation delivery: a message is committed, then delivered to whoever holds the chat
+at that commit ("persist, then deliver"); `sync` replays what a client missed; typing
+notices are forwarded, throttled, and never stored."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+from console.domain.errors import ProtocolError
+from console.domain.types import Author, Chat, Message, parse_message_id
+from console.hub.context import HubContext
+from console.hub.texts import system_text
+from console.realtime.rooms import AGENT_NS, VISITOR_NS, agent_room, visitor_room
+from console.realtime.throttle import TypingThrottle
+from console.store.messages import Check
+
+SYNC_PAGE = 500
+TRANSCRIPT_LIMIT = 10_000
+
+
+class Conversation:
+    def __init__(self, ctx: HubContext) -> None:
+        self.ctx = ctx
+        self.typing = TypingThrottle(ctx.settings.limits.typing_min_interval_s)
+
+    async def store_and_deliver(
+        self,
+        chat_id: str,
+        *,
+        author: Author,
+        text: str,
+        client_msg_id: str | None,
+        author_name: str | None = None,
+        agent_id: str | None = None,
+        sender_sid: str | None = None,
+        sender_ns: str | None = None,
+        check: Check | None = None,
+    ) -> tuple[Message, Chat | None]:
+        """Commit a message, then deliver it to whoever holds the chat at that commit (an
+        agent who took it meanwhile got a history without it). Returns the message and, when
+        this call stored it, the chat as the commit saw it (None for a resend)."""
+        started = time.perf_counter()
+        message, created, current = await self.ctx.store.post_message(
+            chat_id,
+            author=author,
+            text=text,
+            client_msg_id=client_msg_id,
+            author_name=author_name,
+            agent_id=agent_id,
+            check=check,
+        )
+        if created and current is not None:
+            metrics = self.ctx.metrics
+            metrics.messages.labels(author).inc()
+            await self.deliver(current, message, sender_sid=sender_sid, sender_ns=sender_ns)
+            metrics.delivery_latency.observe(time.perf_counter() - started)
+        return message, current
+
+    async def deliver(
+        self,
+        chat: Chat,
+        message: Message,
+        *,
+        sender_sid: str | None = None,
+        sender_ns: str | None = None,
+    ) -> None:
+        """To the chat's visitor and agent, every tab but the sender's own."""
+        event = {"chat_id": chat.id, "message": message.to_wire()}
+        await self.ctx.emit(
+            "message",
+            event,
+            to=visitor_room(chat.visitor_id),
+            namespace=VISITOR_NS,
+            skip_sid=sender_sid if sender_ns == VISITOR_NS else None,
+        )
+        if chat.agent_id:
+            await self.ctx.emit(
+                "message",
+                event,
+                to=agent_room(chat.agent_id),
+                namespace=AGENT_NS,
+                skip_sid=sender_sid if sender_ns == AGENT_NS else None,
+            )
+
+    async def system(self, chat: Chat, key: str, **values: str) -> None:
+        """A system note in the chat's language (console/hub/texts.py)."""
+        await self.store_and_deliver(
+            chat.id,
+            author="system",
+            text=system_text(key, chat.language, **values),
+            client_msg_id=None,
+        )
+
+    async def chat_wire(self, chat: Chat) -> dict[str, Any]:
+        """The chat as an agent receives it: visitor, pages, transcript and lead."""
+        store = self.ctx.store
+        # three reads side by side: on the assignment path, each is a round trip waited for
+        visitor, messages, lead = await asyncio.gather(
+            store.get_visitor(chat.visitor_id),
+            store.list_messages(chat.id, limit=TRANSCRIPT_LIMIT),
+            # the lead an agent or the bot saved earlier, so whoever takes the chat sees it
+            store.leads.for_chat(chat.tenant_id, chat.id),
+        )
+        wire = chat.to_wire(visitor, messages)
+        if lead is not None:
+            wire["lead"] = lead.to_wire(with_deliveries=False)
+        return wire
+
+    async def sync(self, chat: Chat, after_id: str | None) -> dict[str, Any]:
+        """Every message after `after_id`, a page at a time."""
+        try:
+            after = parse_message_id(after_id) if after_id else None
+        except ValueError as exc:
+            raise ProtocolError("invalid_payload", f"after_id: {exc}") from None
+        messages = await self.ctx.store.list_messages(chat.id, after=after, limit=SYNC_PAGE + 1)
+        return {
+            "ok": True,
+            "chat": {"id": chat.id, "status": chat.status},
+            "messages": [m.to_wire() for m in messages[:SYNC_PAGE]],
+            "more": len(messages) > SYNC_PAGE,
+        }
+
+    async def offer_typing(
+        self, sid: str, chat_id: str, typing: bool, *, author: str, may: Callable[[Chat], bool]
+    ) -> None:
+        """Forward a typing notice to the other side of an active chat the sender is in."""
+
+        async def forward(typing: bool) -> None:
+            chat = await self.ctx.store.get_chat(chat_id)
+            if chat is None or chat.status != "active" or not chat.agent_id or not may(chat):
+                return
+            to, namespace = (
+                (agent_room(chat.agent_id), AGENT_NS)
+                if author == "visitor"
+                else (visitor_room(chat.visitor_id), VISITOR_NS)
+            )
+            event = {"chat_id": chat.id, "author": author, "typing": typing}
+            await self.ctx.emit("typing", event, to=to, namespace=namespace)
+
+        await self.typing.offer(sid, chat_id, typing, forward)

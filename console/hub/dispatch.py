@@ -1,0 +1,244 @@
+"""Assignment and the queue's publication: waiting chats go to free agents (one Lua script
+in Redis decides, SQL records), the team sees the queue and presence, and each waiting
+visitor sees their place and estimated wait.
+
+`dispatch` and `publish_queue` run after every start, close, transfer and status change;
+callers who ask while a run is in progress share the next one (console/routing/coalesce.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import structlog
+from redis.exceptions import LockError
+
+from console.contract.plans import overflow_after_ms
+from console.domain.types import Chat
+from console.hub.context import HubContext
+from console.hub.conversation import Conversation
+from console.realtime.rooms import AGENT_NS, VISITOR_NS, agent_room, tenant_room, visitor_room
+from console.routing.coalesce import Coalesced
+from console.routing.estimate import positions
+from console.routing.state import Assignment
+
+log = structlog.get_logger("charla.hub")
+
+RECORDING_AGENTS = 6  # agents whose new chats a dispatch records at once
+
+
+class Dispatcher:
+    def __init__(self, ctx: HubContext, conversation: Conversation) -> None:
+        self.ctx = ctx
+        self.conversation = conversation
+        self._dispatches = Coalesced(self._dispatch)
+        self._queue_publishes = Coalesced(self._publish_queue_locked)
+
+    async def enqueue(
+        self,
+        chat: Chat,
+        *,
+        priority: bool,
+        arrival_ms: int | None = None,
+        exclude_agent: str | None = None,
+        release_from: str | None = None,
+    ) -> None:
+        """Put a chat in its language queue; by default it keeps its first arrival time."""
+        if arrival_ms is None:
+            arrival_ms = int((chat.queued_at or chat.created_at).timestamp() * 1000)
+        await self.ctx.state.enqueue(
+            chat.tenant_id,
+            chat.id,
+            visitor_id=chat.visitor_id,
+            language=chat.language,
+            arrival_ms=arrival_ms,
+            priority=priority,
+            now_ms=self.ctx.now_ms(),
+            exclude_agent=exclude_agent,
+            release_from=release_from,
+        )
+
+    async def dispatch(self, tenant_id: str) -> set[str]:
+        """Give waiting chats to free agents; returns the ids of the chats assigned (by a run
+        that began after this call, shared with whoever asked meanwhile)."""
+        return await self._dispatches(tenant_id)
+
+    async def settle(self, tenant_id: str) -> set[str]:
+        """Dispatch, then publish the queue as it is afterwards: what every change does."""
+        assigned = await self.dispatch(tenant_id)
+        await self.publish_queue(tenant_id)
+        return assigned
+
+    async def _dispatch(self, tenant_id: str, _tell: frozenset[str]) -> set[str]:
+        tenant = await self.ctx.cached_tenant(tenant_id)
+        if tenant is None:
+            return set()
+        assigned: set[str] = set()
+        per_agent: dict[str, list[Assignment]] = {}
+        for item in await self.ctx.state.assign(
+            tenant_id, now_ms=self.ctx.now_ms(), overflow_after_ms=overflow_after_ms(tenant)
+        ):
+            per_agent.setdefault(item.agent_id, []).append(item)
+
+        # Agents' assignments side by side (each is a few round trips to SQL and Redis), but
+        # a few agents at a time: each takes up to four pooled connections at once (the
+        # reads for chat_assigned), and a burst must leave the message writer some.
+        side_by_side = asyncio.Semaphore(RECORDING_AGENTS)
+
+        async def record(items: list[Assignment]) -> None:
+            async with side_by_side:
+                for item in items:  # one agent's chats in queue order
+                    if await self._record_assignment(tenant_id, item):
+                        assigned.add(item.chat_id)
+
+        await asyncio.gather(*(record(items) for items in per_agent.values()))
+        return assigned
+
+    async def _record_assignment(self, tenant_id: str, item: Assignment) -> bool:
+        """Record in SQL what Redis assigned, and tell the agent and the visitor."""
+        ctx = self.ctx
+        try:
+            chat = await ctx.store.assign_chat(
+                item.chat_id, item.agent_id, overflowed=item.overflowed
+            )
+        except Exception:
+            log.exception("assignment_failed", tenant_id=tenant_id, chat_id=item.chat_id)
+            await self._undo_assignment(tenant_id, item.chat_id, item.agent_id)
+            return False
+        if chat is None:
+            await ctx.state.release(tenant_id, item.agent_id, item.chat_id, now_ms=ctx.now_ms())
+            return False
+        await self._announce_assignment(chat, item.agent_id, overflowed=item.overflowed)
+        return True
+
+    async def _undo_assignment(self, tenant_id: str, chat_id: str, agent_id: str) -> None:
+        """Redis gave the chat to the agent but SQL did not record it: give it back.
+
+        If the store cannot even be read, the reconciler repairs it once the store is back.
+        """
+        ctx = self.ctx
+        with contextlib.suppress(Exception):
+            await ctx.state.release(tenant_id, agent_id, chat_id, now_ms=ctx.now_ms())
+            chat = await ctx.store.get_chat(chat_id)
+            if chat is not None and chat.status == "queued":
+                await self.enqueue(chat, priority=chat.priority > 0)
+
+    async def _announce_assignment(self, chat: Chat, agent_id: str, *, overflowed: bool) -> None:
+        self.ctx.metrics.chats_assigned.labels(chat.tenant_id).inc()
+        log.info(
+            "chat_assigned",
+            tenant_id=chat.tenant_id,
+            chat_id=chat.id,
+            agent_id=agent_id,
+            overflowed=overflowed,
+        )
+        if overflowed:
+            await self.conversation.system(chat, "overflowed")
+        agent, wire = await asyncio.gather(
+            self.ctx.store.get_agent(agent_id), self.conversation.chat_wire(chat)
+        )
+        await self.hand_over(chat, agent_id, agent.name if agent else "", wire)
+
+    async def hand_over(
+        self, chat: Chat, agent_id: str, agent_name: str, wire: dict[str, Any]
+    ) -> None:
+        """The agent gets the chat with its history (`wire`: `chat_wire`); the visitor
+        learns who joined."""
+        await self.ctx.emit(
+            "chat_assigned", {"chat": wire}, to=agent_room(agent_id), namespace=AGENT_NS
+        )
+        await self.ctx.emit(
+            "agent_joined",
+            {"chat_id": chat.id, "agent": {"name": agent_name}},
+            to=visitor_room(chat.visitor_id),
+            namespace=VISITOR_NS,
+        )
+        await self.publish_presence(chat.tenant_id, agent_id)
+
+    async def publish_queue(
+        self, tenant_id: str, *, only_to: str | None = None, tell: frozenset[str] = frozenset()
+    ) -> None:
+        """Tell the tenant's agents the whole queue, and each waiting visitor their place
+        when it changed (or when their chat is in `tell`, e.g. after a reconnect).
+
+        One at a time per tenant across processes: two publishers reading the queue a moment
+        apart could otherwise send an older place last, and mark the newer one as sent. In a
+        process, callers who ask while a publish runs share the next one."""
+        if only_to is not None:
+            await self._publish_queue(tenant_id, only_to=only_to, tell=tell)
+            return
+        await self._queue_publishes(tenant_id, tell)
+
+    async def _publish_queue_locked(self, tenant_id: str, tell: frozenset[str]) -> None:
+        lock = self.ctx.state.queue_lock(tenant_id)
+        locked = await lock.acquire()  # False after a wait: publish anyway, from fresh state
+        try:
+            await self._publish_queue(tenant_id, only_to=None, tell=tell)
+        finally:
+            if locked:
+                with contextlib.suppress(LockError):
+                    await lock.release()
+
+    async def _publish_queue(
+        self, tenant_id: str, *, only_to: str | None, tell: frozenset[str]
+    ) -> None:
+        ctx = self.ctx
+        waiting = await ctx.state.waiting(tenant_id)
+        ctx.metrics.queue_length.labels(tenant_id).set(len(waiting))
+        presence = await ctx.state.presence(tenant_id)
+        places = positions(
+            waiting,
+            presence,
+            avg_handle_s=await ctx.avg_handle_s(tenant_id),
+            now_ms=ctx.now_ms(),
+        )
+        queue = {
+            "waiting": [
+                {
+                    "chat_id": p.chat_id,
+                    "language": p.language,
+                    "waiting_s": p.waiting_s,
+                    "position": p.position,
+                }
+                for p in places
+            ]
+        }
+        if only_to is not None:
+            await ctx.emit("queue", queue, to=only_to, namespace=AGENT_NS)
+            return
+        await ctx.emit("queue", queue, to=tenant_room(tenant_id), namespace=AGENT_NS)
+        sent: dict[str, str] = {}
+        for item, place in zip(waiting, places, strict=True):
+            said = f"{place.position}:{place.estimated_wait_s}"
+            if said == item.last_sent and item.chat_id not in tell:
+                continue
+            sent[item.chat_id] = said
+            await ctx.emit(
+                "queue_position",
+                {
+                    "chat_id": item.chat_id,
+                    "position": place.position,
+                    "estimated_wait_s": place.estimated_wait_s,
+                },
+                to=visitor_room(item.visitor_id),
+                namespace=VISITOR_NS,
+            )
+        if sent:
+            await ctx.state.mark_sent(tenant_id, sent)
+
+    async def publish_presence(self, tenant_id: str, agent_id: str) -> None:
+        """The agent's status and load, to their whole team."""
+        for item in await self.ctx.state.presence(tenant_id, [agent_id]):
+            await self.ctx.emit(
+                "agent_status",
+                {
+                    "agent_id": item.agent_id,
+                    "status": item.status,
+                    "load": item.load,
+                    "max_chats": item.max_chats,
+                },
+                to=tenant_room(tenant_id),
+                namespace=AGENT_NS,
+            )

@@ -1,0 +1,1 @@
+"""Supervision: the floor's live tiles for supervisors (pure arithmetic, and their push)."""
