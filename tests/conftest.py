@@ -12,6 +12,7 @@ import pytest
 import structlog
 
 from console.app import create_app
+from console.domain.clock import Clock
 from console.security.crypto import DataCipher
 from console.security.passwords import PasswordHasher
 from console.settings import Settings
@@ -71,9 +72,12 @@ async def make_hub(aiohttp_server: Any, tmp_path: Path) -> AsyncIterator[HubFact
     """Start hubs on random loopback ports; each stops when the test ends."""
     hubs: list[LiveHub] = []
 
-    async def factory(data_dir: Path | None = None, **changes: Any) -> LiveHub:
+    async def factory(
+        data_dir: Path | None = None, *, clock: Clock | None = None, **changes: Any
+    ) -> LiveHub:
+        """A hub with these settings changed; `clock`: the time it reads (a fixed day)."""
         settings = make_settings(data_dir or tmp_path / "var", **changes)
-        app = create_app(settings, passwords=CHEAP_PASSWORDS)
+        app = create_app(settings, passwords=CHEAP_PASSWORDS, clock=clock)
         server = await aiohttp_server(app)
         hub = LiveHub(server=server, app=app, http=aiohttp.ClientSession())
         hubs.append(hub)

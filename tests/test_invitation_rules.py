@@ -5,13 +5,12 @@ time on page, answers, the chat an acceptance opens, CSAT, and conversion statis
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select, update
 
-from console.domain.types import utcnow
 from console.engagement.service import Engagement
 from console.store.models import ChatRow, InvitationRow, VisitorRow
 from console.web.keys import SIO, STORE
@@ -298,7 +297,7 @@ async def test_a_decline_starts_a_cooldown_that_outlasts_the_visit(hub: LiveHub)
             await s.execute(
                 update(VisitorRow)
                 .where(VisitorRow.id == visitor_id)
-                .values(last_seen_at=utcnow() - timedelta(minutes=31))
+                .values(last_seen_at=datetime.now(UTC) - timedelta(minutes=31))
             )
         peer = await hub.visitor_peer(tenant, visitor_id=visitor_id)
         assert {"ok": True} == await peer.call("page_view", {"url": VEHICLE_URL})
@@ -333,7 +332,9 @@ async def test_an_unanswered_invitation_counts_as_ignored_once_the_visit_is_over
     visitor = await visit(hub, tenant, VEHICLE_URL)
     await visitor.wait_for("invitation")
     async with hub.app[STORE].session() as s, s.begin():
-        await s.execute(update(InvitationRow).values(shown_at=utcnow() - timedelta(minutes=31)))
+        await s.execute(
+            update(InvitationRow).values(shown_at=datetime.now(UTC) - timedelta(minutes=31))
+        )
     _, stats = await hub.request("GET", f"/api/invitation-rules/{rule['id']}/stats", token=token)
     assert (1, 1, 0) == (stats["shown"], stats["ignored"], stats["pending"])
     async with hub.app[STORE].session() as s:

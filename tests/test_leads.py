@@ -4,10 +4,11 @@ queued for delivery (one outbox row per destination) in the same transaction."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from console.domain.leads import LeadIn
-from console.domain.types import Tenant, utcnow
+from console.domain.types import Tenant
 from console.store.models import IntegrationRow, WebhookRow
 from console.store.repository import Store
 from tests.harness import LiveHub, active_chat, start_chat
@@ -127,7 +128,11 @@ async def test_a_queued_chats_lead_can_be_saved_by_a_supervisor(hub: LiveHub) ->
 async def configure_everything(store: Store, tenant: Tenant) -> None:
     async with store.session() as s, s.begin():
         for kind in ("salesforce", "adf"):
-            s.add(IntegrationRow(tenant_id=tenant.id, kind=kind, config={}, updated_at=utcnow()))
+            s.add(
+                IntegrationRow(
+                    tenant_id=tenant.id, kind=kind, config={}, updated_at=datetime.now(UTC)
+                )
+            )
         s.add(
             WebhookRow(
                 id=str(uuid.uuid4()),
@@ -135,7 +140,7 @@ async def configure_everything(store: Store, tenant: Tenant) -> None:
                 url="https://crm.example/hook",
                 secret_enc=store.cipher.encrypt("s3cret"),
                 events=["lead.qualified"],
-                created_at=utcnow(),
+                created_at=datetime.now(UTC),
             )
         )
         s.add(
@@ -145,7 +150,7 @@ async def configure_everything(store: Store, tenant: Tenant) -> None:
                 url="https://crm.example/closed",
                 secret_enc=store.cipher.encrypt("s3cret"),
                 events=["chat.closed"],
-                created_at=utcnow(),
+                created_at=datetime.now(UTC),
             )
         )
 

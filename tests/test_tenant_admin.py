@@ -3,10 +3,10 @@ tenant's configuration imported into another tenant."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from bots.script import default_script
-from console.domain.types import utcnow
 from console.store.models import IntegrationRow, InvitationRuleRow, WebhookRow
 from console.store.tenant_config import public_config
 from console.web.keys import STORE
@@ -278,7 +278,7 @@ async def test_export_imports_into_another_tenant_idempotently(
                 text={"es": "¿Le ayudo?", "en": "Can I help?"},
                 conditions={"url_pattern": "/inventory/*", "min_seconds_on_page": 20},
                 only_when_agents_available=True,
-                created_at=utcnow(),
+                created_at=datetime.now(UTC),
             )
         )
         s.add(
@@ -287,7 +287,7 @@ async def test_export_imports_into_another_tenant_idempotently(
                 kind="adf",
                 config={"to": "leads@crm.example", "vendor_name": "Autos"},
                 secret_enc=None,
-                updated_at=utcnow(),
+                updated_at=datetime.now(UTC),
             )
         )
         s.add(
@@ -296,7 +296,7 @@ async def test_export_imports_into_another_tenant_idempotently(
                 kind="salesforce",
                 config={"login_url": "https://x.my.salesforce.com", "client_id": "abc"},
                 secret_enc=db.cipher.encrypt("top-secret-value"),
-                updated_at=utcnow(),
+                updated_at=datetime.now(UTC),
             )
         )
         s.add(
@@ -306,7 +306,7 @@ async def test_export_imports_into_another_tenant_idempotently(
                 url="https://hooks.example/charla",
                 secret_enc=db.cipher.encrypt("hook-secret-value"),
                 events=["lead.qualified"],
-                created_at=utcnow(),
+                created_at=datetime.now(UTC),
             )
         )
 

@@ -28,10 +28,6 @@ def iso(at: datetime | None) -> str | None:
     return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def format_message_id(number: int) -> str:
     """Zero-padded so that ids sort in storage order as strings and as numbers."""
     return f"{number:012d}"

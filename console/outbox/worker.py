@@ -22,7 +22,6 @@ import structlog
 from redis.asyncio import Redis
 
 from console.contract.plans import delivers_to
-from console.domain.types import utcnow
 from console.outbox.backoff import RetryPolicy
 from console.outbox.wake import WAKE_CHANNEL
 from console.settings import Outbox, Settings
@@ -129,7 +128,7 @@ class OutboxWorker:
         with contextlib.suppress(Exception):
             due = await self.store.outbox.next_due()
             if due is not None:
-                timeout = min(timeout, max(0.01, (due - utcnow()).total_seconds()))
+                timeout = min(timeout, max(0.01, (due - self.store.clock.now()).total_seconds()))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout)
 
@@ -229,7 +228,7 @@ class OutboxWorker:
             throttle_pause_s=self.settings.throttle_pause_s,
         )
         await self.store.outbox.retry_later(
-            delivery.id, self.id, exc.message, utcnow() + timedelta(seconds=delay)
+            delivery.id, self.id, exc.message, self.store.clock.now() + timedelta(seconds=delay)
         )
         log.info("delivery_retry", code=exc.code, retry_in_s=round(delay, 2), **bound)
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select, update
 
-from console.domain.types import NEW_VISIT_AFTER, Chat, Message, iso, utcnow
+from console.domain.types import NEW_VISIT_AFTER, Chat, Message, iso
 from console.store.models import (
     ChatRow,
     InvitationRow,
@@ -121,7 +121,7 @@ class EngagementRepository:
             text=text,
             conditions=conditions,
             only_when_agents_available=only_when_agents_available,
-            created_at=utcnow(),
+            created_at=self.store.clock.now(),
         )
         async with self.store.session() as s, s.begin():
             s.add(row)
@@ -182,7 +182,7 @@ class EngagementRepository:
         self, *, tenant_id: str, rule_id: str, visitor_id: str, visit: int, language: str
     ) -> Invitation:
         """The new invitation; any earlier one this visitor left unanswered is `ignored`."""
-        now = utcnow()
+        now = self.store.clock.now()
         row = InvitationRow(
             id=new_id(),
             tenant_id=tenant_id,
@@ -209,7 +209,7 @@ class EngagementRepository:
 
     async def decline(self, invitation_id: str) -> Invitation | None:
         """Declined, unless it was answered already (then None)."""
-        now = utcnow()
+        now = self.store.clock.now()
         async with self.store.session() as s, s.begin():
             row = await s.get(InvitationRow, invitation_id)
             if row is None or row.status in ANSWERED:
@@ -225,7 +225,7 @@ class EngagementRepository:
             await s.execute(
                 update(InvitationRow)
                 .where(InvitationRow.id == invitation_id, InvitationRow.status.not_in(ANSWERED))
-                .values(status="accepted", responded_at=utcnow())
+                .values(status="accepted", responded_at=self.store.clock.now())
             )
 
     async def open_invited_chat(
@@ -242,7 +242,7 @@ class EngagementRepository:
         text, linked to the invitation, which becomes `accepted` — all in one transaction.
         None when the invitation was answered meanwhile."""
         store = self.store
-        now = utcnow()
+        now = self.store.clock.now()
         chat = ChatRow(
             id=new_id(),
             tenant_id=invitation.tenant_id,
@@ -281,7 +281,7 @@ class EngagementRepository:
 
     async def rate_chat(self, chat_id: str, *, score: int, comment: str | None) -> datetime:
         """Store the visitor's rating; a later rating replaces an earlier one."""
-        now = utcnow()
+        now = self.store.clock.now()
         async with self.store.session() as s, s.begin():
             await s.execute(
                 update(ChatRow)
@@ -310,7 +310,7 @@ class EngagementRepository:
         An invitation still `shown` whose visit is over (half an hour without an answer)
         counts as ignored, even before the visitor's next visit marks it so.
         """
-        stale = utcnow() - NEW_VISIT_AFTER
+        stale = self.store.clock.now() - NEW_VISIT_AFTER
         async with self.store.session() as s:
             rows = (
                 await s.execute(

@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from console.domain.types import iso, utcnow
+from console.domain.clock import Clock
+from console.domain.types import iso
 from console.security.crypto import DataCipher
 from console.store.models import IntegrationRow, WebhookRow, new_id
 
@@ -52,15 +53,18 @@ class Webhook:
 
 
 class IntegrationRepository:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: DataCipher) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], cipher: DataCipher, clock: Clock
+    ) -> None:
         self._sessions = sessions
         self.cipher = cipher
+        self.clock = clock
 
     async def put(
         self, tenant_id: str, kind: str, config: dict[str, Any], secret: str | None
     ) -> Integration:
         """Create or replace; a `secret` of None keeps the one stored (if any)."""
-        now = utcnow()
+        now = self.clock.now()
         async with self._sessions() as s, s.begin():
             row = await s.get(IntegrationRow, (tenant_id, kind))
             if row is None:
@@ -123,7 +127,7 @@ class IntegrationRepository:
             url=url,
             secret_enc=self.cipher.encrypt(secret),
             events=events,
-            created_at=utcnow(),
+            created_at=self.clock.now(),
         )
         async with self._sessions() as s, s.begin():
             s.add(row)

@@ -20,8 +20,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from console.contract.plans import delivers_to
+from console.domain.clock import Clock
 from console.domain.leads import Delivery, Lead, LeadIn, lead_data
-from console.domain.types import Chat, Tenant, utcnow
+from console.domain.types import Chat, Tenant
 from console.security.crypto import DataCipher
 from console.store.models import (
     LEADS,
@@ -60,9 +61,11 @@ class LeadRepository:
         sessions: async_sessionmaker[AsyncSession],
         cipher: DataCipher,
         read_row: Callable[[Executable], Awaitable[Row[Any] | None]],
+        clock: Clock,
     ) -> None:
         self._sessions = sessions
         self.cipher = cipher
+        self.clock = clock
         self._read_row = read_row  # Store._row: a Core read, outside a transaction
 
     def _lead(self, row: LeadRow | Row[Any], deliveries: Sequence[Delivery] = ()) -> Lead:
@@ -124,7 +127,7 @@ class LeadRepository:
         source: str,
         agent_id: str | None,
     ) -> tuple[Lead, list[Delivery]]:
-        now = utcnow()
+        now = self.clock.now()
         data_enc = self.cipher.encrypt(json.dumps(lead_data(lead), sort_keys=True))
         language = (lead.language or chat.language).lower()
         async with self._sessions() as s, s.begin():

@@ -36,7 +36,7 @@ import asyncio
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -46,7 +46,8 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from console.domain.types import Author, Chat, Message, format_message_id, utcnow
+from console.domain.clock import Clock
+from console.domain.types import Author, Chat, Message, format_message_id
 from console.security.crypto import DataCipher
 from console.store.models import CHATS, MESSAGES
 
@@ -93,7 +94,7 @@ class _Pending:
     agent_id: str | None
     check: Check | None
     future: asyncio.Future[Posted]
-    created_at: datetime = field(default_factory=utcnow)
+    created_at: datetime
 
     @property
     def key(self) -> tuple[str, str, str] | None:
@@ -232,10 +233,12 @@ class MessageWriter:
         cipher: DataCipher,
         to_chat: Callable[[Any], Chat],
         *,
+        clock: Clock,
         max_batch: int = MAX_BATCH,
     ) -> None:
         self.engine = engine
         self.cipher = cipher
+        self.clock = clock
         self.to_chat = to_chat
         self.max_batch = max_batch
         self.max_in_flight = MAX_IN_FLIGHT if engine.dialect.name == "postgresql" else 1
@@ -272,6 +275,7 @@ class MessageWriter:
             agent_id=agent_id,
             check=check,
             future=loop.create_future(),
+            created_at=self.clock.now(),
         )
         self._queue.append(pending)
         self._start_batches()
@@ -391,7 +395,7 @@ class MessageWriter:
                         outcomes[n] = RuntimeError(f"message {pending.key} neither new nor found")
                 replied = {batch[n].chat_id for n in new if batch[n].author == "agent"}
                 if replied:
-                    await db.mark_replied(replied, utcnow())
+                    await db.mark_replied(replied, self.clock.now())
         for n, first in repeats:
             message = outcomes[first]
             assert message is not None

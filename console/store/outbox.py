@@ -19,8 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from console.contract.plans import delivers_to
+from console.domain.clock import Clock
 from console.domain.leads import Delivery
-from console.domain.types import Chat, Tenant, iso, utcnow
+from console.domain.types import Chat, Tenant, iso
 from console.security.crypto import DataCipher
 from console.store.leads import LeadRepository, destinations
 from console.store.models import ChatRow, DeliveryRow, TenantRow, WebhookRow
@@ -49,9 +50,12 @@ class Claimed:
 
 
 class OutboxRepository:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: DataCipher) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], cipher: DataCipher, clock: Clock
+    ) -> None:
         self._sessions = sessions
         self.cipher = cipher
+        self.clock = clock
 
     # -- the worker's side ---------------------------------------------------------------
 
@@ -59,7 +63,7 @@ class OutboxRepository:
         self, worker: str, *, limit: int, lease_s: float, now: datetime | None = None
     ) -> list[Claimed]:
         """Up to `limit` due deliveries, each leased to `worker` (and its attempt counted)."""
-        now = now or utcnow()
+        now = now or self.clock.now()
         until = now + timedelta(seconds=lease_s)
         free = or_(DeliveryRow.locked_until.is_(None), DeliveryRow.locked_until < now)
         async with self._sessions() as s:
@@ -131,7 +135,7 @@ class OutboxRepository:
             status="delivered",
             external_id=external_id,
             last_error=None,
-            delivered_at=utcnow(),
+            delivered_at=self.clock.now(),
         )
 
     async def retry_later(self, delivery_id: str, worker: str, error: str, at: datetime) -> bool:
@@ -194,7 +198,7 @@ class OutboxRepository:
                 .values(
                     status="pending",
                     attempts=0,
-                    next_attempt_at=utcnow(),
+                    next_attempt_at=self.clock.now(),
                     locked_by=None,
                     locked_until=None,
                 )
@@ -215,7 +219,7 @@ class OutboxRepository:
             language=chat.language,
             reason=reason,
             created_at=chat.created_at,
-            closed_at=chat.closed_at or utcnow(),
+            closed_at=chat.closed_at or self.clock.now(),
         )
         queued: list[DeliveryRow] = []
         async with self._sessions() as s, s.begin():
@@ -244,7 +248,7 @@ class OutboxRepository:
     ) -> DeliveryRow | None:
         """Insert the chat's chat.closed row for this target unless it exists: its id is
         derived from (chat, target), so the hub and the recovery sweep cannot both add it."""
-        now = utcnow()
+        now = self.clock.now()
         row = DeliveryRow(
             id=chat_closed_id(chat_id, target_id),
             tenant_id=tenant_id,
@@ -278,7 +282,7 @@ class OutboxRepository:
         """chat.closed rows a crash kept the hub from queuing (the close commits before its
         rows are written): chats closed in the last `window`, at least `settle` ago, after
         the webhook existed, that have no row for it. Returns how many were queued."""
-        now = now or utcnow()
+        now = now or self.clock.now()
         queued = 0
         async with self._sessions() as s, s.begin():
             hooks = [h for h in await s.scalars(select(WebhookRow)) if CHAT_CLOSED in h.events]

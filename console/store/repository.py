@@ -27,7 +27,6 @@ from console.domain.types import (
     Ticket,
     Visitor,
     format_message_id,
-    utcnow,
 )
 from console.security.crypto import DataCipher
 from console.store.bots import BotRepository
@@ -85,14 +84,14 @@ class Store:
         )
         self._reads = async_sessionmaker(reads, expire_on_commit=False)
         self._read_engine = reads
-        self.leads = LeadRepository(self._sessions, cipher, self._row)
+        self.leads = LeadRepository(self._sessions, cipher, self._row, self.clock)
         self.engagement = EngagementRepository(self)
         self.bots = BotRepository(self._sessions, cipher)
         self.config = TenantConfigRepository(self)
         self.floor = FloorRepository(self)
-        self.outbox = OutboxRepository(self._sessions, cipher)
-        self.integrations = IntegrationRepository(self._sessions, cipher)
-        self.messages = MessageWriter(engine, cipher, self._chat)
+        self.outbox = OutboxRepository(self._sessions, cipher, self.clock)
+        self.integrations = IntegrationRepository(self._sessions, cipher, self.clock)
+        self.messages = MessageWriter(engine, cipher, self._chat, clock=self.clock)
         # Store a message (group commit), with the chat as its transaction saw it: see
         # MessageWriter.post. An attribute, so that a test can wrap it.
         self.post_message = self.messages.post
@@ -156,7 +155,7 @@ class Store:
         tenant_id: str | None = None,
         site_key: str | None = None,
     ) -> Tenant:
-        now = utcnow()
+        now = self.clock.now()
         row = TenantRow(
             id=tenant_id or new_id(),
             name=name,
@@ -183,7 +182,7 @@ class Store:
                 return None
             for key, value in changes.items():
                 setattr(row, key, list(value) if isinstance(value, tuple) else value)
-            row.updated_at = utcnow()
+            row.updated_at = self.clock.now()
         return self._tenant(row)
 
     async def get_tenant(self, tenant_id: str) -> Tenant | None:
@@ -235,7 +234,7 @@ class Store:
             languages=list(languages),
             max_chats=max_chats,
             role=role,
-            created_at=utcnow(),
+            created_at=self.clock.now(),
         )
         try:
             async with self.session() as s, s.begin():
@@ -288,7 +287,7 @@ class Store:
 
         A gap of more than half an hour since the last sighting starts a new visit.
         """
-        now = utcnow()
+        now = self.clock.now()
         async with self.session() as s, s.begin():
             row = await s.get(VisitorRow, visitor_id) if visitor_id else None
             if row is None or row.tenant_id != tenant_id:
@@ -343,7 +342,7 @@ class Store:
     async def add_page_view(
         self, visitor_id: str, *, url: str, title: str | None, referrer: str | None
     ) -> PageView:
-        now = utcnow()
+        now = self.clock.now()
         async with self.session() as s, s.begin():
             s.add(
                 PageViewRow(
@@ -405,7 +404,7 @@ class Store:
 
         Core inserts, and the chat and message built from what was written: an ORM unit of
         work (identity map, flush, refresh) cost several times the two statements."""
-        now = utcnow()
+        now = self.clock.now()
         chat = Chat(
             id=new_id(),
             tenant_id=tenant_id,
@@ -503,7 +502,7 @@ class Store:
             values={
                 "status": "active",
                 "agent_id": agent_id,
-                "assigned_at": utcnow(),
+                "assigned_at": self.clock.now(),
                 "overflowed": overflowed,
             },
         )
@@ -513,7 +512,7 @@ class Store:
             chat_id,
             where_status=("active",),
             where_agent=from_agent,
-            values={"agent_id": to_agent, "assigned_at": utcnow()},
+            values={"agent_id": to_agent, "assigned_at": self.clock.now()},
         )
 
     async def requeue_chat(
@@ -529,20 +528,26 @@ class Store:
                 "language": language,
                 "priority": priority,
                 # the first time it queued stays: waits are measured from it
-                "queued_at": func.coalesce(CHATS.c.queued_at, literal(utcnow(), UTCDateTime())),
+                "queued_at": func.coalesce(
+                    CHATS.c.queued_at, literal(self.clock.now(), UTCDateTime())
+                ),
             },
         )
 
     async def close_chat(
         self, chat_id: str, reason: str, *, disposition: str | None = None
     ) -> Chat | None:
-        values: dict[str, Any] = {"status": "closed", "closed_at": utcnow(), "close_reason": reason}
+        values: dict[str, Any] = {
+            "status": "closed",
+            "closed_at": self.clock.now(),
+            "close_reason": reason,
+        }
         if disposition is not None:
             values["disposition"] = disposition
         return await self._transition(chat_id, where_status=OPEN_STATUSES, values=values)
 
     async def abandon_chat(self, chat_id: str) -> Chat | None:
-        now = utcnow()
+        now = self.clock.now()
         return await self._transition(
             chat_id,
             where_status=("queued",),
@@ -631,7 +636,7 @@ class Store:
             reason=reason,
             contact={"name": name, "email": email, "phone": phone},
             text_enc=self.cipher.encrypt(text),
-            created_at=utcnow(),
+            created_at=self.clock.now(),
         )
         async with self.session() as s, s.begin():
             s.add(row)

@@ -14,7 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from console.domain.types import Agent, iso, utcnow
+from console.domain.types import Agent, iso
 from console.store.models import (
     AgentRow,
     CannedResponseRow,
@@ -94,7 +94,7 @@ class TenantConfigRepository:
             tenant_id=tenant_id,
             shortcut=shortcut,
             text=text,
-            created_at=utcnow(),
+            created_at=self.store.clock.now(),
         )
         try:
             async with self.store.session() as s, s.begin():
@@ -132,7 +132,7 @@ class TenantConfigRepository:
             if row is None or row.tenant_id != tenant_id:
                 return None
             if row.deactivated_at is None:
-                row.deactivated_at = utcnow()
+                row.deactivated_at = self.store.clock.now()
         return self.store._agent(row)
 
     # -- the tenant's own settings -------------------------------------------------------
@@ -177,7 +177,7 @@ class TenantConfigRepository:
             return {
                 "format": "charla-tenant-config",
                 "version": 1,
-                "exported_at": iso(utcnow()),
+                "exported_at": iso(self.store.clock.now()),
                 "timezone": tenant.timezone,
                 "hours": tenant.hours,
                 "holidays": tenant.holidays,
@@ -208,7 +208,7 @@ class TenantConfigRepository:
         A secret never travels in an export: a webhook or Salesforce connection that has no
         secret here yet, and none given in the document, is skipped and reported.
         """
-        now = utcnow()
+        now = self.store.clock.now()
         counts = dict.fromkeys(
             ("canned_responses", "invitation_rules", "integrations", "webhooks"), 0
         )
@@ -273,7 +273,7 @@ class TenantConfigRepository:
         skipped: list[dict[str, str]],
     ) -> tuple[int, int]:
         """Integrations (by kind) and webhooks (by URL); secrets are never exported."""
-        now = utcnow()
+        now = self.store.clock.now()
         cipher = self.store.cipher
         integrations = webhooks = 0
         for item in document.get("integrations", []):
