@@ -60,14 +60,7 @@ class Hub:
         detectors: LanguageDetectors,
         disconnect: Disconnect,
     ) -> Hub:
-        ctx = HubContext(
-            settings=settings,
-            store=store,
-            state=state,
-            emitter=emitter,
-            metrics=metrics,
-            clock=clock,
-        )
+        ctx = HubContext(settings, store, state, emitter, metrics, clock)
         conversation = Conversation(ctx)
         dispatcher = Dispatcher(ctx, conversation)
         chats = ChatLifecycle(ctx, conversation, dispatcher, detectors)

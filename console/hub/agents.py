@@ -51,20 +51,13 @@ def may_act(me: AgentSession, chat_id: str, chat: Chat | None, *, own: bool) -> 
     return chat
 
 
+@dataclass(eq=False)
 class AgentActions:
-    def __init__(
-        self,
-        ctx: HubContext,
-        conversation: Conversation,
-        dispatcher: Dispatcher,
-        chats: ChatLifecycle,
-        disconnect: Disconnect,
-    ) -> None:
-        self.ctx = ctx
-        self.conversation = conversation
-        self.dispatcher = dispatcher
-        self.chats = chats
-        self.disconnect = disconnect
+    ctx: HubContext
+    conversation: Conversation
+    dispatcher: Dispatcher
+    chats: ChatLifecycle
+    disconnect: Disconnect
 
     # -- connections ---------------------------------------------------------------------
 

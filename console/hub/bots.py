@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import structlog
@@ -92,13 +92,13 @@ def leave(bot: Bot, context: BotContext, texts: Sequence[str]) -> BotResult:
     return bot.on_leave(replace(context, state=replay_state(bot, context, texts)))
 
 
+@dataclass(eq=False)
 class BotRunner:
-    def __init__(self, host: BotHost, store: Store) -> None:
-        self.host = host
-        self.store = store
-        self._scripts: dict[str, tuple[str, Script]] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+    host: BotHost
+    store: Store
+    _scripts: dict[str, tuple[str, Script]] = field(default_factory=dict)
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     # -- scheduling --------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ of an agent's chats back to the queue, and the close with what follows it."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 import structlog
 
@@ -24,18 +25,12 @@ log = structlog.get_logger("charla.hub")
 PRIORITY = 1  # transfers, returning visitors and requeued chats wait ahead of the rest
 
 
+@dataclass(eq=False)
 class ChatLifecycle:
-    def __init__(
-        self,
-        ctx: HubContext,
-        conversation: Conversation,
-        dispatcher: Dispatcher,
-        detectors: LanguageDetectors,
-    ) -> None:
-        self.ctx = ctx
-        self.conversation = conversation
-        self.dispatcher = dispatcher
-        self.detectors = detectors
+    ctx: HubContext
+    conversation: Conversation
+    dispatcher: Dispatcher
+    detectors: LanguageDetectors
 
     # -- what the bot runner asks of the hub (console.hub.bots.BotHost) -----------------
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from console.domain.errors import ProtocolError
@@ -21,10 +22,13 @@ SYNC_PAGE = 500
 TRANSCRIPT_LIMIT = 10_000
 
 
+@dataclass(eq=False)
 class Conversation:
-    def __init__(self, ctx: HubContext) -> None:
-        self.ctx = ctx
-        self.typing = TypingThrottle(ctx.settings.limits.typing_min_interval_s)
+    ctx: HubContext
+    typing: TypingThrottle = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.typing = TypingThrottle(self.ctx.settings.limits.typing_min_interval_s)
 
     async def store_and_deliver(
         self,
@@ -69,21 +73,12 @@ class Conversation:
     ) -> None:
         """To the chat's visitor and agent, every tab but the sender's own."""
         event = {"chat_id": chat.id, "message": message.to_wire()}
-        await self.ctx.emit(
-            "message",
-            event,
-            to=visitor_room(chat.visitor_id),
-            namespace=VISITOR_NS,
-            skip_sid=sender_sid if sender_ns == VISITOR_NS else None,
-        )
+        rooms = [(visitor_room(chat.visitor_id), VISITOR_NS)]
         if chat.agent_id:
-            await self.ctx.emit(
-                "message",
-                event,
-                to=agent_room(chat.agent_id),
-                namespace=AGENT_NS,
-                skip_sid=sender_sid if sender_ns == AGENT_NS else None,
-            )
+            rooms.append((agent_room(chat.agent_id), AGENT_NS))
+        for room, namespace in rooms:
+            skip = sender_sid if sender_ns == namespace else None
+            await self.ctx.emit("message", event, to=room, namespace=namespace, skip_sid=skip)
 
     async def system(self, chat: Chat, key: str, **values: str) -> None:
         """A system note in the chat's language (console/hub/texts.py)."""

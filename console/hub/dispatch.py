@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -29,10 +30,14 @@ log = structlog.get_logger("charla.hub")
 RECORDING_AGENTS = 6  # agents whose new chats a dispatch records at once
 
 
+@dataclass(eq=False)
 class Dispatcher:
-    def __init__(self, ctx: HubContext, conversation: Conversation) -> None:
-        self.ctx = ctx
-        self.conversation = conversation
+    ctx: HubContext
+    conversation: Conversation
+    _dispatches: Coalesced[set[str]] = field(init=False)
+    _queue_publishes: Coalesced[None] = field(init=False)
+
+    def __post_init__(self) -> None:
         self._dispatches = Coalesced(self._dispatch)
         self._queue_publishes = Coalesced(self._publish_queue_locked)
 

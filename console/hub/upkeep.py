@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 import structlog
 
@@ -23,21 +24,15 @@ log = structlog.get_logger("charla.hub")
 DEADLINE_RETRY_S = 5.0
 
 
+@dataclass(eq=False)
 class Upkeep:
-    def __init__(
-        self,
-        ctx: HubContext,
-        dispatcher: Dispatcher,
-        chats: ChatLifecycle,
-        agents: AgentActions,
-        bots: BotRunner,
-    ) -> None:
-        self.ctx = ctx
-        self.dispatcher = dispatcher
-        self.chats = chats
-        self.agents = agents
-        self.bots = bots
-        self._drift: set[tuple[str, str, str]] = set()
+    ctx: HubContext
+    dispatcher: Dispatcher
+    chats: ChatLifecycle
+    agents: AgentActions
+    bots: BotRunner
+    # drift seen on the last reconcile pass: repaired when the next pass sees it again
+    _drift: set[tuple[str, str, str]] = field(default_factory=set)
 
     async def sweep(self) -> int:
         """Act on grace periods that ran out; returns how many were handled.

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -59,20 +60,13 @@ def chat_ack(chat: Chat, status: str | None = None, **extra: str | None) -> dict
     return {"ok": True, "chat": wire}
 
 
+@dataclass(eq=False)
 class VisitorActions:
-    def __init__(
-        self,
-        ctx: HubContext,
-        conversation: Conversation,
-        dispatcher: Dispatcher,
-        chats: ChatLifecycle,
-        bots: BotRunner,
-    ) -> None:
-        self.ctx = ctx
-        self.conversation = conversation
-        self.dispatcher = dispatcher
-        self.chats = chats
-        self.bots = bots
+    ctx: HubContext
+    conversation: Conversation
+    dispatcher: Dispatcher
+    chats: ChatLifecycle
+    bots: BotRunner
 
     # -- connections ---------------------------------------------------------------------
 

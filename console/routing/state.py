@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from redis.asyncio import Redis
@@ -16,133 +17,13 @@ from redis.asyncio.lock import Lock
 from redis.typing import EncodableT, FieldT
 
 PREFIX = "charla:"
+LUA = Path(__file__).parent / "lua"  # the scripts, each with its KEYS and ARGV described
 PRIORITY_BOOST = 10**13  # larger than any epoch-millisecond arrival: priority sorts first
 
-# KEYS: none (tenant-scoped names are built from ARGV[1]; Charla uses one Redis, not a cluster)
-# ARGV: prefix, now_ms, overflow_after_ms (0 = never), max assignments
-ASSIGN = """
-local p = ARGV[1]
-local now = tonumber(ARGV[2])
-local overflow = tonumber(ARGV[3])
-local limit = tonumber(ARGV[4])
-local agents = redis.call('SMEMBERS', p .. 'online')
-if #agents == 0 then return {} end
-local st = {}
-for _, a in ipairs(agents) do
-  local h = redis.call('HMGET', p .. 'agent:' .. a, 'max', 'langs', 'since')
-  st[a] = {max = tonumber(h[1]) or 0, langs = h[2] or '', since = tonumber(h[3]) or 0,
-           load = redis.call('SCARD', p .. 'load:' .. a)}
-end
-local queue = redis.call('ZRANGE', p .. 'queue', 0, -1)
-local out = {}
-local function better(a, b)
-  if b == nil then return true end
-  if st[a].load ~= st[b].load then return st[a].load < st[b].load end
-  if st[a].since ~= st[b].since then return st[a].since < st[b].since end
-  return a < b
-end
-for _, chat in ipairs(queue) do
-  if #out >= limit * 3 then break end
-  local m = redis.call('HMGET', p .. 'qmeta:' .. chat, 'lang', 'since', 'exclude')
-  local lang = m[1] or ''
-  local waited = now - (tonumber(m[2]) or now)
-  local exclude = m[3] or ''
-  local best = nil
-  local crossed = 0
-  for _, a in ipairs(agents) do
-    local s = st[a]
-    if s.load < s.max and a ~= exclude
-       and string.find(s.langs, ',' .. lang .. ',', 1, true) and better(a, best) then
-      best = a
-    end
-  end
-  if best == nil and overflow > 0 and waited >= overflow then
-    for _, a in ipairs(agents) do
-      local s = st[a]
-      if s.load < s.max and a ~= exclude and better(a, best) then best = a end
-    end
-    if best ~= nil then crossed = 1 end
-  end
-  if best ~= nil then
-    redis.call('ZREM', p .. 'queue', chat)
-    redis.call('DEL', p .. 'qmeta:' .. chat)
-    redis.call('SADD', p .. 'load:' .. best, chat)
-    redis.call('HSET', p .. 'agent:' .. best, 'since', now)
-    st[best].load = st[best].load + 1
-    st[best].since = now
-    table.insert(out, chat)
-    table.insert(out, best)
-    table.insert(out, crossed)
-  end
-end
-return out
-"""
 
-# ARGV: prefix, chat, from_agent, to_agent, now_ms -> 1 moved, 0 target full, -1 target not online
-TRANSFER = """
-local p = ARGV[1]
-if redis.call('SISMEMBER', p .. 'online', ARGV[4]) == 0 then return -1 end
-local max = tonumber(redis.call('HGET', p .. 'agent:' .. ARGV[4], 'max')) or 0
-if redis.call('SCARD', p .. 'load:' .. ARGV[4]) >= max then return 0 end
-redis.call('SREM', p .. 'load:' .. ARGV[3], ARGV[2])
-redis.call('SADD', p .. 'load:' .. ARGV[4], ARGV[2])
-redis.call('HSET', p .. 'agent:' .. ARGV[4], 'since', ARGV[5])
-redis.call('HSET', p .. 'agent:' .. ARGV[3], 'since', ARGV[5])
-return 1
-"""
-
-# ARGV: prefix, agent ids (none: every agent known since Redis started, the keys of
-# `status`). For each agent, six values: its id, the status it set (nil if none), whether a
-# socket of it is connected (1/0), its load, and its max_chats and languages (nil if
-# unknown). One command whatever the team's size: a pipeline of four commands per agent cost
-# the hub more (redis-py packs and parses each) than everything else in a queue update.
-PRESENCE = """
-local p = ARGV[1]
-local ids = {}
-if #ARGV == 1 then
-  ids = redis.call('HKEYS', p .. 'status')
-else
-  for i = 2, #ARGV do ids[#ids + 1] = ARGV[i] end
-end
-local out = {}
-for _, a in ipairs(ids) do
-  local h = redis.call('HMGET', p .. 'agent:' .. a, 'max', 'langs')
-  out[#out + 1] = a
-  out[#out + 1] = redis.call('HGET', p .. 'status', a)
-  out[#out + 1] = redis.call('SISMEMBER', p .. 'online', a)
-  out[#out + 1] = redis.call('SCARD', p .. 'load:' .. a)
-  out[#out + 1] = h[1]
-  out[#out + 1] = h[2]
-end
-return out
-"""
-
-# ARGV: prefix. The queue in order, six values per chat: its id, then its language,
-# arrival, priority, visitor and what its visitor was last told (nil when unset).
-WAITING = """
-local p = ARGV[1]
-local out = {}
-for _, chat in ipairs(redis.call('ZRANGE', p .. 'queue', 0, -1)) do
-  local m = redis.call('HMGET', p .. 'qmeta:' .. chat, 'lang', 'since', 'prio', 'visitor', 'sent')
-  out[#out + 1] = chat
-  for i = 1, 5 do out[#out + 1] = m[i] end
-end
-return out
-"""
-
-# ARGV: prefix, language ('' for any). 1 when an online agent speaks it, else 0.
-CAN_SERVE = """
-local p = ARGV[1]
-local agents = redis.call('SMEMBERS', p .. 'online')
-if #agents == 0 then return 0 end
-if ARGV[2] == '' then return 1 end
-local wanted = ',' .. ARGV[2] .. ','
-for _, a in ipairs(agents) do
-  local langs = redis.call('HGET', p .. 'agent:' .. a, 'langs')
-  if langs and string.find(langs, wanted, 1, true) then return 1 end
-end
-return 0
-"""
+def lua(name: str) -> str:
+    """A script of console/routing/lua/, run atomically in Redis."""
+    return (LUA / f"{name}.lua").read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -211,11 +92,11 @@ class RoutingState:
         self.instance = instance
         self.local_sockets: dict[str, LocalSocket] = {}
         self.local_status: dict[str, str] = {}
-        self._assign = redis.register_script(ASSIGN)
-        self._transfer = redis.register_script(TRANSFER)
-        self._presence = redis.register_script(PRESENCE)
-        self._waiting = redis.register_script(WAITING)
-        self._can_serve = redis.register_script(CAN_SERVE)
+        self._assign = redis.register_script(lua("assign"))
+        self._transfer = redis.register_script(lua("transfer"))
+        self._presence = redis.register_script(lua("presence"))
+        self._waiting = redis.register_script(lua("waiting"))
+        self._can_serve = redis.register_script(lua("can_serve"))
 
     @staticmethod
     def prefix(tenant_id: str) -> str:
@@ -446,25 +327,25 @@ class RoutingState:
     # -- sockets and grace deadlines -----------------------------------------------------
 
     async def add_socket(self, kind: str, owner_id: str, sid: str, *, tenant_id: str) -> int:
-        key = f"{PREFIX}socks:{kind}:{owner_id}"
+        """Count a connection of a visitor or an agent; returns how many they have now."""
         local = LocalSocket(kind, tenant_id, owner_id, sid)
         self.local_sockets[sid] = local
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.sadd(key, sid)
-            pipe.scard(key)
-            if self.instance:
-                pipe.sadd(socks_key(self.instance), local.record)
-            count = (await pipe.execute())[1]
-        return int(count)
+        return await self._count_socket(local, added=True)
 
     async def remove_socket(self, kind: str, owner_id: str, sid: str, *, tenant_id: str) -> int:
-        key = f"{PREFIX}socks:{kind}:{owner_id}"
+        """Uncount a connection; returns how many the visitor or agent still has."""
         local = self.local_sockets.pop(sid, None) or LocalSocket(kind, tenant_id, owner_id, sid)
+        return await self._count_socket(local, added=False)
+
+    async def _count_socket(self, local: LocalSocket, *, added: bool) -> int:
+        """The owner's sockets and this process's record of the socket, changed together."""
+        key = f"{PREFIX}socks:{local.kind}:{local.owner_id}"
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.srem(key, sid)
+            change = pipe.sadd if added else pipe.srem
+            change(key, local.sid)
             pipe.scard(key)
             if self.instance:
-                pipe.srem(socks_key(self.instance), local.record)
+                change(socks_key(self.instance), local.record)
             count = (await pipe.execute())[1]
         return int(count)
 
