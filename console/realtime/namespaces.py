@@ -102,13 +102,14 @@ class BaseNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     """Routes events through one table; anything else gets an error ack."""
 
     no_ack_events: frozenset[str] = frozenset({"typing"})
+    events: tuple[str, ...] = ()  # the protocol's client events: each a method of that name
 
     def __init__(self, namespace: str, hub: Hub, buckets: Buckets, gate: Gate) -> None:
         super().__init__(namespace)
         self.hub = hub
         self.buckets = buckets
         self.gate = gate
-        self.handlers: dict[str, Handler] = {}
+        self.handlers: dict[str, Handler] = {event: getattr(self, event) for event in self.events}
         self.sessions: dict[str, dict[str, Any]] = {}
 
     # Sessions live here, not in python-socketio's per-socket store, whose look-up (three
@@ -207,19 +208,20 @@ class BaseNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
 
 class VisitorNamespace(BaseNamespace):
+    events = (
+        "page_view",
+        "start_chat",
+        "message",
+        "sync",
+        "end_chat",
+        "typing",
+        "invitation_response",
+        "rate",
+    )
+
     def __init__(self, hub: Hub, buckets: Buckets, gate: Gate, engagement: Engagement) -> None:
         super().__init__(VISITOR_NS, hub, buckets, gate)
         self.engagement = engagement
-        self.handlers = {
-            "page_view": self.page_view,
-            "start_chat": self.start_chat,
-            "message": self.message,
-            "sync": self.sync,
-            "end_chat": self.end_chat,
-            "typing": self.typing,
-            "invitation_response": self.invitation_response,
-            "rate": self.rate,
-        }
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         try:
@@ -297,18 +299,11 @@ class VisitorNamespace(BaseNamespace):
 
 
 class AgentNamespace(BaseNamespace):
+    events = ("set_status", "message", "close_chat", "transfer", "sync", "typing", "save_lead")
+
     def __init__(self, hub: Hub, buckets: Buckets, gate: Gate, signer: TokenSigner) -> None:
         super().__init__(AGENT_NS, hub, buckets, gate)
         self.signer = signer
-        self.handlers = {
-            "set_status": self.set_status,
-            "message": self.message,
-            "close_chat": self.close_chat,
-            "transfer": self.transfer,
-            "sync": self.sync,
-            "typing": self.typing,
-            "save_lead": self.save_lead,
-        }
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         try:
