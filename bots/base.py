@@ -13,12 +13,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
+from bots.script import Script
 from console.contract.hours import Schedule
-
-if TYPE_CHECKING:
-    from bots.script import Script  # bots.script -> bots.registry -> bots.base
 
 EventKind = Literal["start", "message"]
 HandoffReason = Literal["qualified", "requested", "not_understood"]
@@ -43,6 +41,10 @@ class VisitorInfo:
 
 @dataclass(frozen=True)
 class BotContext:
+    """All a bot knows besides the event: the tenant (plan, languages, hours, script), the
+    moment (`now`, the only clock a bot reads), the visitor, and what the bot itself
+    returned last time (`state`)."""
+
     tenant_id: str
     plan: str
     languages: tuple[str, ...]
@@ -61,11 +63,16 @@ class BotContext:
 
 
 @dataclass(frozen=True)
-class Handoff:
-    """Put the chat in the queue of `language` for a human."""
+class BotResult:
+    """The bot's answer: the replies to send, the language spoken, the state to give it
+    next time, and its results for the hub: a lead, a hand-off or a ticket (below)."""
 
-    reason: HandoffReason
+    replies: tuple[str, ...]
     language: str
+    state: dict[str, Any]
+    lead: dict[str, Any] | None = None
+    handoff: Handoff | None = None
+    ticket: TicketRequest | None = None
 
 
 @dataclass(frozen=True)
@@ -78,13 +85,11 @@ class TicketRequest:
 
 
 @dataclass(frozen=True)
-class BotResult:
-    replies: tuple[str, ...]
+class Handoff:
+    """Put the chat in the queue of `language` for a human."""
+
+    reason: HandoffReason
     language: str
-    state: dict[str, Any]
-    lead: dict[str, Any] | None = None
-    handoff: Handoff | None = None
-    ticket: TicketRequest | None = None
 
 
 class Bot(ABC):

@@ -18,7 +18,7 @@ from bots.base import (
     TicketRequest,
     VisitorInfo,
 )
-from bots.registry import get_bot
+from bots.loader import get_bot
 from bots.script import Script, default_script
 from console.contract.hours import Schedule
 

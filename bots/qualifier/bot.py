@@ -11,46 +11,34 @@ opening and files a ticket.
 from __future__ import annotations
 
 import re
+from dataclasses import asdict, dataclass, field
+from dataclasses import fields as fields_of
 from typing import Any
 
-from bots.base import Bot, BotContext, BotEvent, BotResult, Handoff, TicketRequest
+from bots.base import (
+    Bot,
+    BotContext,
+    BotEvent,
+    BotResult,
+    Handoff,
+    HandoffReason,
+    TicketRequest,
+)
 from bots.callback import say_opening
 from bots.faq import match_faq
 from bots.language import choose_language, detect_confident, language_evidence
+from bots.qualifier.data import load, table
 from bots.qualifier.extract import Extracted, TradeIn, Vehicle, bare_name, extract, lone_year
 from bots.script import Script
 from bots.text import fold, has_phrase
 from console.contract.plans import allows
 from console.domain.contact import normalize_email
 
-_YES = (
-    "si",
-    "yes",
-    "yeah",
-    "yep",
-    "claro",
-    "correcto",
-    "afirmativo",
-    "sure",
-    "tengo uno",
-    "tengo una",
-)
 # Words of language evidence a message needs before the bot changes its language
 MIN_SWITCH_WORDS = 3
-_NO = ("no", "nope", "nah", "ninguno", "ninguna", "none", "no tengo", "i don't", "i dont")
-_DONT_KNOW = (
-    "no se",
-    "no estoy seguro",
-    "no estoy segura",
-    "not sure",
-    "i don't know",
-    "i dont know",
-    "cualquiera",
-    "any",
-    "anything",
-    "da igual",
-    "whatever",
-)
+# short answers, read at the start of a message (phrases.yaml)
+_ANSWERS = table(load("phrases.yaml")["answers"], "answers")
+_YES, _NO, _DONT_KNOW = _ANSWERS["yes"], _ANSWERS["no"], _ANSWERS["dont_know"]
 _TRADE_IN_INTERESTS = frozenset({"buy", "lease", "finance"})
 
 
@@ -160,30 +148,18 @@ class LeadQualifier(Bot):
     def _qualified(self, context: BotContext, state: _State, replies: list[str]) -> BotResult:
         script = context.script
         language = state.language
-        name = state.fields.get("first_name") or state.fields.get("last_name") or ""
         lead = state.lead(qualified=True)
         if state.mode == "after_hours":
-            replies.append(
-                script.text(
-                    "after_hours_done", language, name=name, opening=_opening(context, state)
-                )
-            )
-            return self._ticket(state, replies, lead, state.closed_reason or "after_hours")
+            replies.append(_after_hours_done(context, state))
+            return self._end(state, replies, lead, ticket=state.closed_reason or "after_hours")
         if not context.can_hand_off(language):
             replies.append(script.text("no_agents", language))
-            return self._ticket(state, replies, lead, "no_agents")
-        replies.append(script.text("handoff", language, name=name))
-        state.done = True
-        return BotResult(
-            replies=tuple(replies),
-            language=language,
-            state=state.dump(),
-            lead=lead,
-            handoff=Handoff(reason="qualified", language=language),
-        )
+            return self._end(state, replies, lead, ticket="no_agents")
+        replies.append(script.text("handoff", language, name=state.name))
+        return self._end(state, replies, lead, handoff="qualified")
 
     def _human(
-        self, context: BotContext, state: _State, replies: list[str], *, reason: str
+        self, context: BotContext, state: _State, replies: list[str], *, reason: HandoffReason
     ) -> BotResult:
         """The visitor asked for a person, or the bot gave up: a person now if one can
         take the chat; otherwise a ticket (asking first for a way to call them back)."""
@@ -192,17 +168,7 @@ class LeadQualifier(Bot):
         lead = state.lead(qualified=state.is_qualified()) if state.has_lead() else None
         if state.mode == "open" and context.can_hand_off(language):
             replies.append(script.text("handoff_requested", language))
-            state.done = True
-            return BotResult(
-                replies=tuple(replies),
-                language=language,
-                state=state.dump(),
-                lead=lead,
-                handoff=Handoff(
-                    reason="requested" if reason == "requested" else "not_understood",
-                    language=language,
-                ),
-            )
+            return self._end(state, replies, lead, handoff=reason)
         if not state.has_contact() and reason == "requested":
             state.asked = "contact"
             if state.mode == "after_hours":
@@ -216,29 +182,33 @@ class LeadQualifier(Bot):
                 replies.append(script.text("ask_contact", language))
             return self._reply(state, replies)
         if state.mode == "after_hours":
-            name = state.fields.get("first_name") or state.fields.get("last_name") or ""
             if state.has_contact():
-                replies.append(
-                    script.text(
-                        "after_hours_done", language, name=name, opening=_opening(context, state)
-                    )
-                )
+                replies.append(_after_hours_done(context, state))
             else:
                 replies.append(script.text("no_agents", language))
-            return self._ticket(state, replies, lead, state.closed_reason or "after_hours")
+            return self._end(state, replies, lead, ticket=state.closed_reason or "after_hours")
         replies.append(script.text("no_agents", language))
-        return self._ticket(state, replies, lead, "no_agents")
+        return self._end(state, replies, lead, ticket="no_agents")
 
-    def _ticket(
-        self, state: _State, replies: list[str], lead: dict[str, Any] | None, reason: str
+    def _end(
+        self,
+        state: _State,
+        replies: list[str],
+        lead: dict[str, Any] | None,
+        *,
+        handoff: HandoffReason | None = None,
+        ticket: str | None = None,
     ) -> BotResult:
+        """The bot's last turn: the lead, and the chat to a person now (`handoff`, why) or
+        a ticket (`ticket`, its reason)."""
         state.done = True
         return BotResult(
             replies=tuple(replies),
             language=state.language,
             state=state.dump(),
             lead=lead,
-            ticket=TicketRequest(reason=reason, text=state.summary()),
+            handoff=None if handoff is None else Handoff(reason=handoff, language=state.language),
+            ticket=None if ticket is None else TicketRequest(reason=ticket, text=state.summary()),
         )
 
 
@@ -248,6 +218,13 @@ def _mode(context: BotContext) -> tuple[str, str | None]:
     if reason is not None and allows(context.plan, "after_hours"):
         return "after_hours", reason
     return "open", None
+
+
+def _after_hours_done(context: BotContext, state: _State) -> str:
+    """Thanks, and when an advisor will call back."""
+    return context.script.text(
+        "after_hours_done", state.language, name=state.name, opening=_opening(context, state)
+    )
 
 
 def _opening(context: BotContext, state: _State) -> str:
@@ -261,38 +238,38 @@ def _opening(context: BotContext, state: _State) -> str:
     )
 
 
+@dataclass
 class _State:
     """The qualifier's memory of one chat, as JSON-ready data in BotResult.state."""
 
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.language: str = data.get("language", "")
-        self.mode: str = data.get("mode", "open")
-        self.closed_reason: str | None = data.get("closed_reason")
-        self.fields: dict[str, Any] = dict(data.get("fields", {}))
-        self.skipped: list[str] = list(data.get("skipped", []))
-        self.asked: str | None = data.get("asked")
-        self.misses: int = data.get("misses", 0)
-        self.turns: int = data.get("turns", 0)
-        self.wants_human: bool = data.get("wants_human", False)
-        self.done: bool = data.get("done", False)
+    language: str = ""
+    mode: str = "open"
+    closed_reason: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+    asked: str | None = None
+    misses: int = 0
+    turns: int = 0
+    wants_human: bool = False
+    done: bool = False
+
+    def __post_init__(self) -> None:
+        # copies: the state that a turn was given stays as it was
+        self.fields = dict(self.fields)
+        self.skipped = list(self.skipped)
 
     @classmethod
     def load(cls, data: Any) -> _State:
-        return cls(dict(data or {}))
+        known = {f.name for f in fields_of(cls)}
+        return cls(**{k: v for k, v in dict(data or {}).items() if k in known})
 
     def dump(self) -> dict[str, Any]:
-        return {
-            "language": self.language,
-            "mode": self.mode,
-            "closed_reason": self.closed_reason,
-            "fields": dict(self.fields),
-            "skipped": list(self.skipped),
-            "asked": self.asked,
-            "misses": self.misses,
-            "turns": self.turns,
-            "wants_human": self.wants_human,
-            "done": self.done,
-        }
+        return asdict(self)
+
+    @property
+    def name(self) -> str:
+        """What to call the visitor ("" before they said)."""
+        return str(self.fields.get("first_name") or self.fields.get("last_name") or "")
 
     def prefill(self, context: BotContext) -> None:
         visitor = context.visitor
@@ -316,7 +293,7 @@ class _State:
         if not trade_in.is_empty():
             self.fields["trade_in"] = trade_in.to_data()
         previous_first = self.fields.get("first_name")
-        for key in ("interest", "timeframe", "first_name", "last_name", "phone", "email"):
+        for key in Extracted.LEAD_VALUES:
             value = getattr(found, key)
             if value is not None:
                 self.fields[key] = value
@@ -382,8 +359,7 @@ class _State:
 
     def has_lead(self) -> bool:
         """Enough for a lead record: a name and a way to reach them."""
-        named = self.fields.get("first_name") or self.fields.get("last_name")
-        return bool(named and self.has_contact())
+        return bool(self.name and self.has_contact())
 
     def is_qualified(self) -> bool:
         return self.has_lead() and bool(self.fields.get("interest"))
@@ -406,9 +382,7 @@ class _State:
                 return slot
             if slot == "timeframe" and not self.fields.get("timeframe"):
                 return slot
-            if slot == "name" and not (
-                self.fields.get("first_name") or self.fields.get("last_name")
-            ):
+            if slot == "name" and not self.name:
                 return slot
             if slot == "contact" and not self.has_contact():
                 return slot

@@ -11,9 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import phonenumbers
 
+from bots.qualifier.data import load, table, words
 from bots.qualifier.vehicles import AMBIGUOUS_MODELS, MAKES, MODELS
 from bots.text import fold, has_phrase
 from console.domain.contact import normalize_email, normalize_phone
@@ -22,12 +24,39 @@ PHONE_REGIONS = frozenset({"PR", "US"})
 
 Interest = str  # "buy" | "lease" | "service" | "parts" | "finance" | "other"
 
+# The word lists are data (phrases.yaml beside this module), folded. In each table the
+# first list with a phrase in the message wins: the interests and timeframes are in
+# priority order, "used" comes before "new".
+_PHRASES = load("phrases.yaml")
+CONDITION_PHRASES = table(_PHRASES["condition"], "condition")
+TRADE_MARKERS = words(_PHRASES["trade_in"], "trade_in")
+INTEREST_PHRASES = table(_PHRASES["interest"], "interest")
+TIMEFRAME_PHRASES = table(_PHRASES["timeframe"], "timeframe")
+NOT_NAMES = frozenset(
+    {*words(_PHRASES["not_names"], "not_names"), *map(fold, MAKES), *map(fold, MODELS)}
+)
+
 
 @dataclass(frozen=True)
-class Vehicle:
+class Car:
+    """A vehicle as a message names it; every field is optional."""
+
     year: int | None = None
     make: str | None = None
     model: str | None = None
+
+    def is_empty(self) -> bool:
+        return not self.to_data()
+
+    def to_data(self) -> dict[str, Any]:
+        """The fields that are known, JSON-ready."""
+        return {k: v for k, v in vars(self).items() if v is not None}
+
+
+@dataclass(frozen=True)
+class Vehicle(Car):
+    """The vehicle the visitor is interested in."""
+
     vin: str | None = None
     stock: str | None = None
     condition: str | None = None
@@ -35,44 +64,20 @@ class Vehicle:
     def merged(self, newer: Vehicle) -> Vehicle:
         """This vehicle updated by what a later message said; a new model drops a stale
         make and year that belonged to the previous one."""
+        base = self
         if newer.model and newer.model != self.model:
             base = Vehicle(vin=self.vin, stock=self.stock, condition=self.condition)
-        else:
-            base = self
-        return Vehicle(
-            **{
-                name: getattr(newer, name) if getattr(newer, name) is not None else value
-                for name, value in vars(base).items()
-            }
-        )
-
-    def is_empty(self) -> bool:
-        return all(value is None for value in vars(self).values())
-
-    def to_data(self) -> dict[str, object]:
-        return {k: v for k, v in vars(self).items() if v is not None}
+        return replace(base, **newer.to_data())
 
 
 @dataclass(frozen=True)
-class TradeIn:
-    year: int | None = None
-    make: str | None = None
-    model: str | None = None
+class TradeIn(Car):
+    """The visitor's own vehicle, offered as part of the payment."""
+
     mileage: int | None = None
 
     def merged(self, newer: TradeIn) -> TradeIn:
-        return TradeIn(
-            **{
-                name: getattr(newer, name) if getattr(newer, name) is not None else value
-                for name, value in vars(self).items()
-            }
-        )
-
-    def is_empty(self) -> bool:
-        return all(value is None for value in vars(self).values())
-
-    def to_data(self) -> dict[str, object]:
-        return {k: v for k, v in vars(self).items() if v is not None}
+        return replace(self, **newer.to_data())
 
 
 @dataclass(frozen=True)
@@ -93,10 +98,13 @@ class Extracted:
     bad_phone: str | None = None
     bad_email: str | None = None
 
+    # the lead's fields of one value each, as `flat` names them
+    LEAD_VALUES = ("interest", "timeframe", "first_name", "last_name", "phone", "email")
+
     def flat(self) -> dict[str, object]:
         """Field name -> value for the fields found (`vehicle.make`, `phone`, ...)."""
         found: dict[str, object] = {}
-        for name in ("interest", "timeframe", "first_name", "last_name", "phone", "email"):
+        for name in self.LEAD_VALUES:
             value = getattr(self, name)
             if value is not None:
                 found[name] = value
@@ -160,9 +168,14 @@ def find_phone(text: str) -> tuple[str | None, str | None, str]:
             bad = bad or candidate
         else:
             valid = valid or phone
-    for start, end in reversed(spans):
-        text = text[:start] + " " + text[end:]
+    for span in reversed(spans):
+        text = _cut(text, span)
     return valid, None if valid else bad, text
+
+
+def _cut(text: str, span: tuple[int, int]) -> str:
+    """The text with a space for what stood at `span`, so that it is not read again."""
+    return text[: span[0]] + " " + text[span[1] :]
 
 
 # -- vehicles ------------------------------------------------------------------------------
@@ -180,45 +193,7 @@ _MILEAGE = re.compile(
 )
 # "70k" with no unit: mileage only in a message about a trade-in
 _THOUSANDS = re.compile(r"(?<![\w.,])(\d{1,3})\s?k\b", re.IGNORECASE)
-_NEW = ("nuevo", "nueva", "nuevos", "nuevas", "new", "brand new", "0 millas", "cero millas")
-_USED = (
-    "usado",
-    "usada",
-    "usados",
-    "usadas",
-    "used",
-    "pre-owned",
-    "preowned",
-    "pre owned",
-    "seminuevo",
-    "seminueva",
-    "certified",
-    "certificado",
-    "certificada",
-)
-_TRADE_MARKERS = (
-    "trade in",
-    "trade-in",
-    "tradein",
-    "trade",
-    "para entregar",
-    "entregar mi",
-    "entregar el",
-    "entregar la",
-    "cambiar mi",
-    "cambiar el",
-    "cambiar la",
-    "dar mi",
-    "dar en cambio",
-    "dar de pronto",
-    "a cuenta",
-    "part exchange",
-    "cuanto me dan",
-    "cuanto me das",
-    "what's it worth",
-    "how much for my",
-    "how much will you give",
-)
+
 _DECLINED_TRADE = re.compile(
     r"\b(?:no|sin|without|don't have|dont have|no tengo|not)\s+"
     r"(?:(?:a|un|una|any|ningun|carro|car|vehiculo)\s+)?(?:para\s+)?trade"
@@ -317,12 +292,9 @@ def _is_trade_in(folded: str, mention: _Mention, trade_marked: bool) -> bool:
 
 
 def _condition(folded: str) -> str | None:
+    # "algo mas nuevo", "something newer" say nothing of the condition
     cleaned = re.sub(r"\b(?:mas|more|algo) nuev[oa]s?\b", " ", folded)
-    if has_phrase(cleaned, _USED):
-        return "used"
-    if has_phrase(cleaned, _NEW):
-        return "new"
-    return None
+    return _first_listed(cleaned, CONDITION_PHRASES)
 
 
 def _mileage(text: str) -> int | None:
@@ -338,221 +310,26 @@ def _mileage(text: str) -> int | None:
 
 # -- intent and timeframe ------------------------------------------------------------------
 
-INTEREST_PHRASES: dict[str, tuple[str, ...]] = {
-    "service": (
-        "servicio",
-        "service",
-        "mantenimiento",
-        "maintenance",
-        "cambio de aceite",
-        "oil change",
-        "reparacion",
-        "reparar",
-        "repair",
-        "frenos",
-        "brake",
-        "brakes",
-        "alineamiento",
-        "alignment",
-        "inspeccion",
-        "inspection",
-        "taller",
-        "gomas",
-        "tires",
-        "tyres",
-        "recall",
-    ),
-    "parts": (
-        "piezas",
-        "pieza",
-        "repuesto",
-        "repuestos",
-        "accesorios",
-        "accessories",
-        "parts",
-        "part",
-        "filtro",
-        "filter",
-    ),
-    "lease": ("lease", "leasing", "arrendamiento", "arrendar", "alquilar"),
-    "finance": (
-        "financiamiento",
-        "financiar",
-        "financiacion",
-        "financing",
-        "finance",
-        "financiado",
-        "prestamo",
-        "loan",
-        "credito",
-        "credit",
-        "pago mensual",
-        "pagos mensuales",
-        "mensualidad",
-        "monthly payment",
-        "monthly payments",
-        "monthly",
-        "pronto",
-        "down payment",
-        "aprobar",
-        "aprobado",
-        "approved",
-        "apr",
-        "interes",
-    ),
-    "buy": (
-        "comprar",
-        "compra",
-        "busco",
-        "buscando",
-        "me interesa",
-        "interesado",
-        "interesada",
-        "cotizacion",
-        "cotizar",
-        "precio",
-        "buy",
-        "purchase",
-        "looking for",
-        "looking at",
-        "interested in",
-        "quote",
-        "price",
-        "test drive",
-        "prueba de manejo",
-        "algo mas nuevo",
-        "something newer",
-        "quiero un",
-        "quiero una",
-        "i want a",
-        "i want the",
-    ),
-}
-INTEREST_ORDER = ("service", "parts", "lease", "finance", "buy")
-
-TIMEFRAME_PHRASES: dict[str, tuple[str, ...]] = {
-    "undecided": (
-        "solo mirando",
-        "solo estoy mirando",
-        "estoy mirando",
-        "just looking",
-        "just browsing",
-        "no se todavia",
-        "no se aun",
-        "no estoy seguro",
-        "no estoy segura",
-        "not sure",
-        "no tengo prisa",
-        "no hay prisa",
-        "no rush",
-    ),
-    "later": (
-        "el ano que viene",
-        "el proximo ano",
-        "proximo ano",
-        "next year",
-        "seis meses",
-        "6 meses",
-        "six months",
-        "6 months",
-        "mas adelante",
-        "later this year",
-        "later on",
-        "fin de ano",
-        "finales de ano",
-        "final de ano",
-        "end of the year",
-        "end of year",
-    ),
-    "within_3_months": (
-        "unos meses",
-        "par de meses",
-        "couple of months",
-        "couple months",
-        "few months",
-        "next few months",
-        "proximos meses",
-    ),
-    "this_month": (
-        "este mes",
-        "this month",
-        "next month",
-        "within a month",
-        "the next month",
-        "proximo mes",
-        "mes que viene",
-        "en un mes",
-        "proximas semanas",
-        "few weeks",
-        "couple of weeks",
-        "quincena",
-    ),
-    "this_week": (
-        "esta semana",
-        "semana que viene",
-        "proxima semana",
-        "this week",
-        "next week",
-        "fin de semana",
-        "this weekend",
-        "weekend",
-        "en estos dias",
-        "pocos dias",
-        "few days",
-        "lunes",
-        "martes",
-        "miercoles",
-        "jueves",
-        "viernes",
-        "sabado",
-        "domingo",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    ),
-    "now": (
-        "hoy",
-        "ahora mismo",
-        "ya mismo",
-        "enseguida",
-        "inmediatamente",
-        "lo antes posible",
-        "cuanto antes",
-        "manana",
-        "asap",
-        "today",
-        "right now",
-        "right away",
-        "immediately",
-        "tomorrow",
-        "urgente",
-        "urgent",
-    ),
-}
 _MONTHS_RANGE = re.compile(
     r"\b(?:\d|dos|tres|two|three)\s*(?:(?:o|or|a|to|-)\s*(?:\d|dos|tres|two|three)\s*)?"
     r"(?:meses|months)\b"
 )
 
 
+def _first_listed(folded: str, phrases: dict[str, tuple[str, ...]]) -> str | None:
+    """The name of the first list in `phrases` with a phrase in the text."""
+    return next((name for name, listed in phrases.items() if has_phrase(folded, listed)), None)
+
+
 def find_interest(folded: str) -> Interest | None:
-    for interest in INTEREST_ORDER:
-        if has_phrase(folded, INTEREST_PHRASES[interest]):
-            return interest
-    return None
+    return _first_listed(folded, INTEREST_PHRASES)
 
 
 def find_timeframe(folded: str) -> str | None:
-    for timeframe, phrases in TIMEFRAME_PHRASES.items():
-        if has_phrase(folded, phrases):
-            return timeframe
-    if _MONTHS_RANGE.search(folded):
+    timeframe = _first_listed(folded, TIMEFRAME_PHRASES)
+    if timeframe is None and _MONTHS_RANGE.search(folded):
         return "within_3_months"
-    return None
+    return timeframe
 
 
 # -- names ---------------------------------------------------------------------------------
@@ -569,53 +346,6 @@ _NAME_CUE_CAPITALISED = re.compile(
 # "soy maria," / "hi im kevin,": a lowercase name only when a comma or the end follows
 _NAME_CUE_LOWER = re.compile(
     r"(?i:\bsoy|\bi'm|\bim|\bme llamo)\s+([a-záéíóúñü']{2,})(?=\s*(?:[,.!]|$))"
-)
-NOT_NAMES = frozenset(
-    {
-        "el",
-        "la",
-        "de",
-        "del",
-        "y",
-        "e",
-        "and",
-        "the",
-        "a",
-        "un",
-        "una",
-        "en",
-        "con",
-        "mi",
-        "my",
-        "me",
-        "is",
-        "es",
-        "from",
-        "hola",
-        "hello",
-        "hi",
-        "gracias",
-        "thanks",
-        "interesado",
-        "interesada",
-        "interested",
-        "looking",
-        "ready",
-        "cliente",
-        "customer",
-        "quiero",
-        "busco",
-        "necesito",
-        "want",
-        "need",
-        "muy",
-        "not",
-        "no",
-        "si",
-        "yes",
-    }
-    | {fold(m) for m in MAKES}
-    | {fold(m) for m in MODELS}
 )
 
 
@@ -667,23 +397,23 @@ def extract(text: str) -> Extracted:
         and re.search(r"[A-Z]", vin_match.group(0))
     ):
         vin = vin_match.group(0)
-        rest = rest[: vin_match.start()] + " " + rest[vin_match.end() :]
+        rest = _cut(rest, vin_match.span())
     stock_match = _STOCK.search(rest)
     stock = None
     if stock_match:
         stock = stock_match.group(1).upper()
-        rest = rest[: stock_match.start()] + " " + rest[stock_match.end() :]
+        rest = _cut(rest, stock_match.span())
     phone, bad_phone, rest = find_phone(rest)
     mileage = _mileage(rest)
     if mileage is not None:
         rest = _MILEAGE.sub(" ", rest)
-    elif has_phrase(fold(rest), _TRADE_MARKERS) and (bare := _THOUSANDS.search(rest)):
+    elif has_phrase(fold(rest), TRADE_MARKERS) and (bare := _THOUSANDS.search(rest)):
         mileage = int(bare.group(1)) * 1000
-        rest = rest[: bare.start()] + " " + rest[bare.end() :]
+        rest = _cut(rest, bare.span())
     first_name, last_name = find_name(rest)
 
     folded = fold(rest)
-    trade_marked = has_phrase(folded, _TRADE_MARKERS)
+    trade_marked = has_phrase(folded, TRADE_MARKERS)
     declines = trade_marked and bool(_DECLINED_TRADE.search(folded))
     vehicle = Vehicle(vin=vin, stock=stock, condition=_condition(folded))
     trade_in = TradeIn(mileage=mileage if trade_marked else None)

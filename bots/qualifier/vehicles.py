@@ -1,127 +1,25 @@
 """Makes and models sold in Puerto Rico, for recognising a vehicle in free text.
 
-Spelling variants map to one canonical name, as a CRM expects it ("crv" -> "CR-V").
+Spelling variants map to one canonical name, as a CRM expects it ("crv" -> "CR-V"). The
+lists are data: vehicles.yaml, beside this module, is where a new make or model goes.
 """
 
 from __future__ import annotations
 
-# canonical make -> variants (folded, as typed)
-MAKES: dict[str, tuple[str, ...]] = {
-    "Toyota": ("toyota",),
-    "Honda": ("honda",),
-    "Nissan": ("nissan",),
-    "Hyundai": ("hyundai", "hiunday", "hyundia"),
-    "Kia": ("kia",),
-    "Ford": ("ford",),
-    "Chevrolet": ("chevrolet", "chevy"),
-    "Jeep": ("jeep",),
-    "Mitsubishi": ("mitsubishi",),
-    "Mazda": ("mazda",),
-    "Subaru": ("subaru",),
-    "Lexus": ("lexus",),
-    "BMW": ("bmw",),
-    "Mercedes-Benz": ("mercedes-benz", "mercedes benz", "mercedes"),
-    "Audi": ("audi",),
-    "Volkswagen": ("volkswagen", "vw"),
-    "Dodge": ("dodge",),
-    "Ram": ("ram",),
-    "GMC": ("gmc",),
-    "Suzuki": ("suzuki",),
-    "Acura": ("acura",),
-    "Infiniti": ("infiniti",),
-    "Volvo": ("volvo",),
-    "Tesla": ("tesla",),
-}
+from bots.qualifier.data import load, table, words
 
-# canonical model -> (make, variants)
+_DATA = load("vehicles.yaml")
+
+# canonical make -> variants (folded, as typed)
+MAKES: dict[str, tuple[str, ...]] = table(_DATA["makes"], "makes")
+
+# canonical model -> (make, variants); the file groups the models by make
 MODELS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "Tacoma": ("Toyota", ("tacoma",)),
-    "Corolla": ("Toyota", ("corolla",)),
-    "Corolla Cross": ("Toyota", ("corolla cross",)),
-    "Camry": ("Toyota", ("camry",)),
-    "RAV4": ("Toyota", ("rav4", "rav 4", "rav-4")),
-    "Tundra": ("Toyota", ("tundra",)),
-    "4Runner": ("Toyota", ("4runner", "4 runner", "forerunner")),
-    "Highlander": ("Toyota", ("highlander",)),
-    "Hilux": ("Toyota", ("hilux",)),
-    "Yaris": ("Toyota", ("yaris",)),
-    "Sienna": ("Toyota", ("sienna",)),
-    "Prius": ("Toyota", ("prius",)),
-    "Civic": ("Honda", ("civic",)),
-    "Accord": ("Honda", ("accord",)),
-    "CR-V": ("Honda", ("cr-v", "crv", "cr v")),
-    "HR-V": ("Honda", ("hr-v", "hrv", "hr v")),
-    "Pilot": ("Honda", ("pilot",)),
-    "Odyssey": ("Honda", ("odyssey",)),
-    "Ridgeline": ("Honda", ("ridgeline",)),
-    "Sentra": ("Nissan", ("sentra",)),
-    "Altima": ("Nissan", ("altima",)),
-    "Versa": ("Nissan", ("versa",)),
-    "Frontier": ("Nissan", ("frontier",)),
-    "Kicks": ("Nissan", ("kicks",)),
-    "Rogue": ("Nissan", ("rogue",)),
-    "Pathfinder": ("Nissan", ("pathfinder",)),
-    "Elantra": ("Hyundai", ("elantra",)),
-    "Tucson": ("Hyundai", ("tucson",)),
-    "Santa Fe": ("Hyundai", ("santa fe",)),
-    "Accent": ("Hyundai", ("accent",)),
-    "Kona": ("Hyundai", ("kona",)),
-    "Palisade": ("Hyundai", ("palisade",)),
-    "Forte": ("Kia", ("forte",)),
-    "Sportage": ("Kia", ("sportage",)),
-    "Sorento": ("Kia", ("sorento",)),
-    "Seltos": ("Kia", ("seltos",)),
-    "Rio": ("Kia", ("rio",)),
-    "K5": ("Kia", ("k5",)),
-    "Soul": ("Kia", ("soul",)),
-    "Telluride": ("Kia", ("telluride",)),
-    "F-150": ("Ford", ("f-150", "f150", "f 150")),
-    "Explorer": ("Ford", ("explorer",)),
-    "Escape": ("Ford", ("escape",)),
-    "Bronco": ("Ford", ("bronco",)),
-    "Ranger": ("Ford", ("ranger",)),
-    "Mustang": ("Ford", ("mustang",)),
-    "Edge": ("Ford", ("edge",)),
-    "Silverado": ("Chevrolet", ("silverado",)),
-    "Equinox": ("Chevrolet", ("equinox",)),
-    "Tahoe": ("Chevrolet", ("tahoe",)),
-    "Malibu": ("Chevrolet", ("malibu",)),
-    "Trax": ("Chevrolet", ("trax",)),
-    "Traverse": ("Chevrolet", ("traverse",)),
-    "Colorado": ("Chevrolet", ("colorado",)),
-    "Wrangler": ("Jeep", ("wrangler",)),
-    "Grand Cherokee": ("Jeep", ("grand cherokee",)),
-    "Cherokee": ("Jeep", ("cherokee",)),
-    "Compass": ("Jeep", ("compass",)),
-    "Gladiator": ("Jeep", ("gladiator",)),
-    "Renegade": ("Jeep", ("renegade",)),
-    "Outlander": ("Mitsubishi", ("outlander",)),
-    "Mirage": ("Mitsubishi", ("mirage",)),
-    "Montero": ("Mitsubishi", ("montero",)),
-    "CX-5": ("Mazda", ("cx-5", "cx5", "cx 5")),
-    "CX-30": ("Mazda", ("cx-30", "cx30", "cx 30")),
-    "CX-50": ("Mazda", ("cx-50", "cx50")),
-    "Mazda3": ("Mazda", ("mazda3", "mazda 3")),
-    "Outback": ("Subaru", ("outback",)),
-    "Forester": ("Subaru", ("forester",)),
-    "Crosstrek": ("Subaru", ("crosstrek",)),
-    "RX": ("Lexus", ("rx",)),
-    "NX": ("Lexus", ("nx",)),
-    "ES": ("Lexus", ("es 350", "es350")),
-    "GLC": ("Mercedes-Benz", ("glc",)),
-    "GLE": ("Mercedes-Benz", ("gle",)),
-    "C-Class": ("Mercedes-Benz", ("c-class", "clase c", "c300")),
-    "X3": ("BMW", ("x3",)),
-    "X5": ("BMW", ("x5",)),
-    "Jetta": ("Volkswagen", ("jetta",)),
-    "Tiguan": ("Volkswagen", ("tiguan",)),
-    "Charger": ("Dodge", ("charger",)),
-    "Durango": ("Dodge", ("durango",)),
-    "1500": ("Ram", ("ram 1500",)),
-    "Model 3": ("Tesla", ("model 3",)),
-    "Model Y": ("Tesla", ("model y",)),
+    model: (make, variants)
+    for make, models in _DATA["models"].items()
+    for model, variants in table(models, f"models.{make}").items()
 }
 
 # Models whose name is also a common word or an ambiguous token: only recognised next
 # to their make or a year ("rio" is a river, "es" is Spanish for "is").
-AMBIGUOUS_MODELS = frozenset({"Rio", "Soul", "Edge", "Escape", "Pilot", "Accent", "RX", "NX"})
+AMBIGUOUS_MODELS = frozenset(words(_DATA["ambiguous_models"], "ambiguous_models"))

@@ -23,7 +23,7 @@ import structlog
 from pydantic import ValidationError
 
 from bots.base import Bot, BotContext, BotEvent, BotResult, VisitorInfo
-from bots.registry import get_bot
+from bots.loader import get_bot
 from bots.script import Script, load_script
 from console.contract.hours import Schedule
 from console.contract.plans import routing_language
