@@ -10,10 +10,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from console.domain.contact import normalize_email, normalize_phone
-from console.domain.types import iso
+from console.domain.types import as_wire, iso, known
 
 Interest = Literal["buy", "lease", "service", "parts", "finance", "other"]
 Destination = Literal["salesforce", "adf", "webhook"]
@@ -27,34 +34,37 @@ class _Shape(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
 
 
+def _between(low: int, high: int, problem: str) -> AfterValidator:
+    """A check that a number is from `low` to `high`, or says `problem`."""
+
+    def check(value: int) -> int:
+        if not low <= value <= high:
+            raise ValueError(problem)
+        return value
+
+    return AfterValidator(check)
+
+
+Year = Annotated[int, _between(1900, 2100, "a vehicle year is between 1900 and 2100")]
+Miles = Annotated[
+    int, _between(0, 2_000_000, "mileage is a number of miles between 0 and 2,000,000")
+]
+
+
 class VehicleIn(_Shape):
-    year: int | None = None
+    year: Year | None = None
     make: ShortText | None = None
     model: ShortText | None = None
     vin: Annotated[str, StringConstraints(pattern=r"^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$")] | None = None
     stock: Annotated[str, StringConstraints(max_length=40)] | None = None
     condition: Literal["new", "used"] | None = None
 
-    @field_validator("year")
-    @classmethod
-    def _plausible_year(cls, value: int | None) -> int | None:
-        if value is not None and not 1900 <= value <= 2100:
-            raise ValueError("a vehicle year is between 1900 and 2100")
-        return value
-
 
 class TradeInIn(_Shape):
     year: int | None = None
     make: ShortText | None = None
     model: ShortText | None = None
-    mileage: int | None = None
-
-    @field_validator("mileage")
-    @classmethod
-    def _plausible_mileage(cls, value: int | None) -> int | None:
-        if value is not None and not 0 <= value <= 2_000_000:
-            raise ValueError("mileage is a number of miles between 0 and 2,000,000")
-        return value
+    mileage: Miles | None = None
 
 
 class LeadIn(_Shape):
@@ -113,19 +123,10 @@ class Delivery:
     delivered_at: datetime | None = None
 
     def to_wire(self) -> dict[str, Any]:
-        wire: dict[str, Any] = {
-            "id": self.id,
-            "destination": self.destination,
-            "event": self.event,
-            "status": self.status,
-            "attempts": self.attempts,
+        return {
+            **as_wire(self, "id", "destination", "event", "status", "attempts"),
+            **known(self, "target_id", "external_id", "last_error", "delivered_at"),
         }
-        for key in ("target_id", "external_id", "last_error"):
-            if getattr(self, key) is not None:
-                wire[key] = getattr(self, key)
-        if self.delivered_at is not None:
-            wire["delivered_at"] = iso(self.delivered_at)
-        return wire
 
 
 @dataclass(frozen=True)

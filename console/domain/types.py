@@ -5,7 +5,7 @@ They hold decrypted values and render the protocol's shapes (PROTOCOL.md, "Shape
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any, Literal
@@ -26,6 +26,36 @@ def iso(at: datetime | None) -> str | None:
     if at is None:
         return None
     return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _wire_value(value: Any) -> Any:
+    """A value as the protocol shows it: a time in ISO 8601, a tuple as a list, a mapping
+    copied."""
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, dict):
+        return dict(value)
+    return value
+
+
+def as_wire(record: Any, *keys: str) -> dict[str, Any]:
+    """The record's attributes named `keys` (all its fields when none are named), as the
+    protocol shows them."""
+    names = keys or [field.name for field in fields(record)]
+    return {key: _wire_value(getattr(record, key)) for key in names}
+
+
+def known(record: object, *keys: str) -> dict[str, Any]:
+    """Those of the record's attributes named `keys` that are not None, as the protocol
+    shows them: a shape leaves out what is not known."""
+    found = {}
+    for key in keys:
+        value = getattr(record, key)
+        if value is not None:
+            found[key] = _wire_value(value)
+    return found
 
 
 def format_message_id(number: int) -> str:
@@ -61,21 +91,7 @@ class Tenant:
         return self.languages[0]
 
     def to_wire(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "plan": self.plan,
-            "languages": list(self.languages),
-            "timezone": self.timezone,
-            "allowed_origins": list(self.allowed_origins),
-            "hours": self.hours,
-            "holidays": self.holidays,
-            "bot_enabled": self.bot_enabled,
-            "overflow_after_s": self.overflow_after_s,
-            "site_key": self.site_key,
-            "created_at": iso(self.created_at),
-            "settings": dict(self.settings),
-        }
+        return as_wire(self)
 
 
 @dataclass(frozen=True)
@@ -92,25 +108,12 @@ class Agent:
 
     def to_wire(self) -> dict[str, Any]:
         return {
-            "id": self.id,
-            "tenant_id": self.tenant_id,
-            "email": self.email,
-            "name": self.name,
-            "languages": list(self.languages),
-            "max_chats": self.max_chats,
-            "role": self.role,
-            "active": self.active,
-            "created_at": iso(self.created_at),
+            **as_wire(self, "id", "tenant_id", "email", "name", "languages", "max_chats", "role"),
+            **as_wire(self, "active", "created_at"),
         }
 
     def to_login_wire(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "tenant_id": self.tenant_id,
-            "role": self.role,
-            "languages": list(self.languages),
-        }
+        return as_wire(self, "id", "name", "tenant_id", "role", "languages")
 
 
 @dataclass(frozen=True)
@@ -121,12 +124,7 @@ class PageView:
     viewed_at: datetime
 
     def to_wire(self) -> dict[str, Any]:
-        return {
-            "url": self.url,
-            "title": self.title,
-            "referrer": self.referrer,
-            "viewed_at": iso(self.viewed_at),
-        }
+        return as_wire(self)
 
 
 @dataclass(frozen=True)
@@ -141,13 +139,12 @@ class Visitor:
     pages: tuple[PageView, ...] = ()
 
     def to_wire(self) -> dict[str, Any]:
-        wire: dict[str, Any] = {"id": self.id, "pages": [p.to_wire() for p in self.pages]}
-        for key in ("name", "email", "phone"):
-            value = getattr(self, key)
-            if value is not None:
-                wire[key] = value
-        wire["returning"] = self.visits > 1
-        return wire
+        return {
+            "id": self.id,
+            "pages": [p.to_wire() for p in self.pages],
+            **known(self, "name", "email", "phone"),
+            "returning": self.visits > 1,
+        }
 
 
 @dataclass(frozen=True)
@@ -172,7 +169,7 @@ class Message:
             "text": self.text,
             "created_at": self._created_iso,
         }
-        if self.author_name is not None:
+        if self.author_name is not None:  # a message goes out often: no helper here
             wire["author_name"] = self.author_name
         if self.client_msg_id is not None:
             wire["client_msg_id"] = self.client_msg_id
@@ -200,7 +197,7 @@ class Chat:
     def to_wire(
         self, visitor: Visitor | None = None, messages: list[Message] | None = None
     ) -> dict[str, Any]:
-        wire: dict[str, Any] = {
+        return {
             "id": self.id,
             "tenant_id": self.tenant_id,
             "status": self.status,
@@ -209,22 +206,9 @@ class Chat:
             "created_at": iso(self.created_at),
             "messages": [m.to_wire() for m in messages or []],
             "overflowed": self.overflowed,
+            **known(self, "agent_id", "queued_at", "assigned_at", "first_agent_reply_at"),
+            **known(self, "closed_at", "abandoned_at", "close_reason"),
         }
-        if self.agent_id is not None:
-            wire["agent_id"] = self.agent_id
-        for key in (
-            "queued_at",
-            "assigned_at",
-            "first_agent_reply_at",
-            "closed_at",
-            "abandoned_at",
-        ):
-            value = getattr(self, key)
-            if value is not None:
-                wire[key] = iso(value)
-        if self.close_reason is not None:
-            wire["close_reason"] = self.close_reason
-        return wire
 
 
 @dataclass(frozen=True)
@@ -257,19 +241,8 @@ class Ticket:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_wire(self) -> dict[str, Any]:
-        wire: dict[str, Any] = {
-            "id": self.id,
-            "tenant_id": self.tenant_id,
-            "chat_id": self.chat_id,
-            "visitor_id": self.visitor_id,
-            "language": self.language,
-            "reason": self.reason,
-            "status": self.status,
-            "text": self.text,
-            "created_at": iso(self.created_at),
+        return {
+            **as_wire(self, "id", "tenant_id", "chat_id", "visitor_id", "language", "reason"),
+            **as_wire(self, "status", "text", "created_at"),
+            **known(self, "name", "email", "phone"),
         }
-        for key in ("name", "email", "phone"):
-            value = getattr(self, key)
-            if value is not None:
-                wire[key] = value
-        return wire

@@ -5,22 +5,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 
-from console.domain.types import NEW_VISIT_AFTER, Chat, Message, iso
+from console.domain.types import NEW_VISIT_AFTER, Chat, Message, as_wire
+from console.store.base import StorePart, assign, changed, owned, tenant_rows
 from console.store.models import (
     ChatRow,
     InvitationRow,
     InvitationRuleRow,
     LeadRow,
     MessageRow,
+    RowReader,
     new_id,
 )
-
-if TYPE_CHECKING:
-    from console.store.repository import Store
+from console.store.records import read_chat, read_message
 
 ANSWERED = ("accepted", "declined")
 
@@ -39,16 +39,7 @@ class RuleRecord:
     created_at: datetime
 
     def to_wire(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "tenant_id": self.tenant_id,
-            "name": self.name,
-            "enabled": self.enabled,
-            "text": dict(self.text),
-            "conditions": dict(self.conditions),
-            "only_when_agents_available": self.only_when_agents_available,
-            "created_at": iso(self.created_at),
-        }
+        return as_wire(self)
 
 
 @dataclass(frozen=True)
@@ -65,42 +56,15 @@ class Invitation:
     responded_at: datetime | None
 
 
-def _record(row: InvitationRuleRow) -> RuleRecord:
-    return RuleRecord(
-        id=row.id,
-        tenant_id=row.tenant_id,
-        name=row.name,
-        enabled=row.enabled,
-        text=dict(row.text),
-        conditions=dict(row.conditions),
-        only_when_agents_available=row.only_when_agents_available,
-        created_at=row.created_at,
-    )
-
-
-def _invitation(row: InvitationRow) -> Invitation:
-    return Invitation(
-        id=row.id,
-        tenant_id=row.tenant_id,
-        rule_id=row.rule_id,
-        visitor_id=row.visitor_id,
-        visit=row.visit,
-        language=row.language,
-        status=row.status,
-        chat_id=row.chat_id,
-        shown_at=row.shown_at,
-        responded_at=row.responded_at,
-    )
+read_rule = RowReader(RuleRecord, InvitationRuleRow, text=dict, conditions=dict)
+read_invitation = RowReader(Invitation, InvitationRow)
 
 
 def ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-class EngagementRepository:
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
+class EngagementRepository(StorePart):
     # -- rules ---------------------------------------------------------------------------
 
     async def create_rule(
@@ -123,39 +87,35 @@ class EngagementRepository:
             only_when_agents_available=only_when_agents_available,
             created_at=self.store.clock.now(),
         )
-        async with self.store.session() as s, s.begin():
-            s.add(row)
-        return _record(row)
+        await self.store.add(row)
+        return read_rule(row)
 
     async def list_rules(self, tenant_id: str, *, enabled_only: bool = False) -> list[RuleRecord]:
-        query = select(InvitationRuleRow).where(InvitationRuleRow.tenant_id == tenant_id)
+        query = tenant_rows(
+            InvitationRuleRow, tenant_id, InvitationRuleRow.created_at, InvitationRuleRow.id
+        )
         if enabled_only:
             query = query.where(InvitationRuleRow.enabled.is_(True))
-        query = query.order_by(InvitationRuleRow.created_at, InvitationRuleRow.id)
         async with self.store.session() as s:
-            return [_record(r) for r in await s.scalars(query)]
+            return [read_rule(r) for r in await s.scalars(query)]
 
     async def get_rule(self, tenant_id: str, rule_id: str) -> RuleRecord | None:
-        async with self.store.session() as s:
-            row = await s.get(InvitationRuleRow, rule_id)
-            return _record(row) if row is not None and row.tenant_id == tenant_id else None
+        row = await self.get_owned(InvitationRuleRow, tenant_id, rule_id)
+        return read_rule(row) if row else None
 
     async def update_rule(
         self, tenant_id: str, rule_id: str, changes: dict[str, Any]
     ) -> RuleRecord | None:
-        async with self.store.session() as s, s.begin():
-            row = await s.get(InvitationRuleRow, rule_id)
-            if row is None or row.tenant_id != tenant_id:
-                return None
-            for key, value in changes.items():
-                setattr(row, key, value)
-        return _record(row)
+        row = await self.edit_owned(
+            InvitationRuleRow, tenant_id, rule_id, lambda row: assign(row, changes)
+        )
+        return read_rule(row) if row else None
 
     async def delete_rule(self, tenant_id: str, rule_id: str) -> bool:
         """Deletes the rule with its invitation records (its statistics); the chats stay."""
         async with self.store.session() as s, s.begin():
-            row = await s.get(InvitationRuleRow, rule_id)
-            if row is None or row.tenant_id != tenant_id:
+            row = await owned(s, InvitationRuleRow, tenant_id, rule_id)
+            if row is None:
                 return False
             await s.execute(delete(InvitationRow).where(InvitationRow.rule_id == rule_id))
             await s.delete(row)
@@ -200,12 +160,12 @@ class EngagementRepository:
                 .values(status="ignored")
             )
             s.add(row)
-        return _invitation(row)
+        return read_invitation(row)
 
     async def get_invitation(self, invitation_id: str) -> Invitation | None:
         async with self.store.session() as s:
             row = await s.get(InvitationRow, invitation_id)
-            return _invitation(row) if row else None
+            return read_invitation(row) if row else None
 
     async def decline(self, invitation_id: str) -> Invitation | None:
         """Declined, unless it was answered already (then None)."""
@@ -216,17 +176,16 @@ class EngagementRepository:
                 return None
             row.status = "declined"
             row.responded_at = now
-        return _invitation(row)
+        return read_invitation(row)
 
     async def accept_without_chat(self, invitation_id: str) -> None:
         """Accepted, though no agent could take a chat by then (the visitor gets the
         offline form): it still counts as accepted."""
-        async with self.store.session() as s, s.begin():
-            await s.execute(
-                update(InvitationRow)
-                .where(InvitationRow.id == invitation_id, InvitationRow.status.not_in(ANSWERED))
-                .values(status="accepted", responded_at=self.store.clock.now())
-            )
+        await self.store.write(
+            update(InvitationRow)
+            .where(InvitationRow.id == invitation_id, InvitationRow.status.not_in(ANSWERED))
+            .values(status="accepted", responded_at=self.store.clock.now())
+        )
 
     async def open_invited_chat(
         self,
@@ -256,12 +215,13 @@ class EngagementRepository:
             invitation_id=invitation.id,
         )
         async with store.session() as s, s.begin():
-            answered = await s.execute(
+            answered = await changed(
+                s,
                 update(InvitationRow)
                 .where(InvitationRow.id == invitation.id, InvitationRow.status.not_in(ANSWERED))
-                .values(status="accepted", responded_at=now, chat_id=chat.id)
+                .values(status="accepted", responded_at=now, chat_id=chat.id),
             )
-            if not getattr(answered, "rowcount", 0):
+            if not answered:
                 return None
             s.add(chat)
             await s.flush()
@@ -275,23 +235,22 @@ class EngagementRepository:
             )
             s.add(message)
             await s.flush()
-        return store._chat(chat), store._message(message)
+        return read_chat(chat), read_message(message, store.cipher)
 
     # -- CSAT ----------------------------------------------------------------------------
 
     async def rate_chat(self, chat_id: str, *, score: int, comment: str | None) -> datetime:
         """Store the visitor's rating; a later rating replaces an earlier one."""
         now = self.store.clock.now()
-        async with self.store.session() as s, s.begin():
-            await s.execute(
-                update(ChatRow)
-                .where(ChatRow.id == chat_id)
-                .values(
-                    csat_score=score,
-                    csat_comment_enc=self.store.cipher.encrypt_optional(comment),
-                    rated_at=now,
-                )
+        await self.store.write(
+            update(ChatRow)
+            .where(ChatRow.id == chat_id)
+            .values(
+                csat_score=score,
+                csat_comment_enc=self.store.cipher.encrypt_optional(comment),
+                rated_at=now,
             )
+        )
         return now
 
     async def rating(self, chat_id: str) -> tuple[int | None, str | None, datetime | None]:

@@ -12,23 +12,24 @@ the lead when they deliver).
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Executable, Row, select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from console.contract.plans import delivers_to
-from console.domain.clock import Clock
 from console.domain.leads import Delivery, Lead, LeadIn, lead_data
 from console.domain.types import Chat, Tenant
-from console.security.crypto import DataCipher
+from console.store.base import StorePart, assign, contact_values, owned, tenant_rows
 from console.store.models import (
     LEADS,
     DeliveryRow,
     IntegrationRow,
     LeadRow,
+    RowReader,
     VisitorRow,
     WebhookRow,
     new_id,
@@ -55,52 +56,42 @@ async def destinations(s: AsyncSession, tenant: Tenant, event: str) -> list[tupl
     return [(d, target) for d, target in found if delivers_to(tenant.plan, d)]
 
 
-class LeadRepository:
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        cipher: DataCipher,
-        read_row: Callable[[Executable], Awaitable[Row[Any] | None]],
-        clock: Clock,
-    ) -> None:
-        self._sessions = sessions
-        self.cipher = cipher
-        self.clock = clock
-        self._read_row = read_row  # Store._row: a Core read, outside a transaction
+read_delivery = RowReader(Delivery, DeliveryRow)
+_read_lead = RowReader(Lead, LeadRow, secret=("data",), data=json.loads)
 
+
+def pending_delivery(
+    tenant_id: str,
+    event: str,
+    target: tuple[str, str | None],
+    now: datetime,
+    *,
+    delivery_id: str | None = None,
+    lead_id: str | None = None,
+    chat_id: str | None = None,
+    payload_enc: str | None = None,
+) -> DeliveryRow:
+    """An outbox row due now, for `target` (a destination and its webhook's id or None)."""
+    destination, target_id = target
+    return DeliveryRow(
+        id=delivery_id or new_id(),
+        tenant_id=tenant_id,
+        lead_id=lead_id,
+        chat_id=chat_id,
+        event=event,
+        destination=destination,
+        target_id=target_id,
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        payload_enc=payload_enc,
+        created_at=now,
+    )
+
+
+class LeadRepository(StorePart):
     def _lead(self, row: LeadRow | Row[Any], deliveries: Sequence[Delivery] = ()) -> Lead:
-        data: dict[str, Any] = json.loads(self.cipher.decrypt(row.data_enc))
-        return Lead(
-            id=row.id,
-            tenant_id=row.tenant_id,
-            chat_id=row.chat_id,
-            visitor_id=row.visitor_id,
-            language=row.language,
-            interest=row.interest,
-            qualified=row.qualified,
-            source=row.source,
-            agent_id=row.agent_id,
-            data=data,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            deliveries=tuple(deliveries),
-        )
-
-    @staticmethod
-    def delivery(row: DeliveryRow) -> Delivery:
-        return Delivery(
-            id=row.id,
-            lead_id=row.lead_id,
-            destination=row.destination,
-            event=row.event,
-            status=row.status,
-            attempts=row.attempts,
-            target_id=row.target_id,
-            external_id=row.external_id,
-            last_error=row.last_error,
-            created_at=row.created_at,
-            delivered_at=row.delivered_at,
-        )
+        return _read_lead(row, self.store.cipher, deliveries=tuple(deliveries))
 
     async def save(
         self,
@@ -112,25 +103,29 @@ class LeadRepository:
         agent_id: str | None,
     ) -> tuple[Lead, list[Delivery]]:
         """Upserts the chat's lead; when qualified, queues its deliveries in one transaction."""
+        cipher = self.store.cipher
+        values = {
+            "language": (lead.language or chat.language).lower(),
+            "interest": lead.interest,
+            "qualified": lead.qualified,
+            "source": source,
+            "agent_id": agent_id,
+            "data_enc": cipher.encrypt(json.dumps(lead_data(lead), sort_keys=True)),
+        }
+        # who the lead says the person is, the visitor's contact details say too
+        name = " ".join(n for n in (lead.first_name, lead.last_name) if n)
+        contact = contact_values(cipher, name=name, email=lead.email, phone=lead.phone)
         try:
-            return await self._save(tenant, chat, lead, source=source, agent_id=agent_id)
+            return await self._save(tenant, chat, values, contact)
         except IntegrityError:
             # two first saves of one chat's lead raced; the loser updates the winner's row
-            return await self._save(tenant, chat, lead, source=source, agent_id=agent_id)
+            return await self._save(tenant, chat, values, contact)
 
     async def _save(
-        self,
-        tenant: Tenant,
-        chat: Chat,
-        lead: LeadIn,
-        *,
-        source: str,
-        agent_id: str | None,
+        self, tenant: Tenant, chat: Chat, values: dict[str, Any], contact: dict[str, str]
     ) -> tuple[Lead, list[Delivery]]:
-        now = self.clock.now()
-        data_enc = self.cipher.encrypt(json.dumps(lead_data(lead), sort_keys=True))
-        language = (lead.language or chat.language).lower()
-        async with self._sessions() as s, s.begin():
+        now = self.store.clock.now()
+        async with self.store.session() as s, s.begin():
             row = await s.scalar(
                 select(LeadRow).where(LeadRow.chat_id == chat.id).with_for_update()
             )
@@ -143,59 +138,38 @@ class LeadRepository:
                     created_at=now,
                 )
                 s.add(row)
-            row.language = language
-            row.interest = lead.interest
-            row.qualified = lead.qualified
-            row.source = source
-            row.agent_id = agent_id
-            row.data_enc = data_enc
-            row.updated_at = now
-            # who the lead says the person is, the visitor's contact details say too
-            contact = {
-                f"{key}_enc": self.cipher.encrypt(value)
-                for key, value in (
-                    ("name", " ".join(n for n in (lead.first_name, lead.last_name) if n)),
-                    ("email", lead.email),
-                    ("phone", lead.phone),
-                )
-                if value
-            }
+            assign(row, {**values, "updated_at": now})
             if contact:
                 await s.execute(
                     update(VisitorRow).where(VisitorRow.id == chat.visitor_id).values(contact)
                 )
             await s.flush()
-            queued: list[DeliveryRow] = []
-            if lead.qualified:
-                pending = {
-                    (d.destination, d.target_id)
-                    for d in await s.scalars(
-                        select(DeliveryRow).where(
-                            DeliveryRow.lead_id == row.id, DeliveryRow.status == "pending"
-                        )
-                    )
-                }
-                for destination, target_id in await destinations(s, tenant, LEAD_EVENT):
-                    if (destination, target_id) in pending:
-                        continue
-                    delivery = DeliveryRow(
-                        id=new_id(),
-                        tenant_id=tenant.id,
-                        lead_id=row.id,
-                        chat_id=chat.id,
-                        event=LEAD_EVENT,
-                        destination=destination,
-                        target_id=target_id,
-                        status="pending",
-                        attempts=0,
-                        next_attempt_at=now,
-                        created_at=now,
-                    )
-                    s.add(delivery)
-                    queued.append(delivery)
+            queued = await self._queue(s, tenant, chat, row.id, now) if row.qualified else []
             await s.flush()
             every = await self._deliveries(s, [row.id])
-        return self._lead(row, every.get(row.id, ())), [self.delivery(d) for d in queued]
+        return self._lead(row, every.get(row.id, ())), [read_delivery(d) for d in queued]
+
+    async def _queue(
+        self, s: AsyncSession, tenant: Tenant, chat: Chat, lead_id: str, now: datetime
+    ) -> list[DeliveryRow]:
+        """The qualified lead's deliveries: one per destination, unless one is pending."""
+        pending = {
+            (d.destination, d.target_id)
+            for d in await s.scalars(
+                select(DeliveryRow).where(
+                    DeliveryRow.lead_id == lead_id, DeliveryRow.status == "pending"
+                )
+            )
+        }
+        queued: list[DeliveryRow] = []
+        for target in await destinations(s, tenant, LEAD_EVENT):
+            if target not in pending:
+                delivery = pending_delivery(
+                    tenant.id, LEAD_EVENT, target, now, lead_id=lead_id, chat_id=chat.id
+                )
+                s.add(delivery)
+                queued.append(delivery)
+        return queued
 
     async def _deliveries(
         self, s: AsyncSession, lead_ids: Sequence[str]
@@ -210,15 +184,13 @@ class LeadRepository:
         )
         for row in rows:
             assert row.lead_id is not None
-            found.setdefault(row.lead_id, []).append(self.delivery(row))
+            found.setdefault(row.lead_id, []).append(read_delivery(row))
         return found
 
     async def get(self, tenant_id: str, lead_id: str) -> Lead | None:
         """A lead of the tenant, with its deliveries."""
-        async with self._sessions() as s:
-            row = await s.scalar(
-                select(LeadRow).where(LeadRow.id == lead_id, LeadRow.tenant_id == tenant_id)
-            )
+        async with self.store.session() as s:
+            row = await owned(s, LeadRow, tenant_id, lead_id)
             if row is None:
                 return None
             found = await self._deliveries(s, [row.id])
@@ -229,7 +201,7 @@ class LeadRepository:
 
         On every assignment: a Core read with no transaction, not an ORM session's three
         round trips."""
-        row = await self._read_row(
+        row = await self.store.read_row(
             select(LEADS).where(LEADS.c.chat_id == chat_id, LEADS.c.tenant_id == tenant_id)
         )
         return self._lead(row) if row else None
@@ -242,7 +214,7 @@ class LeadRepository:
         delivery_status: str | None = None,
     ) -> list[Lead]:
         """The tenant's newest leads; `delivery_status="failed"` keeps those with a failure."""
-        query = select(LeadRow).where(LeadRow.tenant_id == tenant_id)
+        query = tenant_rows(LeadRow, tenant_id, LeadRow.created_at.desc(), LeadRow.id)
         if delivery_status is not None:
             query = query.where(
                 LeadRow.id.in_(
@@ -251,8 +223,7 @@ class LeadRepository:
                     )
                 )
             )
-        query = query.order_by(LeadRow.created_at.desc(), LeadRow.id).limit(limit)
-        async with self._sessions() as s:
-            rows = list(await s.scalars(query))
+        async with self.store.session() as s:
+            rows = list(await s.scalars(query.limit(limit)))
             deliveries = await self._deliveries(s, [row.id for row in rows])
         return [self._lead(row, deliveries.get(row.id, ())) for row in rows]

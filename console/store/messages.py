@@ -50,6 +50,7 @@ from console.domain.clock import Clock
 from console.domain.types import Author, Chat, Message, format_message_id
 from console.security.crypto import DataCipher
 from console.store.models import CHATS, MESSAGES
+from console.store.records import read_chat
 
 MAX_BATCH = 256
 MAX_IN_FLIGHT = 2  # batches written at once on PostgreSQL, on chats apart
@@ -140,9 +141,8 @@ class _Batch(Protocol):
 class _CoreBatch:
     """SQLAlchemy Core, for SQLite."""
 
-    def __init__(self, conn: AsyncConnection, to_chat: Callable[[Any], Chat]) -> None:
+    def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
-        self.to_chat = to_chat
 
     async def chats(self, chat_ids: set[str]) -> dict[str, Chat]:
         query = (
@@ -151,7 +151,7 @@ class _CoreBatch:
             .order_by(CHATS.c.id)
             .with_for_update(read=True)
         )
-        return {row.id: self.to_chat(row) for row in await self.conn.execute(query)}
+        return {row.id: read_chat(row) for row in await self.conn.execute(query)}
 
     async def insert(self, rows: list[dict[str, Any]]) -> dict[str, int]:
         query = (
@@ -231,7 +231,6 @@ class MessageWriter:
         self,
         engine: AsyncEngine,
         cipher: DataCipher,
-        to_chat: Callable[[Any], Chat],
         *,
         clock: Clock,
         max_batch: int = MAX_BATCH,
@@ -239,7 +238,6 @@ class MessageWriter:
         self.engine = engine
         self.cipher = cipher
         self.clock = clock
-        self.to_chat = to_chat
         self.max_batch = max_batch
         self.max_in_flight = MAX_IN_FLIGHT if engine.dialect.name == "postgresql" else 1
         self._queue: deque[_Pending] = deque()
@@ -333,7 +331,7 @@ class MessageWriter:
     async def _transaction(self) -> AsyncIterator[_Batch]:
         if self.engine.dialect.name != "postgresql":
             async with self.engine.begin() as conn:
-                yield _CoreBatch(conn, self.to_chat)
+                yield _CoreBatch(conn)
             return
         async with self.engine.connect() as conn:
             pg = (await conn.get_raw_connection()).driver_connection

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import fields
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -21,8 +23,16 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, Row
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.schema import Column
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+    from console.security.crypto import DataCipher
+
+R = TypeVar("R", bound="DataclassInstance")
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -316,6 +326,52 @@ TICKETS: Table = TicketRow.__table__  # type: ignore[assignment]
 LEADS: Table = LeadRow.__table__  # type: ignore[assignment]
 
 
-def column_values(row: Base, table: Table) -> dict[str, Any]:
-    """An ORM row's column values, for a Core insert of it."""
-    return {column.key: getattr(row, column.key) for column in table.columns}
+class RowReader(Generic[R]):
+    """A record (a frozen dataclass) from a row of one model's table, a Core row or an ORM one.
+
+    Each field that is a column is read from the column of its name; each field named in
+    `secret` from its `*_enc` column, decrypted with the cipher the call passes; `convert`
+    turns a value read into the field's (a list into a tuple...); the call gives the rest.
+    """
+
+    def __init__(
+        self,
+        record: type[R],
+        model: type[Base],
+        *,
+        secret: Iterable[str] = (),
+        **convert: Callable[[Any], Any],
+    ) -> None:
+        table: Table = model.__table__  # type: ignore[assignment]
+        self.record = record
+        self.columns: tuple[Column[Any], ...] = tuple(
+            table.c[field.name] for field in fields(record) if field.name in table.c
+        )
+        self.names = tuple(column.key for column in self.columns)
+        # (field, column): the fields stored encrypted, and every field read from the row
+        self.encrypted = tuple((name, f"{name}_enc") for name in secret)
+        self.reads = tuple((name, name) for name in self.names) + self.encrypted
+        self.convert = tuple(convert.items())
+
+    def __call__(self, row: Any, cipher: DataCipher | None = None, **given: Any) -> R:
+        if isinstance(row, Row):
+            mapping = row._mapping
+            values = {name: mapping[column] for name, column in self.reads}
+        else:
+            values = {name: getattr(row, column) for name, column in self.reads}
+        if self.encrypted:
+            assert cipher is not None, f"{self.record.__name__} has encrypted fields"
+            for name, _ in self.encrypted:
+                values[name] = cipher.decrypt_optional(values[name])
+        for name, convert in self.convert:
+            values[name] = convert(values[name])
+        return self.record(**values, **given)
+
+    def row_values(self, record: R, cipher: DataCipher, **given: Any) -> dict[str, Any]:
+        """A record's row, for one read without conversions: its columns, its secret fields
+        encrypted; `given` sets columns itself (an `*_enc` encrypted already...)."""
+        values = {name: getattr(record, name) for name in self.names}
+        for name, column in self.encrypted:
+            if column not in given:
+                values[column] = cipher.encrypt_optional(getattr(record, name))
+        return values | given

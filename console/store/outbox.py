@@ -16,15 +16,14 @@ from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from console.contract.plans import delivers_to
-from console.domain.clock import Clock
 from console.domain.leads import Delivery
 from console.domain.types import Chat, Tenant, iso
-from console.security.crypto import DataCipher
-from console.store.leads import LeadRepository, destinations
-from console.store.models import ChatRow, DeliveryRow, TenantRow, WebhookRow
+from console.store.base import StorePart, changed, owned, tenant_rows
+from console.store.leads import destinations, pending_delivery, read_delivery
+from console.store.models import ChatRow, DeliveryRow, RowReader, TenantRow, WebhookRow
 
 CHAT_CLOSED = "chat.closed"
 # chat.closed rows have ids derived from (chat, webhook): one row per pair, whoever adds it
@@ -49,24 +48,25 @@ class Claimed:
     locked_until: datetime
 
 
-class OutboxRepository:
-    def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], cipher: DataCipher, clock: Clock
-    ) -> None:
-        self._sessions = sessions
-        self.cipher = cipher
-        self.clock = clock
+read_claimed = RowReader(
+    Claimed,
+    DeliveryRow,
+    secret=("payload",),
+    payload=lambda text: json.loads(text) if text else None,
+)
 
+
+class OutboxRepository(StorePart):
     # -- the worker's side ---------------------------------------------------------------
 
     async def claim(
         self, worker: str, *, limit: int, lease_s: float, now: datetime | None = None
     ) -> list[Claimed]:
         """Up to `limit` due deliveries, each leased to `worker` (and its attempt counted)."""
-        now = now or self.clock.now()
+        now = now or self.store.clock.now()
         until = now + timedelta(seconds=lease_s)
         free = or_(DeliveryRow.locked_until.is_(None), DeliveryRow.locked_until < now)
-        async with self._sessions() as s:
+        async with self.store.session() as s:
             candidates = list(
                 await s.scalars(
                     select(DeliveryRow.id)
@@ -78,8 +78,9 @@ class OutboxRepository:
             )
         claimed: list[Claimed] = []
         for delivery_id in candidates:
-            async with self._sessions() as s, s.begin():
-                won = await s.execute(
+            async with self.store.session() as s, s.begin():
+                won = await changed(
+                    s,
                     update(DeliveryRow)
                     .where(DeliveryRow.id == delivery_id, DeliveryRow.status == "pending")
                     .where(free)
@@ -87,46 +88,27 @@ class OutboxRepository:
                         locked_by=worker,
                         locked_until=until,
                         attempts=DeliveryRow.attempts + 1,
-                    )
+                    ),
                 )
-                if won.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
+                if won != 1:
                     continue  # another worker was faster
                 row = await s.get(DeliveryRow, delivery_id)
                 assert row is not None
-                claimed.append(self._claimed(row))
+                assert row.locked_until is not None
+                claimed.append(read_claimed(row, self.store.cipher))
         return claimed
 
-    def _claimed(self, row: DeliveryRow) -> Claimed:
-        payload = None
-        if row.payload_enc:
-            payload = json.loads(self.cipher.decrypt(row.payload_enc))
-        assert row.locked_until is not None
-        return Claimed(
-            id=row.id,
-            tenant_id=row.tenant_id,
-            lead_id=row.lead_id,
-            chat_id=row.chat_id,
-            event=row.event,
-            destination=row.destination,
-            target_id=row.target_id,
-            attempts=row.attempts,
-            payload=payload,
-            created_at=row.created_at,
-            locked_until=row.locked_until,
-        )
-
     async def _finish(self, delivery_id: str, worker: str, **values: Any) -> bool:
-        async with self._sessions() as s, s.begin():
-            done = await s.execute(
-                update(DeliveryRow)
-                .where(
-                    DeliveryRow.id == delivery_id,
-                    DeliveryRow.locked_by == worker,
-                    DeliveryRow.status == "pending",
-                )
-                .values(locked_by=None, locked_until=None, **values)
+        done = await self.store.write(
+            update(DeliveryRow)
+            .where(
+                DeliveryRow.id == delivery_id,
+                DeliveryRow.locked_by == worker,
+                DeliveryRow.status == "pending",
             )
-            return bool(done.rowcount == 1)  # type: ignore[attr-defined]  # a CursorResult
+            .values(locked_by=None, locked_until=None, **values)
+        )
+        return done == 1
 
     async def delivered(self, delivery_id: str, worker: str, external_id: str | None) -> bool:
         return await self._finish(
@@ -135,7 +117,7 @@ class OutboxRepository:
             status="delivered",
             external_id=external_id,
             last_error=None,
-            delivered_at=self.clock.now(),
+            delivered_at=self.store.clock.now(),
         )
 
     async def retry_later(self, delivery_id: str, worker: str, error: str, at: datetime) -> bool:
@@ -150,7 +132,7 @@ class OutboxRepository:
 
     async def next_due(self) -> datetime | None:
         """When the earliest pending delivery becomes due (a lease counts as not yet)."""
-        async with self._sessions() as s:
+        async with self.store.session() as s:
             rows = await s.execute(
                 select(DeliveryRow.next_attempt_at, DeliveryRow.locked_until)
                 .where(DeliveryRow.status == "pending")
@@ -163,21 +145,17 @@ class OutboxRepository:
     # -- the people's side ---------------------------------------------------------------
 
     async def get(self, tenant_id: str, delivery_id: str) -> Delivery | None:
-        async with self._sessions() as s:
-            row = await s.get(DeliveryRow, delivery_id)
-        if row is None or row.tenant_id != tenant_id:
-            return None
-        return LeadRepository.delivery(row)
+        row = await self.get_owned(DeliveryRow, tenant_id, delivery_id)
+        return read_delivery(row) if row else None
 
     async def search(
         self, tenant_id: str, *, status: str | None = None, limit: int = 200
     ) -> list[Delivery]:
-        query = select(DeliveryRow).where(DeliveryRow.tenant_id == tenant_id)
+        query = tenant_rows(DeliveryRow, tenant_id, DeliveryRow.created_at.desc(), DeliveryRow.id)
         if status is not None:
             query = query.where(DeliveryRow.status == status)
-        query = query.order_by(DeliveryRow.created_at.desc(), DeliveryRow.id).limit(limit)
-        async with self._sessions() as s:
-            return [LeadRepository.delivery(row) for row in await s.scalars(query)]
+        async with self.store.session() as s:
+            return [read_delivery(row) for row in await s.scalars(query.limit(limit))]
 
     async def retry(
         self, tenant_id: str, delivery_id: str, *, lead_id: str | None = None
@@ -191,77 +169,51 @@ class OutboxRepository:
         ]
         if lead_id is not None:
             where.append(DeliveryRow.lead_id == lead_id)
-        async with self._sessions() as s, s.begin():
-            changed = await s.execute(
+        async with self.store.session() as s, s.begin():
+            retried = await changed(
+                s,
                 update(DeliveryRow)
                 .where(*where)
                 .values(
                     status="pending",
                     attempts=0,
-                    next_attempt_at=self.clock.now(),
+                    next_attempt_at=self.store.clock.now(),
                     locked_by=None,
                     locked_until=None,
-                )
+                ),
             )
-            row = await s.get(DeliveryRow, delivery_id)
-            if row is None or row.tenant_id != tenant_id:
-                return None, False
-            retried = bool(getattr(changed, "rowcount", 0))
-            return LeadRepository.delivery(row), retried
+            row = await owned(s, DeliveryRow, tenant_id, delivery_id)
+            return (read_delivery(row), bool(retried)) if row else (None, False)
 
     async def chat_closed(self, tenant: Tenant, chat: Chat, reason: str) -> list[Delivery]:
         """One row per webhook subscribed to chat.closed, its body fixed at the close."""
-        body = closed_body(
-            chat_id=chat.id,
-            tenant_id=chat.tenant_id,
-            visitor_id=chat.visitor_id,
-            agent_id=chat.agent_id,
-            language=chat.language,
-            reason=reason,
-            created_at=chat.created_at,
-            closed_at=chat.closed_at or self.clock.now(),
-        )
+        body = closed_body(chat, reason, chat.closed_at or self.store.clock.now())
         queued: list[DeliveryRow] = []
-        async with self._sessions() as s, s.begin():
-            for destination, target_id in await destinations(s, tenant, CHAT_CLOSED):
-                row = await self._queue_once(
-                    s,
-                    tenant_id=tenant.id,
-                    chat_id=chat.id,
-                    destination=destination,
-                    target_id=target_id,
-                    body=body,
-                )
+        async with self.store.session() as s, s.begin():
+            for target in await destinations(s, tenant, CHAT_CLOSED):
+                row = await self._queue_once(s, tenant.id, chat.id, target, body)
                 if row is not None:
                     queued.append(row)
-        return [LeadRepository.delivery(row) for row in queued]
+        return [read_delivery(row) for row in queued]
 
     async def _queue_once(
         self,
         s: AsyncSession,
-        *,
         tenant_id: str,
         chat_id: str,
-        destination: str,
-        target_id: str | None,
+        target: tuple[str, str | None],
         body: dict[str, Any],
     ) -> DeliveryRow | None:
         """Insert the chat's chat.closed row for this target unless it exists: its id is
         derived from (chat, target), so the hub and the recovery sweep cannot both add it."""
-        now = self.clock.now()
-        row = DeliveryRow(
-            id=chat_closed_id(chat_id, target_id),
-            tenant_id=tenant_id,
-            lead_id=None,
+        row = pending_delivery(
+            tenant_id,
+            CHAT_CLOSED,
+            target,
+            self.store.clock.now(),
+            delivery_id=chat_closed_id(chat_id, target[1]),
             chat_id=chat_id,
-            event=CHAT_CLOSED,
-            destination=destination,
-            target_id=target_id,
-            status="pending",
-            attempts=0,
-            next_attempt_at=now,
-            payload_enc=self.cipher.encrypt(json.dumps(body)),
-            created_at=now,
+            payload_enc=self.store.cipher.encrypt(json.dumps(body)),
         )
         try:
             async with s.begin_nested():
@@ -282,9 +234,9 @@ class OutboxRepository:
         """chat.closed rows a crash kept the hub from queuing (the close commits before its
         rows are written): chats closed in the last `window`, at least `settle` ago, after
         the webhook existed, that have no row for it. Returns how many were queued."""
-        now = now or self.clock.now()
+        now = now or self.store.clock.now()
         queued = 0
-        async with self._sessions() as s, s.begin():
+        async with self.store.session() as s, s.begin():
             hooks = [h for h in await s.scalars(select(WebhookRow)) if CHAT_CLOSED in h.events]
             plans = {
                 t.id: t.plan
@@ -317,24 +269,9 @@ class OutboxRepository:
                 )
                 for chat in chats:
                     assert chat.closed_at is not None
-                    body = closed_body(
-                        chat_id=chat.id,
-                        tenant_id=chat.tenant_id,
-                        visitor_id=chat.visitor_id,
-                        agent_id=chat.agent_id,
-                        language=chat.language,
-                        reason=chat.close_reason or "closed",
-                        created_at=chat.created_at,
-                        closed_at=chat.closed_at,
-                    )
-                    row = await self._queue_once(
-                        s,
-                        tenant_id=hook.tenant_id,
-                        chat_id=chat.id,
-                        destination="webhook",
-                        target_id=hook.id,
-                        body=body,
-                    )
+                    body = closed_body(chat, chat.close_reason or "closed", chat.closed_at)
+                    target = ("webhook", hook.id)
+                    row = await self._queue_once(s, hook.tenant_id, chat.id, target, body)
                     queued += row is not None
         return queued
 
@@ -343,26 +280,17 @@ def chat_closed_id(chat_id: str, target_id: str | None) -> str:
     return str(uuid.uuid5(CLOSED_IDS, f"{chat_id}/{target_id}"))
 
 
-def closed_body(
-    *,
-    chat_id: str,
-    tenant_id: str,
-    visitor_id: str,
-    agent_id: str | None,
-    language: str,
-    reason: str,
-    created_at: datetime,
-    closed_at: datetime,
-) -> dict[str, Any]:
+def closed_body(chat: Chat | ChatRow, reason: str, closed_at: datetime) -> dict[str, Any]:
+    """The chat.closed event's body (the chat as it closed)."""
     return {
         "chat": {
-            "id": chat_id,
-            "tenant_id": tenant_id,
-            "visitor_id": visitor_id,
-            "agent_id": agent_id,
-            "language": language,
+            "id": chat.id,
+            "tenant_id": chat.tenant_id,
+            "visitor_id": chat.visitor_id,
+            "agent_id": chat.agent_id,
+            "language": chat.language,
             "reason": reason,
-            "created_at": iso(created_at),
+            "created_at": iso(chat.created_at),
             "closed_at": iso(closed_at),
         }
     }

@@ -8,25 +8,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from console.domain.types import Agent, iso
+from console.domain.types import Agent, as_wire, iso
+from console.store.base import StorePart, assign, tenant_rows
 from console.store.models import (
     AgentRow,
     CannedResponseRow,
     IntegrationRow,
     InvitationRuleRow,
+    RowReader,
     TenantRow,
     WebhookRow,
     new_id,
 )
-
-if TYPE_CHECKING:
-    from console.store.repository import Store
+from console.store.records import read_agent
 
 
 class ConfigConflictError(Exception):
@@ -42,12 +41,7 @@ class CannedResponse:
     created_at: datetime
 
     def to_wire(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "shortcut": self.shortcut,
-            "text": dict(self.text),
-            "created_at": iso(self.created_at),
-        }
+        return as_wire(self, "id", "shortcut", "text", "created_at")
 
 
 @dataclass(frozen=True)
@@ -61,30 +55,18 @@ class ImportOutcome:
         return {"imported": self.counts, "skipped": self.skipped}
 
 
-def _canned(row: CannedResponseRow) -> CannedResponse:
-    return CannedResponse(
-        id=row.id,
-        tenant_id=row.tenant_id,
-        shortcut=row.shortcut,
-        text=dict(row.text),
-        created_at=row.created_at,
-    )
+read_canned = RowReader(CannedResponse, CannedResponseRow, text=dict)
 
 
-class TenantConfigRepository:
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
+class TenantConfigRepository(StorePart):
     # -- canned responses ----------------------------------------------------------------
 
     async def list_canned(self, tenant_id: str) -> list[CannedResponse]:
         async with self.store.session() as s:
             rows = await s.scalars(
-                select(CannedResponseRow)
-                .where(CannedResponseRow.tenant_id == tenant_id)
-                .order_by(CannedResponseRow.shortcut)
+                tenant_rows(CannedResponseRow, tenant_id, CannedResponseRow.shortcut)
             )
-            return [_canned(r) for r in rows]
+            return [read_canned(r) for r in rows]
 
     async def create_canned(
         self, tenant_id: str, *, shortcut: str, text: dict[str, str]
@@ -97,43 +79,33 @@ class TenantConfigRepository:
             created_at=self.store.clock.now(),
         )
         try:
-            async with self.store.session() as s, s.begin():
-                s.add(row)
+            await self.store.add(row)
         except IntegrityError:
             raise ConfigConflictError(f"the shortcut {shortcut} exists already") from None
-        return _canned(row)
+        return read_canned(row)
 
     async def delete_canned(self, tenant_id: str, canned_id: str) -> bool:
-        async with self.store.session() as s, s.begin():
-            result = await s.execute(
-                delete(CannedResponseRow).where(
-                    CannedResponseRow.tenant_id == tenant_id, CannedResponseRow.id == canned_id
-                )
-            )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+        return await self.delete_owned(
+            CannedResponseRow, tenant_id, CannedResponseRow.id == canned_id
+        )
 
     # -- the team ------------------------------------------------------------------------
 
     async def update_agent(
         self, tenant_id: str, agent_id: str, changes: dict[str, Any]
     ) -> Agent | None:
-        async with self.store.session() as s, s.begin():
-            row = await s.get(AgentRow, agent_id)
-            if row is None or row.tenant_id != tenant_id:
-                return None
-            for key, value in changes.items():
-                setattr(row, key, value)
-        return self.store._agent(row)
+        row = await self.edit_owned(AgentRow, tenant_id, agent_id, lambda row: assign(row, changes))
+        return read_agent(row) if row else None
 
     async def deactivate_agent(self, tenant_id: str, agent_id: str) -> Agent | None:
         """The agent can no longer log in; the row stays, since chats name it."""
-        async with self.store.session() as s, s.begin():
-            row = await s.get(AgentRow, agent_id)
-            if row is None or row.tenant_id != tenant_id:
-                return None
+
+        def deactivate(row: AgentRow) -> None:
             if row.deactivated_at is None:
                 row.deactivated_at = self.store.clock.now()
-        return self.store._agent(row)
+
+        row = await self.edit_owned(AgentRow, tenant_id, agent_id, deactivate)
+        return read_agent(row) if row else None
 
     # -- the tenant's own settings -------------------------------------------------------
 
@@ -155,24 +127,21 @@ class TenantConfigRepository:
             if tenant is None:
                 return {}
             canned = await s.scalars(
-                select(CannedResponseRow)
-                .where(CannedResponseRow.tenant_id == tenant_id)
-                .order_by(CannedResponseRow.shortcut)
+                tenant_rows(CannedResponseRow, tenant_id, CannedResponseRow.shortcut)
             )
             rules = await s.scalars(
-                select(InvitationRuleRow)
-                .where(InvitationRuleRow.tenant_id == tenant_id)
-                .order_by(InvitationRuleRow.created_at, InvitationRuleRow.name)
+                tenant_rows(
+                    InvitationRuleRow,
+                    tenant_id,
+                    InvitationRuleRow.created_at,
+                    InvitationRuleRow.name,
+                )
             )
             integrations = await s.scalars(
-                select(IntegrationRow)
-                .where(IntegrationRow.tenant_id == tenant_id)
-                .order_by(IntegrationRow.kind)
+                tenant_rows(IntegrationRow, tenant_id, IntegrationRow.kind)
             )
             webhooks = await s.scalars(
-                select(WebhookRow)
-                .where(WebhookRow.tenant_id == tenant_id)
-                .order_by(WebhookRow.created_at, WebhookRow.url)
+                tenant_rows(WebhookRow, tenant_id, WebhookRow.created_at, WebhookRow.url)
             )
             return {
                 "format": "charla-tenant-config",
@@ -223,10 +192,7 @@ class TenantConfigRepository:
             tenant.updated_at = now
 
             existing_canned = {
-                r.shortcut: r
-                for r in await s.scalars(
-                    select(CannedResponseRow).where(CannedResponseRow.tenant_id == tenant_id)
-                )
+                r.shortcut: r for r in await s.scalars(tenant_rows(CannedResponseRow, tenant_id))
             }
             for item in document.get("canned_responses", []):
                 canned = existing_canned.get(item["shortcut"])
@@ -245,10 +211,7 @@ class TenantConfigRepository:
                 counts["canned_responses"] += 1
 
             existing_rules = {
-                r.name: r
-                for r in await s.scalars(
-                    select(InvitationRuleRow).where(InvitationRuleRow.tenant_id == tenant_id)
-                )
+                r.name: r for r in await s.scalars(tenant_rows(InvitationRuleRow, tenant_id))
             }
             for item in document.get("invitation_rules", []):
                 rule = existing_rules.get(item["name"])
@@ -299,10 +262,7 @@ class TenantConfigRepository:
             integration.updated_at = now
             integrations += 1
 
-        existing_hooks = {
-            w.url: w
-            for w in await s.scalars(select(WebhookRow).where(WebhookRow.tenant_id == tenant_id))
-        }
+        existing_hooks = {w.url: w for w in await s.scalars(tenant_rows(WebhookRow, tenant_id))}
         for item in document.get("webhooks", []):
             hook = existing_hooks.get(item["url"])
             secret = item.get("secret")
