@@ -46,6 +46,7 @@ from console.supervision.live import STATS_PUSH_S, StatsPusher
 from console.web import (
     admin,
     agents,
+    canned,
     console_page,
     health,
     integrations,
@@ -53,6 +54,7 @@ from console.web import (
     leads,
     supervisor,
     tenant_admin,
+    tickets,
     widget,
 )
 from console.web.http import errors_middleware
@@ -129,12 +131,14 @@ def create_app(
         leads,
         invitations,
         widget,
+        canned,
         tenant_admin,
+        tickets,
         supervisor,
         console_page,
         integrations,
     ):
-        app.add_routes(module.routes())
+        app.add_routes(module.routes)
     app.cleanup_ctx.extend([_redis_ctx, _store_ctx, _hub_ctx, _outbox_ctx])
     app.on_shutdown.append(_drain)
     return app

@@ -47,6 +47,8 @@ class Conditions:
 
 @dataclass(frozen=True)
 class Rule:
+    """An invitation rule as evaluated: its texts by language, its conditions parsed."""
+
     id: str
     name: str
     enabled: bool

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from typing import Any
 
@@ -55,6 +55,11 @@ class PageWatch:
     started: float = field(default_factory=time.monotonic)
     task: asyncio.Task[None] | None = None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def logger(self) -> Any:
+        """The log, its lines naming this page's tenant and visitor."""
+        return log.bind(tenant_id=self.tenant_id, visitor_id=self.visitor_id)
 
 
 class Engagement:
@@ -113,9 +118,7 @@ class Engagement:
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception(
-                "invitation_check_failed", tenant_id=watch.tenant_id, visitor_id=watch.visitor_id
-            )
+            watch.logger.exception("invitation_check_failed")
         finally:
             if self._pages.get(sid) is watch:
                 del self._pages[sid]
@@ -196,13 +199,7 @@ class Engagement:
                 visit=visitor.visits,
                 language=text_language,
             )
-        log.info(
-            "invitation_shown",
-            tenant_id=tenant.id,
-            visitor_id=visitor.id,
-            rule_id=rule.id,
-            invitation_id=invitation.id,
-        )
+        watch.logger.info("invitation_shown", rule_id=rule.id, invitation_id=invitation.id)
         await self.ctx.emit(
             "invitation",
             {"invitation_id": invitation.id, "text": text, "language": text_language},
@@ -317,15 +314,10 @@ class Engagement:
 
 
 def as_rule(record: RuleRecord) -> Rule:
-    """A stored rule, ready to be evaluated."""
-    return Rule(
-        id=record.id,
-        name=record.name,
-        enabled=record.enabled,
-        text=dict(record.text),
-        conditions=Conditions.from_wire(record.conditions),
-        only_when_agents_available=record.only_when_agents_available,
-    )
+    """A stored rule, ready to be evaluated: the fields a rule has, its conditions parsed."""
+    kept = {f.name: getattr(record, f.name) for f in fields(Rule)}
+    kept.update(text=dict(record.text), conditions=Conditions.from_wire(record.conditions))
+    return Rule(**kept)
 
 
 def _chat_ack(chat_id: str, status: str, language: str) -> dict[str, Any]:

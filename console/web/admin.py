@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from console.contract.hours import validate_holiday_calendar, validate_hours, validate_timezone
 from console.domain.contact import normalize_email
 from console.domain.errors import ProtocolError
+from console.domain.types import Agent, Tenant
 from console.engagement.payloads import WidgetSettings, merge_settings
 from console.store.repository import StoreConflictError
 from console.web.http import read_json, require_admin
@@ -19,6 +20,7 @@ from console.web.keys import ORIGINS, ORIGINS_LOCK, PASSWORDS, STORE
 
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+routes = web.RouteTableDef()
 
 
 def check_languages(value: list[str]) -> list[str]:
@@ -130,6 +132,32 @@ async def refresh_origins(app: web.Application) -> None:
         app[ORIGINS].update(origins)
 
 
+async def add_agent(
+    request: web.Request, tenant: Tenant, body: AgentCreate, *, taken: str | None = None
+) -> Agent:
+    """A new agent of `tenant` (both admin APIs): the password hashed; an e-mail already in
+    use is a `conflict`, said as `taken` when given."""
+    password_hash = await request.app[PASSWORDS].hash(body.password)
+    try:
+        return await request.app[STORE].create_agent(
+            tenant_id=tenant.id,
+            password_hash=password_hash,
+            **body.model_dump(exclude={"password"}),
+        )
+    except StoreConflictError as exc:
+        raise ProtocolError("conflict", taken or str(exc)) from None
+
+
+async def path_tenant(request: web.Request) -> Tenant:
+    """The tenant that the path names (after the admin token is checked)."""
+    require_admin(request)
+    tenant = await request.app[STORE].get_tenant(request.match_info["tenant_id"])
+    if tenant is None:
+        raise ProtocolError("not_found", "no such tenant")
+    return tenant
+
+
+@routes.post("/api/admin/tenants")
 async def create_tenant(request: web.Request) -> web.Response:
     require_admin(request)
     body = await read_json(request, TenantCreate)
@@ -142,20 +170,20 @@ async def create_tenant(request: web.Request) -> web.Response:
     return web.json_response(tenant.to_wire(), status=201)
 
 
+@routes.get("/api/admin/tenants")
 async def list_tenants(request: web.Request) -> web.Response:
     require_admin(request)
     tenants = await request.app[STORE].list_tenants()
     return web.json_response({"tenants": [t.to_wire() for t in tenants]})
 
 
+@routes.get("/api/admin/tenants/{tenant_id}")
 async def get_tenant(request: web.Request) -> web.Response:
-    require_admin(request)
-    tenant = await request.app[STORE].get_tenant(request.match_info["tenant_id"])
-    if tenant is None:
-        raise ProtocolError("not_found", "no such tenant")
+    tenant = await path_tenant(request)
     return web.json_response(tenant.to_wire())
 
 
+@routes.patch("/api/admin/tenants/{tenant_id}")
 async def patch_tenant(request: web.Request) -> web.Response:
     require_admin(request)
     body = await read_json(request, TenantFields)
@@ -176,50 +204,21 @@ async def patch_tenant(request: web.Request) -> web.Response:
     return web.json_response(tenant.to_wire())
 
 
+@routes.post("/api/admin/tenants/{tenant_id}/agents")
 async def create_agent(request: web.Request) -> web.Response:
-    require_admin(request)
-    store = request.app[STORE]
-    tenant = await store.get_tenant(request.match_info["tenant_id"])
-    if tenant is None:
-        raise ProtocolError("not_found", "no such tenant")
+    tenant = await path_tenant(request)
     body = await read_json(request, AgentCreate)
     if not set(body.languages) & set(tenant.languages):
         raise ProtocolError(
             "invalid_payload",
             f"languages: the agent must speak one of the tenant's: {', '.join(tenant.languages)}",
         )
-    password_hash = await request.app[PASSWORDS].hash(body.password)
-    try:
-        agent = await store.create_agent(
-            tenant_id=tenant.id,
-            email=body.email,
-            name=body.name,
-            password_hash=password_hash,
-            languages=body.languages,
-            max_chats=body.max_chats,
-            role=body.role,
-        )
-    except StoreConflictError as exc:
-        raise ProtocolError("conflict", str(exc)) from None
+    agent = await add_agent(request, tenant, body)
     return web.json_response(agent.to_wire(), status=201)
 
 
+@routes.get("/api/admin/tenants/{tenant_id}/agents")
 async def list_agents(request: web.Request) -> web.Response:
-    require_admin(request)
-    store = request.app[STORE]
-    tenant = await store.get_tenant(request.match_info["tenant_id"])
-    if tenant is None:
-        raise ProtocolError("not_found", "no such tenant")
-    agents = await store.list_agents(tenant.id)
+    tenant = await path_tenant(request)
+    agents = await request.app[STORE].list_agents(tenant.id)
     return web.json_response({"agents": [a.to_wire() for a in agents]})
-
-
-def routes() -> list[web.RouteDef]:
-    return [
-        web.post("/api/admin/tenants", create_tenant),
-        web.get("/api/admin/tenants", list_tenants),
-        web.get("/api/admin/tenants/{tenant_id}", get_tenant),
-        web.patch("/api/admin/tenants/{tenant_id}", patch_tenant),
-        web.post("/api/admin/tenants/{tenant_id}/agents", create_agent),
-        web.get("/api/admin/tenants/{tenant_id}/agents", list_agents),
-    ]

@@ -17,6 +17,7 @@ TIMING_HASH = (
     "$argon2id$v=19$m=65536,t=3,p=4$zw9PhWmgQC9kP5e6B7lVqw"
     "$HRyjCmAFVJoyeaDs9KuBwYp8BzPuFMp3cJGJWtrYdMw"
 )
+routes = web.RouteTableDef()
 
 
 class LoginIn(BaseModel):
@@ -26,6 +27,7 @@ class LoginIn(BaseModel):
     password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 
 
+@routes.post("/api/login")
 async def login(request: web.Request) -> web.Response:
     body = await read_json(request, LoginIn)
     limits = request.app[LOGIN_LIMITS]
@@ -48,14 +50,13 @@ async def login(request: web.Request) -> web.Response:
     return web.json_response({"token": token, "agent": agent.to_login_wire()})
 
 
-async def get_chat(request: web.Request) -> web.Response:
+@routes.get("/api/me")
+async def me(request: web.Request) -> web.Response:
     agent = await require_agent(request)
-    chat = await request.app[STORE].get_chat(request.match_info["chat_id"])
-    if chat is None or chat.tenant_id != agent.tenant_id:
-        raise ProtocolError("not_found", "no such chat in your tenant")
-    return web.json_response(await request.app[HUB].conversation.chat_wire(chat))
+    return web.json_response({"agent": agent.to_login_wire()})
 
 
+@routes.get("/api/chats")
 async def list_chats(request: web.Request) -> web.Response:
     agent = await require_agent(request)
     status = request.query.get("status")
@@ -64,22 +65,17 @@ async def list_chats(request: web.Request) -> web.Response:
     return web.json_response({"chats": [c.to_wire() for c in chats]})
 
 
+@routes.get("/api/chats/{chat_id}")
+async def get_chat(request: web.Request) -> web.Response:
+    agent = await require_agent(request)
+    chat = await request.app[STORE].get_chat(request.match_info["chat_id"])
+    if chat is None or chat.tenant_id != agent.tenant_id:
+        raise ProtocolError("not_found", "no such chat in your tenant")
+    return web.json_response(await request.app[HUB].conversation.chat_wire(chat))
+
+
+@routes.get("/api/tickets")
 async def list_tickets(request: web.Request) -> web.Response:
     agent = await require_agent(request)
     tickets = await request.app[STORE].list_tickets(agent.tenant_id)
     return web.json_response({"tickets": [t.to_wire() for t in tickets]})
-
-
-async def me(request: web.Request) -> web.Response:
-    agent = await require_agent(request)
-    return web.json_response({"agent": agent.to_login_wire()})
-
-
-def routes() -> list[web.RouteDef]:
-    return [
-        web.post("/api/login", login),
-        web.get("/api/me", me),
-        web.get("/api/chats", list_chats),
-        web.get("/api/chats/{chat_id}", get_chat),
-        web.get("/api/tickets", list_tickets),
-    ]

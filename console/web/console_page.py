@@ -29,14 +29,17 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
+routes = web.RouteTableDef()
 
 
+@routes.get("/console/")
 async def console_page(_request: web.Request) -> web.FileResponse:
     return web.FileResponse(
         STATIC / "console.html", headers={**HEADERS, "Cache-Control": "no-cache"}
     )
 
 
+@routes.get("/console/console.js")
 async def console_script(_request: web.Request) -> web.FileResponse:
     return web.FileResponse(
         STATIC / "console.js",
@@ -48,16 +51,9 @@ async def console_script(_request: web.Request) -> web.FileResponse:
     )
 
 
+@routes.get("/console/console.css")
 async def console_style(_request: web.Request) -> web.FileResponse:
     return web.FileResponse(
         STATIC / "console.css",
         headers={**HEADERS, "Content-Type": "text/css; charset=utf-8", "Cache-Control": "no-cache"},
     )
-
-
-def routes() -> list[web.RouteDef]:
-    return [
-        web.get("/console/", console_page),
-        web.get("/console/console.js", console_script),
-        web.get("/console/console.css", console_style),
-    ]

@@ -8,7 +8,15 @@ from aiohttp import web
 
 from console.web.keys import METRICS, REDIS, STORE
 
+routes = web.RouteTableDef()
 
+
+@routes.get("/")
+async def root(_request: web.Request) -> web.Response:
+    raise web.HTTPFound("/console/")
+
+
+@routes.get("/healthz")
 async def healthz(request: web.Request) -> web.Response:
     checks: dict[str, str] = {}
     try:
@@ -30,20 +38,9 @@ async def healthz(request: web.Request) -> web.Response:
     )
 
 
+@routes.get("/metrics")
 async def metrics(request: web.Request) -> web.Response:
     return web.Response(
         body=request.app[METRICS].render(),
         headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
     )
-
-
-async def root(_request: web.Request) -> web.Response:
-    raise web.HTTPFound("/console/")
-
-
-def routes() -> list[web.RouteDef]:
-    return [
-        web.get("/", root),
-        web.get("/healthz", healthz),
-        web.get("/metrics", metrics),
-    ]

@@ -11,9 +11,9 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import OperationalError
 
-from console.contract.plans import plan_allows
+from console.contract.plans import REQUIRED, Feature, allows
 from console.domain.errors import ProtocolError, from_validation
-from console.domain.types import Agent, Plan, Tenant
+from console.domain.types import Agent, Tenant
 from console.security.tokens import InvalidToken
 from console.web.keys import SETTINGS, SIGNER, STORE
 
@@ -104,24 +104,30 @@ def client_ip(request: web.Request) -> str:
     return request.remote or "unknown"
 
 
-async def require_tenant_admin(request: web.Request, *, plan: Plan | None = None) -> Agent:
-    """An agent whose role is `admin`; with `plan`, their tenant must be on it or above."""
+async def require_tenant_admin(request: web.Request, *, feature: Feature | None = None) -> Agent:
+    """An agent whose role is `admin`; with `feature`, their tenant's plan must allow it."""
     agent = await require_agent(request)
     if agent.role != "admin":
         raise ProtocolError("forbidden", "only a tenant admin can do this")
-    if plan is not None:
-        await admins_tenant(request, agent, plan=plan)
+    if feature is not None:
+        await admins_tenant(request, agent, feature=feature)
     return agent
 
 
-async def admins_tenant(
-    request: web.Request, admin: Agent | None = None, *, plan: Plan | None = None
-) -> tuple[Agent, Tenant]:
-    """A tenant admin and their tenant, read once (on `plan` or above, when given)."""
-    admin = admin or await require_tenant_admin(request)
-    tenant = await request.app[STORE].get_tenant(admin.tenant_id)
+async def tenant_of(request: web.Request, agent: Agent) -> Tenant:
+    """The caller's own tenant (`not_found` if it was deleted since they logged in)."""
+    tenant = await request.app[STORE].get_tenant(agent.tenant_id)
     if tenant is None:
         raise ProtocolError("not_found", "your tenant no longer exists")
-    if plan is not None and not plan_allows(tenant.plan, plan):
-        raise ProtocolError("plan_required", f"this needs the {plan} plan or above")
+    return tenant
+
+
+async def admins_tenant(
+    request: web.Request, admin: Agent | None = None, *, feature: Feature | None = None
+) -> tuple[Agent, Tenant]:
+    """A tenant admin and their tenant, read once (on a plan that allows `feature`, if given)."""
+    admin = admin or await require_tenant_admin(request)
+    tenant = await tenant_of(request, admin)
+    if feature is not None and not allows(tenant.plan, feature):
+        raise ProtocolError("plan_required", f"this needs the {REQUIRED[feature]} plan or above")
     return admin, tenant

@@ -24,6 +24,7 @@ from integrations.webhooks.config import WebhookSettings
 
 log = structlog.get_logger("charla.integrations")
 MAX_WEBHOOKS = 10
+routes = web.RouteTableDef()
 
 
 # -- settings ----------------------------------------------------------------------------
@@ -42,30 +43,7 @@ def check_destination(request: web.Request, url: str, field: str) -> None:
         raise ProtocolError("invalid_payload", f"{field} must be an https:// URL")
 
 
-async def put_salesforce(request: web.Request) -> web.Response:
-    agent = await require_tenant_admin(request, plan="premium")
-    body = await read_json(request, SalesforceSettings)
-    check_destination(request, body.login_url, "login_url")
-    store = request.app[STORE]
-    existing = await store.integrations.get(agent.tenant_id, "salesforce")
-    if body.client_secret is None and (existing is None or not existing.has_secret):
-        raise ProtocolError("invalid_payload", "client_secret: required the first time")
-    config = body.model_dump(exclude={"client_secret"}, exclude_none=True)
-    saved = await store.integrations.put(agent.tenant_id, "salesforce", config, body.client_secret)
-    log.info("integration_saved", tenant_id=agent.tenant_id, kind="salesforce")
-    return web.json_response(saved.to_wire())
-
-
-async def put_adf(request: web.Request) -> web.Response:
-    agent = await require_tenant_admin(request, plan="proactive")
-    body = await read_json(request, AdfSettings)
-    saved = await request.app[STORE].integrations.put(
-        agent.tenant_id, "adf", body.model_dump(), None
-    )
-    log.info("integration_saved", tenant_id=agent.tenant_id, kind="adf")
-    return web.json_response(saved.to_wire())
-
-
+@routes.get("/api/integrations")
 async def get_integrations(request: web.Request) -> web.Response:
     agent = await require_tenant_admin(request)
     store = request.app[STORE]
@@ -79,6 +57,35 @@ async def get_integrations(request: web.Request) -> web.Response:
     )
 
 
+@routes.put("/api/integrations/salesforce")
+async def put_salesforce(request: web.Request) -> web.Response:
+    agent = await require_tenant_admin(request, feature="salesforce")
+    body = await read_json(request, SalesforceSettings)
+    check_destination(request, body.login_url, "login_url")
+    existing = await request.app[STORE].integrations.get(agent.tenant_id, "salesforce")
+    if body.client_secret is None and (existing is None or not existing.has_secret):
+        raise ProtocolError("invalid_payload", "client_secret: required the first time")
+    config = body.model_dump(exclude={"client_secret"}, exclude_none=True)
+    return await _saved(request, agent, "salesforce", config, body.client_secret)
+
+
+@routes.put("/api/integrations/adf")
+async def put_adf(request: web.Request) -> web.Response:
+    agent = await require_tenant_admin(request, feature="adf")
+    body = await read_json(request, AdfSettings)
+    return await _saved(request, agent, "adf", body.model_dump(), None)
+
+
+async def _saved(
+    request: web.Request, agent: Agent, kind: str, config: dict[str, Any], secret: str | None
+) -> web.Response:
+    """Store an integration's settings (a `secret` of None keeps the stored one); answer them."""
+    saved = await request.app[STORE].integrations.put(agent.tenant_id, kind, config, secret)
+    log.info("integration_saved", tenant_id=agent.tenant_id, kind=kind)
+    return web.json_response(saved.to_wire())
+
+
+@routes.delete("/api/integrations/{kind}")
 async def delete_integration(request: web.Request) -> web.Response:
     agent = await require_tenant_admin(request)
     kind = request.match_info["kind"]
@@ -89,8 +96,9 @@ async def delete_integration(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+@routes.post("/api/webhooks")
 async def add_webhook(request: web.Request) -> web.Response:
-    agent = await require_tenant_admin(request, plan="proactive")
+    agent = await require_tenant_admin(request, feature="webhook")
     body = await read_json(request, WebhookSettings)
     check_destination(request, body.url, "url")
     store = request.app[STORE]
@@ -103,14 +111,16 @@ async def add_webhook(request: web.Request) -> web.Response:
     return web.json_response(hook.to_wire(), status=201)
 
 
+@routes.get("/api/webhooks")
 async def list_webhooks(request: web.Request) -> web.Response:
-    agent = await require_tenant_admin(request, plan="proactive")
+    agent = await require_tenant_admin(request, feature="webhook")
     hooks = await request.app[STORE].integrations.webhooks(agent.tenant_id)
     return web.json_response({"webhooks": [hook.to_wire() for hook in hooks]})
 
 
+@routes.delete("/api/webhooks/{webhook_id}")
 async def delete_webhook(request: web.Request) -> web.Response:
-    agent = await require_tenant_admin(request, plan="proactive")
+    agent = await require_tenant_admin(request, feature="webhook")
     webhook_id = request.match_info["webhook_id"]
     if not await request.app[STORE].integrations.remove_webhook(agent.tenant_id, webhook_id):
         raise ProtocolError("not_found", "no such webhook in your tenant")
@@ -127,6 +137,7 @@ async def _supervisor(request: web.Request) -> Agent:
     return agent
 
 
+@routes.get("/api/deliveries")
 async def list_deliveries(request: web.Request) -> web.Response:
     agent = await _supervisor(request)
     status = request.query.get("status")
@@ -154,11 +165,13 @@ async def _retry(
     return current.to_wire()
 
 
+@routes.post("/api/deliveries/{delivery_id}/retry")
 async def retry_delivery(request: web.Request) -> web.Response:
     agent = await _supervisor(request)
     return web.json_response(await _retry(request, agent, request.match_info["delivery_id"]))
 
 
+@routes.post("/api/leads/{lead_id}/deliveries/{delivery_id}/retry")
 async def retry_lead_delivery(request: web.Request) -> web.Response:
     agent = await _supervisor(request)
     return web.json_response(
@@ -169,18 +182,3 @@ async def retry_lead_delivery(request: web.Request) -> web.Response:
             lead_id=request.match_info["lead_id"],
         )
     )
-
-
-def routes() -> list[web.RouteDef]:
-    return [
-        web.get("/api/integrations", get_integrations),
-        web.put("/api/integrations/salesforce", put_salesforce),
-        web.put("/api/integrations/adf", put_adf),
-        web.delete("/api/integrations/{kind}", delete_integration),
-        web.post("/api/webhooks", add_webhook),
-        web.get("/api/webhooks", list_webhooks),
-        web.delete("/api/webhooks/{webhook_id}", delete_webhook),
-        web.get("/api/deliveries", list_deliveries),
-        web.post("/api/deliveries/{delivery_id}/retry", retry_delivery),
-        web.post("/api/leads/{lead_id}/deliveries/{delivery_id}/retry", retry_lead_delivery),
-    ]

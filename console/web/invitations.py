@@ -10,11 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from console.domain.errors import ProtocolError
 from console.domain.types import Tenant
-from console.web.http import admins_tenant, read_json, require_tenant_admin
+from console.web.http import admins_tenant, read_json
 from console.web.keys import STORE
 
 MAX_RULES = 100
 RuleText = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
+routes = web.RouteTableDef()
 
 
 class ConditionsIn(BaseModel):
@@ -71,8 +72,13 @@ def checked_text(tenant: Tenant, given: dict[str, str]) -> dict[str, str]:
     return text
 
 
+def _no_rule(rule_id: str) -> ProtocolError:
+    return ProtocolError("not_found", f"no invitation rule {rule_id} in your tenant")
+
+
+@routes.post("/api/invitation-rules")
 async def create_rule(request: web.Request) -> web.Response:
-    _admin, tenant = await admins_tenant(request, plan="proactive")
+    _admin, tenant = await admins_tenant(request, feature="invitation_rules")
     body = await read_json(request, RuleIn)
     store = request.app[STORE]
     text = checked_text(tenant, body.text)
@@ -89,16 +95,17 @@ async def create_rule(request: web.Request) -> web.Response:
     return web.json_response(record.to_wire(), status=201)
 
 
+@routes.get("/api/invitation-rules")
 async def list_rules(request: web.Request) -> web.Response:
-    admin = await require_tenant_admin(request, plan="proactive")
-    records = await request.app[STORE].engagement.list_rules(admin.tenant_id)
+    _admin, tenant = await admins_tenant(request, feature="invitation_rules")
+    records = await request.app[STORE].engagement.list_rules(tenant.id)
     return web.json_response({"rules": [r.to_wire() for r in records]})
 
 
+@routes.patch("/api/invitation-rules/{rule_id}")
 async def patch_rule(request: web.Request) -> web.Response:
-    _admin, tenant = await admins_tenant(request, plan="proactive")
+    _admin, tenant = await admins_tenant(request, feature="invitation_rules")
     body = await read_json(request, RulePatch)
-    store = request.app[STORE]
     changes = body.model_dump(exclude_unset=True)
     for key in ("name", "enabled", "text", "only_when_agents_available"):
         if key in changes and changes[key] is None:
@@ -110,34 +117,26 @@ async def patch_rule(request: web.Request) -> web.Response:
             body.conditions.model_dump(exclude_none=True) if body.conditions else {}
         )
     rule_id = request.match_info["rule_id"]
-    record = await store.engagement.update_rule(tenant.id, rule_id, changes)
+    record = await request.app[STORE].engagement.update_rule(tenant.id, rule_id, changes)
     if record is None:
-        raise ProtocolError("not_found", f"no invitation rule {rule_id} in your tenant")
+        raise _no_rule(rule_id)
     return web.json_response(record.to_wire())
 
 
+@routes.delete("/api/invitation-rules/{rule_id}")
 async def delete_rule(request: web.Request) -> web.Response:
-    admin = await require_tenant_admin(request, plan="proactive")
+    _admin, tenant = await admins_tenant(request, feature="invitation_rules")
     rule_id = request.match_info["rule_id"]
-    if not await request.app[STORE].engagement.delete_rule(admin.tenant_id, rule_id):
-        raise ProtocolError("not_found", f"no invitation rule {rule_id} in your tenant")
+    if not await request.app[STORE].engagement.delete_rule(tenant.id, rule_id):
+        raise _no_rule(rule_id)
     return web.json_response({"ok": True})
 
 
+@routes.get("/api/invitation-rules/{rule_id}/stats")
 async def rule_stats(request: web.Request) -> web.Response:
-    admin = await require_tenant_admin(request, plan="proactive")
+    _admin, tenant = await admins_tenant(request, feature="invitation_rules")
     rule_id = request.match_info["rule_id"]
     engagement = request.app[STORE].engagement
-    if await engagement.get_rule(admin.tenant_id, rule_id) is None:
-        raise ProtocolError("not_found", f"no invitation rule {rule_id} in your tenant")
-    return web.json_response(await engagement.rule_stats(admin.tenant_id, rule_id))
-
-
-def routes() -> list[web.RouteDef]:
-    return [
-        web.post("/api/invitation-rules", create_rule),
-        web.get("/api/invitation-rules", list_rules),
-        web.patch("/api/invitation-rules/{rule_id}", patch_rule),
-        web.delete("/api/invitation-rules/{rule_id}", delete_rule),
-        web.get("/api/invitation-rules/{rule_id}/stats", rule_stats),
-    ]
+    if await engagement.get_rule(tenant.id, rule_id) is None:
+        raise _no_rule(rule_id)
+    return web.json_response(await engagement.rule_stats(tenant.id, rule_id))

@@ -9,6 +9,7 @@ from console.web.http import require_agent
 from console.web.keys import STORE
 
 MAX_LIMIT = 500
+routes = web.RouteTableDef()
 
 
 def _limit(request: web.Request) -> int:
@@ -20,6 +21,7 @@ def _limit(request: web.Request) -> int:
     return int(raw)
 
 
+@routes.get("/api/leads")
 async def list_leads(request: web.Request) -> web.Response:
     agent = await require_agent(request)
     status = request.query.get("delivery_status")
@@ -33,16 +35,10 @@ async def list_leads(request: web.Request) -> web.Response:
     return web.json_response({"leads": [lead.to_wire() for lead in leads]})
 
 
+@routes.get("/api/leads/{lead_id}")
 async def get_lead(request: web.Request) -> web.Response:
     agent = await require_agent(request)
     lead = await request.app[STORE].leads.get(agent.tenant_id, request.match_info["lead_id"])
     if lead is None:
         raise ProtocolError("not_found", "no such lead in your tenant")
     return web.json_response(lead.to_wire())
-
-
-def routes() -> list[web.RouteDef]:
-    return [
-        web.get("/api/leads", list_leads),
-        web.get("/api/leads/{lead_id}", get_lead),
-    ]

@@ -1,14 +1,14 @@
-"""The tenant admin API (role `admin`, always the caller's own tenant): canned responses,
-the team, hours, holidays and settings, and the export/import of the tenant's own data.
+"""The tenant admin API (role `admin`, always the caller's own tenant): the team, hours,
+holidays and settings, and the export/import of the tenant's own data (canned responses:
+canned.py; the tickets agents write: tickets.py).
 
-Reading what an agent needs at work (canned responses, the team and its statuses, the
-tenant's languages) is open to every agent of the tenant; changing it is for admins.
+Reading what an agent needs at work (the team and its statuses, the tenant's languages) is
+open to every agent of the tenant; changing it is for admins.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from typing import Annotated, Any, Literal
 
 from aiohttp import web
@@ -23,18 +23,21 @@ from pydantic import (
 
 from bots.script import load_script
 from console.contract.plans import REQUIRED, plan_allows
-from console.domain.contact import normalize_email, normalize_phone
 from console.domain.errors import ProtocolError, from_validation
 from console.domain.types import Agent, Plan, Tenant
 from console.engagement.payloads import WidgetSettings, merge_settings
-from console.realtime.schemas import MAX_TEXT
-from console.store.repository import StoreConflictError
-from console.store.tenant_config import ConfigConflictError
-from console.web.admin import AgentCreate, ScheduleFields, check_languages
-from console.web.http import admins_tenant, read_json, require_agent, require_tenant_admin
+from console.web.admin import AgentCreate, ScheduleFields, add_agent, check_languages
+from console.web.canned import CannedIn
+from console.web.http import (
+    admins_tenant,
+    read_json,
+    require_agent,
+    require_tenant_admin,
+    tenant_of,
+)
 from console.web.integrations import check_destination
 from console.web.invitations import MAX_RULES, RuleIn, checked_text
-from console.web.keys import HUB, PASSWORDS, STORE
+from console.web.keys import HUB, STORE
 from integrations.adf.config import AdfSettings
 from integrations.salesforce.config import SalesforceSettings
 from integrations.webhooks.config import ImportedWebhook
@@ -42,45 +45,13 @@ from integrations.webhooks.config import ImportedWebhook
 MAX_IMPORT_BYTES = 1024 * 1024
 MAX_SETTINGS_BYTES = 16 * 1024
 MAX_BOT_SCRIPT_BYTES = 256 * 1024
-SHORTCUT = re.compile(r"^/[\w\-.]{1,63}$")
-
-LanguageTexts = Annotated[dict[str, str], Field(min_length=1, max_length=10)]
-
-
-def check_texts(value: dict[str, str]) -> dict[str, str]:
-    """Texts per language, e.g. {"es": "...", "en": "..."}: each a known tag, none empty."""
-    check_languages(list(value))
-    cleaned = {k.strip().lower(): v.strip() for k, v in value.items()}
-    for lang, text in cleaned.items():
-        if not text:
-            raise ValueError(f"text.{lang} is empty")
-        if len(text) > MAX_TEXT:
-            raise ValueError(f"text.{lang}: at most {MAX_TEXT} characters")
-    return cleaned
+routes = web.RouteTableDef()
 
 
 def check_json_size(value: dict[str, Any] | None, limit: int, what: str) -> dict[str, Any] | None:
     if value is not None and len(json.dumps(value)) > limit:
         raise ValueError(f"{what} is larger than {limit // 1024} KiB once written as JSON")
     return value
-
-
-class CannedIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    shortcut: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]
-    text: LanguageTexts
-
-    @field_validator("shortcut")
-    @classmethod
-    def _shortcut(cls, value: str) -> str:
-        if not SHORTCUT.match(value):
-            raise ValueError(
-                "a shortcut starts with / and has letters, digits, - or . (e.g. /hours)"
-            )
-        return value.lower()
-
-    _text = field_validator("text")(check_texts)
 
 
 class AgentPatch(BaseModel):
@@ -197,13 +168,6 @@ def connector_configs(body: ImportIn) -> list[dict[str, Any]]:
 # -- helpers ------------------------------------------------------------------------------
 
 
-async def own_tenant(request: web.Request, agent: Agent) -> Tenant:
-    tenant = await request.app[STORE].get_tenant(agent.tenant_id)
-    if tenant is None:
-        raise ProtocolError("not_found", "your tenant no longer exists")
-    return tenant
-
-
 async def read_object(request: web.Request, limit: int = 64 * 1024) -> dict[str, Any]:
     """A JSON object body up to `limit` bytes (the app-wide limit is sized for chat, not for
     an import file), for bodies validated after merging or with a larger limit."""
@@ -250,38 +214,39 @@ def tenant_wire(
     return wire
 
 
-# -- canned responses ---------------------------------------------------------------------
-
-
-async def list_canned(request: web.Request) -> web.Response:
-    agent = await require_agent(request)
-    canned = await request.app[STORE].config.list_canned(agent.tenant_id)
-    return web.json_response({"canned_responses": [c.to_wire() for c in canned]})
-
-
-async def create_canned(request: web.Request) -> web.Response:
-    admin = await require_tenant_admin(request)
-    body = await read_json(request, CannedIn)
-    try:
-        canned = await request.app[STORE].config.create_canned(
-            admin.tenant_id, shortcut=body.shortcut, text=body.text
-        )
-    except ConfigConflictError as exc:
-        raise ProtocolError("conflict", f"{exc}; delete it first or pick another") from None
-    return web.json_response(canned.to_wire(), status=201)
-
-
-async def delete_canned(request: web.Request) -> web.Response:
-    admin = await require_tenant_admin(request)
-    canned_id = request.match_info["canned_id"]
-    if not await request.app[STORE].config.delete_canned(admin.tenant_id, canned_id):
-        raise ProtocolError("not_found", f"no canned response {canned_id} in your tenant")
-    return web.Response(status=204)
-
-
 # -- the team -----------------------------------------------------------------------------
 
 
+def _check_serves(tenant: Tenant, languages: list[str]) -> None:
+    """A team member speaks only languages that their tenant serves."""
+    if not set(languages) <= set(tenant.languages):
+        raise ProtocolError(
+            "invalid_payload", f"languages: your tenant serves {', '.join(tenant.languages)}"
+        )
+
+
+async def _team_agent(request: web.Request) -> tuple[Agent, Agent]:
+    """The calling tenant admin, and the agent of their tenant that the path names."""
+    admin = await require_tenant_admin(request)
+    agent_id = request.match_info["agent_id"]
+    agent = await request.app[STORE].get_agent(agent_id)
+    mine = agent if agent is not None and agent.tenant_id == admin.tenant_id else None
+    return admin, _found(mine, agent_id)
+
+
+def _found(agent: Agent | None, agent_id: str) -> Agent:
+    """`agent`, unless the store found no agent `agent_id` in the caller's tenant."""
+    if agent is None:
+        raise ProtocolError("not_found", f"no agent {agent_id} in your tenant")
+    return agent
+
+
+def _member(agent: Agent, *, status: int = 200) -> web.Response:
+    """A team member as an admin sees them."""
+    return web.json_response(team_member(agent, {}, with_email=True), status=status)
+
+
+@routes.get("/api/agents")
 async def list_team(request: web.Request) -> web.Response:
     me = await require_agent(request)
     store = request.app[STORE]
@@ -297,45 +262,25 @@ async def list_team(request: web.Request) -> web.Response:
     )
 
 
+@routes.post("/api/agents")
 async def create_team_member(request: web.Request) -> web.Response:
     _admin, tenant = await admins_tenant(request)
     body = await read_json(request, AgentCreate)
-    if not set(body.languages) <= set(tenant.languages):
-        raise ProtocolError(
-            "invalid_payload",
-            f"languages: your tenant serves {', '.join(tenant.languages)}",
-        )
-    password_hash = await request.app[PASSWORDS].hash(body.password)
-    try:
-        agent = await request.app[STORE].create_agent(
-            tenant_id=tenant.id,
-            email=body.email,
-            name=body.name,
-            password_hash=password_hash,
-            languages=body.languages,
-            max_chats=body.max_chats,
-            role=body.role,
-        )
-    except StoreConflictError:
+    _check_serves(tenant, body.languages)
+    agent = await add_agent(
+        request,
+        tenant,
+        body,
         # The e-mail is the login across the whole provider: say so without naming the tenant.
-        raise ProtocolError(
-            "conflict", f"the e-mail {body.email} is taken already; every agent needs their own"
-        ) from None
-    return web.json_response(team_member(agent, {}, with_email=True), status=201)
+        taken=f"the e-mail {body.email} is taken already; every agent needs their own",
+    )
+    return _member(agent, status=201)
 
 
-async def _team_agent(request: web.Request, admin: Agent) -> Agent:
-    agent_id = request.match_info["agent_id"]
-    agent = await request.app[STORE].get_agent(agent_id)
-    if agent is None or agent.tenant_id != admin.tenant_id:
-        raise ProtocolError("not_found", f"no agent {agent_id} in your tenant")
-    return agent
-
-
+@routes.patch("/api/agents/{agent_id}")
 async def update_team_member(request: web.Request) -> web.Response:
-    admin = await require_tenant_admin(request)
-    agent = await _team_agent(request, admin)
-    tenant = await own_tenant(request, admin)
+    admin, agent = await _team_agent(request)
+    tenant = await tenant_of(request, admin)
     current = {
         "name": agent.name,
         "languages": list(agent.languages),
@@ -347,43 +292,41 @@ async def update_team_member(request: web.Request) -> web.Response:
     # Validated whole (the stored values fill what the body leaves out), so that each
     # field's rule is written once.
     body = _validated(AgentPatch, {**current, **await read_object(request)})
-    if not set(body.languages) <= set(tenant.languages):
-        raise ProtocolError(
-            "invalid_payload", f"languages: your tenant serves {', '.join(tenant.languages)}"
-        )
+    _check_serves(tenant, body.languages)
     if agent.id == admin.id and body.role != "admin":
         raise ProtocolError("conflict", "you cannot take the admin role from yourself")
     changes = {k: v for k, v in body.model_dump().items() if v != current[k]}
-    updated = await request.app[STORE].config.update_agent(admin.tenant_id, agent.id, changes)
-    if updated is None:
-        raise ProtocolError("not_found", f"no agent {agent.id} in your tenant")
+    store = request.app[STORE]
+    updated = _found(await store.config.update_agent(admin.tenant_id, agent.id, changes), agent.id)
     await request.app[HUB].agents.changed(updated)
-    return web.json_response(team_member(updated, {}, with_email=True))
+    return _member(updated)
 
 
+@routes.delete("/api/agents/{agent_id}")
 async def deactivate_team_member(request: web.Request) -> web.Response:
     """The agent can no longer log in; their open chats go back to the queue at once."""
-    admin = await require_tenant_admin(request)
-    agent = await _team_agent(request, admin)
+    admin, agent = await _team_agent(request)
     if agent.id == admin.id:
         raise ProtocolError("conflict", "you cannot deactivate yourself; ask another admin")
-    updated = await request.app[STORE].config.deactivate_agent(admin.tenant_id, agent.id)
-    if updated is None:
-        raise ProtocolError("not_found", f"no agent {agent.id} in your tenant")
+    updated = _found(
+        await request.app[STORE].config.deactivate_agent(admin.tenant_id, agent.id), agent.id
+    )
     await request.app[HUB].agents.deactivated(agent)
-    return web.json_response(team_member(updated, {}, with_email=True))
+    return _member(updated)
 
 
 # -- the tenant ---------------------------------------------------------------------------
 
 
+@routes.get("/api/tenant")
 async def get_tenant(request: web.Request) -> web.Response:
     agent = await require_agent(request)
-    tenant = await own_tenant(request, agent)
+    tenant = await tenant_of(request, agent)
     settings, bot_script = await request.app[STORE].config.tenant_settings(tenant.id)
     return web.json_response(tenant_wire(tenant, settings, bot_script, admin=agent.role == "admin"))
 
 
+@routes.patch("/api/tenant")
 async def patch_tenant(request: web.Request) -> web.Response:
     admin = await require_tenant_admin(request)
     body = await read_json(request, TenantPatch)
@@ -393,7 +336,7 @@ async def patch_tenant(request: web.Request) -> web.Response:
     store = request.app[STORE]
     if "settings" in changes:
         # Key by key, as the provider's PATCH: a null goes back to the default.
-        current = await own_tenant(request, admin)
+        current = await tenant_of(request, admin)
         changes["settings"] = merge_settings(current.settings, changes["settings"] or {})
     tenant = await store.update_tenant(admin.tenant_id, changes)
     if tenant is None:
@@ -405,6 +348,7 @@ async def patch_tenant(request: web.Request) -> web.Response:
 # -- export and import --------------------------------------------------------------------
 
 
+@routes.get("/api/export")
 async def export_config(request: web.Request) -> web.Response:
     admin = await require_tenant_admin(request)
     document = await request.app[STORE].config.export(admin.tenant_id)
@@ -414,6 +358,7 @@ async def export_config(request: web.Request) -> web.Response:
     )
 
 
+@routes.post("/api/import")
 async def import_config(request: web.Request) -> web.Response:
     _admin, tenant = await admins_tenant(request)
     body = _validated(ImportIn, await read_object(request, MAX_IMPORT_BYTES))
@@ -470,78 +415,3 @@ def _validated(model: type[Any], data: dict[str, Any]) -> Any:
         return model.model_validate(data)
     except ValidationError as exc:
         raise from_validation(exc) from None
-
-
-# -- tickets ------------------------------------------------------------------------------
-
-
-class TicketIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    text: Annotated[
-        str, StringConstraints(min_length=1, max_length=MAX_TEXT, strip_whitespace=True)
-    ]
-    chat_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
-    language: Annotated[str, StringConstraints(pattern=r"^[a-zA-Z]{2,3}$")] | None = None
-    name: Annotated[str, StringConstraints(max_length=200, strip_whitespace=True)] | None = None
-    email: Annotated[str, StringConstraints(max_length=254)] | None = None
-    phone: Annotated[str, StringConstraints(max_length=40)] | None = None
-
-
-async def create_ticket(request: web.Request) -> web.Response:
-    """An agent writes a ticket: a follow-up that the chat could not settle."""
-    agent = await require_agent(request)
-    body = await read_json(request, TicketIn)
-    store = request.app[STORE]
-    tenant = await own_tenant(request, agent)
-    visitor_id = None
-    language = (body.language or tenant.primary_language).lower()
-    name, email, phone = body.name or None, body.email or None, body.phone or None
-    if body.chat_id is not None:
-        chat = await store.get_chat(body.chat_id)
-        if chat is None or chat.tenant_id != agent.tenant_id:
-            raise ProtocolError("not_found", f"no chat {body.chat_id} in your tenant")
-        visitor = await store.get_visitor(chat.visitor_id)
-        visitor_id = chat.visitor_id
-        language = (body.language or chat.language).lower()
-        if visitor is not None:
-            name = name or visitor.name
-            email = email or visitor.email
-            phone = phone or visitor.phone
-    try:
-        email = normalize_email(email) if email else None
-    except ValueError as exc:
-        raise ProtocolError("invalid_payload", f"email: {exc}") from None
-    try:
-        phone = normalize_phone(phone) if phone else None
-    except ValueError as exc:
-        raise ProtocolError("invalid_payload", f"phone: {exc}") from None
-    ticket = await store.add_ticket(
-        reason="agent",
-        tenant_id=agent.tenant_id,
-        chat_id=body.chat_id,
-        visitor_id=visitor_id,
-        language=language,
-        text=body.text,
-        name=name,
-        email=email,
-        phone=phone,
-    )
-    return web.json_response(ticket.to_wire(), status=201)
-
-
-def routes() -> list[web.RouteDef]:
-    return [
-        web.get("/api/canned-responses", list_canned),
-        web.post("/api/canned-responses", create_canned),
-        web.delete("/api/canned-responses/{canned_id}", delete_canned),
-        web.get("/api/agents", list_team),
-        web.post("/api/agents", create_team_member),
-        web.patch("/api/agents/{agent_id}", update_team_member),
-        web.delete("/api/agents/{agent_id}", deactivate_team_member),
-        web.get("/api/tenant", get_tenant),
-        web.patch("/api/tenant", patch_tenant),
-        web.get("/api/export", export_config),
-        web.post("/api/import", import_config),
-        web.post("/api/tickets", create_ticket),
-    ]

@@ -24,6 +24,7 @@ DEMO_SITE = Path(__file__).parent / "demo_site"
 WIDGET_CACHE = "public, max-age=300, stale-while-revalidate=3600"
 SITE_KEY = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 DEMO_COOKIE = "charla_demo_site_key"
+routes = web.RouteTableDef()
 
 
 @functools.cache
@@ -33,6 +34,7 @@ def _widget() -> tuple[bytes, str]:
     return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
+@routes.get("/widget.js")
 async def widget_js(request: web.Request) -> web.StreamResponse:
     body, etag = _widget()
     headers = {
@@ -47,6 +49,7 @@ async def widget_js(request: web.Request) -> web.StreamResponse:
     return web.Response(body=body, headers=headers)
 
 
+@routes.get("/api/widget/config")
 async def widget_config(request: web.Request) -> web.Response:
     """Public (the site key is public): what the widget shows before anyone chats.
 
@@ -155,15 +158,23 @@ def vehicle_card(vehicle: Vehicle) -> str:
     )
 
 
+@routes.get("/demo")
+async def demo_root(_request: web.Request) -> web.Response:
+    raise web.HTTPFound("/demo/")
+
+
+@routes.get("/demo/")
 async def demo_home(request: web.Request) -> web.Response:
     return demo_response(request, "home.html", title="Autos Borinquen")
 
 
+@routes.get("/demo/inventory")
 async def demo_inventory(request: web.Request) -> web.Response:
     cards = "\n".join(vehicle_card(v) for v in VEHICLES)
     return demo_response(request, "inventory.html", title="Inventario · Inventory", cards=cards)
 
 
+@routes.get("/demo/vehicles/{slug}")
 async def demo_vehicle(request: web.Request) -> web.Response:
     slug = request.match_info["slug"]
     vehicle = next((v for v in VEHICLES if v.slug == slug), None)
@@ -181,26 +192,11 @@ async def demo_vehicle(request: web.Request) -> web.Response:
     )
 
 
+@routes.get("/demo/financing")
 async def demo_financing(request: web.Request) -> web.Response:
     return demo_response(request, "financing.html", title="Financiamiento · Financing")
 
 
+@routes.get("/demo/style.css")
 async def demo_style(_request: web.Request) -> web.FileResponse:
     return web.FileResponse(DEMO_SITE / "style.css", headers={"Cache-Control": "no-cache"})
-
-
-async def demo_root(_request: web.Request) -> web.Response:
-    raise web.HTTPFound("/demo/")
-
-
-def routes() -> list[web.RouteDef]:
-    return [
-        web.get("/widget.js", widget_js),
-        web.get("/api/widget/config", widget_config),
-        web.get("/demo", demo_root),
-        web.get("/demo/", demo_home),
-        web.get("/demo/inventory", demo_inventory),
-        web.get("/demo/vehicles/{slug}", demo_vehicle),
-        web.get("/demo/financing", demo_financing),
-        web.get("/demo/style.css", demo_style),
-    ]
