@@ -16,7 +16,7 @@ from pathlib import Path
 from redis.asyncio import Redis
 
 from console.routing.state import RoutingState
-from tests.cluster import RedisServer
+from tests.support import RedisServer
 
 ROUNDS = 20
 

@@ -53,14 +53,15 @@ def bare_app(*, tuned: bool = False) -> web.Application:
     server = SocketServer if tuned else socketio.AsyncServer
     sio = server(async_mode="aiohttp", cors_allowed_origins="*", **options)
 
-    @sio.on("connect", namespace="/visitor")
     async def connect(_sid: str, _environ: dict[str, Any], _auth: Any = None) -> None:
         return None
 
-    @sio.on("message", namespace="/visitor")
     async def message(_sid: str, _data: Any) -> dict[str, Any]:
         return {"ok": True}
 
+    # registered as calls: python-socketio is untyped, so its decorator would untype them
+    sio.on("connect", connect, namespace="/visitor")
+    sio.on("message", message, namespace="/visitor")
     app = web.Application()
     sio.attach(app)
     app.router.add_get("/healthz", lambda _request: _ok())

@@ -45,8 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.scale import Charla, bounded
-from tests.cluster import HubProcess
-from tests.postgres import PostgresCluster
+from tests.support import HubProcess, PostgresCluster
 
 START_TIMEOUT_S = 600  # a hub under callgrind takes minutes to import and start
 

@@ -8,7 +8,7 @@ Measured side by side in one run:
   the in-process outbox worker (woken through Redis);
 - burst: 200 leads saved at once (the worker's concurrency and the store bound the tail).
 
-Run: PYTHONPATH=. .venv/bin/python bench/lead_latency.py [count]  (it uses tests/fakes)
+Run: PYTHONPATH=. .venv/bin/python bench/lead_latency.py [count]  (it uses tests/support)
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from console.settings import Outbox, Settings
 from console.web.keys import HUB, STORE
 from integrations.base import DeliveryJob
 from integrations.salesforce.connector import SalesforceConnector
-from tests.fakes.salesforce import FakeSalesforce, running_fake_salesforce
+from tests.support import FakeSalesforce, running_fake_salesforce
 
 
 def percentile(values: list[float], q: float) -> float:

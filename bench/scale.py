@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import gc
 import itertools
 import os
@@ -60,9 +61,16 @@ from prometheus_client.parser import text_string_to_metric_families
 from bench.cpucap import CpuCap
 from bench.lean_sio import LeanSocket
 from console.runtime.gctune import observe_pauses
-from tests.cluster import HubProcess, RedisServer, free_port, migrate
-from tests.harness import ADMIN_TOKEN, ORIGIN, PASSWORD
-from tests.postgres import PostgresCluster
+from tests.support import (
+    ADMIN_TOKEN,
+    ORIGIN,
+    PASSWORD,
+    HubProcess,
+    PostgresCluster,
+    RedisServer,
+    free_port,
+    migrate,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 UNLIMITED = str(10**9)  # events/s and burst per visitor on the bench's hubs
@@ -211,6 +219,7 @@ class GcPauses:
         return self
 
     def __exit__(self, *_exc: object) -> None:
+        assert self._callback is not None, "entered first"
         gc.callbacks.remove(self._callback)
 
 
@@ -431,7 +440,7 @@ class Charla:
             self.sockets.append(sock)
             return sock
 
-        return await bounded(4, [lambda n=n: one(n) for n in range(count)])
+        return await bounded(4, [functools.partial(one, n) for n in range(count)])
 
     async def visitors(
         self, tenant: dict[str, Any], count: int, at_once: int = 50
@@ -466,7 +475,7 @@ class Charla:
                 await asyncio.sleep(0.5)
             raise RuntimeError(f"start_chat kept failing: {ack}")
 
-        await bounded(20, [lambda s=s: begin(s) for s in people])
+        await bounded(20, [functools.partial(begin, s) for s in people])
         return chats
 
     async def realistic(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,17 +18,30 @@ from console.security.passwords import PasswordHasher
 from console.settings import Settings
 from console.store.db import make_engine, migrate
 from console.store.repository import Store
-from tests.browser import launch_chromium
-from tests.fakes.salesforce import FakeSalesforce, running_fake_salesforce
-from tests.harness import ADMIN_TOKEN, LiveHub
-from tests.postgres import PostgresCluster, require_postgres
+from tests.support.browser import launch_chromium
+from tests.support.fakes.salesforce import FakeSalesforce, running_fake_salesforce
+from tests.support.harness import ADMIN_TOKEN, HubFactory, LiveHub
+from tests.support.postgres import PostgresCluster, require_postgres
 
 CHEAP_PASSWORDS = PasswordHasher(time_cost=1, memory_cost=1024)
 
 
 @pytest.fixture(autouse=True)
 def _reset_structlog() -> Iterator[None]:
+    """structlog as `charla` configures it, but readable: exceptions as plain tracebacks.
+    structlog's defaults render them with rich (installed with import-linter), locals and
+    all: a second or more of a blocked event loop per traceback, which a hub whose Redis
+    died logs once a sweep."""
     structlog.contextvars.clear_contextvars()
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="%H:%M:%S.%f"),
+            structlog.processors.format_exc_info,
+            structlog.dev.ConsoleRenderer(colors=False),
+        ]
+    )
     yield
     structlog.reset_defaults()
 
@@ -62,9 +75,6 @@ def make_settings(data_dir: Path, **changes: Any) -> Settings:
         visitor_grace_s=30,
     )
     return base.with_(**changes) if changes else base
-
-
-HubFactory = Callable[..., Coroutine[Any, Any, LiveHub]]
 
 
 @pytest.fixture

@@ -8,8 +8,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import HubFactory
-from tests.harness import Peer, start_chat
+from tests.support.harness import HubFactory, Peer, chat_is, start_chat, text_is
 
 SCRIPTS = {
     "es": ["Hola, busco una Tacoma 2022", "¿La tienen en blanco?", "¿Aceptan trade-in?"],
@@ -30,7 +29,7 @@ async def converse(
         first = await visitor.call("message", payload)
         if n == 1:
             assert first == await visitor.call("message", payload)  # a resend changes nothing
-        await agent_peer.wait_for("message", lambda d, t=line: d["message"]["text"] == t)
+        await agent_peer.wait_for("message", text_is(line))
         reply = {"chat_id": chat_id, "text": f"{tag} reply {n}", "client_msg_id": f"{tag}-a{n}"}
         assert (await agent_peer.call("message", reply))["ok"] is True
 
@@ -61,9 +60,7 @@ async def test_several_tenants_and_languages_through_a_restart(
         # No language given: the premium dealer detects it, the basic garage uses Spanish.
         chat = await start_chat(visitor, SCRIPTS[language][0])
         assert (language, "active") == (chat["language"], chat["status"])
-        got = await peers[agent_key].wait_for(
-            "chat_assigned", lambda d, c=chat["id"]: d["chat"]["id"] == c
-        )
+        got = await peers[agent_key].wait_for("chat_assigned", chat_is(chat["id"]))
         assert [SCRIPTS[language][0]] == [m["text"] for m in got["chat"]["messages"]]
         chats.append(
             {
@@ -103,7 +100,7 @@ async def test_several_tenants_and_languages_through_a_restart(
     peers = {key: await hub.agent_peer(agent) for key, agent in agents.items()}
     for c in chats:
         c["peer"] = await hub.visitor_peer(c["tenant_row"], visitor_id=c["visitor_id"])
-        await peers[c["agent"]].wait_for("chat_assigned", lambda d, i=c["id"]: d["chat"]["id"] == i)
+        await peers[c["agent"]].wait_for("chat_assigned", chat_is(c["id"]))
     await asyncio.gather(
         *[
             converse(

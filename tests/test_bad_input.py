@@ -13,8 +13,7 @@ import socketio
 
 from console.settings import Limits
 from console.web.keys import SIGNER
-from tests.conftest import HubFactory
-from tests.harness import ORIGIN, LiveHub, Peer, active_chat, start_chat
+from tests.support.harness import ORIGIN, HubFactory, LiveHub, Peer, active_chat, start_chat
 
 # Table tests send many events on one connection; these limits keep the rate limit out.
 ROOMY = Limits(visitor_burst=1000, agent_burst=1000)
@@ -533,7 +532,7 @@ async def test_garbage_agent_auth_is_refused_as_unauthorized(make_hub: HubFactor
     )
     unsigned = jwt.encode(
         {"sub": agent["id"], "tid": tenant["id"], "role": "admin", "iss": "charla"},
-        key=None,
+        key="",  # no key: PyJWT takes "" for None, which its annotations do not admit
         algorithm="none",
     )
     wrong_tenant = signer.issue(agent["id"], "another-tenant", "agent")

@@ -6,7 +6,7 @@ import pytest
 import socketio
 
 from console.web.keys import SIO
-from tests.harness import ORIGIN, LiveHub, Peer, active_chat, eventually, start_chat
+from tests.support.harness import ORIGIN, LiveHub, Peer, active_chat, eventually, start_chat
 
 
 async def test_spanish_visitor_reaches_spanish_agent_and_they_talk(hub: LiveHub) -> None:

@@ -6,24 +6,22 @@ import asyncio
 import os
 import re
 import signal
-import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import aiohttp
 import pytest
 import socketio
 
-from tests.harness import free_port
+from tests.support.harness import free_port
+from tests.support.processes import charla_process
 
 ADMIN = "cli-test-admin-token"
 
 
-@asynccontextmanager
-async def charla(
+def charla(
     command: str, data_dir: Path, port: int, **extra_env: str
-) -> AsyncIterator[asyncio.subprocess.Process]:
+) -> AbstractAsyncContextManager[asyncio.subprocess.Process]:
     env = {
         **os.environ,
         "CHARLA_PORT": str(port),
@@ -31,21 +29,7 @@ async def charla(
         "CHARLA_ADMIN_TOKEN": ADMIN,
         **extra_env,
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "console",
-        command,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        yield process
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+    return charla_process(command, env)
 
 
 async def wait_healthy(port: int, timeout_s: float = 30) -> dict[str, object]:
@@ -151,41 +135,24 @@ async def test_demo_is_idempotent_and_its_credentials_work(tmp_path: Path) -> No
             assert f"http://127.0.0.1:{port}/console/" in out
 
 
+async def run_to_its_end(command: str, env: dict[str, str]) -> tuple[int | None, str, bytes]:
+    """`charla <command>` with `env`, expected to exit by itself: (exit code, stdout, stderr)."""
+    async with charla_process(command, env) as process:
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+    return process.returncode, out.decode(), err
+
+
 async def test_migrate_creates_the_schema_and_says_so(tmp_path: Path) -> None:
     env = {**os.environ, "CHARLA_DATA_DIR": str(tmp_path / "var")}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "console",
-        "migrate",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    assert 0 == process.returncode, err.decode()
-    assert "charla: the database schema is up to date\n" == out.decode()
+    code, out, err = await run_to_its_end("migrate", env)
+    assert 0 == code, err.decode()
+    assert "charla: the database schema is up to date\n" == out
     assert (tmp_path / "var" / "charla.sqlite3").exists()
-
-
-async def serve_until_it_exits(env: dict[str, str]) -> tuple[int | None, str, bytes]:
-    """`charla serve` with `env`, expected to give up: (exit code, stdout, stderr)."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "console",
-        "serve",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    return process.returncode, out.decode(), err
 
 
 async def test_bad_configuration_is_reported_without_a_traceback(tmp_path: Path) -> None:
     env = {**os.environ, "CHARLA_PORT": "eighty", "CHARLA_DATA_DIR": str(tmp_path)}
-    code, out, err = await serve_until_it_exits(env)
+    code, out, err = await run_to_its_end("serve", env)
     assert 2 == code
     assert "CHARLA_PORT must be a whole number, got 'eighty'" in out
     assert b"Traceback" not in err
@@ -204,7 +171,7 @@ async def test_an_event_loop_that_is_not_installed_is_reported_without_a_traceba
         "CHARLA_DATA_DIR": str(tmp_path / "var"),
         "PYTHONPATH": str(hidden.parent),
     }
-    code, out, err = await serve_until_it_exits(env)
+    code, out, err = await run_to_its_end("serve", env)
     assert 2 == code, err.decode()[-2000:]
     assert "CHARLA_EVENT_LOOP=uvloop, but uvloop is not installed" in out
     assert b"Traceback" not in err

@@ -7,7 +7,7 @@ import asyncio
 
 import socketio
 
-from tests.harness import LiveHub, Peer, active_chat, start_chat
+from tests.support.harness import LiveHub, Peer, active_chat, start_chat
 
 
 async def test_the_console_page_and_assets_are_served_under_a_strict_policy(hub: LiveHub) -> None:

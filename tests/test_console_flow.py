@@ -16,8 +16,8 @@ from playwright.async_api import expect
 
 from console.store.models import ChatRow
 from console.web.keys import STORE
-from tests.browser import screenshot_path
-from tests.harness import PASSWORD, LiveHub, Peer, start_chat
+from tests.support.browser import screenshot_path
+from tests.support.harness import PASSWORD, LiveHub, Peer, start_chat
 
 TIMEOUT_MS = 8000
 XSS = "<img src=x onerror=alert(1)>"
@@ -43,6 +43,19 @@ async def sign_in(page: Any, agent: dict[str, Any], *, online: bool = True) -> N
     if online:
         await page.select_option("select[name=status]", "online")
         await expect(page.locator("select[name=status]")).to_have_value("online")
+
+
+async def console_with_a_chat(
+    browser: Any, hub: LiveHub, tenant: dict[str, Any], agent: dict[str, Any], text: str
+) -> tuple[Any, Peer, dict[str, Any]]:
+    """The agent's console, signed in and online, once a visitor's new chat has its tab:
+    (page, visitor's peer, chat)."""
+    page = await open_console(browser, hub)
+    await sign_in(page, agent)
+    visitor = await hub.visitor_peer(tenant)
+    chat = await start_chat(visitor, text)
+    await page.locator(f".tab[data-chat-id='{chat['id']}']").wait_for()
+    return page, visitor, chat
 
 
 async def tile(page: Any, key: str) -> str:
@@ -288,11 +301,9 @@ async def test_an_expired_session_returns_to_login_and_keeps_the_draft(
 ) -> None:
     tenant = await hub.tenant(plan="basic", languages=["es"])
     agent = await hub.agent(tenant, languages=["es"], name="Luis Mercado")
-    page = await open_console(browser, hub)
-    await sign_in(page, agent)
-    visitor = await hub.visitor_peer(tenant)
-    chat = await start_chat(visitor, "Hola, ¿tienen citas hoy?")
-    await page.locator(f".tab[data-chat-id='{chat['id']}']").wait_for()
+    page, visitor, chat = await console_with_a_chat(
+        browser, hub, tenant, agent, "Hola, ¿tienen citas hoy?"
+    )
     await page.locator("[data-testid=chat] textarea").fill("Sí, tenemos a las 3:00 y a las")
 
     # A second device of the same agent sees the same chat.
@@ -384,11 +395,7 @@ async def test_a_session_refused_by_the_hub_returns_to_login_with_the_draft_kept
     tenant = await hub.tenant(plan="basic", languages=["es"])
     admin = await hub.agent(tenant, languages=["es"], role="admin")
     agent = await hub.agent(tenant, languages=["es"])
-    page = await open_console(browser, hub)
-    await sign_in(page, agent)
-    visitor = await hub.visitor_peer(tenant)
-    chat = await start_chat(visitor, "Hola")
-    await page.locator(f".tab[data-chat-id='{chat['id']}']").wait_for()
+    page, _visitor, chat = await console_with_a_chat(browser, hub, tenant, agent, "Hola")
     await page.locator("[data-testid=chat] textarea").fill("Un momento, por favor")
     status, _ = await hub.request("DELETE", f"/api/agents/{agent['id']}", token=admin["token"])
     assert 200 == status
@@ -409,11 +416,7 @@ async def test_a_reply_sent_while_offline_goes_out_once_after_the_reconnect(
 ) -> None:
     tenant = await hub.tenant(plan="basic", languages=["es"])
     agent = await hub.agent(tenant, languages=["es"])
-    page = await open_console(browser, hub)
-    await sign_in(page, agent)
-    visitor = await hub.visitor_peer(tenant)
-    chat = await start_chat(visitor, "Hola")
-    await page.locator(f".tab[data-chat-id='{chat['id']}']").wait_for()
+    page, visitor, chat = await console_with_a_chat(browser, hub, tenant, agent, "Hola")
     await page.context.set_offline(True)
     await page.locator(".topbar .warn").wait_for()
     composer = page.locator("[data-testid=chat] textarea")

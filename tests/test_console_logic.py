@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.test_frontend_build import FRONTEND, require_esbuild
+from tests.support.tools import FRONTEND, require_esbuild
 
 RUNNER = """
 import * as model from "./model.mjs";

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from console.web.keys import HUB
-from tests.conftest import HubFactory
-from tests.harness import LiveHub, start_chat
+from tests.support.harness import HubFactory, LiveHub, active_chat, start_chat
 
 
 async def test_reconnecting_visitor_gets_every_missed_message_by_sync(hub: LiveHub) -> None:
@@ -43,12 +42,7 @@ async def test_restart_keeps_chats_messages_agents_and_tokens(
 ) -> None:
     data_dir = tmp_path / "state"
     first = await make_hub(data_dir=data_dir)
-    tenant = await first.tenant()
-    agent = await first.agent(tenant, languages=["es"], max_chats=1)
-    agent_peer = await first.agent_peer(agent)
-    visitor = await first.visitor_peer(tenant)
-    active = await start_chat(visitor, "Hola", language="es")
-    await agent_peer.wait_for("chat_assigned")
+    tenant, agent, agent_peer, visitor, active = await active_chat(first, text="Hola", max_chats=1)
     await visitor.call(
         "message", {"chat_id": active["id"], "text": "¿Precio?", "client_msg_id": "p"}
     )
@@ -80,12 +74,7 @@ async def test_restart_keeps_chats_messages_agents_and_tokens(
 async def test_start_chat_retried_after_a_failure_puts_a_lost_chat_back_in_the_queue(
     hub: LiveHub,
 ) -> None:
-    tenant = await hub.tenant()
-    agent = await hub.agent(tenant, languages=["es"], max_chats=1)
-    agent_peer = await hub.agent_peer(agent)
-    first = await hub.visitor_peer(tenant)
-    await start_chat(first, "Hola", language="es")
-    await agent_peer.wait_for("chat_assigned")
+    tenant, agent, agent_peer, _first, _active = await active_chat(hub, text="Hola", max_chats=1)
     second = await hub.visitor_peer(tenant)
     payload = {"text": "¿Hay alguien?", "language": "es", "client_msg_id": "start-1"}
     chat = (await second.call("start_chat", payload))["chat"]

@@ -13,8 +13,7 @@ import aiohttp
 from console.realtime.engine import EngineSocket, _IdleReads
 from console.settings import Limits
 from console.web.keys import SIO
-from tests.conftest import HubFactory
-from tests.harness import ORIGIN, LiveHub, Peer, eventually, start_chat
+from tests.support.harness import ORIGIN, HubFactory, LiveHub, Peer, eventually, start_chat
 
 
 async def test_a_client_upgraded_from_long_polling_chats_over_the_lean_websocket(

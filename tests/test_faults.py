@@ -11,9 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import HubFactory
-from tests.harness import Sender, active_chat
-from tests.postgres import PostgresCluster, require_postgres
+from tests.support.harness import HubFactory, Sender, active_chat
+from tests.support.postgres import PostgresCluster, require_postgres
 
 pytestmark = pytest.mark.postgres
 

@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).parent.parent
-FRONTEND = ROOT / "frontend"
+from tests.support.tools import FRONTEND, ROOT, require_esbuild
+
 STATIC = ROOT / "console" / "web" / "static"
-
-
-def require_esbuild() -> str:
-    node = shutil.which("node")
-    problem = None
-    if node is None:
-        problem = "node is not installed"
-    elif not (FRONTEND / "node_modules" / "esbuild").is_dir():
-        problem = "frontend/node_modules is missing: run `bash .ci/setup` (npm ci in frontend)"
-    if problem:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the front-end build is required in CI: {problem}", pytrace=False)
-        pytest.skip(problem)
-    assert node is not None
-    return node
 
 
 @pytest.mark.parametrize("bundle", ["widget.js", "console.js"])

@@ -6,7 +6,7 @@ import pytest
 import socketio
 
 from console.web.keys import EMBEDDED_REDIS
-from tests.harness import LiveHub, Peer, active_chat
+from tests.support.harness import LiveHub, Peer, active_chat
 
 
 async def test_healthz_is_ok_when_database_and_redis_answer(hub: LiveHub) -> None:

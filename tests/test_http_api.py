@@ -9,8 +9,7 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 
 from console.web.keys import SIGNER
-from tests.conftest import HubFactory
-from tests.harness import ADMIN_TOKEN, ORIGIN, PASSWORD, LiveHub, start_chat
+from tests.support.harness import ADMIN_TOKEN, ORIGIN, PASSWORD, HubFactory, LiveHub, start_chat
 
 TENANT = {
     "name": "Autos del Este",

@@ -11,11 +11,18 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from console.engagement.service import Engagement
 from console.store.models import ChatRow, InvitationRow, VisitorRow
-from console.web.keys import SIO, STORE
-from tests.conftest import HubFactory
-from tests.harness import ADMIN_TOKEN, ORIGIN, LiveHub, Peer, start_chat
+from console.web.keys import STORE
+from tests.support.harness import (
+    ADMIN_TOKEN,
+    ORIGIN,
+    HubFactory,
+    LiveHub,
+    Peer,
+    active_chat,
+    engagement,
+    start_chat,
+)
 
 VEHICLE_URL = f"{ORIGIN}/vehiculos/2024-toyota-tacoma"
 RULE: dict[str, Any] = {
@@ -25,12 +32,6 @@ RULE: dict[str, Any] = {
     "only_when_agents_available": True,
 }
 LEAD = {"first_name": "Ana", "phone": "787-555-0123", "interest": "buy"}
-
-
-def engagement(hub: LiveHub) -> Engagement:
-    namespace = hub.app[SIO].namespace_handlers["/visitor"]
-    found: Engagement = namespace.engagement
-    return found
 
 
 async def settled(hub: LiveHub) -> None:
@@ -380,11 +381,7 @@ async def test_answers_and_ratings_are_checked(hub: LiveHub) -> None:
 
 async def test_a_queued_chat_cannot_be_rated(hub: LiveHub) -> None:
     tenant, _ = await dealer(hub)
-    agent = await hub.agent(tenant, languages=["es"], max_chats=1)
-    agent_peer = await hub.agent_peer(agent)
-    first = await hub.visitor_peer(tenant)
-    await start_chat(first, "Hola", language="es")
-    await agent_peer.wait_for("chat_assigned")
+    await active_chat(hub, tenant, "Hola", max_chats=1)
     second = await hub.visitor_peer(tenant)
     queued = await start_chat(second, "Hola", language="es")
     assert "queued" == queued["status"]

@@ -11,8 +11,8 @@ from console.domain.leads import LeadIn
 from console.domain.types import Tenant
 from console.store.models import IntegrationRow, WebhookRow
 from console.store.repository import Store
-from tests.harness import LiveHub, active_chat, start_chat
-from tests.store_setup import new_chat, new_tenant
+from tests.support.harness import LiveHub, active_chat, start_chat
+from tests.support.store import new_chat, new_tenant
 
 LEAD: dict[str, Any] = {
     "first_name": "Ana",
@@ -133,26 +133,17 @@ async def configure_everything(store: Store, tenant: Tenant) -> None:
                     tenant_id=tenant.id, kind=kind, config={}, updated_at=datetime.now(UTC)
                 )
             )
-        s.add(
-            WebhookRow(
-                id=str(uuid.uuid4()),
-                tenant_id=tenant.id,
-                url="https://crm.example/hook",
-                secret_enc=store.cipher.encrypt("s3cret"),
-                events=["lead.qualified"],
-                created_at=datetime.now(UTC),
+        for url, event in (("hook", "lead.qualified"), ("closed", "chat.closed")):
+            s.add(
+                WebhookRow(
+                    id=str(uuid.uuid4()),
+                    tenant_id=tenant.id,
+                    url=f"https://crm.example/{url}",
+                    secret_enc=store.cipher.encrypt("s3cret"),
+                    events=[event],
+                    created_at=datetime.now(UTC),
+                )
             )
-        )
-        s.add(
-            WebhookRow(
-                id=str(uuid.uuid4()),
-                tenant_id=tenant.id,
-                url="https://crm.example/closed",
-                secret_enc=store.cipher.encrypt("s3cret"),
-                events=["chat.closed"],
-                created_at=datetime.now(UTC),
-            )
-        )
 
 
 async def saved_destinations(store: Store, plan: str, **changes: Any) -> list[str]:

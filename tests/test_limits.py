@@ -11,8 +11,15 @@ import pytest
 import socketio
 
 from console.settings import Limits
-from tests.conftest import HubFactory
-from tests.harness import ADMIN_TOKEN, ORIGIN, PASSWORD, LiveHub, Peer, active_chat, start_chat
+from tests.support.harness import (
+    ADMIN_TOKEN,
+    ORIGIN,
+    PASSWORD,
+    HubFactory,
+    LiveHub,
+    Peer,
+    active_chat,
+)
 
 TIGHT = Limits(visitor_events_per_s=5, visitor_burst=3, agent_events_per_s=5, agent_burst=3)
 REFILL_S = 0.25  # one token at 5 events/s, with a little slack
@@ -138,12 +145,7 @@ class RawSocket:
 
 
 async def test_websocket_frame_over_64_kib_closes_only_that_connection(hub: LiveHub) -> None:
-    tenant = await hub.tenant()
-    agent = await hub.agent(tenant, languages=["es"])
-    agent_peer = await hub.agent_peer(agent)
-    bystander = await hub.visitor_peer(tenant)
-    chat = await start_chat(bystander, "Hola", language="es")
-    await agent_peer.wait_for("chat_assigned")
+    tenant, agent, agent_peer, bystander, chat = await active_chat(hub, text="Hola")
     raw = await RawSocket.open(hub)
     await raw.join_visitor(tenant)
     limit = 64 * 1024

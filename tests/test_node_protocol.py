@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.harness import ORIGIN, PASSWORD, LiveHub
+from tests.support.harness import ORIGIN, PASSWORD, LiveHub
+from tests.support.tools import require_node
 
 NODE_DIR = Path(__file__).parent / "node"
 SCRIPT = NODE_DIR / "protocol_chat.mjs"
@@ -18,23 +18,8 @@ SCRIPT = NODE_DIR / "protocol_chat.mjs"
 pytestmark = pytest.mark.node
 
 
-def require_node() -> str:
-    node = shutil.which("node")
-    problem = None
-    if node is None:
-        problem = "node is not on PATH"
-    elif not (NODE_DIR / "node_modules" / "socket.io-client").is_dir():
-        problem = "tests/node/node_modules is missing: run `bash .ci/setup`"
-    if problem:
-        if os.environ.get("CI") == "true":
-            pytest.fail(problem)
-        pytest.skip(problem)
-    assert node is not None
-    return node
-
-
 async def test_node_socketio_client_runs_a_whole_chat(hub: LiveHub) -> None:
-    node = require_node()
+    node = require_node(NODE_DIR, "socket.io-client", "the JavaScript socket.io-client")
     tenant = await hub.tenant(languages=["es", "en"])
     agent = await hub.agent(tenant, languages=["es"], name="María")
     env = {

@@ -8,23 +8,22 @@ import json
 from collections.abc import AsyncIterator
 from email import message_from_bytes, policy
 from email.message import Message
-from pathlib import Path
 from typing import Any
 
 import pytest
 import structlog
 from aiohttp import web
-from aiosmtpd.controller import Controller
 from lxml import etree
 
 from console.settings import Outbox
 from integrations.adf.config import Smtp
 from integrations.webhooks.connector import verify
-from tests.conftest import HubFactory
-from tests.fakes.salesforce import FakeSalesforce
-from tests.harness import LiveHub, Peer, active_chat, eventually, free_port, start_chat
+from tests.support.connectors import ADF_DTD
+from tests.support.fakes.salesforce import FakeSalesforce
+from tests.support.harness import HubFactory, LiveHub, active_chat, eventually, start_chat
+from tests.support.leads import LEAD, connect_salesforce, lead_deliveries, save, settled
+from tests.support.smtp import smtp_server
 
-DTD = Path("/work/shared/data/adf-1.0.dtd")
 FAST = Outbox(
     backoff_s=0.05,
     backoff_cap_s=0.2,
@@ -34,23 +33,6 @@ FAST = Outbox(
     throttle_pause_s=0,
     allow_private=True,  # the fakes listen on 127.0.0.1
 )
-LEAD: dict[str, Any] = {
-    "first_name": "María",
-    "last_name": "Rivera",
-    "phone": "787-555-0123",
-    "email": "maria.rivera@example.com",
-    "interest": "buy",
-    "vehicle": {
-        "year": 2022,
-        "make": "Toyota",
-        "model": "Tacoma",
-        "vin": "3TMCZ5AN1NM123456",
-        "stock": "T1234",
-        "condition": "used",
-    },
-    "trade_in": {"year": 2015, "make": "Honda", "model": "Civic", "mileage": 82000},
-    "timeframe": "this week",
-}
 
 
 class Inbox:
@@ -69,51 +51,8 @@ class Inbox:
 @pytest.fixture
 async def smtp() -> AsyncIterator[tuple[Inbox, int]]:
     inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    await asyncio.to_thread(controller.start)
-    try:
+    async with smtp_server(inbox) as port:
         yield inbox, port
-    finally:
-        await asyncio.to_thread(controller.stop)
-
-
-async def lead_deliveries(hub: LiveHub, agent: dict[str, Any], lead_id: str) -> list[Any]:
-    status, lead = await hub.request("GET", f"/api/leads/{lead_id}", token=agent["token"])
-    assert 200 == status, lead
-    return lead["deliveries"]  # type: ignore[no-any-return]
-
-
-async def settled(hub: LiveHub, agent: dict[str, Any], lead_id: str) -> list[Any]:
-    async def done() -> list[Any] | None:
-        found = await lead_deliveries(hub, agent, lead_id)
-        return found if found and all(d["status"] != "pending" for d in found) else None
-
-    return await eventually(done)  # type: ignore[no-any-return]
-
-
-async def connect_salesforce(
-    hub: LiveHub, tenant: dict[str, Any], fake: FakeSalesforce, **extra: Any
-) -> dict[str, Any]:
-    admin = await hub.agent(tenant, languages=["es"], role="admin")
-    body = {
-        "login_url": fake.base_url,
-        "client_id": fake.client_id,
-        "client_secret": fake.client_secret,
-        "ca_bundle": str(fake.certificates.ca_pem),
-        **extra,
-    }
-    status, saved = await hub.request(
-        "PUT", "/api/integrations/salesforce", token=admin["token"], json=body
-    )
-    assert 200 == status, saved
-    return admin
-
-
-async def save(agent_peer: Peer, chat: dict[str, Any], lead: dict[str, Any]) -> dict[str, Any]:
-    ack = await agent_peer.call("save_lead", {"chat_id": chat["id"], "lead": lead})
-    assert ack["ok"] is True, ack
-    return ack["lead"]  # type: ignore[no-any-return]
 
 
 async def test_a_premium_lead_reaches_salesforce_once_with_its_task(
@@ -317,7 +256,7 @@ async def test_bad_integration_settings_say_what_to_fix(
         "client_id": "x",
         "client_secret": "long-enough",
     }
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({**base, "login_url": salesforce.base_url}, "127.0.0.1 is not a public address"),
         ({**base, "login_url": "http://insecure.example"}, "https"),
         ({**base, "client_secret": None, "client_id": "y"}, "client_secret"),
@@ -406,7 +345,7 @@ async def test_an_adf_email_reaches_the_smtp_server_and_validates_against_the_dt
     document = body.get_payload(decode=True)
     assert isinstance(document, bytes)
     root = etree.fromstring(document)
-    dtd = etree.DTD(str(DTD))
+    dtd = etree.DTD(str(ADF_DTD))
     assert dtd.validate(root), dtd.error_log.filter_from_errors()
     assert ["2022", "Toyota", "Tacoma", "3TMCZ5AN1NM123456", "T1234"] == [
         root.findtext(f"prospect/vehicle[@interest='buy']/{tag}")

@@ -7,24 +7,21 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import IO
 
 from console.settings import Outbox
 from console.web.keys import EMBEDDED_REDIS
-from tests.conftest import HubFactory
-from tests.fakes.salesforce import running_fake_salesforce
-from tests.harness import active_chat
-from tests.test_outbox import LEAD, connect_salesforce, save, settled
+from tests.support.fakes.salesforce import running_fake_salesforce
+from tests.support.harness import HubFactory, active_chat
+from tests.support.leads import LEAD, connect_salesforce, save, settled
+from tests.support.processes import charla_process
 
 
-@asynccontextmanager
-async def worker(
+def worker(
     data_dir: Path, redis_url: str, log: IO[bytes]
-) -> AsyncIterator[asyncio.subprocess.Process]:
+) -> AbstractAsyncContextManager[asyncio.subprocess.Process]:
     env = {
         **os.environ,
         "CHARLA_REDIS_URL": redis_url,
@@ -35,15 +32,7 @@ async def worker(
         "CHARLA_OUTBOX_BACKOFF_S": "0.1",
         "CHARLA_OUTBOX_ALLOW_PRIVATE": "true",
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "console", "worker", env=env, stdout=log, stderr=log
-    )
-    try:
-        yield process
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+    return charla_process("worker", env, output=log)
 
 
 def tail(path: Path) -> str:

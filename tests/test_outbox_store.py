@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from console.domain.leads import LeadIn
 from console.domain.types import Tenant
 from console.store.repository import Store
-from tests.store_setup import new_chat, new_tenant
+from tests.support.store import new_chat, new_tenant
 
 LEAD = {"first_name": "Ana", "phone": "787-555-0123", "interest": "buy"}
 

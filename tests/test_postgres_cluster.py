@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from console.store.db import POOL_SIZE, make_engine
-from tests.postgres import PostgresCluster, postgres_available, require_postgres
+from tests.support.postgres import PostgresCluster, postgres_available, require_postgres
 
 pytestmark = pytest.mark.postgres
 

@@ -6,15 +6,13 @@ import structlog
 from structlog.testing import capture_logs
 
 from console.runtime.logs import merge_event_ids
-from tests.harness import LiveHub, active_chat, start_chat
+from tests.support.harness import LiveHub, active_chat, start_chat
 
 
 async def test_card_number_is_redacted_before_it_is_stored_or_delivered(hub: LiveHub) -> None:
-    tenant = await hub.tenant()
-    agent = await hub.agent(tenant, languages=["es"])
-    agent_peer = await hub.agent_peer(agent)
-    visitor = await hub.visitor_peer(tenant)
-    chat = await start_chat(visitor, "Pago con 4111 1111 1111 1111", language="es")
+    _tenant, agent, agent_peer, visitor, chat = await active_chat(
+        hub, text="Pago con 4111 1111 1111 1111"
+    )
     assigned = await agent_peer.wait_for("chat_assigned")
     ack = await visitor.call(
         "message",

@@ -12,9 +12,8 @@ from console.domain.types import Chat
 from console.hub import Hub, upkeep
 from console.web import admin
 from console.web.keys import HUB, ORIGINS, STORE
-from tests.conftest import HubFactory
-from tests.harness import LiveHub, Peer, active_chat, eventually, start_chat
-from tests.postgres import PostgresCluster, require_postgres
+from tests.support.harness import HubFactory, LiveHub, Peer, active_chat, eventually, start_chat
+from tests.support.postgres import PostgresCluster, require_postgres
 
 
 async def _one_busy_agent(
@@ -197,12 +196,7 @@ async def test_reconcile_repairs_drift_between_redis_and_the_store_after_two_pas
     """Failures can leave Redis disagreeing with SQL; the reconciler puts SQL's truth back,
     but only for a drift seen on two passes (an assignment in flight is not a drift)."""
     core: Hub = hub.app[HUB]
-    tenant = await hub.tenant()
-    agent = await hub.agent(tenant, languages=["es"], max_chats=1)
-    agent_peer = await hub.agent_peer(agent)
-    first = await hub.visitor_peer(tenant)
-    active = await start_chat(first, "Hola", language="es")
-    await agent_peer.wait_for("chat_assigned")
+    tenant, agent, agent_peer, _first, active = await active_chat(hub, text="Hola", max_chats=1)
     second = await hub.visitor_peer(tenant)
     other = await hub.agent(tenant, languages=["es"])
     await hub.agent_peer(other, online=False)  # known to Redis, never online

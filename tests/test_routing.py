@@ -15,8 +15,7 @@ import pytest
 from console.domain.clock import ShiftedClock
 from console.routing.state import PREFIX
 from console.web.keys import HUB
-from tests.conftest import HubFactory
-from tests.harness import LiveHub, Peer, start_chat
+from tests.support.harness import HubFactory, LiveHub, Peer, start_chat
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import signal
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -17,9 +18,9 @@ import pytest
 from redis.asyncio import Redis
 
 from console.hub.cluster import EPOCH_KEY
-from tests.cluster import HubProcess, RedisServer, RemoteHub, migrate, remote
-from tests.harness import ORIGIN, Sender, eventually, start_chat
-from tests.postgres import PostgresCluster, require_postgres
+from tests.support.cluster import HubProcess, RedisServer, RemoteHub, migrate, remote
+from tests.support.harness import ORIGIN, Peer, Sender, chat_is, eventually, start_chat, text_is
+from tests.support.postgres import PostgresCluster, require_postgres
 
 pytestmark = pytest.mark.postgres
 
@@ -37,8 +38,26 @@ class Deployment:
         learn other processes' new tenants' origins within a heartbeat)."""
         tenant = await self.a.tenant(**fields)
         for hub in self.hubs:
-            await eventually(lambda hub=hub: origin_accepted(hub), what="origin known")
+            await eventually(functools.partial(origin_accepted, hub), what="origin known")
         return tenant
+
+    async def chat_across(
+        self, text: str = "Hola", max_chats: int = 3
+    ) -> tuple[dict[str, Any], dict[str, Any], Peer, Peer, dict[str, Any]]:
+        """A tenant whose visitor, on A, chats with its one agent, on B: (tenant, agent,
+        agent's peer, visitor's peer, chat), as the harness's `active_chat` on one hub."""
+        tenant = await self.tenant()
+        agent = await self.a.agent(tenant, languages=["es"], max_chats=max_chats)
+        agent_peer = await self.b.agent_peer(agent)
+        visitor = await self.a.visitor_peer(tenant)
+        chat = await start_chat(visitor, text, language="es")
+        await agent_peer.wait_for("chat_assigned", chat_is(chat["id"]))
+        return tenant, agent, agent_peer, visitor, chat
+
+    async def members(self, key: str) -> set[str]:
+        """A Redis set of ids (sockets, agents online) as text."""
+        found = await self.client.smembers(key)
+        return {m.decode() if isinstance(m, bytes) else m for m in found}
 
     @property
     def a(self) -> RemoteHub:
@@ -109,12 +128,9 @@ async def test_visitor_on_one_process_and_agent_on_the_other_chat_normally(
     deploy: Any, database: str
 ) -> None:
     d: Deployment = await deploy(database)
-    tenant = await d.tenant()
-    agent = await d.a.agent(tenant, languages=["es"], max_chats=1)
-    agent_peer = await d.b.agent_peer(agent)
-    visitor = await d.a.visitor_peer(tenant)
-
-    chat = await start_chat(visitor, "Hola, ¿tienen la Tacoma?", language="es")
+    tenant, agent, agent_peer, visitor, chat = await d.chat_across(
+        "Hola, ¿tienen la Tacoma?", max_chats=1
+    )
     assigned = await agent_peer.wait_for("chat_assigned")
     assert (chat["id"], ["Hola, ¿tienen la Tacoma?"]) == (
         assigned["chat"]["id"],
@@ -262,7 +278,7 @@ async def test_sigkilled_process_loses_no_acknowledged_message(deploy: Any, data
     # Process B released the dead process's sockets once its heartbeat expired.
     async def stale() -> set[str]:
         keys = [f"charla:socks:visitor:{visitor_id}", f"charla:socks:agent:{agent['id']}"]
-        return {m.decode() for key in keys for m in await d.client.smembers(key)} & old_sids
+        return {m for key in keys for m in await d.members(key)} & old_sids
 
     await eventually(lambda: _none(stale), what="the dead process's sockets released")
     # The agent is still online on B: a new chat goes to them.
@@ -281,12 +297,7 @@ async def test_redis_restart_rebuilds_queue_and_presence_and_loses_nothing(
     deploy: Any, database: str
 ) -> None:
     d: Deployment = await deploy(database)
-    tenant = await d.tenant()
-    agent = await d.a.agent(tenant, languages=["es"], max_chats=1)
-    agent_peer = await d.b.agent_peer(agent)
-    visitor = await d.a.visitor_peer(tenant)
-    chat = await start_chat(visitor, "Hola", language="es")
-    await agent_peer.wait_for("chat_assigned")
+    tenant, _agent, agent_peer, visitor, chat = await d.chat_across(max_chats=1)
     waiting = await d.b.visitor_peer(tenant)
     queued = await start_chat(waiting, "¿Hay alguien?", language="es")
     assert "queued" == queued["status"]
@@ -317,9 +328,7 @@ async def test_redis_restart_rebuilds_queue_and_presence_and_loses_nothing(
     for n in range(40):
         await send(f"después {n}")
         with contextlib.suppress(AssertionError):
-            await agent_peer.wait_for(
-                "message", lambda e, n=n: e["message"]["text"] == f"después {n}", timeout_s=0.5
-            )
+            await agent_peer.wait_for("message", text_is(f"después {n}"), timeout_s=0.5)
             break
     else:
         raise AssertionError("live messages never crossed processes again after the restart")
@@ -341,12 +350,7 @@ async def test_database_outage_refuses_messages_on_every_process_and_loses_nothi
     deploy: Any, own_postgres: PostgresCluster
 ) -> None:
     d: Deployment = await deploy(own_postgres.url(own_postgres.create_database("outage")))
-    tenant = await d.tenant()
-    agent = await d.a.agent(tenant, languages=["es"])
-    agent_peer = await d.b.agent_peer(agent)
-    visitor = await d.a.visitor_peer(tenant)
-    chat = await start_chat(visitor, "Hola", language="es")
-    await agent_peer.wait_for("chat_assigned")
+    _tenant, _agent, agent_peer, visitor, chat = await d.chat_across()
 
     sender = Sender(chat["id"])
     refused = sender.refused
@@ -379,23 +383,20 @@ async def test_a_paused_process_that_was_reaped_registers_its_sockets_again(
     sockets = f"charla:socks:agent:{agent['id']}"
     online = f"charla:t:{{{tenant['id']}}}:online"
 
-    async def members(key: str) -> set[str]:
-        return {m.decode() for m in await d.client.smembers(key)}
-
-    assert {sid} == await members(sockets)
+    assert {sid} == await d.members(sockets)
     process = d.processes[0].process
     assert process is not None
     process.send_signal(signal.SIGSTOP)  # a stall longer than three heartbeats
     try:
         # Process B takes A for dead and releases its sockets: the agent is suspended.
-        await eventually(lambda: _none(lambda: members(sockets)), what="A's sockets reaped")
-        assert agent["id"] not in await members(online)
+        await eventually(lambda: _none(lambda: d.members(sockets)), what="A's sockets reaped")
+        assert agent["id"] not in await d.members(online)
     finally:
         process.send_signal(signal.SIGCONT)
 
     # A wakes up, finds itself reaped and registers its socket and its agent's status again.
-    await eventually(lambda: _has(members(sockets), sid), what="A's socket registered again")
-    await eventually(lambda: _has(members(online), agent["id"]), what="the agent online again")
+    await eventually(lambda: _has(d.members(sockets), sid), what="A's socket registered again")
+    await eventually(lambda: _has(d.members(online), agent["id"]), what="the agent online again")
     visitor = await d.b.visitor_peer(tenant)
     chat = await start_chat(visitor, "Hola", language="es")
     taken = await agent_peer.wait_for("chat_assigned", lambda e: e["chat"]["id"] == chat["id"])

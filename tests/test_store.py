@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import Row, text
 
 from console.domain.types import Agent, Chat, Message, Tenant, Ticket
 from console.security.crypto import DataCipher
@@ -176,7 +176,7 @@ async def test_text_and_contact_details_are_encrypted_at_rest(store: Store) -> N
         ticket_reason="no_agents",
         contact={"name": "Ana Rivera", "email": "ana@correo.example", "phone": None},
     )
-    rows = []
+    rows: list[Row[Any]] = []
     async with store.engine.connect() as conn:
         for table in ("visitors", "messages", "tickets"):
             rows += (await conn.execute(text(f"SELECT * FROM {table}"))).all()

@@ -11,8 +11,7 @@ from console.routing.state import AgentPresence, Waiting
 from console.store.models import ChatRow
 from console.supervision.tiles import changed, start_of_day, tiles
 from console.web.keys import STORE
-from tests.conftest import HubFactory
-from tests.harness import LiveHub, start_chat
+from tests.support.harness import HubFactory, LiveHub, active_chat, start_chat
 
 NOW = datetime(2026, 11, 25, 3, 30, tzinfo=UTC)  # 23:30 on the 24th in San Juan
 
@@ -151,12 +150,7 @@ async def test_other_plans_get_plan_required_and_no_live_tiles(hub: LiveHub) -> 
 
 
 async def test_a_disposition_is_one_of_four(hub: LiveHub) -> None:
-    tenant = await hub.tenant()
-    agent = await hub.agent(tenant, languages=["es"])
-    peer = await hub.agent_peer(agent)
-    visitor = await hub.visitor_peer(tenant)
-    chat = await start_chat(visitor, "Hola", language="es")
-    await peer.wait_for("chat_assigned")
+    _tenant, _agent, peer, _visitor, chat = await active_chat(hub, text="Hola")
     bad = await peer.call("close_chat", {"chat_id": chat["id"], "disposition": "angry"})
     assert (False, "invalid_payload") == (bad["ok"], bad["error"]["code"])
     assert bad["error"]["message"].startswith("disposition"), bad

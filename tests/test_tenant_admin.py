@@ -11,8 +11,7 @@ from console.store.models import IntegrationRow, InvitationRuleRow, WebhookRow
 from console.store.tenant_config import public_config
 from console.web.keys import STORE
 from console.web.tenant_admin import ImportIn, import_plan_needs
-from tests.conftest import HubFactory
-from tests.harness import PASSWORD, LiveHub, start_chat
+from tests.support.harness import PASSWORD, HubFactory, LiveHub, start_chat
 
 HOURS = {"mon": [["09:00", "18:00"]], "sat": [["09:00", "13:00"]]}
 SCRIPT = default_script().model_dump(mode="json")

@@ -12,10 +12,8 @@ from sqlalchemy import func, select
 
 from console.store.models import InvitationRow
 from console.web.keys import STORE
-from tests.browser import screenshot_path
-from tests.conftest import HubFactory
-from tests.harness import ADMIN_TOKEN, LiveHub, start_chat
-from tests.test_invitation_rules import engagement
+from tests.support.browser import screenshot_path
+from tests.support.harness import ADMIN_TOKEN, HubFactory, LiveHub, engagement, start_chat
 
 pytestmark = pytest.mark.browser
 
@@ -43,6 +41,17 @@ async def dealer_site(hub: LiveHub, plan: str = "proactive") -> tuple[dict[str, 
     return tenant, rule["id"]
 
 
+async def site_page(
+    browser: Any, hub: LiveHub, tenant: dict[str, Any], path: str, locale: str, **context: Any
+) -> Any:
+    """A page of the sample dealer site with the tenant's widget, in a fresh browser context
+    of this language (`context`: Playwright's other options, a viewport)."""
+    page = await (await browser.new_context(locale=locale, **context)).new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    await page.goto(f"{hub.url}{path}?site_key={tenant['site_key']}")
+    return page
+
+
 async def messages(page: Any) -> list[str]:
     texts: list[str] = await page.evaluate(
         """() => Array.from(document.querySelector('charla-widget').shadowRoot
@@ -59,10 +68,9 @@ async def test_a_spanish_visitor_is_invited_chats_navigates_and_rates(
     agent = await hub.agent(tenant, languages=["es"], name="María Rivera")
     agent_peer = await hub.agent_peer(agent)
 
-    context = await browser.new_context(locale="es-PR", viewport={"width": 375, "height": 740})
-    page = await context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    await page.goto(f"{hub.url}{VEHICLE}?site_key={tenant['site_key']}")
+    page = await site_page(
+        browser, hub, tenant, VEHICLE, "es-PR", viewport={"width": 375, "height": 740}
+    )
 
     bubble = page.locator(f"{WIDGET} .bubble")
     await bubble.get_by_text(TEXT["es"]).wait_for()
@@ -129,16 +137,13 @@ async def test_a_spanish_visitor_is_invited_chats_navigates_and_rates(
     await page.screenshot(path=screenshot_path("widget_es_rated_375"))
 
     # An English browser gets the English text.
-    english = await browser.new_context(locale="en-US")
-    page_en = await english.new_page()
-    page_en.set_default_timeout(TIMEOUT_MS)
-    await page_en.goto(f"{hub.url}{VEHICLE}?site_key={tenant['site_key']}")
+    page_en = await site_page(browser, hub, tenant, VEHICLE, "en-US")
     bubble_en = page_en.locator(f"{WIDGET} .bubble")
     await bubble_en.get_by_text(TEXT["en"]).wait_for()
     await bubble_en.get_by_role("button", name="No, thanks").click()
     await bubble_en.wait_for(state="hidden")
-    await context.close()
-    await english.close()
+    await page.context.close()
+    await page_en.context.close()
 
 
 async def test_a_basic_plan_site_shows_no_invitation(make_hub: HubFactory, browser: Any) -> None:
@@ -196,9 +201,7 @@ async def test_the_host_pages_aggressive_css_does_not_change_the_widget(
 ) -> None:
     hub = await make_hub()
     tenant, _ = await dealer_site(hub)
-    page = await (await browser.new_context(locale="en-US")).new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    await page.goto(f"{hub.url}/demo/financing?site_key={tenant['site_key']}")
+    page = await site_page(browser, hub, tenant, "/demo/financing", "en-US")
     await page.locator(f"{WIDGET} .launcher").click()
     await page.locator(f"{WIDGET} form input[name=name]").wait_for()
     await page.evaluate("document.querySelector('charla-widget').shadowRoot.activeElement?.blur()")
@@ -234,9 +237,7 @@ async def test_when_closed_the_visitor_leaves_a_message_with_the_tenants_fields(
         hours={"mon": [["00:00", "00:01"]]},  # closed but for one minute a week
         settings={"prechat_fields": ["name", "email"]},
     )
-    page = await (await browser.new_context(locale="en-US")).new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    await page.goto(f"{hub.url}/demo/?site_key={tenant['site_key']}")
+    page = await site_page(browser, hub, tenant, "/demo/", "en-US")
     launcher = page.locator(f"{WIDGET} .launcher")
     await launcher.focus()
     await page.keyboard.press("Enter")
@@ -277,9 +278,7 @@ async def test_a_visitor_starts_a_chat_waits_in_line_and_switches_language(
     first = await start_chat(busy, "Hola", language="es")
     await agent_peer.wait_for("chat_assigned", lambda d: d["chat"]["id"] == first["id"])
 
-    page = await (await browser.new_context(locale="en-US")).new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    await page.goto(f"{hub.url}/demo/inventory?site_key={tenant['site_key']}")
+    page = await site_page(browser, hub, tenant, "/demo/inventory", "en-US")
     await page.locator(f"{WIDGET} .launcher").click()
     form = page.locator(f"{WIDGET} form")
     await form.get_by_label("Name").fill("Ana Rivera")

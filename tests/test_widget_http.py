@@ -10,7 +10,7 @@ from multidict import CIMultiDict
 
 from console.demo import DEMO_RULES, DEMO_SITE_KEY, ensure_demo
 from console.web.keys import PASSWORDS, STORE
-from tests.harness import ADMIN_TOKEN, ORIGIN, LiveHub
+from tests.support.harness import ADMIN_TOKEN, ORIGIN, LiveHub
 
 
 async def get(hub: LiveHub, path: str, **headers: str) -> tuple[int, CIMultiDict[str], bytes]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bots.script import default_script, load_script
 from console.store.repository import Store
-from tests.store_setup import new_chat, new_tenant
+from tests.support.store import new_chat, new_tenant
 
 
 async def _chat(store: Store) -> tuple[str, str, str]:

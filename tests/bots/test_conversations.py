@@ -117,6 +117,7 @@ def test_spanish_year_alone_answers_the_vehicle_question(testbot: Make) -> None:
     bot.say("este mes")
     bot.say("Roberto")
     bot.say("roberto@example.com")
+    assert bot.lead is not None
     assert {"make": "Toyota", "model": "Hilux"} == bot.lead["vehicle"]
     other = testbot()
     other.say("quiero comprar")
@@ -169,6 +170,7 @@ def test_parts_request_with_stock_number_in_english(testbot: Make) -> None:
     bot.say("today")
     bot.say("my name is Mike Lee")
     assert [en("handoff", name="Mike")] == bot.say("mike.lee@example.org")
+    assert bot.lead is not None
     assert {"make": "Nissan", "model": "Frontier", "stock": "A9987"} == bot.lead["vehicle"]
     assert "parts" == bot.lead["interest"]
 
@@ -206,6 +208,7 @@ def test_spanish_invalid_phone_is_corrected(testbot: Make) -> None:
     assert [es("invalid_phone", value="787-555-01")] == bot.say("787-555-01")
     assert "contact" == bot.asked
     assert [es("handoff", name="Luis")] == bot.say("perdón, es 787-555-0123")
+    assert bot.lead is not None
     assert "+17875550123" == bot.lead["phone"]
 
 
@@ -214,6 +217,7 @@ def test_english_invalid_email_is_corrected(testbot: Make) -> None:
     bot.say("I'm Laura, I want to buy a Jeep Wrangler next month, no trade-in")
     assert [en("invalid_email", value="laura@gmail")] == bot.say("laura@gmail")
     assert [en("handoff", name="Laura")] == bot.say("sorry: laura@gmail.com")
+    assert bot.lead is not None
     assert "laura@gmail.com" == bot.lead["email"]
 
 
@@ -228,6 +232,7 @@ def test_spanish_an_email_alone_is_enough_contact(testbot: Make) -> None:
     bot = testbot()
     bot.say("Soy Marta, quiero comprar una Kona este mes, sin trade in")
     assert [es("handoff", name="Marta")] == bot.say("marta@example.com")
+    assert bot.lead is not None
     assert "marta@example.com" == bot.lead["email"]
 
 
@@ -261,6 +266,7 @@ def test_representante_without_accents_or_capitals_hands_off(testbot: Make) -> N
     bot = testbot()
     bot.say("buenas")
     assert [es("handoff_requested")] == bot.say("REPRESENTANTE por favor")
+    assert bot.handoff is not None
     assert "requested" == bot.handoff.reason
 
 
@@ -274,6 +280,7 @@ def test_spanglish_pasame_con_un_agent(testbot: Make) -> None:
     bot = testbot()
     bot.say("Hola, info de la Tacoma please")
     assert [es("handoff_requested")] == bot.say("pásame con un vendedor")
+    assert bot.handoff is not None
     assert "requested" == bot.handoff.reason
 
 
@@ -296,6 +303,7 @@ def test_only_english_agents_online_means_a_ticket_for_a_spanish_visitor(testbot
     bot = TestBot(served_languages=frozenset({"en"}))
     bot.say("Soy Ana Rivera, quiero comprar una Tacoma este mes, no tengo trade in")
     assert [es("no_agents")] == bot.say("787-555-0123")
+    assert bot.ticket is not None
     assert ("no_agents", None) == (bot.ticket.reason, bot.handoff)
     english = TestBot(served_languages=frozenset({"en"}))
     english.say("I'm Ann Lee, I want to buy a Tacoma this month, no trade-in")
@@ -338,6 +346,7 @@ def test_english_weeknight_promises_tomorrow_morning_in_english_format(testbot: 
     assert en("greeting_after_hours", opening=opening) == replies[0]
     bot.say("I'm Mike")
     assert [en("after_hours_done", name="Mike", opening=opening)] == bot.say("mike@example.com")
+    assert bot.ticket is not None
     assert "after_hours" == bot.ticket.reason
 
 
@@ -353,6 +362,7 @@ def test_after_hours_request_for_a_person_asks_for_contact_then_files_a_ticket(
     assert [f"¡Gracias! Un asesor le llamará {opening} ¡Que tenga un buen día!"] == bot.say(
         "787-555-0177"
     )
+    assert bot.ticket is not None
     assert "holiday" == bot.ticket.reason
     assert None is bot.lead  # a phone but no name: not a lead, the ticket holds it
 
@@ -422,7 +432,9 @@ def test_english_not_understood_with_nobody_online_files_a_ticket(testbot: Make)
     bot.say("hi there, my name is Ann and my email is ann@example.com")
     bot.say("qwerty")
     assert [en("not_understood"), en("no_agents")] == bot.say("asdfgh")
+    assert bot.ticket is not None
     assert "no_agents" == bot.ticket.reason
+    assert bot.lead is not None
     assert "ann@example.com" == bot.lead["email"]
     assert False is bot.lead["qualified"]
 
@@ -480,6 +492,7 @@ def test_switching_language_mid_chat_is_followed(testbot: Make) -> None:
 def test_repeating_the_first_name_keeps_the_surname_from_the_widget(testbot: Make) -> None:
     bot = testbot(visitor=VisitorInfo(name="Sarah Johnson", phone="+13215550123"))
     bot.say("Hi, I'm Sarah, I want to buy a Camry today, no trade-in")
+    assert bot.lead is not None
     assert ("Sarah", "Johnson") == (bot.lead["first_name"], bot.lead["last_name"])
 
 
@@ -548,6 +561,7 @@ def test_a_tenants_script_changes_the_questions_the_faq_and_the_patience(testbot
         "¿cuánto dura la garantía?"
     )
     assert [es("not_understood"), es("handoff_requested")] == bot.say("???")
+    assert bot.handoff is not None
     assert "not_understood" == bot.handoff.reason
 
 
@@ -561,6 +575,7 @@ def test_contact_details_with_a_few_spanish_words_do_not_switch_to_english(
         "Soy Ana Rivera, 787-555-0123, ana@example.com, este mes"
     )
     assert [es("handoff", name="Ana")] == bot.say("No")
+    assert bot.lead is not None
     assert ("es", "+17875550123", "this_month") == (
         bot.lead["language"],
         bot.lead["phone"],

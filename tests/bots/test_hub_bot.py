@@ -9,8 +9,7 @@ from typing import Any
 
 from bots.script import default_script
 from console.web.keys import HUB, STORE
-from tests.conftest import HubFactory
-from tests.harness import LiveHub, Peer, start_chat
+from tests.support.harness import HubFactory, LiveHub, Peer, start_chat
 
 S = default_script()
 
@@ -25,7 +24,7 @@ def bot_texts(peer: Peer, chat_id: str) -> list[str]:
 
 async def say(visitor: Peer, chat_id: str, text: str, n: int) -> dict[str, Any]:
     """Send a message and wait until the bot has written `n` messages in all."""
-    ack = await visitor.call(
+    ack: dict[str, Any] = await visitor.call(
         "message", {"chat_id": chat_id, "text": text, "client_msg_id": f"v-{text}"}
     )
     assert ack["ok"] is True, ack

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from integrations.adf.config import Smtp
 from integrations.adf.connector import AdfConnector
 from integrations.base import PermanentError, RetryableError
-from tests.harness import free_port
-from tests.integrations.helpers import job
+from tests.support.connectors import job
+from tests.support.harness import free_port
+from tests.support.smtp import smtp_server
 
 
 class Relay:
@@ -40,13 +39,8 @@ class Relay:
 @pytest.fixture
 async def relay() -> AsyncIterator[tuple[Relay, int]]:
     handler = Relay()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    await asyncio.to_thread(controller.start)
-    try:
+    async with smtp_server(handler) as port:
         yield handler, port
-    finally:
-        await asyncio.to_thread(controller.stop)
 
 
 def adf_job(to: str) -> Any:

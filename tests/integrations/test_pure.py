@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -19,9 +18,9 @@ from integrations.salesforce import mapping
 from integrations.salesforce.mapping import SalesforceConfig
 from integrations.transcript import render, summary
 from integrations.webhooks.connector import WebhookConnector, envelope, sign, verify
-from tests.integrations.helpers import STARTED, TRANSCRIPT, job, lead
+from tests.support.connectors import ADF_DTD, STARTED, TRANSCRIPT, job, lead
 
-DTD = etree.DTD(str(Path("/work/shared/data/adf-1.0.dtd")))
+DTD = etree.DTD(str(ADF_DTD))
 
 
 def adf(lead_wire: dict[str, object]) -> etree._Element:
@@ -71,7 +70,9 @@ def test_a_lead_with_only_a_first_name_a_phone_and_no_vehicle_is_still_valid() -
 
 def test_lease_interest_is_kept_and_markup_in_text_stays_text() -> None:
     root = adf(lead(interest="lease", notes="</comments><script>x</script>"))
-    assert "lease" == root.find("prospect/vehicle").get("interest")  # type: ignore[union-attr]
+    vehicle = root.find("prospect/vehicle")
+    assert vehicle is not None
+    assert "lease" == vehicle.get("interest")
     assert "Notes: </comments><script>x</script>" in (
         root.findtext("prospect/customer/comments") or ""
     )

@@ -9,8 +9,8 @@ import pytest
 
 from integrations.base import PermanentError, RetryableError
 from integrations.salesforce.connector import SalesforceConnector
-from tests.fakes.salesforce import FakeSalesforce
-from tests.integrations.helpers import job, lead
+from tests.support.connectors import job, lead
+from tests.support.fakes.salesforce import FakeSalesforce
 
 SHOWN = ("FirstName", "LastName", "Company", "Email", "Phone", "LeadSource")
 

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from integrations.base import Delivered, DeliveryError, PermanentError, RetryableError
 from integrations.webhooks.connector import WebhookConnector, verify
-from tests.integrations.helpers import job
+from tests.support.connectors import job
 
 SECRET = "receiver-secret-0123456789"
 

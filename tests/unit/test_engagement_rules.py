@@ -138,7 +138,7 @@ def test_conditions_combine_with_and() -> None:
         {"entry_referrer": "https://duckduckgo.com"},
         {"returning": False},
     ):
-        assert decide([r], replace(every, **missing)) == Decision(), missing  # type: ignore[arg-type]
+        assert decide([r], replace(every, **missing)) == Decision(), missing
     assert Decision(recheck_in_s=4.0) == decide([r], replace(every, seconds_on_page=6.0))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from redis.asyncio import Redis
 from console.realtime import fastjson
 from console.realtime.fanout import FANOUT_CHANNEL, CoalescingRedisManager
 from console.realtime.packets import JsonPacket, holds_bytes
-from tests.cluster import RedisServer
+from tests.support.cluster import RedisServer
 
 SAMPLES: list[Any] = [
     None,
@@ -95,6 +96,7 @@ async def test_emits_of_one_turn_reach_redis_as_one_message_and_are_read_back_on
         await reader.flush()
         await redis.publish(FANOUT_CHANNEL, json.dumps({"method": "emit", "event": "last"}))
         assert ["plain", "last"] == [(await anext(read_back))["event"] for _ in "12"]
+        assert isinstance(read_back, AsyncGenerator)  # typed as the iterator it is read as
         await read_back.aclose()
         await pubsub.aclose()
         await redis.aclose()

@@ -2,7 +2,7 @@
 
 Not a conftest: fixtures import it.
 
-    from tests.postgres import PostgresCluster, require_postgres
+    from tests.support.postgres import PostgresCluster, require_postgres
 
     @pytest.fixture(scope="session")
     def pg_cluster():
@@ -44,7 +44,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from tests.harness import free_port
+from tests.support.harness import free_port
 
 PG_USER = "postgres"
 _BINARIES = ("initdb", "pg_ctl", "postgres", "psql")
@@ -107,14 +107,12 @@ def postgres_available() -> str | None:
 
 def require_postgres() -> None:
     """Skip the calling test (or fixture) when PostgreSQL is unavailable; fail under CI."""
-    import pytest  # noqa: PLC0415  (keeps this module importable without pytest)
+    from tests.support.tools import missing  # noqa: PLC0415  (it imports pytest: bench does not)
 
     reason = postgres_available()
     if reason is None:
         return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"PostgreSQL is required in CI: {reason}", pytrace=False)
-    pytest.skip(reason)
+    missing("PostgreSQL", reason)
 
 
 def _tail(path: Path, lines: int = 30) -> str:

