@@ -9,7 +9,7 @@ import pytest
 import socketio
 
 from console.domain.types import Chat
-from console.hub import Hub, upkeep
+from console.hub import Hub
 from console.web import admin
 from console.web.keys import HUB, ORIGINS, STORE
 from tests.support.harness import HubFactory, LiveHub, Peer, active_chat, eventually, start_chat
@@ -122,12 +122,12 @@ async def test_a_grace_deadline_that_fails_in_a_database_outage_is_retried(
     """The agent's grace period ends while the database is down: once it is back, their
     chats must still go back to the queue, not stay forever with an agent who left."""
     require_postgres()
-    monkeypatch.setattr(upkeep, "DEADLINE_RETRY_S", 0.2)
     with PostgresCluster() as cluster:
         hub = await make_hub(
             database_url=cluster.url(cluster.create_database("grace")), agent_grace_s=0.3
         )
         core: Hub = hub.app[HUB]
+        monkeypatch.setattr(core.upkeep, "deadline_retry_s", 0.2)
         _tenant, _agent, agent_peer, _visitor, chat = await active_chat(hub, text="Hola")
         await asyncio.to_thread(cluster.pause)
         await agent_peer.close()

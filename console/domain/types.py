@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, Literal, Required, TypedDict
 
 Plan = Literal["basic", "proactive", "premium"]
 Role = Literal["agent", "supervisor", "admin"]
@@ -19,6 +19,18 @@ PLANS: tuple[Plan, ...] = ("basic", "proactive", "premium")
 # A gap this long since a visitor was last seen starts a new visit
 NEW_VISIT_AFTER = timedelta(minutes=30)
 ROLES: tuple[Role, ...] = ("agent", "supervisor", "admin")
+
+
+class Draft(TypedDict, total=False):
+    """A message before the store keeps it (the store gives it its id and time): who
+    writes what. A `client_msg_id` makes a resend of the same sender's message store it
+    once; `agent_id` says which agent wrote it."""
+
+    author: Required[Author]
+    text: Required[str]
+    client_msg_id: str | None
+    author_name: str | None
+    agent_id: str | None
 
 
 def iso(at: datetime | None) -> str | None:

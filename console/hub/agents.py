@@ -4,18 +4,19 @@ change to an agent means for routing. The `/agent` namespace and the team API ca
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+
+from prometheus_client import Gauge
 
 from console.contract.plans import allows
 from console.domain.errors import ProtocolError
 from console.domain.types import Agent, Chat, Tenant
 from console.hub.chats import PRIORITY, ChatLifecycle
-from console.hub.context import HubContext
-from console.hub.conversation import Conversation
+from console.hub.conversation import Sender
 from console.hub.dispatch import Dispatcher
+from console.hub.sockets import SocketSide
 from console.realtime import schemas
 from console.realtime.rooms import AGENT_NS, agent_room
 from console.store.repository import OPEN_STATUSES
@@ -52,26 +53,20 @@ def may_act(me: AgentSession, chat_id: str, chat: Chat | None, *, own: bool) -> 
 
 
 @dataclass(eq=False)
-class AgentActions:
-    ctx: HubContext
-    conversation: Conversation
+class AgentActions(SocketSide):
     dispatcher: Dispatcher
     chats: ChatLifecycle
     disconnect: Disconnect
+    kind = "agent"
 
     # -- connections ---------------------------------------------------------------------
 
+    @property
+    def connections(self) -> Gauge:
+        return self.ctx.metrics.connected_agents
+
     async def connected(self, agent: Agent, sid: str) -> None:
-        self.ctx.metrics.connected_agents.inc()
-        try:
-            await self.ctx.state.add_socket("agent", agent.id, sid, tenant_id=agent.tenant_id)
-            await self._back(agent, sid)
-        except Exception:
-            # The connection is refused and will never disconnect: uncount its socket, or
-            # the agent's last real disconnect would leave them online with no one there.
-            with contextlib.suppress(Exception):
-                await self.disconnected(agent.tenant_id, agent.id, sid)
-            raise
+        await self.opened(agent.tenant_id, agent.id, sid, lambda: self._back(agent, sid))
 
     async def _back(self, agent: Agent, sid: str) -> None:
         state = self.ctx.state
@@ -105,13 +100,8 @@ class AgentActions:
             now_ms=self.ctx.now_ms(),
         )
 
-    async def disconnected(self, tenant_id: str, agent_id: str, sid: str) -> None:
-        self.ctx.metrics.connected_agents.dec()
-        await self.conversation.typing.forget(sid)
-        await self.socket_gone(tenant_id, agent_id, sid)
-
-    async def socket_gone(self, tenant_id: str, agent_id: str, sid: str) -> None:
-        """An agent's socket is gone (here, or with a dead process: console.hub.cluster)."""
+    async def socket_gone(self, tenant_id: str, owner_id: str, sid: str) -> None:
+        agent_id = owner_id
         ctx = self.ctx
         state = ctx.state
         if await state.remove_socket("agent", agent_id, sid, tenant_id=tenant_id) > 0:
@@ -208,8 +198,7 @@ class AgentActions:
             client_msg_id=payload.client_msg_id,
             author_name=me.name,
             agent_id=me.agent_id,
-            sender_sid=sid,
-            sender_ns=AGENT_NS,
+            sender=Sender(sid, AGENT_NS),
             check=check,
         )
         return {"ok": True, "message": message.to_wire()}

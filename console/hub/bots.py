@@ -29,6 +29,7 @@ from console.contract.hours import Schedule
 from console.contract.plans import routing_language
 from console.domain.leads import Lead, LeadIn
 from console.domain.types import Chat, Message, Tenant, parse_message_id
+from console.hub.context import chat_log
 from console.store.repository import Store
 
 log = structlog.get_logger("charla.bots")
@@ -167,7 +168,7 @@ class BotRunner:
         result = await asyncio.to_thread(leave, bot, context, texts)
         if result.lead is not None:
             await self._save_lead(tenant, chat, result)
-        log.info("bot_chat_abandoned", tenant_id=tenant.id, chat_id=chat.id)
+        chat_log(chat).info("bot_chat_abandoned")
         await self.host.close(chat, reason="abandoned")
 
     async def _answer(self, chat_id: str, message_id: str) -> None:
@@ -234,13 +235,7 @@ class BotRunner:
                 tenant, wanted if wanted in tenant.languages else tenant.primary_language
             )
             if await self.host.hand_off(chat, language) is not None:
-                log.info(
-                    "bot_handoff",
-                    tenant_id=tenant.id,
-                    chat_id=chat.id,
-                    reason=result.handoff.reason,
-                    language=language,
-                )
+                chat_log(chat).info("bot_handoff", reason=result.handoff.reason, language=language)
         elif result.ticket is not None:
             fields = result.lead or {}
             name = " ".join(
@@ -258,13 +253,7 @@ class BotRunner:
                 email=state.get("email"),
                 phone=state.get("phone"),
             )
-            log.info(
-                "bot_ticket",
-                tenant_id=tenant.id,
-                chat_id=chat.id,
-                ticket_id=ticket.id,
-                reason=result.ticket.reason,
-            )
+            chat_log(chat).info("bot_ticket", ticket_id=ticket.id, reason=result.ticket.reason)
             await self.host.close(chat, reason=result.ticket.reason)
 
     async def _save_lead(self, tenant: Tenant, chat: Chat, result: BotResult) -> None:
@@ -272,12 +261,8 @@ class BotRunner:
             lead_in = LeadIn.model_validate(result.lead)
         except ValidationError as exc:
             # the bot only proposes leads with a valid name and contact; log ids, not data
-            log.warning(
-                "bot_lead_invalid",
-                tenant_id=tenant.id,
-                chat_id=chat.id,
-                fields=[".".join(map(str, e["loc"])) for e in exc.errors()],
-            )
+            fields = [".".join(map(str, e["loc"])) for e in exc.errors()]
+            chat_log(chat).warning("bot_lead_invalid", fields=fields)
             return
         await self.host.save_lead(tenant, chat, lead_in, source="bot", agent_id=None)
 

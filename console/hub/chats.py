@@ -13,7 +13,7 @@ from console.contract.hours import Schedule
 from console.contract.plans import allows, overflows
 from console.domain.leads import Lead, LeadIn
 from console.domain.types import Chat, Tenant
-from console.hub.context import HubContext
+from console.hub.context import HubContext, chat_log
 from console.hub.conversation import Conversation
 from console.hub.dispatch import Dispatcher
 from console.outbox.wake import wake_outbox
@@ -118,7 +118,7 @@ class ChatLifecycle:
             tenant, chat, lead_in, source=source, agent_id=agent_id
         )
         ctx.metrics.leads_saved.labels(source).inc()
-        log.info(
+        chat_log(chat).info(
             "lead_saved",
             lead_id=lead.id,
             source=source,
@@ -169,7 +169,7 @@ class ChatLifecycle:
         if closed is None:
             return None
         ctx.metrics.chats_closed.labels(chat.tenant_id, reason).inc()
-        log.info("chat_closed", tenant_id=chat.tenant_id, chat_id=chat.id, reason=reason)
+        chat_log(chat).info("chat_closed", reason=reason)
         # `chat` may be stale (read before an assignment or a transfer): act on `closed`,
         # the chat as the close found it.
         chat = closed
@@ -192,4 +192,4 @@ class ChatLifecycle:
             if tenant is not None and await self.ctx.store.outbox.chat_closed(tenant, chat, reason):
                 await wake_outbox(self.ctx.state.redis)
         except Exception:
-            log.exception("chat_closed_event_failed", tenant_id=chat.tenant_id, chat_id=chat.id)
+            chat_log(chat).exception("chat_closed_event_failed")

@@ -6,12 +6,15 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
+
+import structlog
+from structlog.typing import FilteringBoundLogger
 
 from console.contract.hours import Schedule
 from console.domain.clock import Clock, epoch_ms
 from console.domain.errors import ProtocolError
-from console.domain.types import Tenant
+from console.domain.types import Chat, Tenant
 from console.realtime.rooms import Emitter
 from console.routing.state import RoutingState
 from console.runtime.metrics import Metrics
@@ -20,6 +23,13 @@ from console.store.repository import Store
 
 TENANT_CACHE_S = 2.0
 HANDLE_TIME_CACHE_S = 60.0
+
+
+def chat_log(chat: Chat) -> FilteringBoundLogger:
+    """The hub's logger with the chat's tenant and id bound: every line about a chat
+    carries both (and never its text)."""
+    bound = structlog.get_logger("charla.hub").bind(tenant_id=chat.tenant_id, chat_id=chat.id)
+    return cast(FilteringBoundLogger, bound)
 
 
 @dataclass

@@ -8,10 +8,10 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple, Unpack
 
 from console.domain.errors import ProtocolError
-from console.domain.types import Author, Chat, Message, parse_message_id
+from console.domain.types import Chat, Draft, Message, parse_message_id
 from console.hub.context import HubContext
 from console.hub.texts import system_text
 from console.realtime.rooms import AGENT_NS, VISITOR_NS, agent_room, visitor_room
@@ -20,6 +20,13 @@ from console.store.messages import Check
 
 SYNC_PAGE = 500
 TRANSCRIPT_LIMIT = 10_000
+
+
+class Sender(NamedTuple):
+    """The socket a message came from: its own tab already has it (the ack)."""
+
+    sid: str
+    namespace: str
 
 
 @dataclass(eq=False)
@@ -34,50 +41,30 @@ class Conversation:
         self,
         chat_id: str,
         *,
-        author: Author,
-        text: str,
-        client_msg_id: str | None,
-        author_name: str | None = None,
-        agent_id: str | None = None,
-        sender_sid: str | None = None,
-        sender_ns: str | None = None,
+        sender: Sender | None = None,
         check: Check | None = None,
+        **draft: Unpack[Draft],
     ) -> tuple[Message, Chat | None]:
         """Commit a message, then deliver it to whoever holds the chat at that commit (an
         agent who took it meanwhile got a history without it). Returns the message and, when
         this call stored it, the chat as the commit saw it (None for a resend)."""
         started = time.perf_counter()
-        message, created, current = await self.ctx.store.post_message(
-            chat_id,
-            author=author,
-            text=text,
-            client_msg_id=client_msg_id,
-            author_name=author_name,
-            agent_id=agent_id,
-            check=check,
-        )
+        message, created, current = await self.ctx.store.post_message(chat_id, check=check, **draft)
         if created and current is not None:
             metrics = self.ctx.metrics
-            metrics.messages.labels(author).inc()
-            await self.deliver(current, message, sender_sid=sender_sid, sender_ns=sender_ns)
+            metrics.messages.labels(message.author).inc()
+            await self.deliver(current, message, sender)
             metrics.delivery_latency.observe(time.perf_counter() - started)
         return message, current
 
-    async def deliver(
-        self,
-        chat: Chat,
-        message: Message,
-        *,
-        sender_sid: str | None = None,
-        sender_ns: str | None = None,
-    ) -> None:
+    async def deliver(self, chat: Chat, message: Message, sender: Sender | None = None) -> None:
         """To the chat's visitor and agent, every tab but the sender's own."""
         event = {"chat_id": chat.id, "message": message.to_wire()}
         rooms = [(visitor_room(chat.visitor_id), VISITOR_NS)]
         if chat.agent_id:
             rooms.append((agent_room(chat.agent_id), AGENT_NS))
         for room, namespace in rooms:
-            skip = sender_sid if sender_ns == namespace else None
+            skip = sender.sid if sender and sender.namespace == namespace else None
             await self.ctx.emit("message", event, to=room, namespace=namespace, skip_sid=skip)
 
     async def system(self, chat: Chat, key: str, **values: str) -> None:

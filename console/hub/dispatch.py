@@ -18,7 +18,7 @@ from redis.exceptions import LockError
 
 from console.contract.plans import overflow_after_ms
 from console.domain.types import Chat
-from console.hub.context import HubContext
+from console.hub.context import HubContext, chat_log
 from console.hub.conversation import Conversation
 from console.realtime.rooms import AGENT_NS, VISITOR_NS, agent_room, tenant_room, visitor_room
 from console.routing.coalesce import Coalesced
@@ -132,13 +132,7 @@ class Dispatcher:
 
     async def _announce_assignment(self, chat: Chat, agent_id: str, *, overflowed: bool) -> None:
         self.ctx.metrics.chats_assigned.labels(chat.tenant_id).inc()
-        log.info(
-            "chat_assigned",
-            tenant_id=chat.tenant_id,
-            chat_id=chat.id,
-            agent_id=agent_id,
-            overflowed=overflowed,
-        )
+        chat_log(chat).info("chat_assigned", agent_id=agent_id, overflowed=overflowed)
         if overflowed:
             await self.conversation.system(chat, "overflowed")
         agent, wire = await asyncio.gather(

@@ -14,14 +14,12 @@ from console.domain.types import Chat
 from console.hub.agents import AgentActions, agent_deadline
 from console.hub.bots import BotRunner
 from console.hub.chats import ChatLifecycle
-from console.hub.context import HubContext
+from console.hub.context import HubContext, chat_log
 from console.hub.dispatch import Dispatcher
 from console.hub.visitors import chat_deadline
 from console.realtime.rooms import VISITOR_NS, visitor_room
 
 log = structlog.get_logger("charla.hub")
-
-DEADLINE_RETRY_S = 5.0
 
 
 @dataclass(eq=False)
@@ -31,6 +29,8 @@ class Upkeep:
     chats: ChatLifecycle
     agents: AgentActions
     bots: BotRunner
+    # a grace deadline whose handling failed (the store was down) is tried again this late
+    deadline_retry_s: float = 5.0
     # drift seen on the last reconcile pass: repaired when the next pass sees it again
     _drift: set[tuple[str, str, str]] = field(default_factory=set)
 
@@ -52,7 +52,7 @@ class Upkeep:
             except Exception:
                 log.exception("deadline_failed", tenant_id=tenant_id, kind=kind)
                 # Claiming removed it: arm it again, or the chats behind it wait forever.
-                await ctx.state.set_deadline(member, ctx.ms_from_now(DEADLINE_RETRY_S))
+                await ctx.state.set_deadline(member, ctx.ms_from_now(self.deadline_retry_s))
             handled += 1
         for tenant_id in await ctx.state.tenants_waiting():
             try:
@@ -72,7 +72,7 @@ class Upkeep:
             return
         await ctx.state.dequeue(tenant_id, chat_id)
         ctx.metrics.chats_abandoned.labels(tenant_id).inc()
-        log.info("chat_abandoned", tenant_id=tenant_id, chat_id=chat_id)
+        chat_log(chat).info("chat_abandoned")
         await ctx.emit(
             "chat_closed",
             {"chat_id": chat_id, "reason": "abandoned"},

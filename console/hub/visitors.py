@@ -5,12 +5,12 @@ end it and type. The `/visitor` namespace validates and authenticates, then call
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
+from prometheus_client import Gauge
 
 from console.contract.plans import bot_takes
 from console.domain.contact import normalize_email, normalize_phone
@@ -18,9 +18,10 @@ from console.domain.errors import ProtocolError
 from console.domain.types import Chat, Tenant, Visitor
 from console.hub.bots import BotRunner, bot_chat_language
 from console.hub.chats import PRIORITY, ChatLifecycle
-from console.hub.context import HubContext
-from console.hub.conversation import Conversation
+from console.hub.context import chat_log
+from console.hub.conversation import Sender
 from console.hub.dispatch import Dispatcher
+from console.hub.sockets import SocketSide
 from console.realtime import schemas
 from console.realtime.rooms import AGENT_NS, VISITOR_NS, agent_room, tenant_room
 from console.security.redact import redact
@@ -61,25 +62,20 @@ def chat_ack(chat: Chat, status: str | None = None, **extra: str | None) -> dict
 
 
 @dataclass(eq=False)
-class VisitorActions:
-    ctx: HubContext
-    conversation: Conversation
+class VisitorActions(SocketSide):
     dispatcher: Dispatcher
     chats: ChatLifecycle
     bots: BotRunner
+    kind = "visitor"
 
     # -- connections ---------------------------------------------------------------------
 
+    @property
+    def connections(self) -> Gauge:
+        return self.ctx.metrics.connected_visitors
+
     async def connected(self, tenant: Tenant, visitor: Visitor, sid: str) -> None:
-        self.ctx.metrics.connected_visitors.inc()
-        try:
-            await self.ctx.state.add_socket("visitor", visitor.id, sid, tenant_id=tenant.id)
-            await self.back(tenant.id, visitor.id)
-        except Exception:
-            # The connection is refused and will never disconnect: uncount its socket.
-            with contextlib.suppress(Exception):
-                await self.disconnected(tenant.id, visitor.id, sid)
-            raise
+        await self.opened(tenant.id, visitor.id, sid, lambda: self.back(tenant.id, visitor.id))
 
     async def back(self, tenant_id: str, visitor_id: str, *, publish: bool = True) -> None:
         """The visitor is here again: their waiting chats keep their place (and they are
@@ -90,13 +86,8 @@ class VisitorActions:
         if waiting and publish:
             await self.dispatcher.publish_queue(tenant_id, tell=frozenset(c.id for c in waiting))
 
-    async def disconnected(self, tenant_id: str, visitor_id: str, sid: str) -> None:
-        self.ctx.metrics.connected_visitors.dec()
-        await self.conversation.typing.forget(sid)
-        await self.socket_gone(tenant_id, visitor_id, sid)
-
-    async def socket_gone(self, tenant_id: str, visitor_id: str, sid: str) -> None:
-        """A visitor's socket is gone (here, or with a dead process: console.hub.cluster)."""
+    async def socket_gone(self, tenant_id: str, owner_id: str, sid: str) -> None:
+        visitor_id = owner_id
         ctx = self.ctx
         if await ctx.state.remove_socket("visitor", visitor_id, sid, tenant_id=tenant_id) > 0:
             return
@@ -165,14 +156,7 @@ class VisitorActions:
         )
         self.ctx.metrics.chats_started.labels(tenant.id, status).inc()
         self.ctx.metrics.messages.labels("visitor").inc()
-        log.info(
-            "chat_started",
-            tenant_id=tenant.id,
-            chat_id=chat.id,
-            status=status,
-            language=language,
-            reason=closed_reason,
-        )
+        chat_log(chat).info("chat_started", status=status, language=language, reason=closed_reason)
         if with_bot:
             self.bots.spawn(chat, message)
             return chat_ack(chat)
@@ -190,8 +174,7 @@ class VisitorActions:
             author="visitor",
             text=text,
             client_msg_id=payload.client_msg_id,
-            sender_sid=sid,
-            sender_ns=VISITOR_NS,
+            sender=Sender(sid, VISITOR_NS),
         )
         if chat.status == "bot":
             self.bots.spawn(chat, message)
@@ -221,8 +204,7 @@ class VisitorActions:
             author="visitor",
             text=redact(payload.text),
             client_msg_id=payload.client_msg_id,
-            sender_sid=sid,
-            sender_ns=VISITOR_NS,
+            sender=Sender(sid, VISITOR_NS),
             check=check,
         )
         if chat is not None and chat.status == "bot":

@@ -38,7 +38,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, Unpack
 
 import asyncpg
 from sqlalchemy import select, update
@@ -47,7 +47,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from console.domain.clock import Clock
-from console.domain.types import Author, Chat, Message, format_message_id
+from console.domain.types import Author, Chat, Draft, Message, format_message_id
 from console.security.crypto import DataCipher
 from console.store.models import CHATS, MESSAGES
 from console.store.records import read_chat
@@ -246,15 +246,7 @@ class MessageWriter:
         self.batches = 0  # transactions written, for tests and metrics
 
     async def post(
-        self,
-        chat_id: str,
-        *,
-        author: Author,
-        text: str,
-        client_msg_id: str | None = None,
-        author_name: str | None = None,
-        agent_id: str | None = None,
-        check: Check | None = None,
+        self, chat_id: str, *, check: Check | None = None, **draft: Unpack[Draft]
     ) -> Posted:
         """Store a message once (a resend with the same client_msg_id returns the first);
         returns when it is committed, with the chat as that transaction saw it for a new
@@ -262,14 +254,15 @@ class MessageWriter:
         chat (or None) in the same transaction and raises to refuse the message. Cancelling
         the caller only stops its wait."""
         loop = asyncio.get_running_loop()
+        author, text, agent_id = draft["author"], draft["text"], draft.get("agent_id")
         pending = _Pending(
             chat_id=chat_id,
             author=author,
             text=text,
             text_enc=self.cipher.encrypt(text),
             sender=sender_key(author, agent_id),
-            client_msg_id=client_msg_id,
-            author_name=author_name,
+            client_msg_id=draft.get("client_msg_id"),
+            author_name=draft.get("author_name"),
             agent_id=agent_id,
             check=check,
             future=loop.create_future(),
