@@ -8,8 +8,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from prometheus_client import Gauge
-
 from console.contract.plans import allows
 from console.domain.errors import ProtocolError
 from console.domain.types import Agent, Chat, Tenant
@@ -60,10 +58,6 @@ class AgentActions(SocketSide):
     kind = "agent"
 
     # -- connections ---------------------------------------------------------------------
-
-    @property
-    def connections(self) -> Gauge:
-        return self.ctx.metrics.connected_agents
 
     async def connected(self, agent: Agent, sid: str) -> None:
         await self.opened(agent.tenant_id, agent.id, sid, lambda: self._back(agent, sid))

@@ -23,9 +23,10 @@ class SocketSide(ABC):
     kind: ClassVar[Literal["visitor", "agent"]]
 
     @property
-    @abstractmethod
     def connections(self) -> Gauge:
         """The metric of this side's connections."""
+        metrics = self.ctx.metrics
+        return metrics.connected_visitors if self.kind == "visitor" else metrics.connected_agents
 
     @abstractmethod
     async def socket_gone(self, tenant_id: str, owner_id: str, sid: str) -> None:

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from prometheus_client import Gauge
 
 from console.contract.plans import bot_takes
 from console.domain.contact import normalize_email, normalize_phone
@@ -69,10 +68,6 @@ class VisitorActions(SocketSide):
     kind = "visitor"
 
     # -- connections ---------------------------------------------------------------------
-
-    @property
-    def connections(self) -> Gauge:
-        return self.ctx.metrics.connected_visitors
 
     async def connected(self, tenant: Tenant, visitor: Visitor, sid: str) -> None:
         await self.opened(tenant.id, visitor.id, sid, lambda: self.back(tenant.id, visitor.id))

@@ -65,6 +65,15 @@ def agent_disconnector(sio: socketio.AsyncServer) -> Callable[[str], Awaitable[N
     return disconnect
 
 
+def credentials(model: type[P], auth: Any) -> P:
+    """The connect's `auth`, or a refusal that says what to pass."""
+    try:
+        return parse(model, auth)
+    except ProtocolError as exc:
+        wanted = ", ".join(name for name, info in model.model_fields.items() if info.is_required())
+        raise refuse("unauthorized", f"auth: {exc.message}; pass {{{wanted}}}") from None
+
+
 def refuse(code: str, message: str) -> socketio.exceptions.ConnectionRefusedError:
     return socketio.exceptions.ConnectionRefusedError(message, {"code": code, "message": message})
 
@@ -224,10 +233,7 @@ class VisitorNamespace(BaseNamespace):
         self.engagement = engagement
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
-        try:
-            creds = parse(schemas.VisitorAuth, auth)
-        except ProtocolError as exc:
-            raise refuse("unauthorized", f"auth: {exc.message}; pass {{site_key}}") from None
+        creds = credentials(schemas.VisitorAuth, auth)
         tenant = await self.hub.store.get_tenant_by_site_key(creds.site_key)
         if tenant is None:
             raise refuse("unauthorized", "unknown site_key")
@@ -306,11 +312,9 @@ class AgentNamespace(BaseNamespace):
         self.signer = signer
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        creds = credentials(schemas.AgentAuth, auth)
         try:
-            creds = parse(schemas.AgentAuth, auth)
             claims = self.signer.verify(creds.token)
-        except ProtocolError as exc:
-            raise refuse("unauthorized", f"auth: {exc.message}; pass {{token}}") from None
         except InvalidToken as exc:
             raise refuse("unauthorized", str(exc)) from None
         agent = await self.hub.store.get_agent(claims.agent_id)
