@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import delete, func, select, update
 
@@ -64,29 +64,22 @@ def ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
+class RuleFields(TypedDict):
+    """An invitation rule as its tenant's admin writes it (validated by the web API)."""
+
+    name: str
+    enabled: bool
+    text: dict[str, str]
+    conditions: dict[str, Any]
+    only_when_agents_available: bool
+
+
 class EngagementRepository(StorePart):
     # -- rules ---------------------------------------------------------------------------
 
-    async def create_rule(
-        self,
-        tenant_id: str,
-        *,
-        name: str,
-        enabled: bool,
-        text: dict[str, str],
-        conditions: dict[str, Any],
-        only_when_agents_available: bool,
-    ) -> RuleRecord:
-        row = InvitationRuleRow(
-            id=new_id(),
-            tenant_id=tenant_id,
-            name=name,
-            enabled=enabled,
-            text=text,
-            conditions=conditions,
-            only_when_agents_available=only_when_agents_available,
-            created_at=self.store.clock.now(),
-        )
+    async def create_rule(self, tenant_id: str, **rule: Unpack[RuleFields]) -> RuleRecord:
+        now = self.store.clock.now()
+        row = InvitationRuleRow(id=new_id(), tenant_id=tenant_id, created_at=now, **rule)
         await self.store.add(row)
         return read_rule(row)
 
