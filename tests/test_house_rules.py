@@ -8,14 +8,13 @@ Each runs the real tool on the working tree, so a failure prints what the tool p
 from __future__ import annotations
 
 import ast
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import grimp
-import pytest
+
+from tests.support.tools import FRONTEND, require_node
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCT = ("console", "bots", "integrations")
@@ -149,19 +148,10 @@ def test_the_contract_reads_no_clock() -> None:
 
 
 def test_the_front_end_type_checks() -> None:
-    tsc = ROOT / "frontend" / "node_modules" / ".bin" / "tsc"
-    problem = None
-    if shutil.which("node") is None:
-        problem = "node is not installed"
-    elif not tsc.exists():
-        problem = "frontend/node_modules is missing: run `bash .ci/setup`"
-    if problem:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"tsc is required in CI: {problem}", pytrace=False)
-        pytest.skip(problem)
+    require_node(FRONTEND, "typescript", "tsc")
     result = subprocess.run(
-        [str(tsc), "--noEmit", "-p", "."],
-        cwd=ROOT / "frontend",
+        [str(FRONTEND / "node_modules" / ".bin" / "tsc"), "--noEmit", "-p", "."],
+        cwd=FRONTEND,
         capture_output=True,
         text=True,
         timeout=300,
