@@ -259,7 +259,7 @@ async def _warm_language_models(hub: Hub) -> None:
     """Load lingua's models before the first premium visitor needs them (~0.3 s, ~90 MB)."""
     tenants = await hub.store.list_tenants()
     for languages in {t.languages for t in tenants if allows(t.plan, "multilingual")}:
-        detector = hub.detectors.get(languages)
+        detector = hub.chats.detectors.get(languages)
         await asyncio.to_thread(detector.detect, "hola, hello")
 
 

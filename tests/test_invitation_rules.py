@@ -5,7 +5,7 @@ time on page, answers, the chat an acceptance opens, CSAT, and conversion statis
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -298,7 +298,7 @@ async def test_a_decline_starts_a_cooldown_that_outlasts_the_visit(hub: LiveHub)
             await s.execute(
                 update(VisitorRow)
                 .where(VisitorRow.id == visitor_id)
-                .values(last_seen_at=datetime.now(UTC) - timedelta(minutes=31))
+                .values(last_seen_at=hub.app[STORE].clock.now() - timedelta(minutes=31))
             )
         peer = await hub.visitor_peer(tenant, visitor_id=visitor_id)
         assert {"ok": True} == await peer.call("page_view", {"url": VEHICLE_URL})
@@ -334,7 +334,9 @@ async def test_an_unanswered_invitation_counts_as_ignored_once_the_visit_is_over
     await visitor.wait_for("invitation")
     async with hub.app[STORE].session() as s, s.begin():
         await s.execute(
-            update(InvitationRow).values(shown_at=datetime.now(UTC) - timedelta(minutes=31))
+            update(InvitationRow).values(
+                shown_at=hub.app[STORE].clock.now() - timedelta(minutes=31)
+            )
         )
     _, stats = await hub.request("GET", f"/api/invitation-rules/{rule['id']}/stats", token=token)
     assert (1, 1, 0) == (stats["shown"], stats["ignored"], stats["pending"])

@@ -4,7 +4,6 @@ queued for delivery (one outbox row per destination) in the same transaction."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from console.domain.leads import LeadIn
@@ -130,7 +129,7 @@ async def configure_everything(store: Store, tenant: Tenant) -> None:
         for kind in ("salesforce", "adf"):
             s.add(
                 IntegrationRow(
-                    tenant_id=tenant.id, kind=kind, config={}, updated_at=datetime.now(UTC)
+                    tenant_id=tenant.id, kind=kind, config={}, updated_at=store.clock.now()
                 )
             )
         for url, event in (("hook", "lead.qualified"), ("closed", "chat.closed")):
@@ -141,7 +140,7 @@ async def configure_everything(store: Store, tenant: Tenant) -> None:
                     url=f"https://crm.example/{url}",
                     secret_enc=store.cipher.encrypt("s3cret"),
                     events=[event],
-                    created_at=datetime.now(UTC),
+                    created_at=store.clock.now(),
                 )
             )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from console.domain.leads import LeadIn
 from console.domain.types import Tenant
@@ -46,7 +46,7 @@ async def test_an_expired_lease_is_claimed_again_and_only_the_holder_records(
     [first] = await store.outbox.claim("dead-worker", limit=5, lease_s=60)
     assert 1 == first.attempts
 
-    later = datetime.now(UTC) + timedelta(seconds=61)
+    later = store.clock.now() + timedelta(seconds=61)
     [second] = await store.outbox.claim("new-worker", limit=5, lease_s=60, now=later)
     assert (delivery_id, 2) == (second.id, second.attempts)
     # the dead worker's late answer is ignored; the holder's counts
@@ -61,7 +61,7 @@ async def test_an_expired_lease_is_claimed_again_and_only_the_holder_records(
 async def test_retry_later_waits_and_failed_parks_until_a_person_retries(store: Store) -> None:
     tenant, [delivery_id] = await queued(store)
     [claimed] = await store.outbox.claim("w", limit=5, lease_s=60)
-    soon = datetime.now(UTC) + timedelta(seconds=30)
+    soon = store.clock.now() + timedelta(seconds=30)
     assert await store.outbox.retry_later(delivery_id, "w", "HTTP 503", soon)
     assert [] == await store.outbox.claim("w", limit=5, lease_s=60)
     [again] = await store.outbox.claim("w", limit=5, lease_s=60, now=soon + timedelta(seconds=1))
@@ -133,7 +133,7 @@ async def test_a_close_whose_rows_a_crash_lost_is_queued_once_by_the_recovery_sw
     assert closed is not None
 
     assert 0 == await store.outbox.recover_chat_closed()  # too recent: the hub may be at it
-    later = datetime.now(UTC) + timedelta(minutes=1)
+    later = store.clock.now() + timedelta(minutes=1)
     assert 1 == await store.outbox.recover_chat_closed(now=later)
     assert 0 == await store.outbox.recover_chat_closed(now=later)
     # the hub's own hook, late, adds nothing either

@@ -3,7 +3,6 @@ tenant's configuration imported into another tenant."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from bots.script import default_script
@@ -277,7 +276,7 @@ async def test_export_imports_into_another_tenant_idempotently(
                 text={"es": "¿Le ayudo?", "en": "Can I help?"},
                 conditions={"url_pattern": "/inventory/*", "min_seconds_on_page": 20},
                 only_when_agents_available=True,
-                created_at=datetime.now(UTC),
+                created_at=db.clock.now(),
             )
         )
         s.add(
@@ -286,7 +285,7 @@ async def test_export_imports_into_another_tenant_idempotently(
                 kind="adf",
                 config={"to": "leads@crm.example", "vendor_name": "Autos"},
                 secret_enc=None,
-                updated_at=datetime.now(UTC),
+                updated_at=db.clock.now(),
             )
         )
         s.add(
@@ -295,7 +294,7 @@ async def test_export_imports_into_another_tenant_idempotently(
                 kind="salesforce",
                 config={"login_url": "https://x.my.salesforce.com", "client_id": "abc"},
                 secret_enc=db.cipher.encrypt("top-secret-value"),
-                updated_at=datetime.now(UTC),
+                updated_at=db.clock.now(),
             )
         )
         s.add(
@@ -305,7 +304,7 @@ async def test_export_imports_into_another_tenant_idempotently(
                 url="https://hooks.example/charla",
                 secret_enc=db.cipher.encrypt("hook-secret-value"),
                 events=["lead.qualified"],
-                created_at=datetime.now(UTC),
+                created_at=db.clock.now(),
             )
         )
 

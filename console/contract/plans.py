@@ -63,6 +63,12 @@ def routing_language(tenant: Tenant, wanted: str) -> str:
     return wanted if allows(tenant.plan, "multilingual") else tenant.primary_language
 
 
+def agent_language(tenant: Tenant, language: str) -> str | None:
+    """The language an agent must speak to take the chat of a visitor in `language`: the
+    one the chat routes in, or None (any agent) when premium overflow lets any take it."""
+    return None if overflows(tenant) else routing_language(tenant, language)
+
+
 def overflows(tenant: Tenant) -> bool:
     """A chat that waits too long may go to an agent of another language (premium)."""
     return allows(tenant.plan, "multilingual") and tenant.overflow_after_s is not None

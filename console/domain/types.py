@@ -19,6 +19,8 @@ PLANS: tuple[Plan, ...] = ("basic", "proactive", "premium")
 # A gap this long since a visitor was last seen starts a new visit
 NEW_VISIT_AFTER = timedelta(minutes=30)
 ROLES: tuple[Role, ...] = ("agent", "supervisor", "admin")
+# The roles that see the whole floor: every chat of the tenant, its tiles, its deliveries
+SUPERVISING: frozenset[str] = frozenset({"supervisor", "admin"})
 
 
 class Draft(TypedDict, total=False):
@@ -118,11 +120,13 @@ class Agent:
     created_at: datetime
     active: bool = True
 
+    @property
+    def supervises(self) -> bool:
+        return self.role in SUPERVISING
+
     def to_wire(self) -> dict[str, Any]:
-        return {
-            **as_wire(self, "id", "tenant_id", "email", "name", "languages", "max_chats", "role"),
-            **as_wire(self, "active", "created_at"),
-        }
+        keys = ("id", "tenant_id", "email", "name", "languages", "max_chats", "role")
+        return as_wire(self, *keys, "active", "created_at")
 
     def to_login_wire(self) -> dict[str, Any]:
         return as_wire(self, "id", "name", "tenant_id", "role", "languages")

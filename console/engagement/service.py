@@ -19,7 +19,7 @@ from typing import Any
 
 import structlog
 
-from console.contract.plans import allows, bot_takes, overflows, routing_language
+from console.contract.plans import agent_language, allows, bot_takes, routing_language
 from console.domain.errors import ProtocolError
 from console.domain.types import Tenant, iso
 from console.engagement.payloads import InvitationResponseIn, RateIn
@@ -153,7 +153,7 @@ class Engagement:
             entry_referrer=entry_referrer,
             returning=visitor.visits > 1,
             is_open=self.ctx.schedule(tenant).is_open(now),
-            agents_free=await self.agents_free(tenant, routing_language(tenant, language)),
+            agents_free=await self.agents_free(tenant, language),
             invited_this_visit=invited,
             in_chat=in_chat,
             last_declined_at=declined_at,
@@ -167,13 +167,12 @@ class Engagement:
         return facts, language
 
     async def agents_free(self, tenant: Tenant, language: str) -> bool:
-        """An online agent who speaks `language` (any, with premium overflow) has a slot."""
-        state = self.ctx.state
-        any_language = overflows(tenant)
-        for agent in await state.presence(tenant.id):
+        """An online agent who could take the chat of a visitor in `language` has a slot."""
+        needed = agent_language(tenant, language)
+        for agent in await self.ctx.state.presence(tenant.id):
             if agent.status != "online" or agent.load >= agent.max_chats:
                 continue
-            if any_language or language in agent.languages:
+            if needed is None or needed in agent.languages:
                 return True
         return False
 
@@ -284,7 +283,7 @@ class Engagement:
                 "chat": _chat_ack(chat.id, "bot", language),
                 "message": message.to_wire(),
             }
-        assigned = await self.chats.queue(chat, priority=returning)
+        assigned = await self.chats.queue(chat)
         status = "active" if chat.id in assigned else "queued"
         return {
             "ok": True,

@@ -45,7 +45,6 @@ class Hub:
     visitors: VisitorActions
     agents: AgentActions
     upkeep: Upkeep
-    detectors: LanguageDetectors
 
     @classmethod
     def build(
@@ -75,7 +74,6 @@ class Hub:
             visitors=VisitorActions(ctx, conversation, dispatcher, chats, bots),
             agents=agents,
             upkeep=Upkeep(ctx, dispatcher, chats, agents, bots),
-            detectors=detectors,
         )
 
     @property

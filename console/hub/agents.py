@@ -10,13 +10,13 @@ from typing import Any
 
 from console.contract.plans import allows
 from console.domain.errors import ProtocolError
-from console.domain.types import Agent, Chat, Tenant
+from console.domain.types import SUPERVISING, Agent, Chat, Tenant
 from console.hub.chats import PRIORITY, ChatLifecycle
 from console.hub.conversation import Sender
 from console.hub.dispatch import Dispatcher
 from console.hub.sockets import SocketSide
 from console.realtime import schemas
-from console.realtime.rooms import AGENT_NS, agent_room
+from console.realtime.rooms import AGENT_NS
 from console.store.repository import OPEN_STATUSES
 
 # Disconnects every socket of an agent (the realtime layer's; handed in by the app factory)
@@ -32,7 +32,7 @@ class AgentSession:
 
     @property
     def supervises(self) -> bool:
-        return self.role in ("supervisor", "admin")
+        return self.role in SUPERVISING
 
 
 def agent_deadline(tenant_id: str, agent_id: str) -> str:
@@ -94,12 +94,9 @@ class AgentActions(SocketSide):
             now_ms=self.ctx.now_ms(),
         )
 
-    async def socket_gone(self, tenant_id: str, owner_id: str, sid: str) -> None:
-        agent_id = owner_id
+    async def last_socket_gone(self, tenant_id: str, agent_id: str) -> None:
         ctx = self.ctx
         state = ctx.state
-        if await state.remove_socket("agent", agent_id, sid, tenant_id=tenant_id) > 0:
-            return
         await state.suspend_agent(tenant_id, agent_id)
         deadline = agent_deadline(tenant_id, agent_id)
         await state.set_deadline(deadline, ctx.ms_from_now(ctx.settings.agent_grace_s))
@@ -162,12 +159,9 @@ class AgentActions(SocketSide):
         await self.dispatcher.publish_presence(agent.tenant_id, agent.id)
 
     async def deactivated(self, agent: Agent) -> None:
-        """The agent can no longer log in: offline, their chats requeued, disconnected."""
-        await self._route_as(agent, "offline")
-        await self.chats.requeue_agent_chats(agent.tenant_id, agent.id, reason="agent_left")
+        """The agent can no longer log in: offline (their chats requeued), disconnected."""
+        await self._change_status(agent, "offline")
         await self.disconnect(agent.id)
-        await self.dispatcher.publish_presence(agent.tenant_id, agent.id)
-        await self.dispatcher.settle(agent.tenant_id)
 
     # -- chats ---------------------------------------------------------------------------
 
@@ -259,12 +253,11 @@ class AgentActions(SocketSide):
             raise ProtocolError("conflict", "the chat changed meanwhile; look at it again")
         await self.dispatcher.enqueue(
             moved,
-            priority=True,
             arrival_ms=self.ctx.now_ms(),
             exclude_agent=from_agent,
             release_from=from_agent,
         )
-        await self._transferred_away(chat, from_agent)
+        await self.chats.left_agent(chat.id, from_agent, "transferred")
         await self.conversation.system(moved, "transferred_queue")
         await self.dispatcher.settle(tenant.id)
         await self.dispatcher.publish_presence(tenant.id, from_agent)
@@ -292,18 +285,10 @@ class AgentActions(SocketSide):
                 tenant.id, chat.id, from_agent=target.id, to_agent=from_agent, now_ms=ctx.now_ms()
             )
             raise ProtocolError("conflict", "the chat changed meanwhile; look at it again")
-        await self._transferred_away(chat, from_agent)
+        await self.chats.left_agent(chat.id, from_agent, "transferred")
         await self.conversation.system(moved, "transferred_agent", name=target.name)
         wire = await self.conversation.chat_wire(moved)
         await self.dispatcher.hand_over(moved, target.id, target.name, wire)
         await self.dispatcher.publish_presence(tenant.id, from_agent)
         await self.dispatcher.settle(tenant.id)
         return {"ok": True, "chat": {"id": chat.id, "status": "active", "agent_id": target.id}}
-
-    async def _transferred_away(self, chat: Chat, from_agent: str) -> None:
-        await self.ctx.emit(
-            "chat_closed",
-            {"chat_id": chat.id, "reason": "transferred"},
-            to=agent_room(from_agent),
-            namespace=AGENT_NS,
-        )

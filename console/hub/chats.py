@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import structlog
 
 from console.contract.hours import Schedule
-from console.contract.plans import allows, overflows
+from console.contract.plans import agent_language, allows
 from console.domain.leads import Lead, LeadIn
 from console.domain.types import Chat, Tenant
 from console.hub.context import HubContext, chat_log
@@ -71,33 +71,27 @@ class ChatLifecycle:
         online who speaks it, or with premium overflow nobody at all); None when one can."""
         reason = self.ctx.closed_now(tenant)
         if reason is None and not await self.ctx.state.can_serve(
-            tenant.id, None if overflows(tenant) else language
+            tenant.id, agent_language(tenant, language)
         ):
             reason = "no_agents"
         return reason
 
     async def served_languages(self, tenant: Tenant) -> frozenset[str]:
-        """The languages whose chats an agent could take now, by the routing rules:
-        premium queues in the chat's language (any online agent, with overflow); other
-        plans queue every chat in the primary language."""
-        state = self.ctx.state
-        every = frozenset(tenant.languages)
-        if not allows(tenant.plan, "multilingual"):
-            return (
-                every if await state.can_serve(tenant.id, tenant.primary_language) else frozenset()
-            )
-        if overflows(tenant):
-            return every if await state.can_serve(tenant.id, None) else frozenset()
-        return frozenset(
-            [lang for lang in tenant.languages if await state.can_serve(tenant.id, lang)]
-        )
+        """The languages whose chats an agent could take now, by the routing rules (one
+        question to Redis per language an agent would need)."""
+        needed = {language: agent_language(tenant, language) for language in tenant.languages}
+        online = {
+            wanted: await self.ctx.state.can_serve(tenant.id, wanted)
+            for wanted in dict.fromkeys(needed.values())
+        }
+        return frozenset(language for language, wanted in needed.items() if online[wanted])
 
     # -- while it runs -------------------------------------------------------------------
 
-    async def queue(self, chat: Chat, *, priority: bool) -> set[str]:
+    async def queue(self, chat: Chat) -> set[str]:
         """Put a chat in its queue and give it to an agent if one is free; returns the ids
         of the chats that dispatch assigned."""
-        await self.dispatcher.enqueue(chat, priority=priority)
+        await self.dispatcher.enqueue(chat)
         return await self.dispatcher.settle(chat.tenant_id)
 
     async def hand_off(self, chat: Chat, language: str) -> Chat | None:
@@ -106,7 +100,7 @@ class ChatLifecycle:
             chat.id, language=language, priority=chat.priority
         )
         if moved is not None:
-            await self.queue(moved, priority=moved.priority > 0)
+            await self.queue(moved)
         return moved
 
     async def save_lead(
@@ -145,17 +139,22 @@ class ChatLifecycle:
             )
             if moved is None:
                 continue
-            await self.dispatcher.enqueue(moved, priority=True, release_from=agent_id)
-            await ctx.emit(
-                "chat_closed",
-                {"chat_id": chat.id, "reason": "requeued"},
-                to=agent_room(agent_id),
-                namespace=AGENT_NS,
-            )
+            await self.dispatcher.enqueue(moved, release_from=agent_id)
+            await self.left_agent(chat.id, agent_id, "requeued")
             await self.conversation.system(moved, reason)
             count += 1
         log.info("agent_chats_requeued", tenant_id=tenant_id, agent_id=agent_id, count=count)
         return count
+
+    async def left_agent(self, chat_id: str, agent_id: str, reason: str) -> None:
+        """The chat is no longer the agent's (closed, transferred, requeued): their console
+        drops it."""
+        await self.ctx.emit(
+            "chat_closed",
+            {"chat_id": chat_id, "reason": reason},
+            to=agent_room(agent_id),
+            namespace=AGENT_NS,
+        )
 
     # -- the end -------------------------------------------------------------------------
 
@@ -179,7 +178,7 @@ class ChatLifecycle:
         event = {"chat_id": chat.id, "reason": reason}
         await ctx.emit("chat_closed", event, to=visitor_room(chat.visitor_id), namespace=VISITOR_NS)
         if chat.agent_id:
-            await ctx.emit("chat_closed", event, to=agent_room(chat.agent_id), namespace=AGENT_NS)
+            await self.left_agent(chat.id, chat.agent_id, reason)
             await self.dispatcher.publish_presence(chat.tenant_id, chat.agent_id)
         await self.dispatcher.settle(chat.tenant_id)
         await self.chat_closed_events(chat, reason)

@@ -17,6 +17,7 @@ import structlog
 from redis.exceptions import LockError
 
 from console.contract.plans import overflow_after_ms
+from console.domain.clock import epoch_ms
 from console.domain.types import Chat
 from console.hub.context import HubContext, chat_log
 from console.hub.conversation import Conversation
@@ -45,21 +46,22 @@ class Dispatcher:
         self,
         chat: Chat,
         *,
-        priority: bool,
         arrival_ms: int | None = None,
         exclude_agent: str | None = None,
         release_from: str | None = None,
     ) -> None:
-        """Put a chat in its language queue; by default it keeps its first arrival time."""
+        """Put a chat in its language queue, ahead of the rest when it has priority
+        (transfers, returning visitors, requeued chats); by default it keeps its first
+        arrival time."""
         if arrival_ms is None:
-            arrival_ms = int((chat.queued_at or chat.created_at).timestamp() * 1000)
+            arrival_ms = epoch_ms(chat.queued_at or chat.created_at)
         await self.ctx.state.enqueue(
             chat.tenant_id,
             chat.id,
             visitor_id=chat.visitor_id,
             language=chat.language,
             arrival_ms=arrival_ms,
-            priority=priority,
+            priority=chat.priority > 0,
             now_ms=self.ctx.now_ms(),
             exclude_agent=exclude_agent,
             release_from=release_from,
@@ -128,7 +130,7 @@ class Dispatcher:
             await ctx.state.release(tenant_id, agent_id, chat_id, now_ms=ctx.now_ms())
             chat = await ctx.store.get_chat(chat_id)
             if chat is not None and chat.status == "queued":
-                await self.enqueue(chat, priority=chat.priority > 0)
+                await self.enqueue(chat)
 
     async def _announce_assignment(self, chat: Chat, agent_id: str, *, overflowed: bool) -> None:
         self.ctx.metrics.chats_assigned.labels(chat.tenant_id).inc()

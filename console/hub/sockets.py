@@ -29,9 +29,15 @@ class SocketSide(ABC):
         return metrics.connected_visitors if self.kind == "visitor" else metrics.connected_agents
 
     @abstractmethod
+    async def last_socket_gone(self, tenant_id: str, owner_id: str) -> None:
+        """The owner has no socket left anywhere: their grace period starts."""
+
     async def socket_gone(self, tenant_id: str, owner_id: str, sid: str) -> None:
         """One of the owner's sockets is gone (here, or with a dead process:
-        console.hub.cluster); with their last one, their grace period starts."""
+        console.hub.cluster)."""
+        if await self.ctx.state.remove_socket(self.kind, owner_id, sid, tenant_id=tenant_id) > 0:
+            return
+        await self.last_socket_gone(tenant_id, owner_id)
 
     async def opened(
         self, tenant_id: str, owner_id: str, sid: str, back: Callable[[], Awaitable[None]]

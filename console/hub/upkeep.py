@@ -132,7 +132,7 @@ class Upkeep:
             elif kind == "requeue":
                 for holder in filter(None, extra.split(",")):
                     await state.release(chat.tenant_id, holder, chat.id, now_ms=now_ms)
-                await self.dispatcher.enqueue(chat, priority=chat.priority > 0)
+                await self.dispatcher.enqueue(chat)
         requeued = {by_id[chat_id].tenant_id for kind, chat_id, _ in confirmed if kind == "requeue"}
         for tenant_id in requeued:
             await self.dispatcher.settle(tenant_id)
@@ -145,7 +145,7 @@ class Upkeep:
         grace_visitor = ctx.ms_from_now(ctx.settings.visitor_grace_s)
         for chat in await ctx.store.list_chats(statuses=("queued", "active")):
             if chat.status == "queued":
-                await self.dispatcher.enqueue(chat, priority=chat.priority > 0)
+                await self.dispatcher.enqueue(chat)
                 await ctx.state.set_deadline(chat_deadline(chat.tenant_id, chat.id), grace_visitor)
             elif chat.agent_id:
                 await ctx.state.hold(chat.tenant_id, chat.agent_id, chat.id)

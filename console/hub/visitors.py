@@ -5,14 +5,13 @@ end it and type. The `/visitor` namespace validates and authenticates, then call
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
 
 from console.contract.plans import bot_takes
-from console.domain.contact import normalize_email, normalize_phone
+from console.domain.contact import checked, normalize_email, normalize_phone
 from console.domain.errors import ProtocolError
 from console.domain.types import Chat, Tenant, Visitor
 from console.hub.bots import BotRunner, bot_chat_language
@@ -40,18 +39,9 @@ def contact_details(payload: schemas.StartChatIn) -> dict[str, str | None]:
     """A visitor's name, e-mail and phone as stored, or `invalid_payload` naming the field."""
     return {
         "name": (payload.name or "").strip() or None,
-        "email": _checked("email", normalize_email, payload.email),
-        "phone": _checked("phone", normalize_phone, payload.phone),
+        "email": checked("email", normalize_email, payload.email),
+        "phone": checked("phone", normalize_phone, payload.phone),
     }
-
-
-def _checked(field: str, normalize: Callable[[str], str], raw: str | None) -> str | None:
-    if not raw:
-        return None
-    try:
-        return normalize(raw)
-    except ValueError as exc:
-        raise ProtocolError("invalid_payload", f"{field}: {exc}") from None
 
 
 def chat_ack(chat: Chat, status: str | None = None, **extra: str | None) -> dict[str, Any]:
@@ -81,11 +71,8 @@ class VisitorActions(SocketSide):
         if waiting and publish:
             await self.dispatcher.publish_queue(tenant_id, tell=frozenset(c.id for c in waiting))
 
-    async def socket_gone(self, tenant_id: str, owner_id: str, sid: str) -> None:
-        visitor_id = owner_id
+    async def last_socket_gone(self, tenant_id: str, visitor_id: str) -> None:
         ctx = self.ctx
-        if await ctx.state.remove_socket("visitor", visitor_id, sid, tenant_id=tenant_id) > 0:
-            return
         deadline = ctx.ms_from_now(ctx.settings.visitor_grace_s)
         for chat in await ctx.store.list_chats(visitor_id=visitor_id, statuses=WAITING_STATUSES):
             await ctx.state.set_deadline(chat_deadline(tenant_id, chat.id), deadline)
@@ -157,7 +144,7 @@ class VisitorActions(SocketSide):
             return chat_ack(chat)
         if status == "offline":
             return chat_ack(chat, reason=closed_reason)
-        assigned = await self.chats.queue(chat, priority=returning)
+        assigned = await self.chats.queue(chat)
         return chat_ack(chat, "active" if chat.id in assigned else "queued")
 
     async def _write_again(
@@ -175,7 +162,7 @@ class VisitorActions(SocketSide):
             self.bots.spawn(chat, message)
         if chat.status == "queued":
             # A retry after an `unavailable` answer: make sure the chat really waits.
-            await self.dispatcher.enqueue(chat, priority=chat.priority > 0)
+            await self.dispatcher.enqueue(chat)
             await self.dispatcher.dispatch(chat.tenant_id)
             await self.dispatcher.publish_queue(chat.tenant_id, tell=frozenset({chat.id}))
             chat = await self.ctx.store.get_chat(chat.id) or chat

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, literal, select, update
@@ -20,7 +19,6 @@ from console.store.models import (
     MESSAGES,
     TICKETS,
     ChatRow,
-    MessageRow,
     TicketRow,
     UTCDateTime,
     new_id,
@@ -239,12 +237,6 @@ class ChatStore(StoreBase):
         rows = await self.read_rows(query.order_by(MESSAGES.c.id).limit(limit))
         return [read_message(r, self.cipher) for r in rows]
 
-    async def count_messages(self, chat_id: str) -> int:
-        async with self.reading() as s:
-            return int(
-                await s.scalar(select(func.count()).where(MessageRow.chat_id == chat_id)) or 0
-            )
-
     # -- tickets -------------------------------------------------------------------------
 
     async def add_ticket(
@@ -285,14 +277,3 @@ class ChatStore(StoreBase):
                 tenant_rows(TicketRow, tenant_id, TicketRow.created_at.desc()).limit(limit)
             )
             return [read_ticket(r, self.cipher) for r in rows]
-
-    async def stats_since(self, tenant_id: str, since: datetime) -> dict[str, int]:
-        async with self.reading() as s:
-            rows = (
-                await s.execute(
-                    select(ChatRow.status, func.count())
-                    .where(ChatRow.tenant_id == tenant_id, ChatRow.created_at >= since)
-                    .group_by(ChatRow.status)
-                )
-            ).all()
-        return {status: int(count) for status, count in rows}

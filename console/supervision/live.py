@@ -22,13 +22,9 @@ from console.supervision.tiles import changed, start_of_day, tiles
 STATS_PUSH_S = 1.0
 
 
-def supervises(agent: Agent) -> bool:
-    return agent.role in ("supervisor", "admin")
-
-
 def check_supervisor(agent: Agent, tenant: Tenant) -> None:
     """Supervisors and admins of premium tenants; the error says which rule refused."""
-    if not supervises(agent):
+    if not agent.supervises:
         raise ProtocolError("forbidden", "only supervisors and admins see the floor's tiles")
     if not allows(tenant.plan, "analytics"):
         raise ProtocolError(
@@ -57,7 +53,7 @@ async def floor_stats(ctx: HubContext, tenant: Tenant) -> dict[str, Any]:
 async def stats_on_connect(ctx: HubContext, agent: Agent) -> dict[str, Any] | None:
     """The tiles for an agent who just connected, if they are a premium supervisor (they
     then join `supervisors_room`); None for everyone else."""
-    if not supervises(agent):
+    if not agent.supervises:
         return None
     tenant = await ctx.store.get_tenant(agent.tenant_id)
     if tenant is None or not allows(tenant.plan, "analytics"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from console.contract.hours import validate_holiday_calendar, validate_hours, validate_timezone
 from console.domain.contact import normalize_email
 from console.domain.errors import ProtocolError
-from console.domain.types import Agent, Tenant
+from console.domain.types import Agent, Plan, Role, Tenant
 from console.engagement.payloads import WidgetSettings, merge_settings
 from console.store.repository import StoreConflictError
 from console.web.http import read_json, require_admin
@@ -78,7 +78,7 @@ class ScheduleFields(BaseModel):
 
 class TenantFields(ScheduleFields):
     name: Name | None = None
-    plan: Literal["basic", "proactive", "premium"] | None = None
+    plan: Plan | None = None
     languages: Annotated[list[str], Field(min_length=1, max_length=10)] | None = None
     allowed_origins: Annotated[list[str], Field(max_length=50)] | None = None
     bot_enabled: bool | None = None
@@ -98,7 +98,7 @@ class TenantFields(ScheduleFields):
 
 class TenantCreate(TenantFields):
     name: Name
-    plan: Literal["basic", "proactive", "premium"]
+    plan: Plan
     languages: Annotated[list[str], Field(min_length=1, max_length=10)]
     timezone: str = "America/Puerto_Rico"
     allowed_origins: Annotated[list[str], Field(max_length=50)]
@@ -112,7 +112,7 @@ class AgentCreate(BaseModel):
     password: Annotated[str, StringConstraints(min_length=8, max_length=1024)]
     languages: Annotated[list[str], Field(min_length=1, max_length=10)]
     max_chats: Annotated[int, Field(ge=1, le=50)] = 3
-    role: Literal["agent", "supervisor", "admin"] = "agent"
+    role: Role = "agent"
 
     _languages = field_validator("languages")(check_languages)
 

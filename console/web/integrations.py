@@ -132,7 +132,7 @@ async def delete_webhook(request: web.Request) -> web.Response:
 
 async def _supervisor(request: web.Request) -> Agent:
     agent = await require_agent(request)
-    if agent.role not in ("supervisor", "admin"):
+    if not agent.supervises:
         raise ProtocolError("forbidden", "only a supervisor or an admin can do this")
     return agent
 

@@ -24,7 +24,7 @@ from pydantic import (
 from bots.script import load_script
 from console.contract.plans import REQUIRED, plan_allows
 from console.domain.errors import ProtocolError, from_validation
-from console.domain.types import Agent, Plan, Tenant
+from console.domain.types import Agent, Plan, Role, Tenant
 from console.engagement.payloads import WidgetSettings, merge_settings
 from console.web.admin import AgentCreate, ScheduleFields, add_agent, check_languages
 from console.web.canned import CannedIn
@@ -62,7 +62,7 @@ class AgentPatch(BaseModel):
     name: Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
     languages: Annotated[list[str], Field(min_length=1, max_length=10)]
     max_chats: Annotated[int, Field(ge=1, le=50)]
-    role: Literal["agent", "supervisor", "admin"]
+    role: Role
 
     _languages = field_validator("languages")(check_languages)
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from console.domain.contact import normalize_email, normalize_phone
+from console.domain.contact import checked, normalize_email, normalize_phone
 from console.domain.errors import ProtocolError
 from console.realtime.schemas import MAX_TEXT
 from console.web.http import read_json, require_agent, tenant_of
@@ -50,14 +50,6 @@ async def create_ticket(request: web.Request) -> web.Response:
             name = name or visitor.name
             email = email or visitor.email
             phone = phone or visitor.phone
-    try:
-        email = normalize_email(email) if email else None
-    except ValueError as exc:
-        raise ProtocolError("invalid_payload", f"email: {exc}") from None
-    try:
-        phone = normalize_phone(phone) if phone else None
-    except ValueError as exc:
-        raise ProtocolError("invalid_payload", f"phone: {exc}") from None
     ticket = await store.add_ticket(
         reason="agent",
         tenant_id=agent.tenant_id,
@@ -66,7 +58,7 @@ async def create_ticket(request: web.Request) -> web.Response:
         language=language,
         text=body.text,
         name=name,
-        email=email,
-        phone=phone,
+        email=checked("email", normalize_email, email),
+        phone=checked("phone", normalize_phone, phone),
     )
     return web.json_response(ticket.to_wire(), status=201)

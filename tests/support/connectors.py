@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import copy
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from console.domain.leads import Destination
 from console.domain.types import Tenant
 from integrations.base import DeliveryJob, Event, TranscriptLine
 from tests.support.leads import LEAD
+from tests.support.tools import ROOT
 
 STARTED = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
 # The ADF 1.0 DTD, which every document the ADF connector writes must validate against
-ADF_DTD = Path("/work/shared/data/adf-1.0.dtd")
+ADF_DTD = ROOT.parent / "shared" / "data" / "adf-1.0.dtd"
 
 
 def tenant(plan: str = "premium", name: str = "Toyota de Bayamón") -> Tenant:
