@@ -18,13 +18,15 @@ from typing import Any, Literal
 from bots.script import Script
 from console.contract.hours import Schedule
 
-EventKind = Literal["start", "message"]
+EventKind = Literal["start", "open", "message"]
 HandoffReason = Literal["qualified", "requested", "not_understood"]
 
 
 @dataclass(frozen=True)
 class BotEvent:
-    """`start`: the visitor's first message opens the chat; `message`: any later one."""
+    """`start`: the visitor's first message opens the chat; `open`: the visitor accepted an
+    invitation, so the chat opens before they write (no text: the bot greets first);
+    `message`: any later message."""
 
     kind: EventKind
     text: str
@@ -57,6 +59,8 @@ class BotContext:
     # routing rules: below premium every chat queues in the primary language).
     served_languages: frozenset[str] = frozenset()
     state: Mapping[str, Any] = field(default_factory=dict)
+    # the dealer the bot speaks for ("Soy el asistente virtual de Autos Borinquen")
+    dealer_name: str = ""
 
     def can_hand_off(self, language: str) -> bool:
         return language in self.served_languages

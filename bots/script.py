@@ -35,7 +35,7 @@ Line = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 Phrase = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 # The sentences the qualifier says; each needs a text in every language of the script.
-MESSAGE_KEYS = (
+REQUIRED_KEYS = (
     "greeting",
     "greeting_after_hours",
     "ask_interest",
@@ -53,6 +53,30 @@ MESSAGE_KEYS = (
     "after_hours_done",
     "after_hours_contact_needed",
 )
+# Sentences added since scripts were first written: a script may leave them out, and then
+# says Charla's default wording (in the script's languages that the default speaks).
+OPTIONAL_KEYS = (
+    "greeting_no_agents",
+    "no_agents_done",
+    "ask_interest_again",
+    "ask_vehicle_again",
+    "ask_trade_in_again",
+    "ask_timeframe_again",
+    "ask_name_again",
+    "ask_contact_again",
+    "foreign_phone",
+    "email_typo",
+    "link",
+    "too_long",
+)
+MESSAGE_KEYS = REQUIRED_KEYS + OPTIONAL_KEYS
+
+
+class _Blank(dict[str, str]):
+    """Format values where a placeholder the bot did not fill reads as nothing."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
 
 
 class _Model(BaseModel):
@@ -67,10 +91,19 @@ class Settings(_Model):
     max_turns: int = Field(default=20, ge=3, le=100)
     faq_threshold: float = Field(default=85.0, ge=50.0, le=100.0)
     language_min_distance: float = Field(default=0.25, ge=0.0, le=0.99)
-    bot_name: Annotated[str, StringConstraints(min_length=1, max_length=60)] = "Charla"
+    # who the bot speaks as: the dealer's own name unless the script names it ("Lola")
+    bot_name: Annotated[str, StringConstraints(min_length=1, max_length=60)] | None = None
+    # a picture for the bot's messages in the widget: an https address, or none
+    bot_avatar_url: (
+        Annotated[str, StringConstraints(max_length=500, pattern=r"^https://[^\s\"'<>]+$")] | None
+    ) = None
     locales: dict[LanguageTag, Annotated[str, StringConstraints(max_length=20)]] = Field(
         default_factory=lambda: {"es": "es_PR", "en": "en_US"}
     )
+
+    def speaker(self, dealer: str) -> str:
+        """The name the bot signs its messages with: its own, else the dealer's."""
+        return self.bot_name or dealer
 
     @field_validator("bot")
     @classmethod
@@ -107,7 +140,7 @@ class Script(_Model):
             raise ValueError(
                 f"messages: unknown key {unknown[0]!r}; known: {', '.join(MESSAGE_KEYS)}"
             )
-        for key in MESSAGE_KEYS:
+        for key in REQUIRED_KEYS:
             texts = self.messages.get(key)
             if texts is None:
                 raise ValueError(f"messages.{key} is missing")
@@ -139,16 +172,19 @@ class Script(_Model):
         return tuple(fold(p) for phrases in self.handoff_phrases.values() for p in phrases)
 
     def text(self, key: str, language: str, **values: str) -> str:
-        """A message in the language, else in the script's first language."""
-        texts = self.messages[key]
-        template = texts.get(language) or texts[self.languages[0]]
-        if not values:
-            return template
+        """A message in the language, else in the script's first language; a sentence the
+        script leaves out (OPTIONAL_KEYS) in Charla's default wording."""
+        texts = self.messages.get(key) or default_script().messages[key]
+        template = texts.get(language) or texts.get(self.languages[0]) or next(iter(texts.values()))
         for name, value in values.items():
             if not value:  # "¡Gracias, {name}!" without a name: "¡Gracias!"
                 template = re.sub(rf"[,\s]*\{{{name}\}}", "", template)
         # "9:00 a. m." at the end of a sentence must not end in "m.."
-        return re.sub(r"(?<=\w)\.\.(?!\.)", ".", template.format(**values))
+        try:
+            filled = template.format_map(_Blank(values))
+        except (ValueError, IndexError, AttributeError):  # a stray brace in a tenant's text
+            filled = template
+        return re.sub(r"(?<=\w)\.\.(?!\.)", ".", filled)
 
     def to_data(self) -> dict[str, Any]:
         """JSON-ready, as stored in tenants.bot_script and exported."""

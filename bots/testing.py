@@ -54,6 +54,7 @@ class TestBot:
         agents_available: bool = True,
         served_languages: frozenset[str] | None = None,
         visitor: VisitorInfo | None = None,
+        dealer: str = "Autos Borinquen",
     ) -> None:
         script = script or default_script()
         self.bot = bot or get_bot(script.settings.bot)
@@ -66,6 +67,7 @@ class TestBot:
             script=script,
             browser_language=browser_language,
             visitor=visitor or VisitorInfo(),
+            dealer_name=dealer,
             served_languages=(
                 served_languages
                 if served_languages is not None
@@ -76,8 +78,14 @@ class TestBot:
         )
         self.results: list[BotResult] = []
 
+    def open(self) -> BotResult:
+        """The visitor accepts an invitation: the bot speaks first."""
+        return self._event("open", "")
+
     def push(self, text: str) -> BotResult:
-        kind: EventKind = "message" if self.results else "start"
+        return self._event("message" if self.results else "start", text)
+
+    def _event(self, kind: EventKind, text: str) -> BotResult:
         state = self.results[-1].state if self.results else {}
         result = self.bot.respond(
             BotEvent(kind=kind, text=text), replace(self.context, state=state)

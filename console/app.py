@@ -213,7 +213,7 @@ async def _hub_ctx(app: web.Application) -> AsyncIterator[None]:
         await admin.refresh_origins(app)
 
     limits = settings.limits
-    engagement = Engagement(hub.ctx, hub.chats)
+    engagement = Engagement(hub.ctx, hub.chats, hub.bots)
     sio.register_namespace(
         VisitorNamespace(
             hub,

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from bots.script import default_script
 from console.store.models import ChatRow, InvitationRow, VisitorRow
 from console.web.keys import STORE
 from tests.support.harness import (
@@ -455,13 +456,30 @@ async def test_a_bot_tenants_invitation_opens_a_chat_with_its_bot(hub: LiveHub) 
     )
     assert ("bot", "system") == (ack["chat"]["status"], ack["message"]["author"])
     chat_id = ack["chat"]["id"]
+
+    def bot_said() -> list[tuple[str, str]]:
+        return [
+            (d["message"]["author_name"], d["message"]["text"])
+            for d in visitor.seen("message")
+            if d["chat_id"] == chat_id and d["message"]["author"] == "bot"
+        ]
+
+    # the bot greets at once, as the dealer, before the visitor writes a word
+    await visitor.wait_for("message", lambda d: d["message"]["author"] == "bot", count=2)
+    script = default_script()
+    dealer_name = tenant["name"]
+    assert [
+        (dealer_name, script.text("greeting", "es", dealer=dealer_name)),
+        (dealer_name, script.text("ask_interest", "es")),
+    ] == bot_said()
     said = await visitor.call(
         "message",
         {"chat_id": chat_id, "text": "Sí, me interesa la Tacoma", "client_msg_id": "b1"},
     )
     assert said["ok"] is True, said
-
-    reply = await visitor.wait_for("message", lambda d: d["message"]["author"] == "bot")
-    assert chat_id == reply["chat_id"]
-    assert reply["message"]["text"]
+    await visitor.wait_for("message", lambda d: d["message"]["author"] == "bot", count=3)
+    assert (dealer_name, script.text("ask_trade_in", "es")) == bot_said()[-1]
+    # the invitation's text stays the chat's first message
+    _, stored = await hub.request("GET", f"/api/chats/{chat_id}", token=token)
+    assert ["system", "bot", "bot", "visitor", "bot"] == [m["author"] for m in stored["messages"]]
     assert [] == agent_peer.seen("chat_assigned")

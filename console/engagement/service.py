@@ -34,6 +34,7 @@ from console.engagement.rules import (
     resolve_language,
     visit_pages,
 )
+from console.hub.bots import BotRunner
 from console.hub.chats import PRIORITY, ChatLifecycle
 from console.hub.context import HubContext
 from console.realtime.rooms import VISITOR_NS
@@ -63,9 +64,10 @@ class PageWatch:
 
 
 class Engagement:
-    def __init__(self, ctx: HubContext, chats: ChatLifecycle) -> None:
+    def __init__(self, ctx: HubContext, chats: ChatLifecycle, bots: BotRunner) -> None:
         self.ctx = ctx
         self.chats = chats
+        self.bots = bots
         self.store = ctx.store
         self.repo = ctx.store.engagement
         self._pages: dict[str, PageWatch] = {}
@@ -277,7 +279,8 @@ class Engagement:
             chat_id=chat.id,
             status=chat.status,
         )
-        if with_bot:  # the bot answers the visitor's first reply to the greeting
+        if with_bot:  # the bot greets at once, below the invitation's text
+            self.bots.greet(chat)
             return {
                 "ok": True,
                 "chat": _chat_ack(chat.id, "bot", language),
@@ -302,6 +305,10 @@ class Engagement:
         if chat.status not in ("active", "closed"):
             raise ProtocolError(
                 "conflict", f"this chat is {chat.status}; rate it once an agent has joined"
+            )
+        if chat.assigned_at is None:  # set when an agent takes it, kept through a requeue
+            raise ProtocolError(
+                "conflict", "no person took part in this chat, so there is nothing to rate"
             )
         comment = redact(payload.comment.strip()) if payload.comment else None
         rated_at = await self.repo.rate_chat(chat.id, score=payload.score, comment=comment or None)

@@ -72,25 +72,37 @@ def bot_chat_language(tenant: Tenant, requested: str | None, chosen: str) -> str
     return chosen
 
 
-def replay_state(bot: Bot, context: BotContext, texts: Sequence[str]) -> dict[str, Any]:
-    """The bot's state after the visitor's `texts`, rebuilt by answering them again."""
+def events_of(texts: Sequence[str], *, invited: bool) -> list[BotEvent]:
+    """A chat as the bot saw it: an invited chat opens before the visitor writes (the bot
+    greets first), any other opens with the visitor's first message."""
+    events = [BotEvent(kind="open", text="")] if invited else []
+    for text in texts:
+        events.append(BotEvent(kind="message" if events else "start", text=text))
+    return events
+
+
+def replay_state(bot: Bot, context: BotContext, events: Sequence[BotEvent]) -> dict[str, Any]:
+    """The bot's state after `events`, rebuilt by answering them again."""
     state: dict[str, Any] = {}
-    for index, text in enumerate(texts):
-        event = BotEvent(kind="start" if index == 0 else "message", text=text)
+    for event in events:
         state = bot.respond(event, replace(context, state=state)).state
     return state
 
 
-def replay(bot: Bot, context: BotContext, texts: Sequence[str], current: str) -> BotResult:
-    """The bot's answer to `current`, after rebuilding its state from earlier `texts`."""
-    state = replay_state(bot, context, texts)
-    event = BotEvent(kind="message" if texts else "start", text=current)
-    return bot.respond(event, replace(context, state=state))
+def replay(bot: Bot, context: BotContext, events: Sequence[BotEvent]) -> BotResult:
+    """The bot's answer to the last event, after rebuilding its state from the others."""
+    state = replay_state(bot, context, events[:-1])
+    return bot.respond(events[-1], replace(context, state=state))
 
 
-def leave(bot: Bot, context: BotContext, texts: Sequence[str]) -> BotResult:
+def leave(bot: Bot, context: BotContext, events: Sequence[BotEvent]) -> BotResult:
     """What the bot keeps of a chat whose visitor left."""
-    return bot.on_leave(replace(context, state=replay_state(bot, context, texts)))
+    return bot.on_leave(replace(context, state=replay_state(bot, context, events)))
+
+
+def invited(messages: Sequence[Message]) -> bool:
+    """Whether the chat opened with the dealer's invitation rather than the visitor."""
+    return bool(messages) and messages[0].author != "visitor"
 
 
 @dataclass(eq=False)
@@ -165,7 +177,8 @@ class BotRunner:
         texts = [m.text for m in messages if m.author == "visitor"]
         context = await self._context(tenant, chat)
         bot = get_bot(context.script.settings.bot)
-        result = await asyncio.to_thread(leave, bot, context, texts)
+        events = events_of(texts, invited=invited(messages))
+        result = await asyncio.to_thread(leave, bot, context, events)
         if result.lead is not None:
             await self._save_lead(tenant, chat, result)
         chat_log(chat).info("bot_chat_abandoned")
@@ -181,27 +194,51 @@ class BotRunner:
         said = [m for m in messages if m.author == "visitor" and parse_message_id(m.id) <= upto]
         if not said or said[-1].id != message_id:
             return
+        events = events_of([m.text for m in said], invited=invited(messages))
+        await self._run(tenant, chat, events, reply_id=message_id)
+
+    async def _run(
+        self, tenant: Tenant, chat: Chat, events: list[BotEvent], *, reply_id: str
+    ) -> None:
+        """The bot's answer to the last of `events`: stored and delivered, then acted on."""
         context = await self._context(tenant, chat)
         script = context.script
         await self._typing(chat, True)
         try:
-            result = await asyncio.to_thread(
-                replay,
-                get_bot(script.settings.bot),
-                context,
-                [m.text for m in said[:-1]],
-                said[-1].text,
-            )
+            result = await asyncio.to_thread(replay, get_bot(script.settings.bot), context, events)
             for index, reply in enumerate(result.replies):
                 await self.host.say(
                     chat,
                     reply,
-                    client_msg_id=f"bot-{message_id}-{index}",
-                    author_name=script.settings.bot_name,
+                    client_msg_id=f"bot-{reply_id}-{index}",
+                    author_name=script.settings.speaker(tenant.name),
                 )
         finally:
             await self._typing(chat, False)
         await self._act(tenant, chat, result)
+
+    def greet(self, chat: Chat) -> None:
+        """A chat opened by an accepted invitation: the bot greets at once (after the
+        answer that names the chat has gone out), below the invitation's text."""
+        task = asyncio.create_task(self._greet(chat.id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _greet(self, chat_id: str) -> None:
+        try:
+            async with self._lock(chat_id):
+                chat = await self.store.get_chat(chat_id)
+                if chat is None or chat.status != "bot":
+                    return
+                messages = await self.store.list_messages(chat.id, limit=REPLAY_LIMIT)
+                if not invited(messages) or any(m.author != "visitor" for m in messages[1:]):
+                    return  # not invited, or greeted already
+                if any(m.author == "visitor" for m in messages):
+                    return  # the visitor wrote first: that turn greets
+                tenant = await self.host.tenant(chat.tenant_id)
+                await self._run(tenant, chat, events_of([], invited=True), reply_id=chat.id)
+        except Exception:
+            log.exception("bot_greeting_failed", chat_id=chat_id)
 
     async def _context(self, tenant: Tenant, chat: Chat) -> BotContext:
         script = await self.script(tenant)
@@ -214,6 +251,7 @@ class BotRunner:
             now=chat.created_at,
             script=script,
             browser_language=chat.language,
+            dealer_name=tenant.name,
             visitor=VisitorInfo(
                 name=visitor.name if visitor else None,
                 email=visitor.email if visitor else None,

@@ -43,9 +43,10 @@ async def test_chat_goes_from_bot_to_queue_to_agent_with_the_lead(hub: LiveHub) 
     chat = await start_chat(visitor, "Soy Ana, 787-555-0123, me interesa la Tacoma 2022")
     assert "bot" == chat["status"]
     await visitor.wait_for("message", lambda d: d["message"]["author"] == "bot", count=2)
-    assert [S.text("greeting", "es"), S.text("ask_trade_in", "es")] == bot_texts(
-        visitor, chat["id"]
-    )
+    assert [
+        S.text("greeting", "es", dealer=tenant["name"]),
+        S.text("ask_trade_in", "es"),
+    ] == bot_texts(visitor, chat["id"])
     assert {"chat_id": chat["id"], "author": "bot", "typing": True} == (
         await visitor.wait_for("typing")
     )
@@ -79,7 +80,7 @@ async def test_chat_goes_from_bot_to_queue_to_agent_with_the_lead(hub: LiveHub) 
     # the agent gets the bot's part of the transcript with the chat
     assert [
         ("visitor", "Soy Ana, 787-555-0123, me interesa la Tacoma 2022"),
-        ("bot", S.text("greeting", "es")),
+        ("bot", S.text("greeting", "es", dealer=tenant["name"])),
         ("bot", S.text("ask_trade_in", "es")),
         ("visitor", "No"),
         ("bot", S.text("ask_timeframe", "es")),
@@ -120,9 +121,10 @@ async def test_asking_for_a_person_in_english_queues_in_english(hub: LiveHub) ->
 
     chat = await start_chat(visitor, "Hi, I want to talk to a real person please")
     await visitor.wait_for("message", lambda d: d["message"]["author"] == "bot", count=2)
-    assert [S.text("greeting", "en"), S.text("handoff_requested", "en")] == bot_texts(
-        visitor, chat["id"]
-    )
+    assert [
+        S.text("greeting", "en", dealer=tenant["name"]),
+        S.text("handoff_requested", "en"),
+    ] == bot_texts(visitor, chat["id"])
     assigned = await john_peer.wait_for("chat_assigned")
     assert (chat["id"], "en") == (assigned["chat"]["id"], assigned["chat"]["language"])
     assert [] == john_peer.seen("lead_saved")  # no name nor contact: no lead
@@ -144,7 +146,7 @@ async def test_after_hours_premium_saves_lead_and_ticket_and_closes_politely(
     await visitor.wait_for("message", lambda d: d["message"]["author"] == "bot", count=2)
     opening = "as soon as we open"
     assert [
-        S.text("greeting_after_hours", "en", opening=opening),
+        S.text("greeting_after_hours", "en", dealer=tenant["name"], opening=opening),
         S.text("ask_timeframe", "en"),
     ] == bot_texts(visitor, chat["id"])
     await say(visitor, chat["id"], "this week", 3)
@@ -201,7 +203,7 @@ async def test_nobody_online_during_hours_ends_in_a_ticket_once_qualified(hub: L
     assert "bot" == chat["status"]
     await visitor.wait_for("message", lambda d: d["message"]["author"] == "bot", count=2)
     await say(visitor, chat["id"], "787-555-0123", 3)
-    assert S.text("no_agents", "es") == bot_texts(visitor, chat["id"])[-1]
+    assert S.text("no_agents_done", "es", name="Ana") == bot_texts(visitor, chat["id"])[-1]
     assert {"chat_id": chat["id"], "reason": "no_agents"} == await visitor.wait_for("chat_closed")
     _status, tickets = await hub.request("GET", "/api/tickets", token=supervisor["token"])
     assert [(chat["id"], "no_agents", "+17875550123")] == [
@@ -265,7 +267,12 @@ async def test_a_visitor_who_leaves_the_bot_is_kept_as_a_lead_and_the_chat_close
 
     told = await agent_peer.wait_for("lead_saved")
     queues_before = len(agent_peer.seen("queue"))
-    assert (chat["id"], "bot", "+17875550123", "The visitor left before the hand-off.") == (
+    assert (
+        chat["id"],
+        "bot",
+        "+17875550123",
+        "El visitante se fue antes de hablar con un asesor.",
+    ) == (
         told["chat_id"],
         told["lead"]["source"],
         told["lead"]["phone"],

@@ -1,0 +1,260 @@
+"""Vehicles in a visitor's message: which are named, their years, and whose they are.
+
+A message may name two vehicles ("busco una RAV4 2024, tengo un Corolla 2015 para
+entregar"): the one wanted and the visitor's own, offered as a trade-in. Which is which
+comes from the words around each one and from the question just asked: a car named in
+answer to "do you have a vehicle to trade in?" is the trade-in, unless the visitor says
+it is the one they want ("perdón, es la Santa Fe la que quiero").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from rapidfuzz.distance import DamerauLevenshtein
+
+from bots.qualifier.vehicles import AMBIGUOUS_MODELS, MAKES, MODELS
+
+YEAR = re.compile(r"(?<![\d,.$])(?:'|del? )?((?:19[89]|20[0-4])\d)(?!\d|[,.]\d)")
+# mileage with its unit: "90,000 millas", "90k miles", "120 mil millas", "160k mi"
+MILEAGE = re.compile(
+    r"(\d{1,3}(?:[,.]\d{3})+|\d+(?:[.,]\d+)?\s?(?:k|mil)|\d{3,6})\s*"
+    r"(?:millas|miles|mi|mls|km|kil[oó]metros)\b",
+    re.IGNORECASE,
+)
+# without a unit ("tiene 80k", "140 mil", "90,000"): mileage only where a trade-in is meant
+BARE_MILEAGE = re.compile(
+    r"(?<![\w.,$])(\d{1,3}(?:,\d{3})+|\d{1,3}\s?(?:k|mil))(?![\w,])"
+    r"(?!\s*(?:de pronto|pesos|d[oó]lares|dollars|chavos|down|cash|\$))",
+    re.IGNORECASE,
+)
+
+# words before a vehicle that make it the visitor's own
+_OWNED = re.compile(
+    r"(?:\bmi|\bmy|\btengo|\bi have|\bi've got|\bive got|\bi got|\bi own|\btrading in|"
+    r"\btrade in|\btrade-in|\bentregar|\bdar|\bdaria)"
+    # up to four words between ("mi carro actual es un"), none that starts another clause
+    r"(?:\s+(?!(?:por|for|y|and|o|or|pero|but|que|that|quiero|busco|want)\b)[\w'-]+){0,4}"
+    r"\s*[:=-]?\s*$"
+)
+# words after it that make it the visitor's own: "un Fit pa' entregar", "to trade in"
+_OWNED_AFTER = re.compile(
+    r"^\s*(?:\S+\s+){0,3}?(?:pa'? ?entregar|para entregar|para trade|pa'? trade|"
+    r"de trade|to trade|for trade|as (?:a )?trade|como trade|de pronto|como pronto)"
+)
+# words before it that make it the one wanted, or a correction of it
+_WANTED = re.compile(
+    r"(?:\bquiero|\bbusco|\bbuscando|\bme interesa|\binteresad[oa] en|\blooking for|"
+    r"\blooking at|\bwant|\bwanna|\bprefiero|\bmejor|\bactually|\bmake that|\binstead|"
+    r"\ben vez de|\bmake it|\bcomprar|\bbuy|\blease|\bfinanciar|\bfinance|\bcotizar|"
+    r"\bquote on|\bme equivoque|\bperdon|\bsorry|\bcorrection|\bcorrijo|\bes la|\bes el|"
+    r"\bits the|\bit's the)"
+    r"(?:\s+[\w'-]+){0,4}\s*[:,]?\s*$"
+)
+_WANTED_AFTER = re.compile(
+    r"^\s*(?:\S+\s+){0,3}?(?:la que quiero|el que quiero|que quiero|que busco|"
+    r"is the one|the one i want|instead)"
+)
+# a later vehicle that replaces an earlier one named in the same message
+_CORRECTION = re.compile(
+    r"(?:\bno,|\bmejor|\bactually|\bmake that|\bperdon|\bsorry|\bquise decir|\bi meant|"
+    r"\bmake it|\bo sea)(?:\s+[\w'-]+){0,3}\s*$"
+)
+
+
+@dataclass(frozen=True)
+class Mention:
+    start: int
+    end: int
+    make: str | None
+    model: str | None
+    year: int | None = None
+
+
+def _spans(folded: str, variants: Iterable[str]) -> list[tuple[int, int]]:
+    found = []
+    for variant in variants:
+        for match in re.finditer(rf"(?<![\w-]){re.escape(variant)}(?![\w-])", folded):
+            found.append(match.span())
+    return found
+
+
+# one-word spellings long enough to be told apart from ordinary words by one typo
+_TYPO_TARGETS = {
+    variant: variant
+    for variants in (*MAKES.values(), *(v for _, v in MODELS.values()))
+    for variant in variants
+    if " " not in variant and len(variant) >= 5 and variant.isalpha()
+}
+# ordinary words one typo away from a make or model
+_NOT_TYPOS = frozenset(
+    {
+        "accept",
+        "access",
+        "sonaba",
+        "venus",
+        "forty",
+        "fuerte",
+        "honey",
+        "monday",
+        "sunday",
+        "nissen",
+        "camino",
+        "camion",
+        "model",
+        "modelo",
+        "carro",
+        "cargo",
+        "alto",
+        "civil",
+        "edges",
+        "fiesta",
+        "escapa",
+        "escapar",
+        "pilots",
+        "rogues",
+        "pasaporte",
+    }
+)
+_WORD = re.compile(r"[a-z]{4,}")
+
+
+def correct_typos(folded: str) -> str:
+    """The text with misspelt makes and models set right ("toyta corola" -> "toyota
+    corolla"): one typo, against spellings of five letters or more, never an ordinary
+    word."""
+
+    def fix(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if word in _TYPO_TARGETS or word in _NOT_TYPOS or len(word) < 4:
+            return word
+        best = None
+        for target in _TYPO_TARGETS:
+            if abs(len(target) - len(word)) > 1 or target[0] != word[0]:
+                continue
+            # a letter left out, doubled or swapped; a different letter only in long words
+            # ("carry" is not a "camry")
+            swapped_or_long = sorted(word) == sorted(target) or len(word) >= 7
+            if DamerauLevenshtein.distance(word, target) == 1 and (
+                len(word) != len(target) or swapped_or_long
+            ):
+                if best is not None:
+                    return word  # two candidates: not sure which was meant
+                best = target
+        return best or word
+
+    return _WORD.sub(fix, folded)
+
+
+def _near(folded: str, start: int, end: int, other: tuple[int, int], reach: int = 6) -> bool:
+    gap = folded[end : other[0]] if other[0] >= end else folded[other[1] : start]
+    return len(gap) <= reach and not re.search(r"[,.;!?]", gap)
+
+
+def mentions(folded: str) -> list[Mention]:
+    """Every vehicle the folded text names, in order, with the year written beside it."""
+    years = [(m.start(1), m.end(1), int(m.group(1))) for m in YEAR.finditer(folded)]
+    makes = [
+        (start, end, make)
+        for make, variants in MAKES.items()
+        for start, end in _spans(folded, variants)
+    ]
+    models: list[tuple[int, int, str, str]] = []
+    for model, (make, variants) in MODELS.items():
+        for start, end in _spans(folded, variants):
+            models.append((start, end, model, make))
+    # the longest model wins an overlap ("grand cherokee" over "cherokee")
+    models.sort(key=lambda m: (m[0], -(m[1] - m[0])))
+    kept: list[tuple[int, int, str, str]] = []
+    for candidate in models:
+        if kept and candidate[0] < kept[-1][1]:
+            continue
+        kept.append(candidate)
+
+    found: list[Mention] = []
+    used_makes: set[tuple[int, int]] = set()
+    for start, end, model, make in kept:
+        make_spans = [
+            (s, e) for s, e, name in makes if name == make and _near(folded, start, end, (s, e))
+        ]
+        if (
+            model in AMBIGUOUS_MODELS
+            and not make_spans
+            and not any(_near(folded, start, end, (s, e)) for s, e, _ in years)
+        ):
+            continue
+        used_makes.update(make_spans)
+        found.append(Mention(min([start, *[s for s, _ in make_spans]]), end, make, model))
+    for start, end, make in makes:
+        if (start, end) in used_makes or any(m.start <= start < m.end for m in found):
+            continue
+        found.append(Mention(start, end, make, None))
+    found.sort(key=lambda m: m.start)
+    taken: set[int] = set()
+    with_years = []
+    for mention in found:
+        year = next(
+            (
+                y
+                for s, e, y in years
+                if s not in taken and _near(folded, mention.start, mention.end, (s, e))
+            ),
+            None,
+        )
+        if year is None:  # words after the model: "tacoma trd off road 2023"
+            year = next(
+                (
+                    y
+                    for s, e, y in years
+                    if s not in taken
+                    and s >= mention.end
+                    and _near(folded, mention.start, mention.end, (s, e), reach=20)
+                ),
+                None,
+            )
+        if year is not None:
+            taken.update(s for s, _, y in years if y == year)
+        with_years.append(replace(mention, year=year))
+    # "floor mats for the Ford Explorer? Need them for my 2022": one vehicle, one year
+    loose = [y for s, _, y in years if s not in taken]
+    yearless = [m for m in with_years if m.year is None]
+    if len(loose) == 1 and len(yearless) == 1 and len(with_years) == 1:
+        with_years = [replace(yearless[0], year=loose[0])]
+    return with_years
+
+
+def is_owned(folded: str, mention: Mention) -> bool:
+    """Words around it say the visitor owns it ("tengo un", "my", "pa' entregar")."""
+    before = folded[max(0, mention.start - 40) : mention.start]
+    after = folded[mention.end : mention.end + 30]
+    return bool(_OWNED.search(before) or _OWNED_AFTER.search(after))
+
+
+def is_wanted(folded: str, mention: Mention) -> bool:
+    """Words around it say it is the one wanted ("quiero", "make that", "la que quiero")."""
+    before = folded[max(0, mention.start - 40) : mention.start]
+    after = folded[mention.end : mention.end + 30]
+    return bool(_WANTED.search(before) or _WANTED_AFTER.search(after))
+
+
+def is_correction(folded: str, mention: Mention) -> bool:
+    return bool(_CORRECTION.search(folded[max(0, mention.start - 30) : mention.start]))
+
+
+def mileage(text: str, *, bare: bool) -> tuple[int | None, str]:
+    """The mileage the text gives, and the text without it; `bare`: numbers without a
+    unit count too ("tiene 80k", "140 mil")."""
+    match = MILEAGE.search(text) or (BARE_MILEAGE.search(text) if bare else None)
+    if not match:
+        return None, text
+    raw = match.group(1).lower().replace(" ", "")
+    value: int
+    for suffix in ("k", "mil"):
+        if raw.endswith(suffix):
+            value = int(float(raw[: -len(suffix)].replace(",", ".")) * 1000)
+            break
+    else:
+        value = int(re.sub(r"[,.]", "", raw))
+    return value, text[: match.start()] + " " + text[match.end() :]

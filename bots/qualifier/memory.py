@@ -1,0 +1,248 @@
+"""The qualifier's memory of one chat: the fields learned, the questions asked and how
+often, as JSON-ready data that the bot returns as its state and is given back next turn.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from dataclasses import fields as fields_of
+from typing import Any
+
+from bots.base import BotContext
+from bots.qualifier import wording
+from bots.qualifier.data import load, table
+from bots.qualifier.extract import TRADE_INTERESTS, Extracted, TradeIn, Vehicle, lone_year
+from bots.qualifier.names import bare_name, split_name
+from bots.script import Script
+from bots.text import has_phrase
+
+# short answers, read at the start of a message (phrases.yaml)
+_ANSWERS = table(load("phrases.yaml")["answers"], "answers")
+_YES, _NO, _DONT_KNOW = _ANSWERS["yes"], _ANSWERS["no"], _ANSWERS["dont_know"]
+# "una guagua", "a car": an answer to "which vehicle?", if not a precise one
+_ANY_VEHICLE = (
+    "carro", "guagua", "jeepeta", "pickup", "truck", "suv", "sedan", "van", "auto",
+    "car", "vehiculo", "vehicle", "minivan", "coupe", "convertible", "hatchback",
+)  # fmt: skip
+
+
+def starts_with(folded: str, words: tuple[str, ...]) -> bool:
+    cleaned = re.sub(r"^[\W_]+", "", folded)
+    return any(re.match(rf"{re.escape(w)}(?!\w)", cleaned) for w in words)
+
+
+@dataclass
+class Memory:
+    language: str = ""
+    mode: str = "open"  # "open", "after_hours" (premium, closed), "no_agents"
+    closed_reason: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+    noted: list[str] = field(default_factory=list)  # skipped because not understood
+    asked: str | None = None
+    asks: dict[str, int] = field(default_factory=dict)
+    misses: int = 0
+    turns: int = 0
+    wants_human: bool = False
+    done: bool = False
+
+    def __post_init__(self) -> None:
+        # copies: the state that a turn was given stays as it was
+        self.fields = dict(self.fields)
+        self.skipped = list(self.skipped)
+        self.noted = list(self.noted)
+        self.asks = dict(self.asks)
+
+    @classmethod
+    def load(cls, data: Any) -> Memory:
+        known = {f.name for f in fields_of(cls)}
+        return cls(**{k: v for k, v in dict(data or {}).items() if k in known})
+
+    def dump(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def name(self) -> str:
+        """What to call the visitor ("" before they said)."""
+        return str(self.fields.get("first_name") or self.fields.get("last_name") or "")
+
+    def prefill(self, context: BotContext) -> None:
+        visitor = context.visitor
+        if visitor.name and not self.fields.get("first_name"):
+            first, last = split_name(visitor.name.split())
+            if first:
+                self.fields["first_name"] = first
+            if last:
+                self.fields["last_name"] = last
+        if visitor.phone:
+            self.fields.setdefault("phone", visitor.phone)
+        if visitor.email:
+            self.fields.setdefault("email", visitor.email)
+
+    # -- what a message said ---------------------------------------------------------------
+
+    def absorb(self, found: Extracted) -> bool:
+        """Merge a message's fields; True when it told anything. The interest, once known,
+        changes only in answer to its question; the wanted vehicle and the trade-in never
+        take each other's place."""
+        told = False
+        interest = found.interest
+        if interest and (not self.fields.get("interest") or self.asked == "interest"):
+            told = told or interest != self.fields.get("interest")
+            self.fields["interest"] = interest
+        if not found.vehicle.is_empty():
+            vehicle = Vehicle(**self.fields.get("vehicle", {})).merged(found.vehicle)
+            self.fields["vehicle"] = vehicle.to_data()
+            told = True
+        if not found.trade_in.is_empty():
+            trade_in = TradeIn(**self.fields.get("trade_in", {})).merged(found.trade_in)
+            self.fields["trade_in"] = trade_in.to_data()
+            self.fields["has_trade_in"] = True
+            told = True
+        elif found.declines_trade_in:
+            self.fields["has_trade_in"] = False
+            self.fields.pop("trade_in", None)
+            told = True
+        elif found.mentions_trade_in and "has_trade_in" not in self.fields:
+            self.fields["has_trade_in"] = True  # "quiero hacer trade in"
+            told = True
+        for key in ("timeframe", "phone", "email"):
+            value = getattr(found, key)
+            if value is not None:
+                self.fields[key] = value
+                told = True
+        if found.first_name:
+            self._set_name(found.first_name, found.last_name)
+            told = True
+        return told
+
+    def _set_name(self, first: str, last: str | None) -> None:
+        previous = self.fields.get("first_name")
+        self.fields["first_name"] = first
+        if last:
+            self.fields["last_name"] = last
+        elif previous and previous.casefold() != first.casefold():
+            self.fields.pop("last_name", None)  # a different name: the old surname goes
+
+    def answer_asked(self, text: str, folded: str, found: Extracted) -> bool:
+        """Short answers that only make sense as the answer to the question just asked."""
+        asked = self.asked
+        if asked == "name" and not found.first_name:
+            first, last = bare_name(found.rest)
+            if first:
+                self._set_name(first, last)
+                return True
+        if (
+            asked == "interest"
+            and not found.interest
+            and not (found.vehicle.is_empty() and found.trade_in.is_empty())
+        ):
+            self.fields["interest"] = "buy"  # "una Tacoma": a car is what they want
+            return True
+        if asked == "vehicle" and found.vehicle.is_empty():
+            year = lone_year(text)
+            if year is not None:
+                self.fields["vehicle"] = {**self.fields.get("vehicle", {}), "year": year}
+                return True
+            if (
+                starts_with(folded, _DONT_KNOW)
+                or folded.strip(" .!") in _NO
+                or has_phrase(folded, _ANY_VEHICLE)
+            ):
+                self.skipped.append("vehicle")
+                return True
+        if asked == "trade_in" and found.trade_in.is_empty() and not found.declines_trade_in:
+            if starts_with(folded, _NO):
+                self.fields["has_trade_in"] = False
+                return True
+            if starts_with(folded, _YES):
+                self.fields["has_trade_in"] = True
+                return True
+        if (
+            asked == "timeframe"
+            and found.timeframe is None
+            and (starts_with(folded, _DONT_KNOW) or starts_with(folded, _NO))
+        ):
+            self.fields["timeframe"] = "undecided"
+            return True
+        return False
+
+    # -- questions -------------------------------------------------------------------------
+
+    def has_contact(self) -> bool:
+        return bool(self.fields.get("phone") or self.fields.get("email"))
+
+    def has_lead(self) -> bool:
+        """Enough for a lead record: a name and a way to reach them."""
+        return bool(self.name and self.has_contact())
+
+    def is_qualified(self) -> bool:
+        return self.has_lead() and bool(self.fields.get("interest"))
+
+    def next_slot(self, script: Script) -> str | None:
+        """The first question of the flow that is still open."""
+        interest = self.fields.get("interest")
+        for slot in script.flow:
+            if slot in self.skipped:
+                continue
+            if slot == "interest" and not interest:
+                return slot
+            if slot == "vehicle" and not self.fields.get("vehicle"):
+                return slot
+            if (
+                slot == "trade_in"
+                and (interest in TRADE_INTERESTS or interest is None)
+                and "has_trade_in" not in self.fields
+            ):
+                return slot
+            if slot == "timeframe" and not self.fields.get("timeframe"):
+                return slot
+            if slot == "name" and not self.name:
+                return slot
+            if slot == "contact" and not self.has_contact():
+                return slot
+        return None
+
+    def give_up(self, slot: str) -> None:
+        """A question asked twice without an answer: never a third time."""
+        self.skipped.append(slot)
+        self.noted.append(slot)
+
+    # -- results ---------------------------------------------------------------------------
+
+    def lead(self, *, qualified: bool, staff_language: str, left: bool = False) -> dict[str, Any]:
+        """The lead as PROTOCOL.md's Lead (what LeadIn validates); its notes in the
+        staff's language."""
+        lead: dict[str, Any] = {
+            "language": self.language,
+            "interest": self.fields.get("interest") or "other",
+            "qualified": qualified,
+        }
+        for key in ("first_name", "last_name", "email", "phone", "timeframe"):
+            if self.fields.get(key):
+                lead[key] = self.fields[key]
+        if self.fields.get("vehicle"):
+            lead["vehicle"] = dict(self.fields["vehicle"])
+        if self.fields.get("trade_in"):
+            lead["trade_in"] = dict(self.fields["trade_in"])
+        notes = wording.notes(
+            language=staff_language,
+            has_trade_in=bool(self.fields.get("has_trade_in")),
+            trade_in_known=bool(self.fields.get("trade_in")),
+            mode=self.mode,
+            skipped=self.noted,
+            left=left,
+        )
+        if notes:
+            lead["notes"] = notes
+        return lead
+
+    def summary(self, staff_language: str) -> str:
+        """A ticket's text: what the bot learned, for whoever calls back."""
+        lead = self.lead(qualified=self.is_qualified(), staff_language=staff_language)
+        return wording.summary(
+            lead,
+            language=staff_language,
+            declined_trade_in=self.fields.get("has_trade_in") is False,
+        )
