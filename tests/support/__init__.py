@@ -8,7 +8,15 @@ copies: the names below are the ones it uses, and importing them needs no pytest
 
 from tests.support.cluster import HubProcess, RedisServer, migrate
 from tests.support.fakes.salesforce import FakeSalesforce, running_fake_salesforce
-from tests.support.harness import ADMIN_TOKEN, ORIGIN, PASSWORD, free_port
+from tests.support.harness import (
+    ADMIN_TOKEN,
+    ORIGIN,
+    PASSWORD,
+    LiveHub,
+    Peer,
+    eventually,
+    free_port,
+)
 from tests.support.postgres import PostgresCluster
 
 __all__ = [
@@ -17,8 +25,11 @@ __all__ = [
     "PASSWORD",
     "FakeSalesforce",
     "HubProcess",
+    "LiveHub",
+    "Peer",
     "PostgresCluster",
     "RedisServer",
+    "eventually",
     "free_port",
     "migrate",
     "running_fake_salesforce",
