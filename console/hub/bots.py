@@ -145,6 +145,22 @@ class BotRunner:
                 await self._answer(chat_id, message_id)
         except Exception:
             log.exception("bot_turn_failed", chat_id=chat_id, message_id=message_id)
+            await self._rescue(chat_id)
+
+    async def _rescue(self, chat_id: str) -> None:
+        """A bot that fails must not strand its visitor: the chat goes to the human queue
+        of its language, where the visitor sees their place like anyone else."""
+        try:
+            chat = await self.store.get_chat(chat_id)
+            if chat is None or chat.status != "bot":
+                return
+            tenant = await self.host.tenant(chat.tenant_id)
+            wanted = chat.language if chat.language in tenant.languages else None
+            language = routing_language(tenant, wanted or tenant.primary_language)
+            if await self.host.hand_off(chat, language) is not None:
+                chat_log(chat).warning("bot_failed_chat_queued", language=language)
+        except Exception:
+            log.exception("bot_rescue_failed", chat_id=chat_id)
 
     @contextlib.asynccontextmanager
     async def _lock(self, chat_id: str) -> AsyncIterator[None]:

@@ -7,6 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from bots.base import Bot, BotContext, BotEvent, BotResult
 from bots.script import default_script
 from console.web.keys import HUB, STORE
 from tests.support.harness import HubFactory, LiveHub, Peer, start_chat
@@ -301,3 +304,23 @@ async def test_premium_spanish_visitor_with_only_english_agents_gets_a_ticket(hu
     assert [(chat["id"], "no_agents", "es")] == [
         (t["chat_id"], t["reason"], t["language"]) for t in tickets["tickets"]
     ]
+
+
+async def test_a_bot_that_fails_hands_its_visitor_to_a_person(
+    hub: LiveHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A broken bot (a bug, a script it cannot read) must not strand the visitor."""
+
+    class Broken(Bot):
+        def respond(self, event: BotEvent, context: BotContext) -> BotResult:
+            raise RuntimeError("the bot broke")
+
+    monkeypatch.setattr("console.hub.bots.get_bot", lambda name: Broken())
+    tenant = await hub.tenant(bot_enabled=True)
+    agent_peer = await hub.agent_peer(await hub.agent(tenant, languages=["es"]))
+    visitor = await hub.visitor_peer(tenant)
+    chat = await start_chat(visitor, "Hola, quiero una Tacoma")
+    assert "bot" == chat["status"]
+    assigned = await agent_peer.wait_for("chat_assigned")
+    assert chat["id"] == assigned["chat"]["id"]
+    assert ["visitor"] == [m["author"] for m in assigned["chat"]["messages"]]
