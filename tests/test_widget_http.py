@@ -1,16 +1,36 @@
 """What a dealer's site fetches over HTTP: /widget.js, the widget's configuration (with the
-tenant's pre-chat fields), and the sample dealer site; plus the demo's invitation rules."""
+tenant's pre-chat fields, and what a new chat would get now: a person, the bot or the
+leave-a-message form, with the next opening), and the sample dealer site; plus the demo's
+invitation rules, and the rating the widget no longer offers after a chat no person had."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 from multidict import CIMultiDict
 
+from bots.script import DEFAULT_SCRIPT
 from console.demo import DEMO_RULES, DEMO_SITE_KEY, ensure_demo
-from console.web.keys import PASSWORDS, STORE
-from tests.support.harness import ADMIN_TOKEN, ORIGIN, LiveHub
+from console.domain.clock import ShiftedClock
+from console.web.keys import HUB, PASSWORDS, STORE
+from tests.support.harness import (
+    ADMIN_TOKEN,
+    ORIGIN,
+    HubFactory,
+    LiveHub,
+    Peer,
+    eventually,
+    start_chat,
+)
+
+SAN_JUAN = ZoneInfo("America/Puerto_Rico")
+WEEKDAYS = {day: [["09:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
+# What start_chat answers when the config said a new chat would get...
+KEPT = {"agents": ("queued", "active"), "bot": ("bot",), "offline": ("offline",)}
 
 
 async def get(hub: LiveHub, path: str, **headers: str) -> tuple[int, CIMultiDict[str], bytes]:
@@ -49,6 +69,11 @@ async def test_the_widget_config_says_the_prechat_fields_and_allows_only_the_ten
         "primary_language": "es",
         "prechat_fields": ["name", "phone", "email"],
         "open": True,
+        "availability": {"es": "offline", "en": "offline"},  # open, but nobody online
+        "closed_reason": None,
+        "next_opening": None,
+        "timezone": "America/Puerto_Rico",
+        "bot": None,
     } == body
 
     status, patched = await hub.request(
@@ -73,6 +98,150 @@ async def test_the_widget_config_says_the_prechat_fields_and_allows_only_the_ten
 
     status, body = await hub.request("GET", "/api/widget/config?site_key=sk_nope")
     assert (404, "not_found") == (status, body["error"]["code"])
+
+
+async def config(hub: LiveHub, tenant: dict[str, Any]) -> dict[str, Any]:
+    status, body = await hub.request("GET", f"/api/widget/config?site_key={tenant['site_key']}")
+    assert 200 == status, body
+    return body  # type: ignore[no-any-return]
+
+
+async def promise_kept(hub: LiveHub, tenant: dict[str, Any], language: str) -> None:
+    """A chat started now in `language` gets what the config said it would."""
+    said = (await config(hub, tenant))["availability"][language]
+    chat = await start_chat(await hub.visitor_peer(tenant), "Hola", language=language)
+    assert chat["status"] in KEPT[said], (language, said, chat)
+
+
+async def test_while_closed_the_config_says_why_and_when_it_opens_in_the_dealers_time(
+    make_hub: HubFactory,
+) -> None:
+    # Wednesday 6 January 2027, 10:30 in San Juan: Three Kings' Day, a holiday in Puerto Rico
+    hub = await make_hub(clock=ShiftedClock(datetime(2027, 1, 6, 10, 30, tzinfo=SAN_JUAN)))
+    holiday = await hub.tenant(plan="basic", hours=WEEKDAYS, holidays="PR")
+    saturdays = await hub.tenant(plan="basic", hours={"sat": [["09:00", "13:00"]]})
+    await hub.agent_peer(await hub.agent(holiday, languages=["es", "en"]))  # online, closed
+
+    body = await config(hub, holiday)
+    assert {
+        "open": False,
+        "availability": {"es": "offline", "en": "offline"},
+        "closed_reason": "holiday",
+        "next_opening": "2027-01-07T13:00:00.000Z",  # Thursday, 9:00 on the dealer's clock
+        "timezone": "America/Puerto_Rico",
+        "bot": None,
+    }.items() <= body.items()
+    body = await config(hub, saturdays)
+    assert ("after_hours", "2027-01-09T13:00:00.000Z") == (
+        body["closed_reason"],
+        body["next_opening"],
+    )
+    await promise_kept(hub, holiday, "es")
+
+    # Premium's bot works after hours and on holidays; a proactive tenant's does not.
+    premium = await hub.tenant(plan="premium", bot_enabled=True, hours=WEEKDAYS, holidays="PR")
+    proactive = await hub.tenant(plan="proactive", bot_enabled=True, hours=saturdays["hours"])
+    body = await config(hub, premium)
+    assert ({"es": "bot", "en": "bot"}, "holiday") == (body["availability"], body["closed_reason"])
+    assert {"name": premium["name"], "avatar_url": None} == body["bot"]
+    body = await config(hub, proactive)
+    assert ({"es": "offline", "en": "offline"}, "after_hours") == (
+        body["availability"],
+        body["closed_reason"],
+    )
+    assert {"name": proactive["name"], "avatar_url": None} == body["bot"]
+    await promise_kept(hub, premium, "en")
+    await promise_kept(hub, proactive, "es")
+
+
+async def test_open_the_config_follows_the_agents_online_by_the_routing_rules(
+    hub: LiveHub,
+) -> None:
+    basic = await hub.tenant(plan="basic")
+    premium = await hub.tenant(plan="premium")
+    overflow = await hub.tenant(plan="premium", overflow_after_s=60)
+    nobody = {"es": "offline", "en": "offline"}
+    for tenant in (basic, premium, overflow):
+        assert nobody == (await config(hub, tenant))["availability"]
+        await hub.agent(tenant, languages=["es"])  # exists, never online
+
+    peers: list[Peer] = []
+    for tenant in (basic, premium, overflow):
+        peers.append(await hub.agent_peer(await hub.agent(tenant, languages=["es"])))
+    # basic routes every chat in the primary language; premium in the visitor's, and with
+    # overflow any agent may take any chat
+    assert {"es": "agents", "en": "agents"} == (await config(hub, basic))["availability"]
+    assert {"es": "agents", "en": "offline"} == (await config(hub, premium))["availability"]
+    assert {"es": "agents", "en": "agents"} == (await config(hub, overflow))["availability"]
+    body = await config(hub, premium)
+    assert (True, None, None) == (body["open"], body["closed_reason"], body["next_opening"])
+    await promise_kept(hub, premium, "en")
+    await promise_kept(hub, premium, "es")
+
+    # Nothing is cached: the agent who steps away is noticed by the next fetch.
+    assert (await peers[0].call("set_status", {"status": "away"}))["ok"] is True
+    assert nobody == (await config(hub, basic))["availability"]
+
+
+async def test_a_bot_tenant_speaks_as_the_dealer_or_as_its_scripts_name(hub: LiveHub) -> None:
+    tenant = await hub.tenant(plan="premium", bot_enabled=True)
+    body = await config(hub, tenant)
+    # open with nobody online: the bot takes the visitor's details
+    assert {"es": "bot", "en": "bot"} == body["availability"]
+    assert {"name": tenant["name"], "avatar_url": None} == body["bot"]
+    await hub.agent_peer(await hub.agent(tenant, languages=["es", "en"]))
+    assert {"es": "agents", "en": "agents"} == (await config(hub, tenant))["availability"]
+
+    script = yaml.safe_load(DEFAULT_SCRIPT.read_text(encoding="utf-8"))
+    avatar = "https://cdn.dealer.example/lola.png"
+    script["settings"].update(bot_name="Lola", bot_avatar_url=avatar)
+    assert await hub.app[STORE].bots.set_script_data(tenant["id"], script)
+    assert {"name": "Lola", "avatar_url": avatar} == (await config(hub, tenant))["bot"]
+
+    # The basic plan has no bot, whatever the tenant's switch says.
+    basic = await hub.tenant(plan="basic", bot_enabled=True)
+    assert None is (await config(hub, basic))["bot"]
+
+
+async def test_a_chat_no_person_took_part_in_cannot_be_rated(hub: LiveHub) -> None:
+    tenant = await hub.tenant(plan="premium", bot_enabled=True)
+    visitor = await hub.visitor_peer(tenant)
+    chat = await start_chat(visitor, "Hola, busco una Tacoma", language="es")
+    assert "bot" == chat["status"]
+    await visitor.wait_for("message", lambda d: d["message"]["author"] == "bot")
+    assert tenant["name"] == visitor.seen("message")[0]["message"]["author_name"]
+    assert {"ok": True} == await visitor.call("end_chat", {"chat_id": chat["id"]})
+    ack = await visitor.call("rate", {"chat_id": chat["id"], "score": 5})
+    assert "conflict" == ack["error"]["code"], ack
+    assert "no person took part" in ack["error"]["message"]
+
+    # An offline ticket neither
+    basic = await hub.tenant(plan="basic")
+    visitor = await hub.visitor_peer(basic)
+    ticket = await start_chat(visitor, "Llámenme", language="es", phone="787-555-0123")
+    assert "offline" == ticket["status"]
+    ack = await visitor.call("rate", {"chat_id": ticket["id"], "score": 5})
+    assert "conflict" == ack["error"]["code"], ack
+
+    # A chat an agent took, then lost back to the queue (its visitor left), keeps its rating.
+    agent = await hub.agent(basic, languages=["es"])
+    agent_peer = await hub.agent_peer(agent)
+    visitor = await hub.visitor_peer(basic)
+    taken = await start_chat(visitor, "Hola", language="es")
+    assert "active" == taken["status"]
+    await agent_peer.wait_for("chat_assigned")
+    assert (await agent_peer.call("set_status", {"status": "offline"}))["ok"] is True
+    await eventually(
+        lambda: chat_status(hub, taken["id"], "queued"), what="the chat back in the queue"
+    )
+    assert {"ok": True} == await visitor.call("end_chat", {"chat_id": taken["id"]})
+    rated = await visitor.call("rate", {"chat_id": taken["id"], "score": 4})
+    assert rated["ok"] is True, rated
+
+
+async def chat_status(hub: LiveHub, chat_id: str, status: str) -> bool:
+    chat = await hub.app[HUB].store.get_chat(chat_id)
+    return chat is not None and chat.status == status
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
-"""What a dealer's website loads: `/widget.js`, the widget's public configuration, and the
-sample dealer website of `charla demo` (under `/demo/`, with the widget embedded)."""
+"""What a dealer's website loads: `/widget.js`, the widget's public configuration (what a
+new chat would get now), and the sample dealer website of `charla demo` (under `/demo/`,
+with the widget embedded)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,16 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
+from typing import Any, Literal
 
 from aiohttp import web
 
+from console.contract.plans import allows, bot_takes
 from console.demo import DEMO_SITE_KEY
 from console.domain.errors import ProtocolError
+from console.domain.types import Tenant, iso
 from console.engagement.payloads import prechat_fields
+from console.hub import Hub
 from console.web.keys import HUB, STORE
 
 STATIC = Path(__file__).parent / "static"
@@ -51,25 +56,65 @@ async def widget_js(request: web.Request) -> web.StreamResponse:
 
 @routes.get("/api/widget/config")
 async def widget_config(request: web.Request) -> web.Response:
-    """Public (the site key is public): what the widget shows before anyone chats.
+    """Public (the site key is public): what the widget shows before anyone chats, and
+    what a new chat would get now, so that it promises nothing the hub will not keep.
 
-    Readable cross-origin only from the tenant's own allowed origins."""
+    Readable cross-origin only from the tenant's own allowed origins. Fetched on every page
+    of every dealer: the tenant's row, then Redis once per language an agent would need
+    (not at all while closed), and the bot's script only for a tenant whose bot can run."""
     site_key = request.query.get("site_key", "")
     tenant = await request.app[STORE].get_tenant_by_site_key(site_key) if site_key else None
     if tenant is None:
         raise ProtocolError("not_found", "unknown site_key: copy it from your embed tag")
+    hub = request.app[HUB]
+    now = hub.ctx.clock.now()
+    schedule = hub.ctx.schedule(tenant)
+    closed = schedule.closed_reason(now)
+    opening = schedule.next_opening(now) if closed else None  # None: not within 400 days
     body = {
         "name": tenant.name,
         "languages": list(tenant.languages),
         "primary_language": tenant.primary_language,
         "prechat_fields": prechat_fields(tenant.settings),
-        "open": request.app[HUB].ctx.closed_now(tenant) is None,
+        "open": closed is None,
+        "availability": await availability(hub, tenant, closed),
+        "closed_reason": closed,
+        "next_opening": iso(opening),  # UTC, as every time; `timezone` shows it locally
+        "timezone": tenant.timezone,
+        "bot": await bot_face(hub, tenant),
     }
     headers = {"Cache-Control": "no-store", "Vary": "Origin"}
     origin = request.headers.get("Origin")
     if origin and origin in tenant.allowed_origins:
         headers["Access-Control-Allow-Origin"] = origin
     return web.json_response(body, headers=headers)
+
+
+Availability = Literal["agents", "bot", "offline"]
+
+
+async def availability(hub: Hub, tenant: Tenant, closed: str | None) -> dict[str, Availability]:
+    """What a new chat in each of the tenant's languages would get now, by the rules
+    start_chat follows: a person ("agents"), the bot although no person can ("bot"), or
+    the leave-a-message form that files a ticket ("offline")."""
+    served = frozenset() if closed else await hub.chats.served_languages(tenant)
+    found: dict[str, Availability] = {}
+    for language in tenant.languages:
+        reason = closed or (None if language in served else "no_agents")
+        if reason is None:
+            found[language] = "agents"
+        else:
+            found[language] = "bot" if bot_takes(tenant, reason) else "offline"
+    return found
+
+
+async def bot_face(hub: Hub, tenant: Tenant) -> dict[str, Any] | None:
+    """Who the bot speaks as (the dealer's name unless its script names it) and its
+    picture, for a tenant whose bot may take chats; None otherwise."""
+    if not tenant.bot_enabled or not allows(tenant.plan, "lead_capture"):
+        return None
+    settings = (await hub.bots.script(tenant)).settings
+    return {"name": settings.speaker(tenant.name), "avatar_url": settings.bot_avatar_url}
 
 
 # -- the sample dealer website -------------------------------------------------------------

@@ -15,11 +15,19 @@ interface Message {
   text: string;
   client_msg_id?: string;
 }
+/** What a new chat would get now: a person, the dealer's bot, or the leave-a-message form. */
+type Availability = "agents" | "bot" | "offline";
 interface Config {
   name: string;
   languages: string[];
+  primary_language?: string;
   prechat_fields: string[];
   open: boolean;
+  availability?: Record<string, Availability>;
+  closed_reason?: string | null;
+  next_opening?: string | null;
+  timezone?: string;
+  bot?: { name: string; avatar_url: string | null } | null;
 }
 interface Ack {
   ok: boolean;
@@ -27,6 +35,9 @@ interface Ack {
   [key: string]: unknown;
 }
 type View = "prechat" | "offline" | "chat" | "ended" | "thanks";
+
+// An agent who comes online is noticed when the panel is opened after this long
+const CONFIG_TTL_MS = 30000;
 
 const ICON =
   '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg>';
@@ -43,7 +54,10 @@ class Widget {
   private lang: Lang;
   private t: Texts;
   private config: Config = { name: "", languages: ["es", "en"], prechat_fields: ["name", "phone", "email"], open: true };
+  private configAt = 0;
   private view: View = "prechat";
+  private rendered: View | null = null; // the view on screen, to keep what was typed in it
+  private thanksAtOpening = false; // the ticket was filed while closed: we call back then
   private chatId: string | null;
   private messages: Message[] = [];
   private readonly early = new Map<string, { status?: string; agent?: string }>();
@@ -112,8 +126,8 @@ class Widget {
     });
     this.listen();
     this.render();
-    if (this.memory.get("open") === "1") this.setOpen(true, false);
     void this.loadConfig();
+    if (this.memory.get("open") === "1") this.setOpen(true, false);
     this.watchHistory();
   }
 
@@ -156,8 +170,8 @@ class Widget {
       if (data.chat_id === this.chatId) this.joined(data.agent.name);
       else if (!this.chatId) this.early.set(data.chat_id, { agent: data.agent.name });
     });
-    s.on("typing", (data: { chat_id: string; typing: boolean }) => {
-      if (data.chat_id === this.chatId) this.showTyping(data.typing);
+    s.on("typing", (data: { chat_id: string; author?: string; typing: boolean }) => {
+      if (data.chat_id === this.chatId) this.showTyping(data.typing, data.author === "bot");
     });
     s.on("chat_closed", (data: { chat_id: string }) => {
       if (data.chat_id === this.chatId) this.ended();
@@ -193,15 +207,50 @@ class Widget {
     window.addEventListener("popstate", changed);
   }
 
+  /** The tenant's config: on load, and again when the panel opens with a stale copy. */
   private async loadConfig(): Promise<void> {
+    this.configAt = Date.now();
     try {
       const r = await fetch(`${this.hub}/api/widget/config?site_key=${encodeURIComponent(this.siteKey)}`);
       if (r.ok) this.config = (await r.json()) as Config;
     } catch {
-      /* keep the defaults: the chat itself still works */
+      /* keep what we had: the chat itself still works */
     }
-    if (!this.chatId) this.view = this.config.open ? "prechat" : "offline";
+    if (!this.chatId && (this.view === "prechat" || this.view === "offline")) this.view = this.formView();
     this.render();
+  }
+
+  /** What a new chat in the widget's language would get now (older hubs: `open` only). */
+  private availability(): Availability {
+    const all = this.config.availability;
+    const primary = this.config.primary_language;
+    const found = all && (all[this.lang] || (primary ? all[primary] : undefined));
+    return found || (this.config.open ? "agents" : "offline");
+  }
+
+  private formView(): View {
+    return this.availability() === "offline" ? "offline" : "prechat";
+  }
+
+  /** When the dealer opens again, in the visitor's words and the dealer's time zone; ""
+   * while open or when unknown. */
+  private opening(): string {
+    const at = this.config.next_opening;
+    if (!at || !this.config.closed_reason) return "";
+    try {
+      return this.t.when(new Date(at), this.config.timezone);
+    } catch {
+      return ""; // a zone this browser does not know
+    }
+  }
+
+  /** Whether a person took part in the chat: only then is there something to rate. */
+  private humanJoined(): boolean {
+    return Boolean(this.agentName) || this.memory.get("human") === "1" || this.messages.some((m) => m.author === "agent");
+  }
+
+  private markHuman(): void {
+    this.memory.set("human", "1");
   }
 
   private async sync(): Promise<void> {
@@ -215,6 +264,7 @@ class Widget {
     }
     for (const m of ack.messages as Message[]) this.add(m);
     const status = (ack.chat as { status: string } | undefined)?.status;
+    if (status === "active") this.markHuman();
     if (status === "closed") this.ended();
     else if (status === "offline") this.forgetChat();
   }
@@ -222,23 +272,29 @@ class Widget {
   // -- actions ----------------------------------------------------------------------------
 
   private async startChat(form: HTMLFormElement, offline: boolean): Promise<void> {
+    const t = this.t;
     const data = new FormData(form);
-    const text = String(data.get("text") || "").trim();
-    if (!text) return this.formError(form, this.t.required);
+    const value = (field: string) => String(data.get(field) || "").trim();
+    const text = value("text");
+    // A message left for later needs someone to call back, and a way to reach them.
+    if (offline && !value("name")) return this.formError(form, t.nameRequired, ["name"]);
+    if (offline && !value("phone") && !value("email")) return this.formError(form, t.contactRequired, ["phone", "email"]);
+    if (!text) return this.formError(form, t.messageRequired, ["text"]);
     const payload: Record<string, string> = { text, language: this.lang, client_msg_id: this.msgId() };
     for (const f of ["name", "phone", "email"]) {
-      const v = String(data.get(f) || "").trim();
-      if (v) payload[f] = v;
+      if (value(f)) payload[f] = value(f);
     }
     const ack = await this.call("start_chat", payload);
-    if (!ack.ok) return this.formError(form, ack.error?.message || this.t.error);
-    const chat = ack.chat as { id: string; status: string };
+    if (!ack.ok) return this.formError(form, ack.error?.message || t.error); // the hub's own words
+    const chat = ack.chat as { id: string; status: string; reason?: string };
     if (chat.status === "offline") {
+      this.thanksAtOpening = chat.reason === "after_hours" || chat.reason === "holiday";
       this.view = "thanks";
       this.render();
       return;
     }
     this.openChat(chat.id);
+    if (chat.status === "active") this.markHuman();
     await this.sync();
   }
 
@@ -246,6 +302,8 @@ class Widget {
     this.chatId = chatId;
     this.memory.set("chat_id", chatId);
     this.memory.set("rated", null);
+    this.memory.set("agent", null);
+    this.memory.set("human", null);
     this.messages = [];
     this.agentName = "";
     this.view = "chat";
@@ -260,6 +318,7 @@ class Widget {
   private joined(name: string): void {
     this.agentName = name;
     this.memory.set("agent", name);
+    this.markHuman();
     this.setStatus(this.t.chattingWith(name));
     this.announce(this.t.joined(name));
   }
@@ -361,9 +420,10 @@ class Widget {
     this.chatId = null;
     this.memory.set("chat_id", null);
     this.memory.set("agent", null);
+    this.memory.set("human", null);
     this.messages = [];
     this.agentName = "";
-    this.view = this.config.open ? "prechat" : "offline";
+    this.view = this.formView();
     this.setStatus("");
     this.render();
   }
@@ -381,6 +441,7 @@ class Widget {
     this.launcher.setAttribute("aria-expanded", String(open));
     this.launcher.setAttribute("aria-label", open ? this.t.close : this.t.open);
     this.memory.set("open", open ? "1" : null);
+    if (open && Date.now() - this.configAt > CONFIG_TTL_MS) void this.loadConfig();
     if (open) {
       if (this.invitation) {
         this.invitation = null;
@@ -406,21 +467,31 @@ class Widget {
     this.live.textContent = text;
   }
 
-  private showTyping(on: boolean): void {
-    if (this.typingEl) this.typingEl.textContent = on ? this.t.typing : "";
+  private showTyping(on: boolean, bot = false): void {
+    if (this.typingEl) this.typingEl.textContent = on ? (bot ? this.t.botTyping : this.t.typing) : "";
   }
 
   private scroll(): void {
     if (this.log) this.log.scrollTop = this.log.scrollHeight;
   }
 
-  private formError(form: HTMLFormElement, message: string): void {
+  /** An error under the form's fields, in words; `fields` are marked and the first focused. */
+  private formError(form: HTMLFormElement, message: string, fields: string[] = []): void {
     let error = form.querySelector(".error");
     if (!error) {
-      error = el("p", { class: "error", role: "alert" });
-      form.append(error);
+      error = el("p", { class: "error", role: "alert", id: "charla-form-error" });
+      const submit = form.querySelector("button[type=submit]");
+      form.insertBefore(error, submit && submit.parentNode === form ? submit : null);
     }
     error.textContent = message;
+    for (const input of Array.from(form.querySelectorAll<HTMLInputElement | HTMLTextAreaElement>("input, textarea"))) {
+      const wrong = fields.includes(input.name);
+      if (wrong) input.setAttribute("aria-invalid", "true");
+      else input.removeAttribute("aria-invalid");
+      if (wrong) input.setAttribute("aria-describedby", "charla-form-error");
+      else input.removeAttribute("aria-describedby");
+    }
+    form.querySelector<HTMLElement>("[aria-invalid=true]")?.focus();
   }
 
   // -- rendering --------------------------------------------------------------------------
@@ -431,19 +502,37 @@ class Widget {
     this.memory.set("lang", this.lang);
     this.rootEl.setAttribute("lang", this.lang);
     if (this.agentName && this.view === "chat") this.statusText = this.t.chattingWith(this.agentName);
+    if (!this.chatId && (this.view === "prechat" || this.view === "offline")) this.view = this.formView();
     this.render();
     this.setOpen(!this.panel.hidden, false);
   }
 
   private bubbleFor(m: Message): HTMLElement {
     const who = m.author === "visitor" ? this.t.you : m.author_name || "";
-    return el("div", { class: `msg ${m.author}`, "data-id": m.id, "data-author": m.author }, who ? el("small", {}, who) : null, m.text);
+    const label = m.author === "bot" ? this.botLabel(m) : who ? el("small", {}, who) : null;
+    return el("div", { class: `msg ${m.author}`, "data-id": m.id, "data-author": m.author }, label, m.text);
+  }
+
+  /** The bot speaks as the dealer: its name (the dealer's by default), "virtual assistant",
+   * and its picture when the script has one. */
+  private botLabel(m: Message): HTMLElement {
+    const name = m.author_name || this.config.bot?.name || this.config.name || this.t.title;
+    const label = el("small", { class: "who" });
+    const avatar = this.config.bot?.avatar_url;
+    if (avatar && avatar.startsWith("https://")) {
+      const img = el("img", { class: "avatar", alt: name, width: "24", height: "24", referrerpolicy: "no-referrer" });
+      img.src = avatar; // a property: the address is never markup
+      label.append(img);
+    }
+    label.append(el("span", { class: "name" }, name), el("span", { class: "role" }, this.t.virtualAssistant));
+    return label;
   }
 
   private render(): void {
     const t = this.t;
     // A view change must not drop the keyboard user's focus on the page's <body>.
     const hadFocus = this.panel.contains(this.shadow.activeElement);
+    const kept = this.typed();
     clear(this.panel);
     this.panel.setAttribute("aria-label", this.config.name || t.title);
     this.launcher.setAttribute("aria-label", this.panel.hidden ? t.open : t.close);
@@ -462,19 +551,48 @@ class Widget {
     this.log = null;
     this.typingEl = null;
     if (this.view === "prechat" || this.view === "offline") this.panel.append(this.prechatForm(this.view === "offline"));
-    else if (this.view === "thanks") this.panel.append(el("div", { class: "view" }, el("p", { role: "status" }, t.offlineThanks)));
+    else if (this.view === "thanks") this.panel.append(this.thanksView());
     else {
       this.log = el("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": t.title });
       for (const m of this.messages) this.log.append(this.bubbleFor(m));
       this.typingEl = el("p", { class: "typing", "aria-live": "polite" });
       this.panel.append(this.log, this.typingEl);
-      this.panel.append(this.view === "chat" ? this.composer() : this.ratingView());
+      this.panel.append(this.view === "chat" ? this.composer() : this.humanJoined() ? this.ratingView() : this.endedView());
       this.scroll();
     }
     this.renderBubble();
-    if (hadFocus) this.focusFirst();
+    if (!this.retype(kept) && hadFocus) this.focusFirst();
   }
 
+  /** What the visitor has typed in the panel, by field, and the field they are in, while
+   * the panel shows the same form (the one before the chat, or the chat's composer). */
+  private typed(): { values: Map<string, string>; focused: string } {
+    const values = new Map<string, string>();
+    const family = (view: View | null) => (view === "offline" ? "prechat" : view);
+    const same = family(this.rendered) === family(this.view);
+    this.rendered = this.view;
+    if (!same) return { values, focused: "" };
+    for (const input of Array.from(this.panel.querySelectorAll<HTMLInputElement | HTMLTextAreaElement>("input[name], textarea[name]"))) {
+      if (input.value) values.set(input.name, input.value);
+    }
+    const active = this.shadow.activeElement as HTMLInputElement | null;
+    return { values, focused: active && this.panel.contains(active) && active.name ? active.name : "" };
+  }
+
+  /** A new rendering keeps what was typed (a refreshed config, a language switch); true
+   * when it put the focus back in the field the visitor was in. */
+  private retype(kept: { values: Map<string, string>; focused: string }): boolean {
+    for (const [name, value] of kept.values) {
+      const input = this.panel.querySelector<HTMLInputElement | HTMLTextAreaElement>(`[name="${name}"]`);
+      if (input && !input.value) input.value = value;
+    }
+    const focus = kept.focused && this.panel.querySelector<HTMLElement>(`[name="${kept.focused}"]`);
+    if (focus) focus.focus();
+    return Boolean(focus);
+  }
+
+  /** Before the chat, saying honestly who will answer; or, when nobody can now, the
+   * leave-a-message form (name, a phone or an e-mail, and the message: a ticket). */
   private prechatForm(offline: boolean): HTMLFormElement {
     const t = this.t;
     const form = el("form", { class: "view", novalidate: true });
@@ -482,16 +600,50 @@ class Widget {
       ev.preventDefault();
       void this.startChat(form, offline);
     });
-    form.append(el("p", {}, offline ? t.offlineIntro : t.prechatIntro));
+    const opening = this.opening();
+    if (offline) {
+      form.append(el("h3", {}, t.offlineTitle), el("p", { class: "intro" }, opening ? `${t.offlineIntro} ${t.opensAt(opening)}` : t.offlineIntro));
+    } else if (this.availability() === "bot") {
+      form.append(el("p", { class: "intro" }, opening ? t.botIntroClosed(opening) : t.botIntroNow));
+    } else {
+      form.append(el("p", { class: "intro" }, t.prechatIntro));
+    }
     const kinds: Record<string, [string, string]> = { name: ["text", "name"], phone: ["tel", "tel"], email: ["email", "email"] };
-    for (const f of this.config.prechat_fields) {
+    for (const f of offline ? this.offlineFields() : this.config.prechat_fields) {
       const kind = kinds[f];
       if (!kind) continue;
-      form.append(el("label", {}, t[f as "name" | "phone" | "email"], el("input", { name: f, type: kind[0], autocomplete: kind[1], maxlength: "200" })));
+      const required = offline && f === "name";
+      form.append(el("label", {}, t[f as "name" | "phone" | "email"], el("input", { name: f, type: kind[0], autocomplete: kind[1], maxlength: "200", "aria-required": required ? "true" : false })));
     }
     form.append(el("label", {}, t.message, el("textarea", { name: "text", required: true, rows: "3", maxlength: "4000" })));
     form.append(el("button", { class: "primary", type: "submit" }, offline ? t.offlineSend : t.start));
     return form;
+  }
+
+  /** The name, and the tenant's contact fields (both when it asks for neither). */
+  private offlineFields(): string[] {
+    const contact = ["phone", "email"].filter((f) => this.config.prechat_fields.includes(f));
+    return ["name", ...(contact.length ? contact : ["phone", "email"])];
+  }
+
+  private thanksView(): HTMLElement {
+    const opening = this.thanksAtOpening ? this.opening() : "";
+    return el(
+      "div",
+      { class: "view" },
+      el("p", { role: "status" }, opening ? this.t.offlineThanksOpening(opening) : this.t.offlineThanks),
+      el("button", { class: "secondary", type: "button", onclick: () => this.forgetChat() }, this.t.newChat),
+    );
+  }
+
+  /** The end of a chat no person took part in (the bot's, or a ticket): nothing to rate. */
+  private endedView(): HTMLElement {
+    return el(
+      "div",
+      { class: "view" },
+      el("p", { role: "status" }, this.t.ended),
+      el("button", { class: "secondary", type: "button", "data-action": "new", onclick: () => this.forgetChat() }, this.t.newChat),
+    );
   }
 
   private composer(): HTMLFormElement {

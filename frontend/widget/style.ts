@@ -25,13 +25,20 @@ button { cursor: pointer; border: 0; background: none; }
 .visitor, .visitor * { color: #fff; }
 .visitor small { color: #dce6fb; }
 .agent, .bot { align-self: flex-start; background: #eef2f8; }
+.msg .who { display: flex; align-items: center; gap: 6px; margin-bottom: 4px; }
+.who span { font-size: 11px; color: #44515f; }
+.who .name { font-weight: 600; }
+.who .role { background: #dde3ea; border-radius: 8px; padding: 0 6px; }
+.who .avatar { width: 24px; height: 24px; border-radius: 12px; object-fit: cover; flex: none; }
 .system { align-self: flex-start; background: #fff7e0; border: 1px solid #f3d98b; }
 .pending { opacity: .6; }
 .typing { font-size: 13px; color: #5f6b7a; padding: 0 12px 4px; min-height: 18px; }
 form, .view { padding: 12px; display: flex; flex-direction: column; gap: 8px; overflow-y: auto; }
 .view { flex: 1; }
+h3 { font-size: 16px; font-weight: 600; }
 label { font-size: 13px; font-weight: 600; display: flex; flex-direction: column; gap: 4px; }
 input, textarea { border: 1px solid #9aa5b1; border-radius: 6px; padding: 8px; background: #fff; width: 100%; display: block; }
+[aria-invalid="true"] { border-color: #b3261e; }
 textarea { resize: none; min-height: 44px; }
 .compose { flex-direction: row; align-items: flex-end; border-top: 1px solid #dde3ea; padding: 8px; overflow: visible; }
 .compose textarea { flex: 1; max-height: 120px; }
