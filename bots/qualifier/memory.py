@@ -20,11 +20,19 @@ from bots.text import has_phrase
 # short answers, read at the start of a message (phrases.yaml)
 _ANSWERS = table(load("phrases.yaml")["answers"], "answers")
 _YES, _NO, _DONT_KNOW = _ANSWERS["yes"], _ANSWERS["no"], _ANSWERS["dont_know"]
+_SOON = _ANSWERS["soon"]
 # "una guagua", "a car": an answer to "which vehicle?", if not a precise one
 _ANY_VEHICLE = (
     "carro", "guagua", "jeepeta", "pickup", "truck", "suv", "sedan", "van", "auto",
     "car", "vehiculo", "vehicle", "minivan", "coupe", "convertible", "hatchback",
 )  # fmt: skip
+
+
+def _names_a_vehicle(vehicle: dict[str, Any] | None) -> bool:
+    """Whether the wanted vehicle is known well enough not to ask ("usada" alone is not)."""
+    return bool(vehicle) and any(
+        vehicle.get(key) for key in ("make", "model", "year", "vin", "stock")
+    )
 
 
 def starts_with(folded: str, words: tuple[str, ...]) -> bool:
@@ -159,13 +167,13 @@ class Memory:
             if starts_with(folded, _YES):
                 self.fields["has_trade_in"] = True
                 return True
-        if (
-            asked == "timeframe"
-            and found.timeframe is None
-            and (starts_with(folded, _DONT_KNOW) or starts_with(folded, _NO))
-        ):
-            self.fields["timeframe"] = "undecided"
-            return True
+        if asked == "timeframe" and found.timeframe is None:
+            if starts_with(folded, _DONT_KNOW) or starts_with(folded, _NO):
+                self.fields["timeframe"] = "undecided"
+                return True
+            if starts_with(folded, _SOON):  # "pronto": soon, when it answers "when?"
+                self.fields["timeframe"] = "now"
+                return True
         return False
 
     # -- questions -------------------------------------------------------------------------
@@ -188,7 +196,7 @@ class Memory:
                 continue
             if slot == "interest" and not interest:
                 return slot
-            if slot == "vehicle" and not self.fields.get("vehicle"):
+            if slot == "vehicle" and not _names_a_vehicle(self.fields.get("vehicle")):
                 return slot
             if (
                 slot == "trade_in"
