@@ -1,6 +1,6 @@
-"""The console's pure helpers (frontend/console/model.ts), run under Node as the browser runs
-them: esbuild bundles the module, Node calls each function with the cases below, and the
-answers are compared here."""
+"""The console's pure helpers (frontend/console/model.ts, and words.ts that says codes in
+words), run under Node as the browser runs them: esbuild bundles the modules, Node calls each
+function with the cases below, and the answers are compared here."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 
 from tests.support.tools import FRONTEND, require_esbuild
 
+HELPERS = ("model.ts", "words.ts")
 RUNNER = """
 import * as model from "./model.mjs";
 let input = "";
@@ -27,10 +28,14 @@ process.stdout.write(JSON.stringify(out));
 def call(tmp_path_factory: pytest.TempPathFactory) -> Any:
     node = require_esbuild()
     out = tmp_path_factory.mktemp("model")
+    entry = out / "helpers.ts"
+    entry.write_text(
+        "".join(f'export * from "{FRONTEND / "console" / name}";\n' for name in HELPERS)
+    )
     subprocess.run(
         [
             str(FRONTEND / "node_modules" / ".bin" / "esbuild"),
-            str(FRONTEND / "console" / "model.ts"),
+            str(entry),
             "--bundle",
             "--format=esm",
             "--platform=node",
@@ -150,3 +155,82 @@ def test_the_lead_form_becomes_protocols_lead(call: Any) -> None:
         "vehicle": {"year": 2022, "make": "Toyota"},
     } == lead
     assert ["María", "del Mar Rivera"] == split
+
+
+def test_codes_read_as_words_in_spanish_and_in_english(call: Any) -> None:
+    assert [
+        "Este mes",
+        "This month",
+        "Ningún agente disponible",
+        "No agent available",
+        "Comprar",
+        "Buy",
+        "Correo ADF",
+        "Failed",
+        "El visitante terminó el chat",
+        "Con el asistente virtual",
+    ] == call(
+        ("word", ["es", "timeframe", "this_month"]),
+        ("word", ["en", "timeframe", "this_month"]),
+        ("word", ["es", "reason", "no_agents"]),
+        ("word", ["en", "reason", "no_agents"]),
+        ("word", ["es", "interest", "buy"]),
+        ("word", ["en", "interest", "buy"]),
+        ("word", ["es", "destination", "adf"]),
+        ("word", ["en", "delivery_status", "failed"]),
+        ("word", ["es", "reason", "visitor_ended"]),
+        ("word", ["es", "chat_status", "bot"]),
+    )
+
+
+def test_a_value_no_code_names_shows_as_it_came_and_never_as_undefined_or_json(
+    call: Any,
+) -> None:
+    assert [
+        "en dos semanas",
+        "sla_missed",
+        "—",
+        "—",
+        "Sí",
+        "No",
+        "color: rojo, puertas: 4",
+        "12,500",
+    ] == call(
+        ("word", ["es", "timeframe", "en dos semanas"]),
+        ("word", ["en", "reason", "sla_missed"]),
+        ("word", ["en", "timeframe", None]),
+        ("word", ["es", "interest", "  "]),
+        ("plain", ["es", True]),
+        ("plain", ["en", False]),
+        ("plain", ["es", {"color": "rojo", "puertas": 4, "vacío": None}]),
+        ("plain", ["en", 12500]),
+    )
+
+
+def test_a_vehicle_reads_as_a_dealer_says_it(call: Any) -> None:
+    corolla = {"year": 2015, "make": "Toyota", "model": "Corolla", "mileage": 90000}
+    tacoma = {
+        "year": 2022,
+        "make": "Toyota",
+        "model": "Tacoma",
+        "condition": "new",
+        "vin": "3TMCZ5AN1NM123456",
+        "stock": "T1234",
+    }
+    assert [
+        "2015 Toyota Corolla, 90,000 mi",
+        "Toyota Corolla 2015, 90,000 millas",
+        "2022 Toyota Tacoma, new, VIN 3TMCZ5AN1NM123456, Stock # T1234",
+        "Toyota Tacoma 2022, nuevo, VIN 3TMCZ5AN1NM123456, Inventario # T1234",
+        "Honda, trim: EX",
+        "unos 90 mil",
+        "—",
+    ] == call(
+        ("carText", ["en", corolla]),
+        ("carText", ["es", corolla]),
+        ("carText", ["en", tacoma]),
+        ("carText", ["es", tacoma]),
+        ("carText", ["en", {"make": "Honda", "trim": "EX"}]),
+        ("carText", ["es", {"mileage": "unos 90 mil"}]),
+        ("carText", ["en", None]),
+    )

@@ -6,7 +6,9 @@ import { useEffect, useState } from "preact/hooks";
 import { api, ApiError } from "./api";
 import type { Floor } from "./floor";
 import { DAYS, formatRanges, parseRanges, type Canned, type TeamMember, type TenantInfo } from "./model";
-import { Check, ErrorLine, Field, SubmitRow, useT } from "./ui";
+import type { TextKey, UiLang } from "./i18n";
+import { Check, ErrorLine, Field, SubmitRow, useLang, useT } from "./ui";
+import { plain, word } from "./words";
 
 type Page = "agents" | "canned_responses" | "invitation_rules" | "hours" | "integrations" | "export_import";
 const PAGES: Page[] = ["agents", "canned_responses", "invitation_rules", "hours", "integrations", "export_import"];
@@ -270,8 +272,30 @@ interface Rule {
   only_when_agents_available: boolean;
 }
 
+// an invitation rule's conditions, by the words of the form that sets them
+const CONDITION_LABELS: Record<string, TextKey> = {
+  url_pattern: "url_pattern",
+  min_seconds_on_page: "min_seconds",
+  min_pages_viewed: "min_pages",
+  referrer_contains: "referrer_contains",
+  returning_visitor: "returning",
+};
+
+/** "Pages (pattern): /inventory/*; Seconds on page: 20", never JSON. */
+function conditionsText(lang: UiLang, t: (key: TextKey) => string, rule: Rule): string {
+  const parts = Object.entries(rule.conditions ?? {})
+    .filter(([, value]) => value !== null && value !== undefined)
+    .map(([key, value]) => {
+      const label = Object.prototype.hasOwnProperty.call(CONDITION_LABELS, key) ? t(CONDITION_LABELS[key]) : key;
+      return `${label}: ${plain(lang, value)}`;
+    });
+  if (rule.only_when_agents_available) parts.push(t("only_available"));
+  return parts.join("; ");
+}
+
 function RulesPage(props: { floor: Floor }) {
   const t = useT();
+  const lang = useLang();
   const [rules, error, reload] = useList<Rule>(props.floor, "/api/invitation-rules", "rules");
   const [form, setForm] = useState({ name: "", es: "", en: "", url_pattern: "", min_seconds: "", min_pages: "", only: true });
   const [problem, setProblem] = useState<string | null>(null);
@@ -316,9 +340,8 @@ function RulesPage(props: { floor: Floor }) {
             <tr key={r.id}>
               <td dir="auto">{r.name}</td>
               <td dir="auto">{r.text.es ?? r.text.en ?? ""}</td>
-              <td>
-                <code>{JSON.stringify(r.conditions)}</code>
-              </td>
+              <td>{conditionsText(lang, t, r)}</td>
+              <td>{r.enabled === false ? `${t("enabled")}: ${t("no")}` : t("enabled")}</td>
               <DeleteCell onDelete={() => void remove(r.id)} />
             </tr>
           ))}
@@ -342,6 +365,7 @@ function RulesPage(props: { floor: Floor }) {
 
 function HoursPage(props: { floor: Floor }) {
   const t = useT();
+  const lang = useLang();
   const [tenant, setTenant] = useState<TenantInfo | null>(null);
   const [always, setAlways] = useState(true);
   const [days, setDays] = useState<Record<string, string>>({});
@@ -381,7 +405,7 @@ function HoursPage(props: { floor: Floor }) {
         : DAYS.map((d) => (
             <Field
               key={d}
-              label={d}
+              label={word(lang, "day", d)}
               name={`hours_${d}`}
               value={days[d] ?? ""}
               placeholder="09:00-18:00"
@@ -397,16 +421,17 @@ function HoursPage(props: { floor: Floor }) {
 
 function IntegrationsPage(props: { floor: Floor }) {
   const t = useT();
+  const lang = useLang();
   const [sf, setSf] = useState({ login_url: "https://", client_id: "", client_secret: "" });
   const [adf, setAdf] = useState({ to: "", vendor_name: "" });
   const [hook, setHook] = useState({ url: "https://", secret: "", events: "lead.qualified" });
   const [message, setMessage] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
-  const put = async (method: string, path: string, body: unknown) => {
+  const put = async (method: string, path: string, body: unknown, destination: string) => {
     try {
       await api(method, path, props.floor.token, body);
       setProblem(null);
-      setMessage(`${t("saved")}: ${path}`);
+      setMessage(`${t("saved")}: ${word(lang, "destination", destination)}`);
     } catch (err) {
       setMessage(null);
       const e = err as ApiError;
@@ -420,12 +445,12 @@ function IntegrationsPage(props: { floor: Floor }) {
     <div>
       <ErrorLine message={problem} />
       {message ? <p class="ok">{message}</p> : null}
-      <TitledForm title="Salesforce" submit={t("save")} onSubmit={() => void put("PUT", "/api/integrations/salesforce", sf)}>
+      <TitledForm title="Salesforce" submit={t("save")} onSubmit={() => void put("PUT", "/api/integrations/salesforce", sf, "salesforce")}>
         {field(sf, setSf, "login_url", "Login URL")}
         {field(sf, setSf, "client_id", "Client ID")}
         {field(sf, setSf, "client_secret", "Client secret", "password")}
       </TitledForm>
-      <TitledForm title="ADF / XML" submit={t("save")} onSubmit={() => void put("PUT", "/api/integrations/adf", adf)}>
+      <TitledForm title="ADF / XML" submit={t("save")} onSubmit={() => void put("PUT", "/api/integrations/adf", adf, "adf")}>
         {field(adf, setAdf, "to", t("email"), "email")}
         {field(adf, setAdf, "vendor_name", t("name"))}
       </TitledForm>
@@ -437,7 +462,7 @@ function IntegrationsPage(props: { floor: Floor }) {
             url: hook.url,
             secret: hook.secret,
             events: hook.events.split(/[,\s]+/).filter(Boolean),
-          })
+          }, "webhook")
         }
       >
         {field(hook, setHook, "url", "URL")}
@@ -467,6 +492,7 @@ function TitledForm(props: { title: string; submit: string; onSubmit: () => void
 
 function ExportPage(props: { floor: Floor }) {
   const t = useT();
+  const lang = useLang();
   const [result, setResult] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const download = async () => {
@@ -494,10 +520,10 @@ function ExportPage(props: { floor: Floor }) {
         doc,
       );
       setProblem(null);
-      const skipped = outcome.skipped.map((s) => `${s.section} ${s.item}: ${s.reason}`).join("; ");
+      const skipped = outcome.skipped.map((s) => `${word(lang, "section", s.section)} ${s.item}: ${s.reason}`).join("; ");
       setResult(
         `${t("imported")}: ${Object.entries(outcome.imported)
-          .map(([k, v]) => `${k} ${v}`)
+          .map(([k, v]) => `${word(lang, "section", k)} ${v}`)
           .join(", ")}${skipped ? ` — ${t("skipped")}: ${skipped}` : ""}`,
       );
       void props.floor.loadCanned();

@@ -17,7 +17,9 @@ import {
   type LeadDraft,
   type Message,
 } from "./model";
-import { Check, Dialog, ErrorLine, Field, SubmitRow, useNow, useT } from "./ui";
+import { LeadSummary } from "./records";
+import { Check, Dialog, ErrorLine, Field, SubmitRow, useLang, useNow, useT } from "./ui";
+import { isCode, locale, TIMEFRAMES, word } from "./words";
 
 export function ChatsView(props: { floor: Floor; state: FloorState }) {
   const { floor, state } = props;
@@ -84,6 +86,7 @@ function QueuePanel(props: { state: FloorState }) {
 
 function TeamPanel(props: { floor: Floor; state: FloorState }) {
   const t = useT();
+  const lang = useLang();
   const members = Object.values(props.state.team).filter((m) => m.active);
   return (
     <section class="panel team" aria-label={t("team")} data-testid="team">
@@ -94,8 +97,7 @@ function TeamPanel(props: { floor: Floor; state: FloorState }) {
             <span class={`dot ${m.status}`} aria-hidden="true" />
             <span dir="auto">{m.name}</span>
             <span class="muted">
-              {t(m.status === "online" || m.status === "away" ? (m.status as "online") : "offline")} · {m.load}/
-              {m.max_chats}
+              {word(lang, "agent_status", m.status)} · {m.load}/{m.max_chats}
             </span>
           </li>
         ))}
@@ -134,6 +136,7 @@ type Panel = null | "transfer" | "close" | "lead" | "ticket";
 function ChatPane(props: { floor: Floor; state: FloorState; entry: ChatState }) {
   const { floor, entry } = props;
   const t = useT();
+  const lang = useLang();
   const [panel, setPanel] = useState<Panel>(null);
   const chat = entry.chat;
   const ended = entry.ended !== null;
@@ -168,7 +171,7 @@ function ChatPane(props: { floor: Floor; state: FloorState; entry: ChatState }) 
         {entry.typing ? <p class="typing">{t("typing")}</p> : null}
         {ended ? (
           <p class="ended" role="status">
-            {t("chat_ended")} ({entry.ended})
+            {t("chat_ended")} ({word(lang, "reason", entry.ended)})
           </p>
         ) : (
           <Composer floor={floor} entry={entry} canned={props.state.canned} />
@@ -184,6 +187,8 @@ function ChatPane(props: { floor: Floor; state: FloorState; entry: ChatState }) 
 }
 
 export function Transcript(props: { messages: Message[] }) {
+  const t = useT();
+  const lang = useLang();
   const list = useRef<HTMLOListElement>(null);
   useLayoutEffect(() => {
     const el = list.current;
@@ -193,11 +198,18 @@ export function Transcript(props: { messages: Message[] }) {
     <ol class="transcript" ref={list} aria-live="polite">
       {props.messages.map((m) => (
         <li key={`${m.author}:${m.client_msg_id ?? m.id}`} class={`msg ${m.author} ${m.pending ? "pending" : ""} ${m.failed ? "failed" : ""}`} data-message-id={m.id}>
-          {m.author_name && m.author !== "visitor" ? <span class="author">{m.author_name}</span> : null}
+          {m.author === "bot" ? (
+            <span class="author">
+              {m.author_name ? <span dir="auto">{m.author_name}</span> : null}
+              <small class="role">{t("virtual_assistant")}</small>
+            </span>
+          ) : m.author_name && m.author !== "visitor" ? (
+            <span class="author">{m.author_name}</span>
+          ) : null}
           <p class="text" dir="auto">
             {m.text}
           </p>
-          <time dateTime={m.created_at}>{new Date(m.created_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}</time>
+          <time dateTime={m.created_at}>{new Date(m.created_at).toLocaleTimeString(locale(lang), { hour: "2-digit", minute: "2-digit" })}</time>
           {m.failed ? <span class="error">{m.failed}</span> : null}
         </li>
       ))}
@@ -324,6 +336,12 @@ function VisitorPanel(props: { entry: ChatState }) {
         <dd class="url">{referrer ?? "—"}</dd>
       </dl>
       <p class="badge">{visitor.returning ? t("returning") : t("first_visit")}</p>
+      {props.entry.lead ? (
+        <>
+          <h4>{t("lead")}</h4>
+          <LeadSummary lead={props.entry.lead} />
+        </>
+      ) : null}
       <h4>{t("pages")}</h4>
       <ol class="pages">
         {pages.map(({ page, seconds }, i) => (
@@ -412,10 +430,14 @@ function CloseDialog(props: { floor: Floor; entry: ChatState; onClose: () => voi
   );
 }
 
+// the timeframe select's choice for a timeframe typed by hand (no code looks like it)
+const TYPED = " typed";
+
 function LeadDialog(props: { floor: Floor; entry: ChatState; onClose: () => void }) {
   const t = useT();
+  const lang = useLang();
   const { visitor, language } = props.entry.chat;
-  const saved = props.entry.lead as Record<string, any> | null;
+  const saved = props.entry.lead;
   const [first, last] = splitName(visitor.name);
   const [d, setD] = useState<LeadDraft>(() => ({
     first_name: saved?.first_name ?? first,
@@ -434,6 +456,8 @@ function LeadDialog(props: { floor: Floor; entry: ChatState; onClose: () => void
     trade_model: saved?.trade_in?.model ?? "",
     trade_mileage: String(saved?.trade_in?.mileage ?? ""),
     timeframe: saved?.timeframe ?? "",
+    // a timeframe typed by hand (not one of the codes) is edited as typed
+    timeframe_typed: !!saved?.timeframe && !isCode("timeframe", saved.timeframe),
     notes: saved?.notes ?? "",
     qualified: saved?.qualified ?? true,
   }));
@@ -483,7 +507,35 @@ function LeadDialog(props: { floor: Floor; entry: ChatState; onClose: () => void
             ))}
           </select>
         </label>
-        {field("timeframe", t("timeframe"))}
+        <label>
+          {t("timeframe")}
+          <select
+            name="timeframe"
+            value={d.timeframe_typed ? TYPED : String(d.timeframe)}
+            onChange={(e) => {
+              const value = (e.target as HTMLSelectElement).value;
+              const typed = value === TYPED;
+              setD({ ...d, timeframe_typed: typed, timeframe: typed ? (d.timeframe_typed ? d.timeframe : "") : value });
+            }}
+          >
+            <option value="">—</option>
+            {TIMEFRAMES.map((code) => (
+              <option key={code} value={code}>
+                {word(lang, "timeframe", code)}
+              </option>
+            ))}
+            <option value={TYPED}>{t("timeframe_typed")}</option>
+          </select>
+        </label>
+        {d.timeframe_typed ? (
+          <Field
+            label={t("timeframe_typed")}
+            name="timeframe_text"
+            dir="auto"
+            value={String(d.timeframe)}
+            onValue={(timeframe) => setD({ ...d, timeframe })}
+          />
+        ) : null}
         <fieldset class="span">
           <legend>{t("vehicle")}</legend>
           {field("vehicle_year", t("year"), "number")}

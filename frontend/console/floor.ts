@@ -3,7 +3,7 @@
 
 import { io, type Socket } from "socket.io-client";
 import { api, type ApiError, type Me } from "./api";
-import type { Canned, Chat, Message, QueueEntry, Stats, TeamMember, TenantInfo, Visitor } from "./model";
+import type { Canned, Chat, Lead, Message, QueueEntry, Stats, TeamMember, TenantInfo, Visitor } from "./model";
 import { mergeMessages, newClientId } from "./model";
 
 export interface ChatState {
@@ -11,7 +11,7 @@ export interface ChatState {
   unread: number;
   typing: boolean;
   ended: string | null;
-  lead: Record<string, unknown> | null;
+  lead: Lead | null;
 }
 
 export interface FloorState {
@@ -28,7 +28,7 @@ export interface FloorState {
   canned: Canned[];
   tenant: TenantInfo | null;
   /** Leads saved on the tenant's chats since login (lead_saved), for chats handed over later. */
-  leads: Record<string, Record<string, unknown>>;
+  leads: Record<string, Lead>;
 }
 
 export interface Ack {
@@ -172,7 +172,7 @@ export class Floor {
       }
     });
     socket.on("stats", (data: Stats) => this.set({ stats: data }));
-    socket.on("lead_saved", (data: { chat_id: string; lead: Record<string, unknown> }) => {
+    socket.on("lead_saved", (data: { chat_id: string; lead: Lead }) => {
       this.set({ leads: { ...this.state.leads, [data.chat_id]: data.lead } });
       if (this.state.chats[data.chat_id]) this.setChat(data.chat_id, { lead: data.lead });
     });
@@ -435,7 +435,7 @@ export class Floor {
   async saveLead(chatId: string, lead: Record<string, unknown>): Promise<Ack> {
     const ack = await this.call("save_lead", { chat_id: chatId, lead });
     if (ack.ok) {
-      const lead = ack.lead as Record<string, unknown>;
+      const lead = ack.lead as Lead;
       this.set({ leads: { ...this.state.leads, [chatId]: lead } });
       if (this.state.chats[chatId]) this.setChat(chatId, { lead });
     }

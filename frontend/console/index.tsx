@@ -7,10 +7,11 @@ import { api, ApiError, loadSession, saveSession, whenUnauthorized, type Me, typ
 import { ChatsView } from "./chats";
 import { Floor } from "./floor";
 import { guessLang, type UiLang } from "./i18n";
+import { LeadsView, TicketsView } from "./records";
 import { SupervisorView } from "./supervisor";
 import { ErrorLine, LangContext, useFloor, useT } from "./ui";
 
-type View = "chats" | "supervisor" | "admin";
+type View = "chats" | "leads" | "tickets" | "supervisor" | "admin";
 
 function App() {
   const [lang, setLang] = useState<UiLang>(() => guessLang(localStorage.getItem("charla.ui_lang"), navigator.language));
@@ -132,6 +133,7 @@ function Workspace(props: {
   const role = session.agent.role;
   const [view, setView] = useState<View>(() => {
     const asked = location.hash.replace("#/", "") as View;
+    if (asked === "leads" || asked === "tickets") return asked;
     return asked === "admin" && role === "admin" ? "admin" : asked === "supervisor" && role !== "agent" ? "supervisor" : "chats";
   });
 
@@ -194,6 +196,12 @@ function Workspace(props: {
             {t("view_chats")}
             {unread > 0 ? <span class="unread">{unread}</span> : null}
           </button>
+          <button type="button" class={view === "leads" ? "active" : ""} onClick={() => setView("leads")} data-view="leads">
+            {t("view_leads")}
+          </button>
+          <button type="button" class={view === "tickets" ? "active" : ""} onClick={() => setView("tickets")} data-view="tickets">
+            {t("view_tickets")}
+          </button>
           {role !== "agent" ? (
             <button type="button" class={view === "supervisor" ? "active" : ""} onClick={() => setView("supervisor")} data-view="supervisor">
               {t("view_supervisor")}
@@ -230,6 +238,8 @@ function Workspace(props: {
       </header>
       <main>
         {view === "chats" ? <ChatsView floor={floor} state={state} /> : null}
+        {view === "leads" ? <LeadsView floor={floor} state={state} /> : null}
+        {view === "tickets" ? <TicketsView floor={floor} /> : null}
         {view === "supervisor" ? <SupervisorView floor={floor} state={state} /> : null}
         {view === "admin" ? <AdminView floor={floor} /> : null}
       </main>

@@ -42,7 +42,65 @@ export interface Chat {
   messages: Message[];
   close_reason?: string;
   /** The lead saved on this chat before it reached this agent (an agent's or the bot's). */
-  lead?: Record<string, unknown>;
+  lead?: Lead;
+}
+
+/** A vehicle the visitor wants, or the one they trade in (PROTOCOL.md's Lead). */
+export interface Car {
+  year?: number | string;
+  make?: string;
+  model?: string;
+  vin?: string;
+  stock?: string;
+  condition?: string;
+  mileage?: number | string;
+  [key: string]: unknown;
+}
+
+export interface Delivery {
+  id: string;
+  destination: string;
+  status: string;
+  attempts: number;
+  event?: string;
+  external_id?: string;
+  last_error?: string;
+  delivered_at?: string;
+}
+
+/** A lead as the hub sends it; codes (interest, timeframe...) are shown through ./words. */
+export interface Lead {
+  id?: string;
+  chat_id?: string;
+  first_name?: string;
+  last_name?: string;
+  email?: string;
+  phone?: string;
+  language?: string;
+  interest?: string;
+  vehicle?: Car;
+  trade_in?: Car;
+  timeframe?: string;
+  notes?: string;
+  qualified?: boolean;
+  source?: string;
+  created_at?: string;
+  deliveries?: Delivery[];
+  [key: string]: unknown;
+}
+
+export interface Ticket {
+  id: string;
+  chat_id?: string | null;
+  visitor_id?: string | null;
+  language: string;
+  reason: string;
+  status: string;
+  text: string;
+  created_at: string;
+  name?: string;
+  email?: string;
+  phone?: string;
 }
 
 export interface QueueEntry {

@@ -6,12 +6,15 @@ import { api, ApiError } from "./api";
 import { Transcript } from "./chats";
 import type { Floor, FloorState } from "./floor";
 import { clock, mergeMessages, type Chat, type Stats } from "./model";
-import { ErrorLine, useNow, useT } from "./ui";
+import { LeadSummary } from "./records";
+import { ErrorLine, useLang, useNow, useT } from "./ui";
+import { word } from "./words";
 
 const READ_EVERY_MS = 2000;
 
 export function SupervisorView(props: { floor: Floor; state: FloorState }) {
   const t = useT();
+  const lang = useLang();
   const now = useNow();
   const { floor } = props;
   const [refused, setRefused] = useState<string | null>(null);
@@ -67,7 +70,7 @@ export function SupervisorView(props: { floor: Floor; state: FloorState }) {
                   <td>
                     <span class={`dot ${a.status}`} aria-hidden="true" /> <span dir="auto">{a.name}</span>
                   </td>
-                  <td>{t(a.status === "online" || a.status === "away" ? (a.status as "online") : "offline")}</td>
+                  <td>{word(lang, "agent_status", a.status)}</td>
                   <td>
                     {a.load}/{a.max_chats}
                   </td>
@@ -98,6 +101,7 @@ export function SupervisorView(props: { floor: Floor; state: FloorState }) {
 
 function ReadChat(props: { floor: Floor; chatId: string }) {
   const t = useT();
+  const lang = useLang();
   const [chat, setChat] = useState<Chat | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -132,10 +136,12 @@ function ReadChat(props: { floor: Floor; chatId: string }) {
   return (
     <section class="panel reading" data-testid="reading" data-chat-id={props.chatId}>
       <h2 dir="auto">
-        {chat ? `${chat.visitor.name ?? t("anonymous")} · ${chat.language.toUpperCase()} · ${chat.status}` : ""}
+        {chat ? `${chat.visitor.name ?? t("anonymous")} · ${chat.language.toUpperCase()} · ${word(lang, "chat_status", chat.status)}` : ""}
       </h2>
+      {chat?.close_reason ? <p class="muted">{word(lang, "reason", chat.close_reason)}</p> : null}
       <ErrorLine message={error} />
       {chat ? <Transcript messages={chat.messages} /> : null}
+      {chat?.lead ? <LeadSummary lead={chat.lead} /> : null}
     </section>
   );
 }

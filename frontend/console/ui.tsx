@@ -13,6 +13,11 @@ export function useT(): (key: TextKey) => string {
   return (key: TextKey) => translate(lang, key);
 }
 
+/** The console's language, for the helpers that turn codes into words (./words). */
+export function useLang(): UiLang {
+  return useContext(LangContext);
+}
+
 export function useNow(everyMs = 1000): number {
   const [now, setNow] = useState(Date.now());
   useEffect(() => {
