@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from rapidfuzz.distance import DamerauLevenshtein
 
-from bots.qualifier.vehicles import AMBIGUOUS_MODELS, MAKES, MODELS
+from bots.qualifier.vehicles import AMBIGUOUS_MODELS, MAKES, MODELS, NOT_TYPOS
 
 YEAR = re.compile(r"(?<![\d,.$])(?:'|del? )?((?:19[89]|20[0-4])\d)(?!\d|[,.]\d)")
 # mileage with its unit: "90,000 millas", "90k miles", "120 mil millas", "160k mi"
@@ -73,12 +73,19 @@ class Mention:
     year: int | None = None
 
 
-def _spans(folded: str, variants: Iterable[str]) -> list[tuple[int, int]]:
-    found = []
-    for variant in variants:
-        for match in re.finditer(rf"(?<![\w-]){re.escape(variant)}(?![\w-])", folded):
-            found.append(match.span())
-    return found
+def _alternation(spellings: Iterable[str]) -> re.Pattern[str]:
+    """One pattern for many spellings as whole words, the longest first, so that at one
+    place "grand cherokee" wins over "cherokee"."""
+    ordered = sorted(set(spellings), key=lambda spelling: (-len(spelling), spelling))
+    return re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, ordered)) + r")(?![\w-])")
+
+
+_MAKE_OF = {spelling: make for make, spellings in MAKES.items() for spelling in spellings}
+_MODEL_OF = {
+    spelling: (model, make) for model, (make, spellings) in MODELS.items() for spelling in spellings
+}
+_MAKES_RE = _alternation(_MAKE_OF)
+_MODELS_RE = _alternation(_MODEL_OF)
 
 
 # one-word spellings long enough to be told apart from ordinary words by one typo
@@ -88,36 +95,18 @@ _TYPO_TARGETS = {
     for variant in variants
     if " " not in variant and len(variant) >= 5 and variant.isalpha()
 }
-# ordinary words one typo away from a make or model
-_NOT_TYPOS = frozenset(
-    {
-        "accept",
-        "access",
-        "sonaba",
-        "venus",
-        "forty",
-        "fuerte",
-        "honey",
-        "monday",
-        "sunday",
-        "nissen",
-        "camino",
-        "camion",
-        "model",
-        "modelo",
-        "carro",
-        "cargo",
-        "alto",
-        "civil",
-        "edges",
-        "fiesta",
-        "escapa",
-        "escapar",
-        "pilots",
-        "rogues",
-        "pasaporte",
-    }
-)
+# ordinary words one typo away from a make or model (vehicles.yaml's not_typos, and a few
+# more seen in chats)
+_NOT_TYPOS = NOT_TYPOS | {
+    *("accept", "access", "carry", "model", "modelo", "carro", "cargo", "sonaba", "venus"),
+    *("forty", "fuerte", "honey", "monday", "sunday", "camino", "camion", "civil", "edges"),
+    *("fiesta", "escapa", "escapar", "pasaporte", "cruz", "range", "real", "sale", "pasa"),
+    *("mira", "mata", "soltera", "solar", "status", "casada", "freelancer", "nissen"),
+}
+# the targets by first letter, for a quick look
+_BY_LETTER: dict[str, tuple[str, ...]] = {}
+for _target in sorted(_TYPO_TARGETS):
+    _BY_LETTER[_target[0]] = (*_BY_LETTER.get(_target[0], ()), _target)
 _WORD = re.compile(r"[a-z]{4,}")
 
 
@@ -131,8 +120,8 @@ def correct_typos(folded: str) -> str:
         if word in _TYPO_TARGETS or word in _NOT_TYPOS or len(word) < 4:
             return word
         best = None
-        for target in _TYPO_TARGETS:
-            if abs(len(target) - len(word)) > 1 or target[0] != word[0]:
+        for target in _BY_LETTER.get(word[0], ()):
+            if abs(len(target) - len(word)) > 1:
                 continue
             # a letter left out, doubled or swapped; a different letter only in long words
             # ("carry" is not a "camry")
@@ -153,25 +142,13 @@ def _near(folded: str, start: int, end: int, other: tuple[int, int], reach: int 
     return len(gap) <= reach and not re.search(r"[,.;!?]", gap)
 
 
-def mentions(folded: str) -> list[Mention]:
-    """Every vehicle the folded text names, in order, with the year written beside it."""
+def mentions(folded: str, *, car_expected: bool = False) -> list[Mention]:
+    """Every vehicle the folded text names, in order, with the year written beside it.
+    `car_expected`: the message answers a question about a car, so a model that is also
+    an ordinary word ("una Frontier", "my Escape") counts even alone."""
     years = [(m.start(1), m.end(1), int(m.group(1))) for m in YEAR.finditer(folded)]
-    makes = [
-        (start, end, make)
-        for make, variants in MAKES.items()
-        for start, end in _spans(folded, variants)
-    ]
-    models: list[tuple[int, int, str, str]] = []
-    for model, (make, variants) in MODELS.items():
-        for start, end in _spans(folded, variants):
-            models.append((start, end, model, make))
-    # the longest model wins an overlap ("grand cherokee" over "cherokee")
-    models.sort(key=lambda m: (m[0], -(m[1] - m[0])))
-    kept: list[tuple[int, int, str, str]] = []
-    for candidate in models:
-        if kept and candidate[0] < kept[-1][1]:
-            continue
-        kept.append(candidate)
+    makes = [(m.start(), m.end(), _MAKE_OF[m.group(0)]) for m in _MAKES_RE.finditer(folded)]
+    kept = [(m.start(), m.end(), *_MODEL_OF[m.group(0)]) for m in _MODELS_RE.finditer(folded)]
 
     found: list[Mention] = []
     used_makes: set[tuple[int, int]] = set()
@@ -181,6 +158,7 @@ def mentions(folded: str) -> list[Mention]:
         ]
         if (
             model in AMBIGUOUS_MODELS
+            and not car_expected
             and not make_spans
             and not any(_near(folded, start, end, (s, e)) for s, e, _ in years)
         ):

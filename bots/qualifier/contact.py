@@ -37,6 +37,7 @@ TYPO_TLDS = frozenset({"con", "cmo", "ocm", "comm", "cpm", "vom", "xom", "coom",
 _EMAIL = re.compile(r"[^\s@,;:<>()\[\]\"']+@[^\s@,;:<>()\[\]\"']*")
 _PHONE = re.compile(r"(?<![\w+])\+?(?:\d[\s().\-]{0,2}){7,15}(?!\w)")
 _ONLY_YEARS = re.compile(r"(?:(?:19|20)\d\d[\s,/\-]*){2,}")
+_MODEL_AND_YEAR = re.compile(r"\d{1,4}\s+(?:19|20)\d\d")
 
 
 @dataclass(frozen=True)
@@ -112,8 +113,14 @@ def find_phone(text: str) -> tuple[Found, str]:
     for match in _PHONE.finditer(text):
         candidate = match.group(0).strip(" .-(")
         digits = re.sub(r"\D", "", candidate)
-        # four-digit groups with commas are mileage or prices, and "2019 2020" are years
-        if len(digits) < 7 or "," in candidate or _ONLY_YEARS.fullmatch(candidate):
+        # four-digit groups with commas are mileage or prices, "2019 2020" are years, and
+        # "F-150 2020", "Ram 1500 2020" a model's number and its year
+        if (
+            len(digits) < 7
+            or "," in candidate
+            or _ONLY_YEARS.fullmatch(candidate)
+            or _MODEL_AND_YEAR.fullmatch(candidate)
+        ):
             continue
         spans.append(match.span())
         e164, foreign = _phone(candidate)

@@ -180,7 +180,7 @@ def _cars(
     folded: str, *, asked: str | None, trade_interest: bool, trade_marked: bool, wanted_known: bool
 ) -> _Cars:
     """The wanted vehicle and the trade-in among the vehicles the text names."""
-    found = cars.mentions(folded)
+    found = cars.mentions(folded, car_expected=asked in ("vehicle", "trade_in"))
     vehicle = Vehicle()
     trade_in = TradeIn()
     corrected = False

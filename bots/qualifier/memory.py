@@ -30,9 +30,7 @@ _ANY_VEHICLE = (
 
 def _names_a_vehicle(vehicle: dict[str, Any] | None) -> bool:
     """Whether the wanted vehicle is known well enough not to ask ("usada" alone is not)."""
-    return bool(vehicle) and any(
-        vehicle.get(key) for key in ("make", "model", "year", "vin", "stock")
-    )
+    return any((vehicle or {}).get(key) for key in ("make", "model", "year", "vin", "stock"))
 
 
 def starts_with(folded: str, words: tuple[str, ...]) -> bool:

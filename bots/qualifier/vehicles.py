@@ -23,3 +23,6 @@ MODELS: dict[str, tuple[str, tuple[str, ...]]] = {
 # Models whose name is also a common word or an ambiguous token: only recognised next
 # to their make or a year ("rio" is a river, "es" is Spanish for "is").
 AMBIGUOUS_MODELS = frozenset(words(_DATA["ambiguous_models"], "ambiguous_models"))
+
+# Ordinary words one typo away from a spelling above, never corrected into a car.
+NOT_TYPOS = frozenset(words(_DATA["not_typos"], "not_typos"))
