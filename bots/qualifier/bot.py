@@ -24,7 +24,7 @@ from bots.base import (
 )
 from bots.callback import say_opening
 from bots.faq import match_faq
-from bots.language import choose_language, detect_confident, language_evidence
+from bots.language import choose_language, detect_confident, language_evidence, vote
 from bots.qualifier.extract import Extracted, extract
 from bots.qualifier.memory import Memory
 from bots.script import Script, default_script
@@ -71,6 +71,7 @@ class LeadQualifier(Bot):
         )
         answered = memory.answer_asked(text, folded, found)
         understood = memory.absorb(found) or answered
+        understood = understood or memory.late_name(found)
 
         if has_phrase(folded, script.folded_handoff_phrases):
             memory.wants_human = True
@@ -155,6 +156,10 @@ class LeadQualifier(Bot):
         evidence = language_evidence(text)
         if len(evidence.split()) >= MIN_SWITCH_WORDS:
             switched = detect_confident(evidence, context.languages, SWITCH_MIN_DISTANCE)
+            counted = vote(evidence, context.languages)
+            # both must agree where both can tell: "this week si puedo" is a tie
+            if counted is not None or {"es", "en"} <= set(context.languages):
+                switched = switched if switched == counted else None
             memory.language = switched or memory.language
 
     def _contact_problem(

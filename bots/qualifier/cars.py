@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 from rapidfuzz.distance import DamerauLevenshtein
 
+from bots.qualifier.data import load, numbers
 from bots.qualifier.vehicles import AMBIGUOUS_MODELS, MAKES, MODELS, NOT_TYPOS
 
 YEAR = re.compile(r"(?<![\d,.$])(?:'|del? )?((?:19[89]|20[0-4])\d)(?!\d|[,.]\d)")
@@ -219,6 +220,30 @@ def is_wanted(folded: str, mention: Mention) -> bool:
 
 def is_correction(folded: str, mention: Mention) -> bool:
     return bool(_CORRECTION.search(folded[max(0, mention.start - 30) : mention.start]))
+
+
+_NUMBER_WORDS = numbers(load("phrases.yaml")["number_words"], "number_words")
+_WORDS_THOUSAND = re.compile(
+    r"\b((?:" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r"|hundred)"
+    r"(?:[\s-]+(?:y|and|hundred|"
+    + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
+    + r"))*)\s+(?:mil|thousand)\b"
+)
+
+
+def numbers_in_words(folded: str) -> str:
+    """ "noventa mil millas" -> "90000 millas", "one hundred twenty thousand" -> "120000"."""
+
+    def value(match: re.Match[str]) -> str:
+        total = 0
+        for word in re.split(r"[\s-]+", match.group(1)):
+            if word == "hundred":
+                total = max(total, 1) * 100
+            elif word in _NUMBER_WORDS:
+                total += _NUMBER_WORDS[word]
+        return str(total * 1000)
+
+    return _WORDS_THOUSAND.sub(value, folded)
 
 
 def mileage(text: str, *, bare: bool) -> tuple[int | None, str]:

@@ -37,3 +37,12 @@ def table(value: object, where: str) -> dict[str, tuple[str, ...]]:
     if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
         raise TypeError(f"{where}: a mapping from names (strings) to lists")
     return {key: words(items, f"{where}.{key}") for key, items in value.items()}
+
+
+def numbers(value: object, where: str) -> dict[str, int]:
+    """A mapping from words to whole numbers."""
+    if not isinstance(value, dict) or not all(
+        isinstance(key, str) and isinstance(number, int) for key, number in value.items()
+    ):
+        raise TypeError(f"{where}: a mapping from words to whole numbers")
+    return dict(value)

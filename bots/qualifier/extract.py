@@ -104,6 +104,7 @@ class Extracted:
     bad_email: str | None = None
     email_suggestion: str | None = None
     link: bool = False
+    last_digits: str | None = None  # "the last 4 are 0132": a phone's end, corrected
     # the message without its e-mail, phone, VIN and stock number ("Luis Perez, 787-...")
     rest: str = ""
 
@@ -142,6 +143,25 @@ _MONTHS_RANGE = re.compile(
 )
 
 
+# how visitors shorten words on a phone: "pa' la semana q viene", "xq", "tmb"
+_SHORT = {"q": "que", "k": "que", "xq": "porque", "pq": "porque", "tmb": "tambien",
+          "pa": "para", "pa'": "para", "d": "de", "x": "por", "u": "you", "ur": "your",
+          "r": "are", "pls": "please", "plz": "please", "thx": "thanks", "wk": "week"}  # fmt: skip
+_SHORT_RE = re.compile(r"(?<![\w'])(" + "|".join(map(re.escape, _SHORT)) + r")(?![\w'])")
+
+
+def unabbreviate(folded: str) -> str:
+    """The folded text with the usual phone shorthand written out."""
+    return _SHORT_RE.sub(lambda m: _SHORT[m.group(1)], folded)
+
+
+# "no es urgente", "not in a rush": said to deny the urgency, not to claim it
+_NOT_URGENT = re.compile(
+    r"\b(?:no es urgente|no hay prisa|no tengo prisa|no corre prisa|no urge|not urgent|"
+    r"no rush|not in a (?:rush|hurry)|no hurry)\b"
+)
+
+
 def _first_listed(folded: str, phrases: dict[str, tuple[str, ...]]) -> str | None:
     """The name of the first list in `phrases` with a phrase in the text."""
     return next((name for name, listed in phrases.items() if has_phrase(folded, listed)), None)
@@ -152,9 +172,14 @@ def find_interest(folded: str) -> Interest | None:
 
 
 def find_timeframe(folded: str) -> str | None:
+    calm = _NOT_URGENT.search(folded)
+    if calm:  # "no es urgente, en un par de semanas": the weeks, not the urgency
+        folded = folded[: calm.start()] + " " + folded[calm.end() :]
     timeframe = _first_listed(folded, TIMEFRAME_PHRASES)
     if timeframe is None and _MONTHS_RANGE.search(folded):
         return "later"
+    if timeframe is None and calm:
+        return "undecided"
     return timeframe
 
 
@@ -234,7 +259,7 @@ def extract(
     link = bool(_LINK.search(rest))
     first_name, last_name = find_name(rest)
 
-    folded = cars.correct_typos(fold(rest))
+    folded = cars.numbers_in_words(cars.correct_typos(unabbreviate(fold(rest))))
     said_interest = find_interest(folded)
     interest_now = interest or said_interest
     trade_interest = interest_now in TRADE_INTERESTS or interest_now is None
@@ -253,7 +278,9 @@ def extract(
         trade_in = replace(trade_in, mileage=mileage)
     declines = bool(_DECLINED_TRADE.search(folded)) and trade_in.is_empty()
     vehicle = found.vehicle
-    if not (asked == "trade_in" and vehicle.is_empty()):
+    # the condition of the car wanted; for service or parts the car is the visitor's own
+    # ("my Pilot needs new brakes")
+    if trade_interest and not (asked == "trade_in" and vehicle.is_empty()):
         vehicle = replace(vehicle, condition=_condition(folded))
     if vin or stock:
         vehicle = replace(vehicle, vin=vin, stock=stock)
@@ -275,8 +302,20 @@ def extract(
         bad_email=email.bad,
         email_suggestion=email.suggestion,
         link=link,
+        last_digits=_last_digits(rest) if phone.value is None else None,
         rest=rest,
     )
+
+
+_LAST_DIGITS = re.compile(
+    r"(?i:last (?:4|four)(?: digits| numbers)?|[uú]ltimos (?:4|cuatro)(?: d[ií]gitos| n[uú]meros)?|"
+    r"termina en|ends (?:in|with))\D{0,12}?(\d{4})\b"
+)
+
+
+def _last_digits(text: str) -> str | None:
+    match = _LAST_DIGITS.search(text)
+    return match.group(1) if match else None
 
 
 def lone_year(text: str) -> int | None:

@@ -12,7 +12,14 @@ from typing import Any
 from bots.base import BotContext
 from bots.qualifier import wording
 from bots.qualifier.data import load, table
-from bots.qualifier.extract import TRADE_INTERESTS, Extracted, TradeIn, Vehicle, lone_year
+from bots.qualifier.extract import (
+    TRADE_INTERESTS,
+    Extracted,
+    TradeIn,
+    Vehicle,
+    lone_year,
+    valid_phone,
+)
 from bots.qualifier.names import bare_name, split_name
 from bots.script import Script
 from bots.text import has_phrase
@@ -31,6 +38,19 @@ _ANY_VEHICLE = (
 def _names_a_vehicle(vehicle: dict[str, Any] | None) -> bool:
     """Whether the wanted vehicle is known well enough not to ask ("usada" alone is not)."""
     return any((vehicle or {}).get(key) for key in ("make", "model", "year", "vin", "stock"))
+
+
+# "no tengo modelo en mente", "not sure which model": an answer to "which vehicle?"
+_NO_MODEL = (
+    "no tengo modelo", "ningun modelo", "not sure which", "no se cual", "any model",
+    "open to", "lo que sea", "cualquier", "no model", "don't know which", "dont know which",
+    "no estoy seguro de", "todavia no se cual", "algo economico", "something cheap",
+)  # fmt: skip
+# words around a correction ("digo, 2021, perdón")
+_CORRECTING = re.compile(
+    r"\b(?:digo|perdon|sorry|i mean|quise decir|no|es|el|la|del|year|ano|it's|its|is|"
+    r"actually|mejor|oops|ay)\b|[,.!¡]"
+)
 
 
 def starts_with(folded: str, words: tuple[str, ...]) -> bool:
@@ -136,6 +156,8 @@ class Memory:
         asked = self.asked
         if asked == "name" and not found.first_name:
             first, last = bare_name(found.rest)
+            if not first:  # "Melissa Acevedo, y lo quiero esta semana"
+                first, last = bare_name(re.split(r"[,;]", found.rest.strip(" ,;"))[0])
             if first:
                 self._set_name(first, last)
                 return True
@@ -146,17 +168,30 @@ class Memory:
         ):
             self.fields["interest"] = "buy"  # "una Tacoma": a car is what they want
             return True
-        if asked == "vehicle" and found.vehicle.is_empty():
+        if asked == "vehicle" and not _names_a_vehicle(found.vehicle.to_data()):
             year = lone_year(text)
             if year is not None:
                 self.fields["vehicle"] = {**self.fields.get("vehicle", {}), "year": year}
                 return True
             if (
                 starts_with(folded, _DONT_KNOW)
+                or has_phrase(folded, _NO_MODEL)
                 or folded.strip(" .!") in _NO
                 or has_phrase(folded, _ANY_VEHICLE)
+                or found.vehicle.condition
             ):
+                # "algo usado, no tengo modelo en mente": an answer, if not a car
                 self.skipped.append("vehicle")
+                return True
+        if asked != "vehicle" and self.fields.get("vehicle") and found.vehicle.is_empty():
+            year = lone_year(_CORRECTING.sub(" ", folded))
+            if year is not None:  # "digo, 2021, perdón": the year said before was wrong
+                self.fields["vehicle"] = {**self.fields["vehicle"], "year": year}
+                return True
+        if found.last_digits and self.fields.get("phone"):
+            corrected = valid_phone(str(self.fields["phone"])[:-4] + found.last_digits)
+            if corrected:  # "sorry, the last 4 are 0132"
+                self.fields["phone"] = corrected
                 return True
         if asked == "trade_in" and found.trade_in.is_empty() and not found.declines_trade_in:
             if starts_with(folded, _NO):
@@ -209,6 +244,18 @@ class Memory:
             if slot == "contact" and not self.has_contact():
                 return slot
         return None
+
+    def late_name(self, found: Extracted) -> bool:
+        """A message that said nothing else and reads as a full name ("Wilfredo Ayala"),
+        though the name was not what was asked: the visitor is a question behind."""
+        if self.name or found.first_name:
+            return False
+        words = found.rest.split()
+        first, last = bare_name(found.rest)
+        if not (first and last) or not all(w[:1].isupper() for w in words if len(w) > 3):
+            return False
+        self._set_name(first, last)
+        return True
 
     def give_up(self, slot: str) -> None:
         """A question asked twice without an answer: never a third time."""
