@@ -4,10 +4,11 @@ Each dialogue of a JSON-lines file (the README beside the dev set: `lines`, `exp
 `language`) is replayed by a python-socketio visitor on `/visitor` of an in-process hub
 (SQLite, the embedded Redis): `start_chat` with the first line and no language, then one
 line per bot turn. A turn is over when the hub's bot runner is idle and the visitor has
-received every reply the store holds for the chat; a chat the bot handed off gets no more
-lines. When the lines run out the visitor leaves: with no grace period the next upkeep
-sweep runs the hub's leave path, which saves the bot's lead (`Bot.on_leave`) and closes the
-chat. Leads are read back through `GET /api/leads` as the tenant's one agent (es and en,
+received every reply the store holds for the chat; after a hand-off the remaining lines go
+to the person, as a visitor goes on typing (a correction of the phone or e-mail there still
+reaches the lead). When the lines run out the visitor leaves: with no grace period the
+next upkeep sweep runs the hub's leave path, which saves the bot's lead (`Bot.on_leave`) and
+closes the chat. Leads are read back through `GET /api/leads` as the tenant's one agent (es and en,
 online, who closes each chat handed to them) and scored by bench/dialogue_scores.py.
 
 Run: `.venv/bin/python -m bench.dialogues [PATH ...] [--json OUT]` (default: the dev set,
@@ -107,8 +108,21 @@ async def replay_dialogue(
     replies = await _turn_over(hub, visitor, outcome.chat_id)
     outcome.silent += [] if replies else [0]
     for index, line in enumerate(dialogue.lines[1:], 1):
-        if await _status(hub, outcome.chat_id) != "bot":
-            break  # handed off or closed: the bot hears no more
+        status = await _status(hub, outcome.chat_id)
+        if status not in ("bot", "queued", "active"):
+            break  # closed: nobody hears more
+        if status != "bot":
+            # handed off: the visitor goes on typing to the person ("wait, wrong number…"),
+            # and a correction of the phone or e-mail still reaches the lead
+            said = {
+                "chat_id": outcome.chat_id,
+                "text": line,
+                "client_msg_id": f"{dialogue.id}-{index}",
+            }
+            await _call(visitor, "message", said)
+            outcome.lines_sent += 1
+            await hub.app[HUB].bots.idle()
+            continue
         said = {"chat_id": outcome.chat_id, "text": line, "client_msg_id": f"{dialogue.id}-{index}"}
         await _call(visitor, "message", said)
         outcome.lines_sent += 1

@@ -105,6 +105,11 @@ class Bot(ABC):
     def respond(self, event: BotEvent, context: BotContext) -> BotResult:
         """The bot's answer to one event; `context.state` is what it returned last time."""
 
+    def correct(self, text: str, lead: Mapping[str, Any]) -> dict[str, Any] | None:
+        """After the hand-off, a visitor's message that corrects how to reach them ("sorry,
+        it's 787-555-0192"): the lead corrected, or None. Nothing by default."""
+        return None
+
     def on_leave(self, context: BotContext) -> BotResult:
         """The visitor left before the bot finished: what to keep (a lead, a ticket).
         Nothing by default."""

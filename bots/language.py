@@ -68,9 +68,11 @@ def vote(text: str, languages: Sequence[str], margin: int = VOTE_MARGIN) -> str 
         return None
     words = re.findall(r"[a-z']+", fold(text))
     counts = {tag: sum(word in listed for word in words) for tag, listed in _FUNCTION_WORDS.items()}
-    if counts["en"] - counts["es"] >= margin:
+    # a greeting alone ("Hello", "Hola") tells the language by its one word
+    needed = 1 if len(words) <= 2 else margin
+    if counts["en"] - counts["es"] >= needed:
         return "en"
-    if counts["es"] - counts["en"] >= margin:
+    if counts["es"] - counts["en"] >= needed:
         return "es"
     return None
 

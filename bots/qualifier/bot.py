@@ -11,6 +11,8 @@ online) it says so in its first line, qualifies the lead and files a ticket.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from bots.base import (
@@ -25,7 +27,7 @@ from bots.base import (
 from bots.callback import say_opening
 from bots.faq import match_faq
 from bots.language import choose_language, detect_confident, language_evidence, vote
-from bots.qualifier.extract import Extracted, extract
+from bots.qualifier.extract import Extracted, extract, valid_phone
 from bots.qualifier.memory import Memory
 from bots.script import Script, default_script
 from bots.text import fold, has_phrase
@@ -33,7 +35,7 @@ from console.contract.plans import allows
 
 # Words of language evidence a message needs before the bot changes its language, and
 # how sure lingua must be: a visitor who mixes in "this week si puedo" stays in Spanish
-MIN_SWITCH_WORDS = 4
+MIN_SWITCH_WORDS = 5
 SWITCH_MIN_DISTANCE = 0.5
 # what the bot reads of one message; a longer one is for a person to read in full
 MAX_READ = 1000
@@ -54,8 +56,9 @@ class LeadQualifier(Bot):
         replies: list[str] = []
         if event.kind in ("start", "open") or not memory.language:
             self._begin(event, context, memory, replies)
+            switched = False
         else:
-            self._maybe_switch(event.text, context, memory)
+            switched = self._maybe_switch(event.text, context, memory)
         if event.kind == "open":  # an invitation accepted: greet and ask at once
             return self._ask_next(context, memory, replies, understood=True)
         language = memory.language
@@ -71,7 +74,7 @@ class LeadQualifier(Bot):
         )
         answered = memory.answer_asked(text, folded, found)
         understood = memory.absorb(found) or answered
-        understood = understood or memory.late_name(found)
+        understood = understood or memory.late_name(found) or switched
 
         if has_phrase(folded, script.folded_handoff_phrases):
             memory.wants_human = True
@@ -112,6 +115,21 @@ class LeadQualifier(Bot):
             context, memory, replies, understood=understood or first or bool(replies)
         )
 
+    def correct(self, text: str, lead: Mapping[str, Any]) -> dict[str, Any] | None:
+        """A phone or e-mail written after the hand-off replaces the lead's ("wait, wrong
+        number, it's 787-555-0192", "sorry: josh.perez@example.com", "the last 4 are 0132")."""
+        found = extract(text[:MAX_READ], asked="contact")
+        changes: dict[str, Any] = {}
+        if found.phone and found.phone != lead.get("phone"):
+            changes["phone"] = found.phone
+        elif found.last_digits and lead.get("phone"):
+            phone = valid_phone(str(lead["phone"])[:-4] + found.last_digits)
+            if phone and phone != lead["phone"]:
+                changes["phone"] = phone
+        if found.email and found.email != lead.get("email"):
+            changes["email"] = found.email
+        return {**lead, **changes} if changes else None
+
     def on_leave(self, context: BotContext) -> BotResult:
         """A visitor who left after giving a name and a way to call them is still a lead."""
         memory = Memory.load(context.state)
@@ -150,17 +168,21 @@ class LeadQualifier(Bot):
         else:
             replies.append(script.text("greeting", memory.language, dealer=dealer))
 
-    def _maybe_switch(self, text: str, context: BotContext, memory: Memory) -> None:
+    def _maybe_switch(self, text: str, context: BotContext, memory: Memory) -> bool:
         """A later message the visitor clearly wrote in another language switches it;
         short answers, names, numbers and addresses say nothing about the language."""
+        asked_for = _asked_language(text, context.languages)
+        if asked_for is not None:  # "in English please", "en español"
+            memory.language = asked_for
+            return True
         evidence = language_evidence(text)
         if len(evidence.split()) >= MIN_SWITCH_WORDS:
             switched = detect_confident(evidence, context.languages, SWITCH_MIN_DISTANCE)
             counted = vote(evidence, context.languages)
-            # both must agree where both can tell: "this week si puedo" is a tie
-            if counted is not None or {"es", "en"} <= set(context.languages):
-                switched = switched if switched == counted else None
+            if counted is not None and counted != switched:
+                switched = None  # the function words disagree: not sure enough
             memory.language = switched or memory.language
+        return False
 
     def _contact_problem(
         self, found: Extracted, memory: Memory
@@ -304,6 +326,21 @@ def _mode(context: BotContext, language: str) -> tuple[str, str | None]:
     if not context.can_hand_off(language):
         return "no_agents", None
     return "open", None
+
+
+_ASK_FOR = {
+    "en": re.compile(r"\b(?:in english|english please|speak english|habla ingles|en ingles)\b"),
+    "es": re.compile(r"\b(?:en espanol|in spanish|spanish please|habla espanol|speak spanish)\b"),
+}
+
+
+def _asked_language(text: str, languages: tuple[str, ...]) -> str | None:
+    """The language the visitor asks the bot to speak, if any and if the tenant has it."""
+    folded = fold(text)
+    return next(
+        (tag for tag, asks in _ASK_FOR.items() if tag in languages and asks.search(folded)),
+        None,
+    )
 
 
 def _again(script: Script, slot: str, language: str) -> str:

@@ -27,7 +27,7 @@ MILEAGE = re.compile(
 )
 # without a unit ("tiene 80k", "140 mil", "90,000"): mileage only where a trade-in is meant
 BARE_MILEAGE = re.compile(
-    r"(?<![\w.,$])(\d{1,3}(?:,\d{3})+|\d{1,3}\s?(?:k|mil))(?![\w,])"
+    r"(?<![\w.,$])(\d{1,3}(?:,\d{3})+|\d{1,3}\s?(?:k|mil))(?!\w|,\d)"
     r"(?!\s*(?:de pronto|pesos|d[oó]lares|dollars|chavos|down|cash|\$))",
     re.IGNORECASE,
 )
@@ -85,6 +85,19 @@ _MAKE_OF = {spelling: make for make, spellings in MAKES.items() for spelling in 
 _MODEL_OF = {
     spelling: (model, make) for model, (make, spellings) in MODELS.items() for spelling in spellings
 }
+# "any Silverados on the lot?": the plural of a one-word model that is no ordinary word
+_MODEL_OF.update(
+    {
+        f"{spelling}s": named
+        for spelling, named in list(_MODEL_OF.items())
+        if named[0] not in AMBIGUOUS_MODELS
+        and spelling.isalpha()
+        and len(spelling) >= 4
+        and not spelling.endswith("s")
+        and f"{spelling}s" not in _MODEL_OF
+        and f"{spelling}s" not in _MAKE_OF
+    }
+)
 _MAKES_RE = _alternation(_MAKE_OF)
 _MODELS_RE = _alternation(_MODEL_OF)
 
@@ -111,6 +124,20 @@ for _target in sorted(_TYPO_TARGETS):
 _WORD = re.compile(r"[a-z]{4,}")
 
 
+# letters that Spanish speakers swap for one another ("tacona", "hiundai", "sportaje")
+_ALIKE = frozenset(
+    frozenset(pair) for pair in ("mn", "bv", "sz", "sc", "zc", "iy", "kc", "qk", "gj", "lr")
+)
+
+
+def _sounds_alike(word: str, target: str) -> bool:
+    """One letter of the same length swapped for one that sounds or sits alike."""
+    if len(word) != len(target):
+        return False
+    differ = [(a, b) for a, b in zip(word, target, strict=True) if a != b]
+    return len(differ) == 1 and frozenset(differ[0]) in _ALIKE
+
+
 def correct_typos(folded: str) -> str:
     """The text with misspelt makes and models set right ("toyta corola" -> "toyota
     corolla"): one typo, against spellings of five letters or more, never an ordinary
@@ -128,7 +155,7 @@ def correct_typos(folded: str) -> str:
             # ("carry" is not a "camry")
             swapped_or_long = sorted(word) == sorted(target) or len(word) >= 7
             if DamerauLevenshtein.distance(word, target) == 1 and (
-                len(word) != len(target) or swapped_or_long
+                len(word) != len(target) or swapped_or_long or _sounds_alike(word, target)
             ):
                 if best is not None:
                     return word  # two candidates: not sure which was meant
@@ -138,15 +165,20 @@ def correct_typos(folded: str) -> str:
     return _WORD.sub(fix, folded)
 
 
+_ARTICLE = re.compile(r"\b(?:un|una|el|la|a|an|the|mi|my|su|his|her|otra|otro|another)\s+$")
+
+
 def _near(folded: str, start: int, end: int, other: tuple[int, int], reach: int = 6) -> bool:
     gap = folded[end : other[0]] if other[0] >= end else folded[other[1] : start]
     return len(gap) <= reach and not re.search(r"[,.;!?]", gap)
 
 
-def mentions(folded: str, *, car_expected: bool = False) -> list[Mention]:
+def mentions(folded: str, *, car_expected: bool = False, car_talk: bool = False) -> list[Mention]:
     """Every vehicle the folded text names, in order, with the year written beside it.
-    `car_expected`: the message answers a question about a car, so a model that is also
-    an ordinary word ("una Frontier", "my Escape") counts even alone."""
+    A model that is also an ordinary word ("Escape", "Santa Cruz") counts next to its make
+    or a year; alone when the message answers a question about a car (`car_expected`), or
+    after an article in a message about buying or trading (`car_talk`: "busco una Santa
+    Cruz", but not "on the edge")."""
     years = [(m.start(1), m.end(1), int(m.group(1))) for m in YEAR.finditer(folded)]
     makes = [(m.start(), m.end(), _MAKE_OF[m.group(0)]) for m in _MAKES_RE.finditer(folded)]
     kept = [(m.start(), m.end(), *_MODEL_OF[m.group(0)]) for m in _MODELS_RE.finditer(folded)]
@@ -160,6 +192,7 @@ def mentions(folded: str, *, car_expected: bool = False) -> list[Mention]:
         if (
             model in AMBIGUOUS_MODELS
             and not car_expected
+            and not (car_talk and _ARTICLE.search(folded[max(0, start - 8) : start]))
             and not make_spans
             and not any(_near(folded, start, end, (s, e)) for s, e, _ in years)
         ):

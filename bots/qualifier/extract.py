@@ -104,6 +104,7 @@ class Extracted:
     bad_email: str | None = None
     email_suggestion: str | None = None
     link: bool = False
+    question: bool = False  # "¿aceptan trade-in?" asks; it tells nothing of their car
     last_digits: str | None = None  # "the last 4 are 0132": a phone's end, corrected
     # the message without its e-mail, phone, VIN and stock number ("Luis Perez, 787-...")
     rest: str = ""
@@ -137,10 +138,11 @@ _DECLINED_TRADE = re.compile(
     r"(?:(?!but\b|pero\b)[\w']+\s+){0,3}?(?:trade|entregar|pronto)"
 )
 _LINK = re.compile(r"https?://|\bwww\.", re.IGNORECASE)
-_MONTHS_RANGE = re.compile(
-    r"\b(?:\d|dos|tres|two|three)\s*(?:(?:o|or|a|to|-)\s*(?:\d|dos|tres|two|three)\s*)?"
-    r"(?:meses|months)\b"
+_FEW = (
+    r"(?:\d{1,2}|dos|tres|cuatro|cinco|seis|ocho|nueve|diez|doce|two|three|four|five|six|"
+    r"eight|nine|ten|twelve)"
 )
+_MONTHS_RANGE = re.compile(rf"\b{_FEW}\s*(?:(?:o|or|a|to|-)\s*{_FEW}\s*)?(?:meses|months)\b")
 
 
 # how visitors shorten words on a phone: "pa' la semana q viene", "xq", "tmb"
@@ -202,10 +204,20 @@ class _Cars:
 
 
 def _cars(
-    folded: str, *, asked: str | None, trade_interest: bool, trade_marked: bool, wanted_known: bool
+    folded: str,
+    *,
+    asked: str | None,
+    trade_interest: bool,
+    trade_marked: bool,
+    wanted_known: bool,
+    car_talk: bool,
 ) -> _Cars:
     """The wanted vehicle and the trade-in among the vehicles the text names."""
-    found = cars.mentions(folded, car_expected=asked in ("vehicle", "trade_in"))
+    found = cars.mentions(
+        folded,
+        car_expected=asked in ("vehicle", "trade_in"),
+        car_talk=car_talk,
+    )
     vehicle = Vehicle()
     trade_in = TradeIn()
     corrected = False
@@ -272,6 +284,7 @@ def extract(
         trade_interest=trade_interest,
         trade_marked=trade_marked,
         wanted_known=wanted_known,
+        car_talk=said_interest is not None or trade_marked,
     )
     trade_in = found.trade_in
     if mileage is not None and (trade_talk or found.trade_mentioned):
@@ -302,6 +315,7 @@ def extract(
         bad_email=email.bad,
         email_suggestion=email.suggestion,
         link=link,
+        question="?" in text or "¿" in text,
         last_digits=_last_digits(rest) if phone.value is None else None,
         rest=rest,
     )

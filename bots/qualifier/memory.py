@@ -121,6 +121,10 @@ class Memory:
             vehicle = Vehicle(**self.fields.get("vehicle", {})).merged(found.vehicle)
             self.fields["vehicle"] = vehicle.to_data()
             told = True
+            if not self.fields.get("interest") and (found.vehicle.make or found.vehicle.model):
+                # "¿tienen la Tacoma 2025?", "I'm after a Crosstrek": a car named on a
+                # dealer's site, with no word of service or parts, is a car to buy
+                self.fields["interest"] = "buy"
         if not found.trade_in.is_empty():
             trade_in = TradeIn(**self.fields.get("trade_in", {})).merged(found.trade_in)
             self.fields["trade_in"] = trade_in.to_data()
@@ -130,7 +134,7 @@ class Memory:
             self.fields["has_trade_in"] = False
             self.fields.pop("trade_in", None)
             told = True
-        elif found.mentions_trade_in and "has_trade_in" not in self.fields:
+        elif found.mentions_trade_in and not found.question and "has_trade_in" not in self.fields:
             self.fields["has_trade_in"] = True  # "quiero hacer trade in"
             told = True
         for key in ("timeframe", "phone", "email"):

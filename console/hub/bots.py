@@ -233,6 +233,38 @@ class BotRunner:
             await self._typing(chat, False)
         await self._act(tenant, chat, result)
 
+    def listen(self, chat: Chat, message: Message) -> None:
+        """A message in a chat the bot handed off: if it corrects the phone or e-mail of the
+        lead the bot saved ("wait, wrong number…"), the lead is corrected. Only messages
+        with a digit or an @ are looked at, and only leads the bot wrote."""
+        if not any(c.isdigit() or c == "@" for c in message.text):
+            return
+        task = asyncio.create_task(self._listen(chat, message.text))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _listen(self, chat: Chat, text: str) -> None:
+        try:
+            lead = await self.store.leads.for_chat(chat.tenant_id, chat.id)
+            if lead is None or lead.source != "bot":
+                return
+            tenant = await self.host.tenant(chat.tenant_id)
+            script = await self.script(tenant)
+            current = {
+                **lead.data,
+                "language": lead.language,
+                "interest": lead.interest,
+                "qualified": lead.qualified,
+            }
+            corrected = get_bot(script.settings.bot).correct(text, current)
+            if corrected is None:
+                return
+            lead_in = LeadIn.model_validate(corrected)
+            await self.host.save_lead(tenant, chat, lead_in, source="bot", agent_id=None)
+            chat_log(chat).info("bot_lead_corrected")
+        except Exception:
+            log.exception("bot_listen_failed", chat_id=chat.id)
+
     def greet(self, chat: Chat) -> None:
         """A chat opened by an accepted invitation: the bot greets at once (after the
         answer that names the chat has gone out), below the invitation's text."""

@@ -191,6 +191,8 @@ class VisitorActions(SocketSide):
         )
         if chat is not None and chat.status == "bot":
             self.bots.spawn(chat, message)
+        elif chat is not None and chat.status in ("queued", "active"):
+            self.bots.listen(chat, message)  # a correction of the bot's lead, if any
         return {"ok": True, "message": message.to_wire()}
 
     async def own_chat(self, tenant_id: str, visitor_id: str, chat_id: str) -> Chat:

@@ -474,7 +474,7 @@ def test_unclear_language_falls_back_to_the_browser_language(testbot: Make) -> N
 
 
 def test_unclear_language_without_a_browser_hint_uses_the_primary_one(testbot: Make) -> None:
-    assert [es("greeting"), es("ask_interest")] == testbot().say("hello")
+    assert [es("greeting"), es("ask_interest")] == testbot().say("👋")
     english_first = testbot(languages=("en", "es"))
     assert [en("greeting"), en("ask_interest")] == english_first.say("info")
 

@@ -324,3 +324,41 @@ async def test_a_bot_that_fails_hands_its_visitor_to_a_person(
     assigned = await agent_peer.wait_for("chat_assigned")
     assert chat["id"] == assigned["chat"]["id"]
     assert ["visitor"] == [m["author"] for m in assigned["chat"]["messages"]]
+
+
+async def test_a_phone_corrected_after_the_hand_off_corrects_the_bots_lead(hub: LiveHub) -> None:
+    tenant = await hub.tenant(bot_enabled=True)
+    agent = await hub.agent(tenant, languages=["es"])
+    agent_peer = await hub.agent_peer(agent)
+    visitor = await hub.visitor_peer(tenant)
+    chat = await start_chat(
+        visitor, "Soy Ana Rivera, 787-555-0191, quiero una Tacoma este mes, no tengo trade-in"
+    )
+    await agent_peer.wait_for("chat_assigned")
+    first = await agent_peer.wait_for("lead_saved")
+    assert "+17875550191" == first["lead"]["phone"]
+
+    await say_to_agent(visitor, chat["id"], "perdón, me equivoqué, es 787-555-0192")
+    corrected = await agent_peer.wait_for("lead_saved", count=2)
+    assert ("+17875550192", "Ana", "bot") == (
+        corrected["lead"]["phone"],
+        corrected["lead"]["first_name"],
+        corrected["lead"]["source"],
+    )
+    # what an agent wrote is the agent's: the bot leaves it alone
+    saved = await agent_peer.call(
+        "save_lead",
+        {"chat_id": chat["id"], "lead": {**corrected["lead"], "phone": "+17875550193"}},
+    )
+    assert saved["ok"] is True, saved
+    await say_to_agent(visitor, chat["id"], "o llámenme al 787-555-0194")
+    await hub.app[HUB].bots.idle()
+    _status, leads = await hub.request("GET", "/api/leads", token=agent["token"])
+    assert ["+17875550193"] == [lead["phone"] for lead in leads["leads"]]
+
+
+async def say_to_agent(visitor: Peer, chat_id: str, text: str) -> None:
+    ack = await visitor.call(
+        "message", {"chat_id": chat_id, "text": text, "client_msg_id": f"v-{text}"}
+    )
+    assert ack["ok"] is True, ack

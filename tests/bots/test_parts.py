@@ -156,7 +156,8 @@ def test_faq_answers_in_the_visitors_language() -> None:
         ("Good afternoon, I am looking for a family car", "es", ("es", "en"), "en"),
         ("hello", "en-US", ("es", "en"), "en"),
         ("info", "es", ("en", "es"), "es"),
-        ("hello", None, ("es", "en"), "es"),
+        ("hello", None, ("es", "en"), "en"),  # one English word and nothing else
+        ("👋", None, ("es", "en"), "es"),
         ("info", "fr", ("en", "es"), "en"),
         ("Buenas tardes, busco una guagua familiar", None, ("en",), "en"),
     ],

@@ -344,3 +344,77 @@ def test_spanglish_stays_in_spanish(testbot: Make) -> None:
     bot.say("Buenas! Ando buscando una Chevrolet Trax 2025")
     bot.say("Tengo un Honda Fit 2010 pa' entregar")
     assert [es("ask_name")] == bot.say("this week si puedo")
+
+
+# -- language ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("opening", "language"),
+    [("Hello", "en"), ("hello, i want to buy a car", "en"), ("Hola", "es"), ("buenas", "es")],
+)
+def test_a_short_opening_is_answered_in_its_language(
+    opening: str, language: str, testbot: Make
+) -> None:
+    bot = testbot(browser_language="es" if language == "en" else "en")
+    assert S.text("greeting", language, dealer=DEALER) == bot.say(opening)[0]
+
+
+def test_a_spanish_timeframe_in_an_english_chat_does_not_switch(testbot: Make) -> None:
+    bot = testbot()
+    bot.say("Hey, I wanna lease a Mazda CX-50 2025")
+    bot.say("nope, no trade")
+    assert [en("ask_name")] == bot.say("como en dos semanas")
+
+
+def test_asking_for_a_language_switches_at_once(testbot: Make) -> None:
+    bot = testbot()
+    bot.say("Hola, quiero comprar una Tacoma")
+    assert [en("ask_trade_in")] == bot.say("english please")
+
+
+# -- after the hand-off --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "changes"),
+    [
+        ("wait, wrong number, it's 787-555-0192", {"phone": "+17875550192"}),
+        ("sorry, last 4 are 0132 not 0135", {"phone": "+17875550132"}),
+        ("ay perdón, es ana.rivera@example.com", {"email": "ana.rivera@example.com"}),
+        ("gracias!", None),
+        ("mi cel es 787-555-0135", None),  # the same number: nothing to correct
+    ],
+)
+def test_a_correction_after_the_hand_off(text: str, changes: dict[str, str] | None) -> None:
+    lead = {"first_name": "Ana", "phone": "+17875550135", "email": "ana@example.com"}
+    corrected = TestBot().bot.correct(text, lead)
+    assert (None if changes is None else {**lead, **changes}) == corrected
+
+
+@pytest.mark.parametrize(
+    ("text", "interest", "model"),
+    [
+        ("Saludos, quisiera ver precios de la tacona 2025", "buy", "Tacoma"),
+        ("hey, any Silverados on the lot?", "buy", "Silverado"),
+        ("Good evening, I'm after a 2025 Crosstrek", "buy", "Crosstrek"),
+        ("Hola, estoy buscando una Santa Cruz, preferiblemente en azul", "buy", "Santa Cruz"),
+    ],
+)
+def test_a_car_named_with_no_other_purpose_is_a_purchase(
+    testbot: Make, text: str, interest: str, model: str
+) -> None:
+    bot = testbot()
+    bot.say(text)
+    fields = bot.last.state["fields"]
+    assert (interest, model) == (fields["interest"], fields["vehicle"]["model"])
+
+
+def test_a_question_about_trade_ins_is_not_a_trade_in(testbot: Make) -> None:
+    bot = testbot()
+    bot.say("busco una guagua, estoy mirando la Santa Fe")
+    assert [S.faq[2].answers["es"], es("ask_trade_in")] == bot.say("aceptan trade-in?")
+    bot.say("sí, una Pathfinder del 2014")
+    assert {"year": 2014, "make": "Nissan", "model": "Pathfinder"} == (
+        bot.last.state["fields"]["trade_in"]
+    )
