@@ -228,6 +228,8 @@ def mentions(folded: str, *, car_expected: bool = False, car_talk: bool = False)
             )
         if year is not None:
             taken.update(s for s, _, y in years if y == year)
+        else:
+            year = _two_digit_year(folded[mention.end : mention.end + 16])
         with_years.append(replace(mention, year=year))
     # "floor mats for the Ford Explorer? Need them for my 2022": one vehicle, one year
     loose = [y for s, _, y in years if s not in taken]
@@ -235,6 +237,23 @@ def mentions(folded: str, *, car_expected: bool = False, car_talk: bool = False)
     if len(loose) == 1 and len(yearless) == 1 and len(with_years) == 1:
         with_years = [replace(yearless[0], year=loose[0])]
     return with_years
+
+
+# "Tucson del 19", "Civic '15", "Tacoma 22": a two-digit year right after the car
+_TWO_DIGITS = re.compile(
+    r"^\s*(?:del?\s+|')?(\d{2})(?![\d,.]|\s*(?:pulgadas|inches|in\b|mil|k\b|millas|miles|mi\b|"
+    r"km|puertas|doors|asientos|seats|%|dolares|dollars|pies|feet))"
+)
+
+
+def _two_digit_year(after: str) -> int | None:
+    match = _TWO_DIGITS.match(after)
+    if not match:
+        return None
+    number = int(match.group(1))
+    if number <= 29:
+        return 2000 + number
+    return 1900 + number if number >= 80 else None
 
 
 def is_owned(folded: str, mention: Mention) -> bool:

@@ -418,3 +418,18 @@ def test_a_question_about_trade_ins_is_not_a_trade_in(testbot: Make) -> None:
     assert {"year": 2014, "make": "Nissan", "model": "Pathfinder"} == (
         bot.last.state["fields"]["trade_in"]
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "year"),
+    [
+        ("una Tucson del 19", 2019),
+        ("busco una Tacoma 22", 2022),
+        ("una CX-30 del 21", 2021),
+        ("aros de 18 pulgadas para mi Corolla", None),
+    ],
+)
+def test_a_two_digit_year_beside_the_car(testbot: Make, text: str, year: int | None) -> None:
+    bot = testbot()
+    bot.say(text)
+    assert year == bot.last.state["fields"]["vehicle"].get("year")
