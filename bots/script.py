@@ -22,6 +22,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 from rapidfuzz import utils
 
 from bots.registry import BOTS, DEFAULT_BOT
@@ -30,6 +31,7 @@ from bots.text import fold
 DEFAULT_SCRIPT = Path(__file__).resolve().parent / "scripts" / "default.yaml"
 
 Slot = Literal["interest", "vehicle", "trade_in", "timeframe", "name", "contact"]
+HTTPS_ADDRESS = re.compile(r"^https://[^\s\"'<>]+$")
 LanguageTag = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
 Line = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 Phrase = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -94,9 +96,7 @@ class Settings(_Model):
     # who the bot speaks as: the dealer's own name unless the script names it ("Lola")
     bot_name: Annotated[str, StringConstraints(min_length=1, max_length=60)] | None = None
     # a picture for the bot's messages in the widget: an https address, or none
-    bot_avatar_url: (
-        Annotated[str, StringConstraints(max_length=500, pattern=r"^https://[^\s\"'<>]+$")] | None
-    ) = None
+    bot_avatar_url: Annotated[str, StringConstraints(max_length=500)] | None = None
     locales: dict[LanguageTag, Annotated[str, StringConstraints(max_length=20)]] = Field(
         default_factory=lambda: {"es": "es_PR", "en": "en_US"}
     )
@@ -111,6 +111,18 @@ class Settings(_Model):
         if name not in BOTS:
             raise ValueError(f"unknown bot {name!r}; known: {', '.join(sorted(BOTS))}")
         return name
+
+    @field_validator("bot_avatar_url")
+    @classmethod
+    def _https_address(cls, url: str | None) -> str | None:
+        # said for the admin who typed it, not as a regular expression
+        if url is not None and not HTTPS_ADDRESS.match(url):
+            raise PydanticCustomError(
+                "https_address",
+                "must be an https:// address without spaces or quotes, "
+                "such as https://dealer.example/lola.png",
+            )
+        return url
 
 
 class FaqEntry(_Model):

@@ -35,7 +35,7 @@ from console.contract.plans import allows
 
 # Words of language evidence a message needs before the bot changes its language, and
 # how sure lingua must be: a visitor who mixes in "this week si puedo" stays in Spanish
-MIN_SWITCH_WORDS = 5
+MIN_SWITCH_WORDS = 6
 SWITCH_MIN_DISTANCE = 0.5
 # what the bot reads of one message; a longer one is for a person to read in full
 MAX_READ = 1000

@@ -17,6 +17,7 @@ from rapidfuzz.distance import DamerauLevenshtein
 
 from bots.qualifier.data import load, numbers
 from bots.qualifier.vehicles import AMBIGUOUS_MODELS, MAKES, MODELS, NOT_TYPOS
+from bots.text import fold
 
 YEAR = re.compile(r"(?<![\d,.$])(?:'|del? )?((?:19[89]|20[0-4])\d)(?!\d|[,.]\d)")
 # mileage with its unit: "90,000 millas", "90k miles", "120 mil millas", "160k mi"
@@ -168,6 +169,29 @@ def correct_typos(folded: str) -> str:
 _ARTICLE = re.compile(r"\b(?:un|una|el|la|a|an|the|mi|my|su|his|her|otra|otro|another)\s+$")
 
 
+_DESIGNATION = re.compile(r"\s?(\d{3,4}[a-z]{0,2})\b")
+
+
+def designated(model: str, typed: str, make: str) -> str:
+    """The model as the visitor named it when they gave its number: "rx 350" is the
+    "RX 350", "sierra 1500" the "Sierra 1500", "330i" the "330i" (of the 3 Series); a
+    spelling with the model's own number ("f150", "cx 5", "ram 1500") is the model's name."""
+    make_words = {fold(w) for spelling in MAKES.get(make, ()) for w in spelling.split()}
+    words_ = [w for w in typed.split() if w not in make_words]
+    digits = re.sub(r"\D", "", " ".join(words_))
+    if not digits or digits == re.sub(r"\D", "", model):
+        return model
+    return " ".join(_pretty(word) for word in words_) or model
+
+
+def _pretty(word: str) -> str:
+    if re.fullmatch(r"\d+[a-z]", word):  # "330i", "328d"
+        return word
+    if len(word) <= 3 or re.search(r"\d", word):
+        return word.upper()
+    return word.capitalize()
+
+
 def _near(folded: str, start: int, end: int, other: tuple[int, int], reach: int = 6) -> bool:
     gap = folded[end : other[0]] if other[0] >= end else folded[other[1] : start]
     return len(gap) <= reach and not re.search(r"[,.;!?]", gap)
@@ -198,7 +222,12 @@ def mentions(folded: str, *, car_expected: bool = False, car_talk: bool = False)
         ):
             continue
         used_makes.update(make_spans)
-        found.append(Mention(min([start, *[s for s, _ in make_spans]]), end, make, model))
+        typed, stop = folded[start:end], end
+        number = _DESIGNATION.match(folded[end:])
+        if number and not re.search(r"\d", model) and not YEAR.fullmatch(number.group(1)):
+            typed, stop = f"{typed} {number.group(1)}", end + number.end()  # "lexus rx 350"
+        named = designated(model, typed, make)
+        found.append(Mention(min([start, *[s for s, _ in make_spans]]), stop, make, named))
     for start, end, make in makes:
         if (start, end) in used_makes or any(m.start <= start < m.end for m in found):
             continue
@@ -229,7 +258,9 @@ def mentions(folded: str, *, car_expected: bool = False, car_talk: bool = False)
         if year is not None:
             taken.update(s for s, _, y in years if y == year)
         else:
-            year = _two_digit_year(folded[mention.end : mention.end + 16])
+            year = _two_digit_year(folded[mention.end : mention.end + 16]) or _year_before(
+                folded[max(0, mention.start - 6) : mention.start]
+            )
         with_years.append(replace(mention, year=year))
     # "floor mats for the Ford Explorer? Need them for my 2022": one vehicle, one year
     loose = [y for s, _, y in years if s not in taken]
@@ -241,7 +272,7 @@ def mentions(folded: str, *, car_expected: bool = False, car_talk: bool = False)
 
 # "Tucson del 19", "Civic '15", "Tacoma 22": a two-digit year right after the car
 _TWO_DIGITS = re.compile(
-    r"^\s*(?:del?\s+|')?(\d{2})(?![\d,.]|\s*(?:pulgadas|inches|in\b|mil|k\b|millas|miles|mi\b|"
+    r"^\s*(?:del?\s+|')?(\d{2})(?!\d|[,.]\d|\s*(?:pulgadas|inches|in\b|mil|k\b|millas|miles|mi\b|"
     r"km|puertas|doors|asientos|seats|%|dolares|dollars|pies|feet))"
 )
 
@@ -254,6 +285,15 @@ def _two_digit_year(after: str) -> int | None:
     if number <= 29:
         return 2000 + number
     return 1900 + number if number >= 80 else None
+
+
+_APOSTROPHE_YEAR = re.compile(r"'(\d{2})\s+$")
+
+
+def _year_before(before: str) -> int | None:
+    """ "a '14 Subaru Outback": a two-digit year with its apostrophe, before the car."""
+    match = _APOSTROPHE_YEAR.search(before)
+    return _two_digit_year(match.group(1)) if match else None
 
 
 def is_owned(folded: str, mention: Mention) -> bool:
@@ -283,6 +323,9 @@ _WORDS_THOUSAND = re.compile(
 )
 
 
+_DIGITS_THOUSAND = re.compile(r"\b(\d{1,3})\s+thousand\b")
+
+
 def numbers_in_words(folded: str) -> str:
     """ "noventa mil millas" -> "90000 millas", "one hundred twenty thousand" -> "120000"."""
 
@@ -295,7 +338,9 @@ def numbers_in_words(folded: str) -> str:
                 total += _NUMBER_WORDS[word]
         return str(total * 1000)
 
-    return _WORDS_THOUSAND.sub(value, folded)
+    folded = _WORDS_THOUSAND.sub(value, folded)
+    # "160 thousand miles"
+    return _DIGITS_THOUSAND.sub(lambda m: str(int(m.group(1)) * 1000), folded)
 
 
 def mileage(text: str, *, bare: bool) -> tuple[int | None, str]:

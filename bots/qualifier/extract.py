@@ -17,7 +17,7 @@ from typing import Any
 from bots.qualifier import cars
 from bots.qualifier.contact import cut, find_email, find_phone, valid_phone
 from bots.qualifier.data import load, table, words
-from bots.qualifier.names import find_name
+from bots.qualifier.names import find_name, find_surname
 from bots.text import fold, has_phrase
 
 __all__ = ["Extracted", "TradeIn", "Vehicle", "extract", "lone_year", "valid_phone"]
@@ -170,7 +170,8 @@ def _first_listed(folded: str, phrases: dict[str, tuple[str, ...]]) -> str | Non
 
 
 def find_interest(folded: str) -> Interest | None:
-    return _first_listed(folded, INTEREST_PHRASES)
+    found = _first_listed(folded, INTEREST_PHRASES)
+    return "service" if found == "repair" else found
 
 
 def find_timeframe(folded: str) -> str | None:
@@ -270,6 +271,9 @@ def extract(
     phone, rest = find_phone(rest)
     link = bool(_LINK.search(rest))
     first_name, last_name = find_name(rest)
+    surname = find_surname(rest)
+    if surname and first_name:  # "Nombre: José Luis. Apellidos: Ocasio Meléndez."
+        last_name = surname
 
     folded = cars.numbers_in_words(cars.correct_typos(unabbreviate(fold(rest))))
     said_interest = find_interest(folded)

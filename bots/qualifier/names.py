@@ -77,6 +77,7 @@ def _single_words(value: object) -> set[str]:
 
 # what follows "soy" or "I'm" without being a name: the word lists' own words (interest,
 # timeframe, condition...), and the common words listed as not_names
+EXPLICIT_NOT_NAMES = frozenset(words(_PHRASES["not_names"], "not_names"))
 COMMON_WORDS = frozenset(
     _single_words({k: v for k, v in _PHRASES.items() if k != "not_names"})
     | set(words(_PHRASES["not_names"], "not_names"))
@@ -170,8 +171,11 @@ def _leading_capitals(taken: list[str]) -> list[str]:
 
 
 _FILLERS = re.compile(
-    r"^(?i:(?:hola|hi|hello|hey|ok|okay|ya|claro|sure|yes|si|sí|dale|pues|bueno|es|mi nombre|"
-    r"name)[\s,.!:]+)+"
+    r"^(?i:(?:(?:hola|hi|hello|hey|ok|okay|claro|sure|yes|si|sí|mi nombre|name)[\s,.!:]+|"
+    # words that are names too ("Dale Thibodeaux") only with a comma: "dale, Ana Rivera"
+    r"(?:dale|pues|bueno|ya|es)[,.!:]\s*|"
+    # a title is no part of the name: "Sra. Nilda Rosario"
+    r"(?:sr|sra|srta|don|doña|dona|dr|dra|mr|mrs|ms|miss|lcdo|lcda|ing)\.?\s+))+"
 )
 
 
@@ -184,6 +188,30 @@ def bare_name(text: str) -> tuple[str | None, str | None]:
     if not cleaned or re.search(r"\d", cleaned) or _says_something_else(fold(cleaned)):
         return None, None
     taken = _name_words(cleaned, allow_vehicle_words=True)
-    if not taken or len(taken) != len(cleaned.split()):
+    words_ = cleaned.split()
+    if len(taken) != len(words_) and _all_capitals(words_):
+        # "Dale Thibodeaux", "Bueno Rivera": capitalised, a name even if its words are words
+        taken = [w for w in words_ if _NAME_WORD.match(w) and fold(w) not in EXPLICIT_NOT_NAMES]
+    if not taken or len(taken) != len(words_):
         return None, None
     return split_name(taken)
+
+
+def _all_capitals(words_: list[str]) -> bool:
+    return (
+        len(words_) >= 2
+        and all(w[:1].isupper() or fold(w) in PARTICLES for w in words_)
+        and not all(w.isupper() for w in words_)
+    )
+
+
+_SURNAME_CUE = re.compile(r"(?i:\bapellidos?|\blast name|\bsurname|\bfamily name)\s*[:\-]?\s+")
+
+
+def find_surname(text: str) -> str | None:
+    """A surname given with its label ("Apellidos: Ocasio Meléndez", "Last name: Cruz")."""
+    match = _SURNAME_CUE.search(text)
+    if not match:
+        return None
+    taken = _name_words(text[match.end() :], allow_vehicle_words=True)
+    return " ".join(tidy(w) for w in taken) or None

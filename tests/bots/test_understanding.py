@@ -433,3 +433,81 @@ def test_a_two_digit_year_beside_the_car(testbot: Make, text: str, year: int | N
     bot = testbot()
     bot.say(text)
     assert year == bot.last.state["fields"]["vehicle"].get("year")
+
+
+@pytest.mark.parametrize(
+    ("text", "interest"),
+    [
+        ("Hi, I need to order brake pads.", "parts"),
+        ("¿Tienen disponible un filtro de aire acondicionado?", "parts"),
+        ("Necesito que me revisen los frenos, hacen un ruido.", "service"),
+        ("my brakes are squeaking", "service"),
+        ("Deseo adquirir una camioneta GMC Sierra 1500", "buy"),
+    ],
+)
+def test_parts_service_and_purchase_told_apart(testbot: Make, text: str, interest: str) -> None:
+    bot = testbot()
+    bot.say(text)
+    assert interest == bot.last.state["fields"]["interest"]
+
+
+@pytest.mark.parametrize(
+    ("text", "model"),
+    [
+        ("Un Lexus RX 350 del 2015", "RX 350"),
+        ("A Mercedes GLC 300, 2025 model", "GLC 300"),
+        ("un BMW 330i", "330i"),
+        ("una GMC Sierra 1500", "Sierra 1500"),
+        ("una Ford F150", "F-150"),
+        ("una Ram 1500", "1500"),
+    ],
+)
+def test_a_model_keeps_the_number_the_visitor_gave(testbot: Make, text: str, model: str) -> None:
+    bot = testbot()
+    bot.say(text)
+    assert model == bot.last.state["fields"]["vehicle"]["model"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "first", "last"),
+    [
+        ("Sra. Nilda Rosario", "Nilda", "Rosario"),
+        ("Dale Thibodeaux", "Dale", "Thibodeaux"),
+        ("Nombre: José Luis. Apellidos: Ocasio Meléndez.", "José Luis", "Ocasio Meléndez"),
+        ("Sean O'Neill", "Sean", "O'Neill"),
+        ("Catherine Beaumont-Ruiz", "Catherine", "Beaumont-Ruiz"),
+    ],
+)
+def test_names_as_people_write_them(testbot: Make, answer: str, first: str, last: str) -> None:
+    bot = testbot()
+    bot.say("Quiero comprar una Tacoma este mes, no tengo trade-in")
+    bot.say(answer)
+    fields = bot.last.state["fields"]
+    assert (first, last) == (fields["first_name"], fields.get("last_name"))
+
+
+@pytest.mark.parametrize(
+    ("answer", "timeframe"),
+    [
+        ("As soon as possible.", "now"),
+        ("idk todavía", "undecided"),
+        ("No rush, probably in several months.", "later"),
+        ("no es urgente, en un par de semanas", "this_month"),
+    ],
+)
+def test_timeframes_as_people_write_them(testbot: Make, answer: str, timeframe: str) -> None:
+    bot = testbot()
+    bot.say("I want to buy a Tacoma, no trade-in")
+    bot.say(answer)
+    assert timeframe == bot.last.state["fields"]["timeframe"]
+
+
+def test_a_two_digit_year_before_the_car_and_a_condition_in_slang(testbot: Make) -> None:
+    bot = testbot()
+    bot.say("quiero una toyota tacoma de paquete")
+    bot.say("We have a '14 Subaru Outback, it's at about 120k")
+    fields = bot.last.state["fields"]
+    assert "new" == fields["vehicle"]["condition"]
+    assert {"year": 2014, "make": "Subaru", "model": "Outback", "mileage": 120000} == (
+        fields["trade_in"]
+    )
