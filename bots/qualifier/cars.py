@@ -28,7 +28,7 @@ MILEAGE = re.compile(
 )
 # without a unit ("tiene 80k", "140 mil", "90,000"): mileage only where a trade-in is meant
 BARE_MILEAGE = re.compile(
-    r"(?<![\w.,$])(\d{1,3}(?:,\d{3})+|\d{1,3}\s?(?:k|mil))(?!\w|,\d)"
+    r"(?<![\w.,$])(\d{1,3}(?:,\d{3})+|\d{1,3}(?:[.,]\d)?\s?(?:k|mil))(?!\w|,\d)"
     r"(?!\s*(?:de pronto|pesos|d[oó]lares|dollars|chavos|down|cash|\$))",
     re.IGNORECASE,
 )
@@ -166,7 +166,10 @@ def correct_typos(folded: str) -> str:
     return _WORD.sub(fix, folded)
 
 
-_ARTICLE = re.compile(r"\b(?:un|una|el|la|a|an|the|mi|my|su|his|her|otra|otro|another)\s+$")
+_ARTICLE = re.compile(
+    r"\b(?:un|una|el|la|a|an|the|mi|my|su|his|her|otra|otro|another)\s+"
+    r"(?:(?:new|used|brand new|nuevo|nueva|usado|usada|certified)\s+)?$"
+)
 
 
 _DESIGNATION = re.compile(r"\s?(\d{3,4}[a-z]{0,2})\b")

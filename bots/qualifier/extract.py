@@ -104,6 +104,7 @@ class Extracted:
     bad_email: str | None = None
     email_suggestion: str | None = None
     link: bool = False
+    own_car: bool = False  # "mi carro", "pa mi Sentra": the visitor's car, not one to buy
     question: bool = False  # "¿aceptan trade-in?" asks; it tells nothing of their car
     last_digits: str | None = None  # "the last 4 are 0132": a phone's end, corrected
     # the message without its e-mail, phone, VIN and stock number ("Luis Perez, 787-...")
@@ -137,6 +138,7 @@ _DECLINED_TRADE = re.compile(
     r"\b(?:no|sin|without|don't have|dont have|do not have|no tengo|not|ni|nothing)\s+"
     r"(?:(?!but\b|pero\b)[\w']+\s+){0,3}?(?:trade|entregar|pronto)"
 )
+_OWN_CAR = re.compile(r"\b(?:mi|my|our|nuestro|nuestra)\s+(?!\w*\s*(?:trade|budget|presupuesto))")
 _LINK = re.compile(r"https?://|\bwww\.", re.IGNORECASE)
 _FEW = (
     r"(?:\d{1,2}|dos|tres|cuatro|cinco|seis|ocho|nueve|diez|doce|two|three|four|five|six|"
@@ -320,6 +322,7 @@ def extract(
         email_suggestion=email.suggestion,
         link=link,
         question="?" in text or "¿" in text,
+        own_car=bool(_OWN_CAR.search(folded)),
         last_digits=_last_digits(rest) if phone.value is None else None,
         rest=rest,
     )

@@ -121,7 +121,11 @@ class Memory:
             vehicle = Vehicle(**self.fields.get("vehicle", {})).merged(found.vehicle)
             self.fields["vehicle"] = vehicle.to_data()
             told = True
-            if not self.fields.get("interest") and (found.vehicle.make or found.vehicle.model):
+            if (
+                not self.fields.get("interest")
+                and (found.vehicle.make or found.vehicle.model)
+                and (not found.own_car or not found.trade_in.is_empty())
+            ):
                 # "¿tienen la Tacoma 2025?", "I'm after a Crosstrek": a car named on a
                 # dealer's site, with no word of service or parts, is a car to buy
                 self.fields["interest"] = "buy"

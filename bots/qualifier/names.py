@@ -108,7 +108,9 @@ _STRONG_CUE = re.compile(
 _WEAK_CUE = re.compile(r"(?i:\bsoy|\bi'm|\bi\u2019m|\bim|\bi am)\s+")
 # "It's Melissa Ayala" but not "it's paid off": a capital letter is needed after these
 _CAPITAL_CUE = re.compile(r"(?i:\bthis is|\bit's|\bit\u2019s|\bit is|\ble habla|\bhabla)\s+")
-_STOP = re.compile(r"[,.;:!?¡¿()\"\n]|\s[-\u2013\u2014]\s")
+# a stop ends the name, but not the dot of an initial ("A. Rivera", "Ana R.")
+_STOP = re.compile(r"[,;:!?¡¿()\"\n]|(?<!\b[^\W\d_])\.|\s[-\u2013\u2014]\s")
+_INITIAL = re.compile(r"^[^\W\d_]\.$")
 MAX_NAME_WORDS = 5
 
 
@@ -123,6 +125,9 @@ def _name_words(text: str, *, allow_vehicle_words: bool = False) -> list[str]:
         folded = fold(word)
         if folded in PARTICLES and taken:
             taken.append(word)
+            continue
+        if _INITIAL.match(word):  # "A." of "A. Rivera"
+            taken.append(word.upper())
             continue
         if not _NAME_WORD.match(word) or folded in blocked or len(word) < 2:
             break
@@ -184,7 +189,9 @@ def bare_name(text: str) -> tuple[str | None, str | None]:
     "what is your name?": here a make ("Mercedes") may be a name too."""
     if "?" in text or "¿" in text:
         return None, None  # a question is not a name
-    cleaned = _FILLERS.sub("", text.strip()).strip(" .,!¡")
+    cleaned = _FILLERS.sub("", text.strip()).strip(" ,!¡")
+    if not re.search(r"\b[^\W\d_]\.$", cleaned):  # keep the dot of "Ana R."
+        cleaned = cleaned.rstrip(" .")
     if not cleaned or re.search(r"\d", cleaned) or _says_something_else(fold(cleaned)):
         return None, None
     taken = _name_words(cleaned, allow_vehicle_words=True)

@@ -511,3 +511,32 @@ def test_a_two_digit_year_before_the_car_and_a_condition_in_slang(testbot: Make)
     assert {"year": 2014, "make": "Subaru", "model": "Outback", "mileage": 120000} == (
         fields["trade_in"]
     )
+
+
+@pytest.mark.parametrize(
+    ("answer", "first", "last"),
+    [("Ana R.", "Ana", "R."), ("A. Rivera", "A.", "Rivera"), ("M. Figueroa", "M.", "Figueroa")],
+)
+def test_an_initial_is_kept_with_its_dot(testbot: Make, answer: str, first: str, last: str) -> None:
+    bot = testbot()
+    bot.say("Quiero comprar una Tacoma este mes, no tengo trade-in")
+    bot.say(answer)
+    fields = bot.last.state["fields"]
+    assert (first, last) == (fields["first_name"], fields.get("last_name"))
+
+
+@pytest.mark.parametrize(
+    ("opening", "interest"),
+    [
+        ("Hola, el aire de mi carro no enfría", "service"),
+        ("bns nchs, necesito alineación y balanceo", "service"),
+        ("Hi! quiero hacer trade in de mi Corolla 2016 for a new Camry", "buy"),
+    ],
+)
+def test_own_car_talk_is_not_a_purchase_unless_traded(
+    testbot: Make, opening: str, interest: str
+) -> None:
+    bot = testbot()
+    bot.say(opening)
+    bot.say("es un Accord 2015")
+    assert interest == bot.last.state["fields"]["interest"]
