@@ -138,7 +138,10 @@ _DECLINED_TRADE = re.compile(
     r"\b(?:no|sin|without|don't have|dont have|do not have|no tengo|not|ni|nothing)\s+"
     r"(?:(?!but\b|pero\b)[\w']+\s+){0,3}?(?:trade|entregar|pronto)"
 )
-_OWN_CAR = re.compile(r"\b(?:mi|my|our|nuestro|nuestra)\s+(?!\w*\s*(?:trade|budget|presupuesto))")
+_OWN_CAR = re.compile(
+    r"\b(?:mi|my|our|nuestro|nuestra)\s+(?:[\w']+\s+)?(?:carro|car|auto|vehiculo|vehicle|"
+    r"guagua|truck|troka|troca|pickup|jeepeta|suv|van|camioneta)\b"
+)
 _LINK = re.compile(r"https?://|\bwww\.", re.IGNORECASE)
 _FEW = (
     r"(?:\d{1,2}|dos|tres|cuatro|cinco|seis|ocho|nueve|diez|doce|two|three|four|five|six|"
@@ -171,9 +174,13 @@ def _first_listed(folded: str, phrases: dict[str, tuple[str, ...]]) -> str | Non
     return next((name for name, listed in phrases.items() if has_phrase(folded, listed)), None)
 
 
+# the word lists that name an interest of another list
+_INTEREST_OF = {"repair": "service", "purchase": "buy", "approval": "finance"}
+
+
 def find_interest(folded: str) -> Interest | None:
     found = _first_listed(folded, INTEREST_PHRASES)
-    return "service" if found == "repair" else found
+    return _INTEREST_OF.get(found, found) if found else None
 
 
 def find_timeframe(folded: str) -> str | None:
@@ -188,8 +195,18 @@ def find_timeframe(folded: str) -> str | None:
     return timeframe
 
 
+_EITHER = re.compile(
+    r"\b(?:nuev[oa]s? o usad[oa]s?|usad[oa]s? o nuev[oa]s?|new or used|used or new|"
+    r"(?:does ?n'?o?t|don'?t) (?:have|need) to be new|no tiene que ser nuev[oa]|"
+    r"no (?:tiene|necesita) que ser nuev[oa])\b"
+)
+
+
 def _condition(folded: str) -> str | None:
-    # "algo mas nuevo", "something newer" say nothing of the condition
+    # "algo mas nuevo", "something newer" say nothing of the condition, nor "nuevo o
+    # usado me da igual", "doesn't have to be new"
+    if _EITHER.search(folded):
+        return None
     cleaned = re.sub(r"\b(?:mas|more|algo) nuev[oa]s?\b", " ", folded)
     return _first_listed(cleaned, CONDITION_PHRASES)
 
@@ -204,6 +221,7 @@ class _Cars:
     corrected: bool
     trade_in: TradeIn
     trade_mentioned: bool
+    owned: bool = False  # a car named as the visitor's own ("pa mi Sentra 2020")
 
 
 def _cars(
@@ -225,8 +243,10 @@ def _cars(
     trade_in = TradeIn()
     corrected = False
     trade_mentioned = False
+    owned_any = False
     for index, mention in enumerate(found):
         owned = cars.is_owned(folded, mention)
+        owned_any = owned_any or owned
         wanted = cars.is_wanted(folded, mention) and not owned
         context = trade_marked or asked == "trade_in" or wanted_known or len(found) > 1
         is_trade = trade_interest and ((owned and context) or (asked == "trade_in" and not wanted))
@@ -244,7 +264,7 @@ def _cars(
         elif cars.is_correction(folded, mention):  # "una Tucson, no, mejor la Santa Fe"
             vehicle = _named(vehicle, mention)
             corrected = True
-    return _Cars(vehicle, corrected, trade_in, trade_mentioned)
+    return _Cars(vehicle, corrected, trade_in, trade_mentioned, owned_any)
 
 
 # -- the whole message ---------------------------------------------------------------------
@@ -322,7 +342,7 @@ def extract(
         email_suggestion=email.suggestion,
         link=link,
         question="?" in text or "¿" in text,
-        own_car=bool(_OWN_CAR.search(folded)),
+        own_car=found.owned or bool(_OWN_CAR.search(folded)),
         last_digits=_last_digits(rest) if phone.value is None else None,
         rest=rest,
     )

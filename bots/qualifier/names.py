@@ -175,6 +175,7 @@ def _leading_capitals(taken: list[str]) -> list[str]:
     return kept
 
 
+_SURNAME_FIRST = re.compile(r"^([^\W\d_][\w'\-]+),\s*([^\W\d_][\w'\-]+)$")
 _FILLERS = re.compile(
     r"^(?i:(?:(?:hola|hi|hello|hey|ok|okay|claro|sure|yes|si|sí|mi nombre|name)[\s,.!:]+|"
     # words that are names too ("Dale Thibodeaux") only with a comma: "dale, Ana Rivera"
@@ -184,11 +185,21 @@ _FILLERS = re.compile(
 )
 
 
+# a nickname in quotes or brackets is no part of the name: "Roberto 'Bobby' Santana"
+_NICKNAME = re.compile(r"\s['\"\u2018\u201c(][^'\"\u2019\u201d)]{1,20}['\"\u2019\u201d)]\s")
+
+
 def bare_name(text: str) -> tuple[str | None, str | None]:
     """A message that is only a name ("Ana Rivera", "kevin matos"), as the answer to
     "what is your name?": here a make ("Mercedes") may be a name too."""
     if "?" in text or "¿" in text:
         return None, None  # a question is not a name
+    text = _NICKNAME.sub(" ", f" {text} ").strip()
+    reversed_ = _SURNAME_FIRST.match(text.strip(" .!"))
+    if reversed_ and not _says_something_else(fold(text)):  # "Cintrón, Wilfredo"
+        last, first = (tidy(w) for w in reversed_.groups())
+        if fold(first) not in NOT_NAMES and fold(last) not in NOT_NAMES:
+            return first, last
     cleaned = _FILLERS.sub("", text.strip()).strip(" ,!¡")
     if not re.search(r"\b[^\W\d_]\.$", cleaned):  # keep the dot of "Ana R."
         cleaned = cleaned.rstrip(" .")

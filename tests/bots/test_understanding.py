@@ -540,3 +540,47 @@ def test_own_car_talk_is_not_a_purchase_unless_traded(
     bot.say(opening)
     bot.say("es un Accord 2015")
     assert interest == bot.last.state["fields"]["interest"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "first", "last"),
+    [
+        ("Cintrón, Wilfredo", "Wilfredo", "Cintrón"),
+        ("Roberto 'Bobby' Santana", "Roberto", "Santana"),
+    ],
+)
+def test_reversed_names_and_nicknames(testbot: Make, answer: str, first: str, last: str) -> None:
+    bot = testbot()
+    bot.say("Quiero comprar una Tacoma este mes, no tengo trade-in")
+    bot.say(answer)
+    fields = bot.last.state["fields"]
+    assert (first, last) == (fields["first_name"], fields.get("last_name"))
+
+
+@pytest.mark.parametrize(
+    ("opening", "interest"),
+    [
+        ("I wanna buy a car pero estoy worried about getting approved", "buy"),
+        ("Do you guys do financing for people with bad credit?", "finance"),
+        ("Necesito comprar otro carro ya, el mecánico dice que la transmisión no sirve", "buy"),
+        ("Buenas, soy retirado y quiero comprarme un carro más cómodo", "buy"),
+    ],
+)
+def test_a_verb_of_buying_outweighs_worries_and_breakdowns(
+    testbot: Make, opening: str, interest: str
+) -> None:
+    bot = testbot()
+    bot.say(opening)
+    fields = bot.last.state["fields"]
+    assert interest == fields["interest"]
+    assert "first_name" not in fields  # "soy retirado" is no name
+
+
+@pytest.mark.parametrize(
+    "said", ["Un Toyota Corolla, nuevo o usado me da igual", "a Kia Forte, doesn't have to be new"]
+)
+def test_either_condition_is_no_condition(testbot: Make, said: str) -> None:
+    bot = testbot()
+    bot.say("Quiero comprar")
+    bot.say(said)
+    assert "condition" not in bot.last.state["fields"]["vehicle"]
