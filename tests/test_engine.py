@@ -88,9 +88,10 @@ async def test_event_packets_of_every_shape_get_what_python_socketio_gives_them(
     hub: LiveHub,
 ) -> None:
     """Events reach the namespaces below python-socketio's own dispatch (SocketServer): an
-    event with an ack id gets exactly one ack, with its id and namespace; packets that
-    python-socketio drops (no event name, a namespace the socket is not in) get nothing;
-    and the connection serves the next event after each."""
+    event with an ack id gets exactly one ack, with its id and namespace, an event that is
+    not an array with a name an `invalid_payload` one too (python-socketio's own dispatch
+    failed on it); an event to a namespace the socket is not in gets nothing; and the
+    connection serves the next event after each."""
     tenant = await hub.tenant()
     async with aiohttp.ClientSession() as http:
         ws = await engine_io(hub, http, {"Origin": ORIGIN})
@@ -101,8 +102,8 @@ async def test_event_packets_of_every_shape_get_what_python_socketio_gives_them(
             '42/visitor,7["no_such_event",{}]',  # unknown: an error ack
             '42/visitor,8["message"]',  # no payload: an error ack
             '42/visitor,9["no_such_event",{},"extra",2]',  # extra arguments: one ack
-            '42/visitor,10{"event":"message"}',  # not an array: dropped
-            "42/visitor,11[]",  # no event name: dropped
+            '42/visitor,10{"event":"message"}',  # not an array: an error ack
+            "42/visitor,11[]",  # no event name: an error ack
             '42/agent,12["set_status",{"status":"online"}]',  # not connected there: dropped
             '42/visitor,["typing",{"chat_id":"c","typing":true}]',  # no ack id: no ack
             '42/visitor,13["no_such_event"]',
@@ -122,7 +123,7 @@ async def test_event_packets_of_every_shape_get_what_python_socketio_gives_them(
             pass
         assert frame.startswith("43/visitor,14["), frame
         await ws.close()
-    assert [7, 8, 9, 13] == sorted(acks)
+    assert [7, 8, 9, 10, 11, 13] == sorted(acks)
     for ack_id, (ack,) in acks.items():
         assert ack["ok"] is False, (ack_id, ack)
         assert "invalid_payload" == ack["error"]["code"], (ack_id, ack)  # type: ignore[index]

@@ -112,7 +112,7 @@ async def test_rate_limited_messages_are_not_stored_nor_delivered(make_hub: HubF
     assert ["Hola", *accepted] == ["Hola", *sorted((await transcript(hub, agent, chat["id"]))[1:])]
 
 
-# -- Engine.IO's max_http_buffer_size -----------------------------------------------------
+# -- Engine.IO's max_http_buffer_size, the hard cap ---------------------------------------
 
 
 class RawSocket:
@@ -144,20 +144,54 @@ class RawSocket:
                 return json.loads(frame[len(prefix) :])[0]
 
 
-async def test_websocket_frame_over_64_kib_closes_only_that_connection(hub: LiveHub) -> None:
+HARD_CAP = 1024 * 1024  # Limits.max_frame_bytes: one Engine.IO packet
+
+
+def frame_of(ack_id: int, event: str, data: dict[str, Any], size: int) -> str:
+    """A `/visitor` EVENT frame of exactly `size` characters (ASCII), its `text` padded."""
+    head = f"42/visitor,{ack_id}"
+    empty = head + json.dumps([event, {**data, "text": ""}])
+    return head + json.dumps([event, {**data, "text": "x" * (size - len(empty))}])
+
+
+async def test_a_message_in_a_1_mib_frame_is_too_large_and_the_connection_stays(
+    hub: LiveHub,
+) -> None:
     tenant, agent, agent_peer, bystander, chat = await active_chat(hub, text="Hola")
     raw = await RawSocket.open(hub)
     await raw.join_visitor(tenant)
-    limit = 64 * 1024
 
-    under = await raw.call(1, "page_view", {"url": "https://dealer.example/", "title": "x" * 60000})
-    over = (
-        f'42/visitor,2["page_view",{{"url": "https://dealer.example/", "title": "{"x" * limit}"}}]'
+    await raw.ws.send_str(frame_of(1, "start_chat", {"language": "es"}, HARD_CAP))
+    pasted = json.loads((await raw.ws.receive_str(timeout=5))[len("43/visitor,1") :])[0]
+    started = await raw.call(2, "start_chat", {"text": "Hola otra vez", "language": "es"})
+    message = {"chat_id": chat["id"], "client_msg_id": "big"}
+    big = await bystander.call("message", {**message, "text": "y" * (HARD_CAP - 200)})
+    after = await bystander.call(
+        "message", {**message, "text": "¿sigue ahí?", "client_msg_id": "ok"}
     )
-    await raw.ws.send_str(over)
+
+    assert HARD_CAP == raw.handshake["maxPayload"]
+    assert ["too_large", "too_large"] == [code_of(pasted), code_of(big)]
+    assert "4000" in pasted["error"]["message"]
+    assert [True, True] == [started["ok"], after["ok"]]
+    assert [False, True] == [raw.ws.closed, bystander.sio.connected]
+    assert after["message"] == (await agent_peer.wait_for("message"))["message"]
+    assert ["Hola", "¿sigue ahí?"] == await transcript(hub, agent, chat["id"])
+
+
+async def test_websocket_frame_over_the_hard_cap_closes_only_that_connection(
+    hub: LiveHub,
+) -> None:
+    tenant, agent, agent_peer, bystander, chat = await active_chat(hub, text="Hola")
+    raw = await RawSocket.open(hub)
+    await raw.join_visitor(tenant)
+
+    under = await raw.call(
+        1, "page_view", {"url": "https://dealer.example/", "title": "x" * 70_000}
+    )
+    await raw.ws.send_str(frame_of(2, "start_chat", {}, HARD_CAP + 1))
     closing = await raw.ws.receive(timeout=5)
 
-    assert limit == raw.handshake["maxPayload"]
     assert "invalid_payload" == code_of(under)
     assert (aiohttp.WSMsgType.CLOSE, aiohttp.WSCloseCode.MESSAGE_TOO_BIG) == (
         closing.type,
@@ -175,7 +209,7 @@ async def test_websocket_frame_over_64_kib_closes_only_that_connection(hub: Live
     assert {"ok": True} == await newcomer.call("page_view", PAGE)
 
 
-async def test_socketio_client_sending_over_64_kib_is_disconnected_and_can_reconnect(
+async def test_socketio_client_sending_over_the_hard_cap_is_disconnected_and_can_reconnect(
     hub: LiveHub,
 ) -> None:
     tenant = await hub.tenant()
@@ -184,7 +218,9 @@ async def test_socketio_client_sending_over_64_kib_is_disconnected_and_can_recon
     gone = asyncio.Event()
     visitor.sio.on("disconnect", lambda *_reason: gone.set(), namespace="/visitor")
 
-    await visitor.emit("page_view", {"url": "https://dealer.example/" + "x" * 70_000})
+    long_url = await visitor.call("page_view", {"url": "https://dealer.example/" + "x" * 70_000})
+    assert ("invalid_payload", True) == (code_of(long_url), visitor.sio.connected)
+    await visitor.emit("page_view", {"url": "https://dealer.example/" + "x" * HARD_CAP})
     await asyncio.wait_for(gone.wait(), 5)
 
     assert not visitor.sio.connected

@@ -23,16 +23,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import engineio
 import socketio
+import structlog
 from aiohttp import web
 from engineio import exceptions, packet
 from engineio.async_drivers import aiohttp as engineio_aiohttp
 from engineio.async_socket import AsyncSocket
 
+from console.domain.errors import ProtocolError
+
+_log = structlog.get_logger("charla.realtime")
+# The head of an EVENT packet: its namespace and ack id, if any (`2/visitor,17[...`)
+_EVENT_HEAD = re.compile(r"2(?:(?P<namespace>/[^,\[{\"]*),)?(?P<id>\d{1,15})?")
 _ENDING: set[asyncio.Future[None]] = set()  # connections being closed (tasks need a holder)
 _ANSWERING: set[asyncio.Future[None]] = set()  # events being answered
 
@@ -228,12 +235,15 @@ class EngineSocket(AsyncSocket):  # type: ignore[misc]
 
 
 class PlainWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]
-    """engine.io's aiohttp WebSocket, answering a permessage-deflate offer with no."""
+    """engine.io's aiohttp WebSocket, answering a permessage-deflate offer with no; frames
+    up to `max_http_buffer_size` bytes are read, a larger one closes the connection (1009)."""
 
     async def __call__(self, environ: dict[str, Any]) -> web.WebSocketResponse:
         request = environ["aiohttp.request"]
+        # aiohttp refuses a frame of max_msg_size bytes itself: one more, so that a frame of
+        # exactly max_http_buffer_size (the hard cap) is still read
         self._sock = web.WebSocketResponse(
-            max_msg_size=self.server.max_http_buffer_size, compress=False
+            max_msg_size=self.server.max_http_buffer_size + 1, compress=False
         )
         await self._sock.prepare(request)
         self.environ = environ
@@ -276,19 +286,27 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
         if type(data) is not str or data[:1] != "2" or eio_sid in self._binary_packet:
-            await super()._handle_eio_message(eio_sid, data)  # not an EVENT, or binary
+            try:
+                await super()._handle_eio_message(eio_sid, data)  # not an EVENT, or binary
+            except ValueError:  # a packet that does not parse: dropped, as engine.io would
+                _log.warning("malformed_packet", packet_type=str(data)[:1])
             return
-        pkt = self.packet_class(encoded_packet=data)
+        try:
+            pkt = self.packet_class(encoded_packet=data)
+        except ValueError:  # not JSON (a lone surrogate, a number past a double...)
+            await self._refuse(eio_sid, data, "the event is not valid JSON")
+            return
         namespace = pkt.namespace or "/"
         handler = self.namespace_handlers.get(namespace)
         args = pkt.data
+        if not isinstance(args, list) or not args or not isinstance(args[0], str):
+            await self._refuse(eio_sid, data, "an event is a JSON array: [name, payload]")
+            return
         if (
             handler is None
             or not self.async_handlers
             or namespace in self.handlers
             or "*" in self.handlers
-            or not isinstance(args, list)
-            or not args
         ):
             await self._handle_event(eio_sid, pkt.namespace, pkt.id, args)
             return
@@ -298,6 +316,23 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         task = asyncio.ensure_future(self._answer(handler, sid, eio_sid, namespace, pkt.id, args))
         _ANSWERING.add(task)
         task.add_done_callback(_ANSWERING.discard)
+
+    async def _refuse(self, eio_sid: str, frame: str, why: str) -> None:
+        """An EVENT packet that is no event: `invalid_payload` to its ack id, if it has one
+        that can be read (`2/namespace,<id>...`), else dropped (python-socketio's own
+        dispatch failed on these with a traceback). The connection stays."""
+        found = _EVENT_HEAD.match(frame)
+        if found is None or not found["id"]:
+            return
+        namespace = found["namespace"] or "/"
+        sid = self.manager.sid_from_eio_sid(eio_sid, namespace)
+        if not self.manager.is_connected(sid, namespace):
+            return  # as for any event: nothing to a namespace the socket is not in
+        ack = ProtocolError("invalid_payload", why).ack()
+        encoded = self.packet_class(
+            socketio.packet.ACK, namespace=namespace, id=int(found["id"]), data=[ack], binary=False
+        ).encode()
+        await self.eio.send(eio_sid, encoded)
 
     async def _answer(  # noqa: PLR0917 (what one event needs)
         self,
