@@ -1,0 +1,239 @@
+"""The demo tenant's service agreement and a month of history, so that its Reports screen
+is not empty on first look: chats with their timings and ratings, invitations and the
+leads they brought, and the agents' presence. Made the same way every time (a fixed seed),
+from the first day of last month to yesterday, in the tenant's open hours."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert
+
+from console.contract.agreement import parse_agreement
+from console.contract.sla import local_midnight
+from console.domain.types import Agent, Tenant
+from console.store.models import (
+    CHATS,
+    MESSAGES,
+    VISITORS,
+    DeliveryRow,
+    InvitationRow,
+    LeadRow,
+    PresenceEventRow,
+    new_id,
+)
+from console.store.repository import Store
+
+DEMO_HOURS = {day: [["09:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat")}
+DEMO_AGREEMENT: dict[str, Any] = {
+    "answer_s": 30,
+    "target_pct": "90.00",
+    "max_abandon_pct": "10.00",
+    "csat_min": "4.30",
+    "csat_min_sample": 20,
+    "coverage": {"hours": DEMO_HOURS, "holidays": "PR"},
+    "credits": [
+        {"below_pct": "90.00", "credit_pct": "5.00"},
+        {"below_pct": "85.00", "credit_pct": "10.00"},
+        {"below_pct": "75.00", "credit_pct": "20.00"},
+    ],
+    "csat_credit_pct": "5.00",
+    "cap_pct": "25.00",
+    "incentive": {"min_pct": "97.00", "csat_min": "4.70", "bonus_pct": "3.00"},
+}
+CHATS_PER_DAY = (8, 16)
+
+
+async def ensure_history(store: Store, tenant: Tenant, rule_ids: list[str]) -> None:
+    """The agreement (from the first day of last month) and the history, once."""
+    if await store.agreements.versions(tenant.id):
+        return
+    now = store.clock.now()
+    zone = ZoneInfo(tenant.timezone)
+    today = now.astimezone(zone).date()
+    first = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    agreement = parse_agreement({**DEMO_AGREEMENT, "effective_from": first.isoformat()})
+    agents = [a for a in await store.list_agents(tenant.id) if a.role != "admin"]
+    rows = _History(store, tenant, agents, rule_ids, random.Random(2026))  # noqa: S311
+    day = first
+    while day < today:
+        if day.weekday() < 6:
+            rows.day(day, zone)
+        day += timedelta(days=1)
+    async with store.engine.begin() as conn:
+        for table, values in rows.tables():
+            if values:
+                await conn.execute(insert(table), values)
+    await store.agreements.add_agreement(tenant.id, agreement)
+
+
+class _History:
+    def __init__(
+        self,
+        store: Store,
+        tenant: Tenant,
+        agents: list[Agent],
+        rules: list[str],
+        rng: random.Random,
+    ) -> None:
+        self.store, self.tenant, self.agents, self.rules, self.rng = (
+            store,
+            tenant,
+            agents,
+            rules,
+            rng,
+        )
+        self.visitors: list[dict[str, Any]] = []
+        self.chats: list[dict[str, Any]] = []
+        self.messages: list[dict[str, Any]] = []
+        self.invitations: list[dict[str, Any]] = []
+        self.leads: list[dict[str, Any]] = []
+        self.deliveries: list[dict[str, Any]] = []
+        self.presence: list[dict[str, Any]] = []
+
+    def tables(self) -> list[tuple[Any, list[dict[str, Any]]]]:
+        return [
+            (VISITORS, self.visitors),
+            (CHATS, self.chats),
+            (MESSAGES, self.messages),
+            (InvitationRow.__table__, self.invitations),
+            (LeadRow.__table__, self.leads),
+            (DeliveryRow.__table__, self.deliveries),
+            (PresenceEventRow.__table__, self.presence),
+        ]
+
+    def day(self, day: date, zone: ZoneInfo) -> None:
+        opening = local_midnight(day, zone) + timedelta(hours=9)
+        for agent in self.agents:
+            self.presence.append(self._presence(agent, "online", opening))
+            self.presence.append(self._presence(agent, "offline", opening + timedelta(hours=9)))
+        for _ in range(self.rng.randint(*CHATS_PER_DAY)):
+            self.chat(opening + timedelta(seconds=self.rng.randint(0, 9 * 3600 - 900)))
+
+    def _presence(self, agent: Agent, status: str, at: datetime) -> dict[str, Any]:
+        return {"tenant_id": self.tenant.id, "agent_id": agent.id, "status": status, "at": at}
+
+    def chat(self, start: datetime) -> None:
+        rng = self.rng
+        agent = rng.choice(self.agents)
+        visitor_id, chat_id = new_id(), new_id()
+        language = rng.choice([lang for lang in agent.languages if lang in ("es", "en")])
+        self.visitors.append(
+            {
+                "id": visitor_id,
+                "tenant_id": self.tenant.id,
+                "visits": 1,
+                "first_seen_at": start,
+                "last_seen_at": start,
+            }
+        )
+        invitation_id = None
+        if self.rules and rng.random() < 0.4:
+            invitation_id = new_id()
+            self.invitations.append(
+                {
+                    "id": invitation_id,
+                    "tenant_id": self.tenant.id,
+                    "rule_id": rng.choice(self.rules),
+                    "visitor_id": visitor_id,
+                    "visit": 1,
+                    "language": language,
+                    "status": "accepted",
+                    "chat_id": chat_id,
+                    "shown_at": start - timedelta(seconds=20),
+                    "responded_at": start,
+                }
+            )
+        wait = rng.choice([4, 8, 12, 15, 18, 22, 25, 28, 35, 50]) + rng.random()
+        abandoned = rng.random() < 0.05
+        answered = None if abandoned else start + timedelta(seconds=wait)
+        closed = start + timedelta(seconds=wait if abandoned else rng.randint(180, 1500))
+        self.chats.append(
+            {
+                "id": chat_id,
+                "tenant_id": self.tenant.id,
+                "visitor_id": visitor_id,
+                "status": "closed",
+                "language": language,
+                "agent_id": None if abandoned else agent.id,
+                "priority": 0,
+                "overflowed": False,
+                "close_reason": "abandoned" if abandoned else "agent_closed",
+                "created_at": start,
+                "queued_at": start,
+                "assigned_at": None if abandoned else start + timedelta(seconds=1),
+                "first_agent_reply_at": answered,
+                "closed_at": closed,
+                "abandoned_at": closed if abandoned else None,
+                "csat_score": None if abandoned or rng.random() < 0.4 else _score(rng),
+                "invitation_id": invitation_id,
+            }
+        )
+        hello = "Hola, busco información" if language == "es" else "Hi, I need some information"
+        self._message(chat_id, "visitor", None, hello, start)
+        if answered is not None:
+            reply = "¡Con gusto le ayudo!" if language == "es" else "Happy to help!"
+            self._message(chat_id, "agent", agent, reply, answered)
+            if invitation_id is not None and rng.random() < 0.5:
+                self._lead(chat_id, visitor_id, language, agent, closed)
+
+    def _message(
+        self, chat_id: str, author: str, agent: Agent | None, text: str, at: datetime
+    ) -> None:
+        self.messages.append(
+            {
+                "chat_id": chat_id,
+                "author": author,
+                "author_name": agent.name if agent else None,
+                "agent_id": agent.id if agent else None,
+                "sender": f"agent:{agent.id}" if agent else author,
+                "text_enc": self.store.cipher.encrypt(text),
+                "client_msg_id": None,
+                "created_at": at,
+            }
+        )
+
+    def _lead(
+        self, chat_id: str, visitor_id: str, language: str, agent: Agent, at: datetime
+    ) -> None:
+        lead_id = new_id()
+        data = {"first_name": "Cliente", "phone": "+17875550100"}
+        self.leads.append(
+            {
+                "id": lead_id,
+                "tenant_id": self.tenant.id,
+                "chat_id": chat_id,
+                "visitor_id": visitor_id,
+                "language": language,
+                "interest": "buy",
+                "qualified": True,
+                "source": "agent",
+                "agent_id": agent.id,
+                "data_enc": self.store.cipher.encrypt(json.dumps(data)),
+                "created_at": at,
+                "updated_at": at,
+            }
+        )
+        self.deliveries.append(
+            {
+                "id": new_id(),
+                "tenant_id": self.tenant.id,
+                "lead_id": lead_id,
+                "chat_id": chat_id,
+                "event": "lead.qualified",
+                "destination": "adf",
+                "status": "delivered",
+                "attempts": 1,
+                "next_attempt_at": at,
+                "created_at": at,
+                "delivered_at": at + timedelta(seconds=3),
+            }
+        )
+
+
+def _score(rng: random.Random) -> int:
+    return rng.choices([5, 4, 3, 2, 1], weights=[62, 25, 7, 4, 2])[0]
