@@ -1,0 +1,1 @@
+"""Tickets that get worked: the checks and rules of taking, noting, resolving, reopening."""
