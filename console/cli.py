@@ -10,17 +10,18 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from console import __version__
+from console import __version__, maintenance
 from console.app import create_app
 from console.demo import DEMO_AGENTS, DEMO_PASSWORD, ensure_demo
 from console.outbox.worker import run_worker
 from console.runtime.eventloop import new_event_loop
 from console.runtime.gctune import freeze_startup_objects, observe_pauses, tune_for_serving
 from console.runtime.logs import configure_logging
+from console.runtime.shutdown import unready_on_sigterm
 from console.security.crypto import load_or_create_secret
 from console.settings import ConfigError, Settings
 from console.store.db import make_engine, migrate
-from console.web.keys import METRICS, PASSWORDS, STORE
+from console.web.keys import METRICS, PASSWORDS, READINESS, STORE
 
 SHUTDOWN_TIMEOUT_S = 15.0
 
@@ -37,8 +38,10 @@ def serve(settings: Settings, app: web.Application | None = None) -> None:
     pauses = app[METRICS].gc_pauses
     observe_pauses(lambda generation, seconds: pauses.labels(str(generation)).observe(seconds))
 
-    async def started(_app: web.Application) -> None:
+    async def started(running: web.Application) -> None:
         freeze_startup_objects()
+        # after aiohttp's runner set its own: SIGTERM makes /readyz 503 first, then drains
+        unready_on_sigterm(loop, running[READINESS], settings.drain_delay_s)
 
     app.on_startup.append(started)
     web.run_app(
@@ -94,7 +97,7 @@ def demo(settings: Settings) -> None:
 
 
 async def _migrate(settings: Settings) -> None:
-    engine = make_engine(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url, settings.database)
     try:
         await migrate(engine)
     finally:
@@ -111,6 +114,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("demo", help="create the demo dealership, then serve")
     commands.add_parser("migrate", help="bring the database schema up to date and exit")
     commands.add_parser("worker", help="deliver leads and events (the outbox) without serving")
+    commands.add_parser("audit-check", help="verify the audit log's hash chains (exit 1: broken)")
+    commands.add_parser(
+        "rotate-key", help="re-encrypt stored data with the first key of CHARLA_DATA_KEY"
+    )
+    commands.add_parser("purge", help="run the retention purge for every tenant now")
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -124,6 +132,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             _print("charla: the database schema is up to date")
         elif args.command == "worker":
             asyncio.run(run_worker(settings))
+        elif args.command == "audit-check":
+            intact, lines = asyncio.run(maintenance.audit_check(settings))
+            _print("\n".join(lines))
+            return 0 if intact else 1
+        elif args.command == "rotate-key":
+            _print("\n".join(asyncio.run(maintenance.rotate_keys(settings))))
+        elif args.command == "purge":
+            _print("\n".join(asyncio.run(maintenance.purge_now(settings))))
     except ConfigError as exc:  # in the variables, or what they ask for (CHARLA_EVENT_LOOP)
         _print(f"charla: configuration error: {exc}")
         return 2

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from console.demo_billing import ensure_billing
+from console.demo_history import ensure_history
 from console.domain.types import Tenant
 from console.security.passwords import PasswordHasher
 from console.store.repository import Store
@@ -42,12 +44,14 @@ DEMO_RULES = (
 )
 
 
+# The demo tenant has no hours (open at all times, so that the demo answers whenever it is
+# tried): its /horario says just that, never hours the tenant does not keep.
 DEMO_CANNED: tuple[tuple[str, dict[str, str]], ...] = (
     (
         "/horario",
         {
-            "es": "Estamos abiertos de lunes a sábado, de 9:00 a. m. a 6:00 p. m.",
-            "en": "We are open Monday to Saturday, 9:00 a.m. to 6:00 p.m.",
+            "es": "Por este chat le atendemos todos los días, a cualquier hora.",
+            "en": "We answer on this chat every day, at any hour.",
         },
     ),
     (
@@ -58,6 +62,11 @@ DEMO_CANNED: tuple[tuple[str, dict[str, str]], ...] = (
         },
     ),
 )
+
+OLD_HOURS_REPLY = {
+    "es": "Estamos abiertos de lunes a sábado, de 9:00 a. m. a 6:00 p. m.",
+    "en": "We are open Monday to Saturday, 9:00 a.m. to 6:00 p.m.",
+}
 
 
 @dataclass(frozen=True)
@@ -117,7 +126,18 @@ async def ensure_demo(store: Store, passwords: PasswordHasher, origins: tuple[st
                 conditions=rule.conditions,
                 only_when_agents_available=True,
             )
-    if not await store.config.list_canned(tenant.id):
+    canned = await store.config.list_canned(tenant.id)
+    if not canned:
         for shortcut, text in DEMO_CANNED:
             await store.config.create_canned(tenant.id, shortcut=shortcut, text=text)
+    for old in canned:
+        if old.shortcut == "/horario" and old.text == OLD_HOURS_REPLY:
+            # an earlier demo's reply, Monday to Saturday 9 to 6: the tenant never kept those
+            await store.config.delete_canned(tenant.id, old.id)
+            await store.config.create_canned(
+                tenant.id, shortcut=old.shortcut, text=DEMO_CANNED[0][1]
+            )
+    rules = [rule.id for rule in await store.engagement.list_rules(tenant.id)]
+    await ensure_history(store, tenant, rules)
+    await ensure_billing(store, tenant)
     return tenant

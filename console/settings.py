@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -54,7 +55,10 @@ def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
 class Limits:
     """Protocol limits: what one chat needs, and no more (text length: realtime/schemas)."""
 
-    max_http_buffer_bytes: int = 64 * 1024
+    max_http_buffer_bytes: int = 64 * 1024  # an HTTP request body
+    # One Engine.IO packet (a WebSocket frame, a long-polling POST): the hard cap past which
+    # the connection closes. Below it a payload too big for its event gets an error ack.
+    max_frame_bytes: int = 1024 * 1024
     visitor_events_per_s: float = 5.0
     visitor_burst: int = 20
     agent_events_per_s: float = 20.0
@@ -142,6 +146,100 @@ class Outbox:
         )
 
 
+def _host_port(item: str, name: str) -> tuple[str, int]:
+    host, _, port = item.strip().rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(f"{name} must be host:port pairs separated by commas, got {item!r}")
+    return host.strip("[]"), int(port)
+
+
+@dataclass(frozen=True)
+class RedisSentinel:
+    """Redis behind Sentinel: every Redis client Charla opens asks the sentinels for the
+    service's primary, and follows it through a failover (console/runtime/redis_client.py)."""
+
+    sentinels: tuple[tuple[str, int], ...]
+    service: str = "charla"
+    password: str | None = field(default=None, repr=False)  # the sentinels' own, if any
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> RedisSentinel | None:
+        raw = (env.get("CHARLA_REDIS_SENTINELS") or "").strip()
+        if not raw:
+            return None
+        name = "CHARLA_REDIS_SENTINELS"
+        return cls(
+            sentinels=tuple(_host_port(item, name) for item in raw.split(",") if item.strip()),
+            service=env.get("CHARLA_REDIS_SENTINEL_SERVICE") or "charla",
+            password=env.get("CHARLA_REDIS_SENTINEL_PASSWORD") or None,
+        )
+
+
+@dataclass(frozen=True)
+class Database:
+    """The SQL connection pool of each process, and PgBouncer's transaction pooling."""
+
+    pool_size: int = 30  # connections per process, at most (docs/deploy.md sizes for it)
+    pool_timeout_s: float = 30.0  # how long a caller waits for a free one
+    # PgBouncer in transaction pooling: asyncpg's prepared statement caches off
+    pgbouncer: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Database:
+        return cls(
+            pool_size=_int(env, "CHARLA_DB_POOL_SIZE", 30, minimum=1),
+            pool_timeout_s=_float(env, "CHARLA_DB_POOL_TIMEOUT_S", 30.0),
+            pgbouncer=_bool(env, "CHARLA_DB_PGBOUNCER", False),
+        )
+
+
+ROLES = ("agent", "supervisor", "admin")
+
+
+def _roles(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    roles = tuple(dict.fromkeys(r.strip().lower() for r in raw.split(",") if r.strip()))
+    for role in roles:
+        if role not in ROLES:
+            raise ConfigError(f"{name} lists roles among {', '.join(ROLES)}; got {role!r}")
+    return roles
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """CIDR blocks or addresses, comma-separated (checked where they are used)."""
+    found = []
+    for part in (env.get(name) or "").split(","):
+        if part.strip():
+            try:
+                found.append(str(ipaddress.ip_network(part.strip(), strict=False)))
+            except ValueError:
+                raise ConfigError(
+                    f"{name} lists addresses or CIDR blocks like 10.0.0.0/8; got {part!r}"
+                ) from None
+    return tuple(found)
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """The provider as its invoices name it (CHARLA_BILLING_NAME, _ADDRESS, _TAX_ID, _EMAIL)."""
+
+    name: str = "Charla Chat Services LLC"
+    address: str = "San Juan, Puerto Rico"
+    tax_id: str = ""  # número de registro de comerciante (Hacienda)
+    email: str = ""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Issuer:
+        return cls(
+            name=env.get("CHARLA_BILLING_NAME") or cls.name,
+            address=env.get("CHARLA_BILLING_ADDRESS") or cls.address,
+            tax_id=env.get("CHARLA_BILLING_TAX_ID") or "",
+            email=env.get("CHARLA_BILLING_EMAIL") or "",
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str = "127.0.0.1"
@@ -149,6 +247,8 @@ class Settings:
     data_dir: Path = Path("./var")
     database_url: str | None = None
     redis_url: str | None = None
+    redis_password: str | None = field(default=None, repr=False)
+    redis_sentinel: RedisSentinel | None = None
     admin_token: str | None = field(default=None, repr=False)
     secret_key: str | None = field(default=None, repr=False)
     data_key: str | None = field(default=None, repr=False)
@@ -163,11 +263,26 @@ class Settings:
     )
     event_loop: str = ""  # "uvloop" | "asyncio"; empty: uvloop where it is installed
     heartbeat_s: float = 5.0
+    # after SIGTERM, how long /readyz answers 503 while the hub still serves, before it drains
+    drain_delay_s: float = 0.0
+    # "charla": engine.py's WebSocket loop; "stock": python-engineio's own (slower, same wire)
+    socketio_engine: str = "charla"
+    database: Database = field(default_factory=Database)
     log_level: str = "info"
     log_json: bool = True
     limits: Limits = field(default_factory=Limits)
     smtp: Smtp = field(default_factory=Smtp)
     outbox: Outbox = field(default_factory=Outbox)
+    # roles that must log in with a second factor (a tenant may add more)
+    mfa_roles: tuple[str, ...] = ("admin", "supervisor")
+    # proxies whose X-Forwarded-For is believed (the load balancer of compose.yaml)
+    trusted_proxies: tuple[str, ...] = ()
+    # how often a hub checks whether a tenant's daily retention purge is due
+    purge_check_s: float = 3600.0
+    # /metrics on a port of its own (internal network only); None: on `port`, as before
+    metrics_port: int | None = None
+    # the provider's details printed on invoices
+    issuer: Issuer = field(default_factory=Issuer)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -178,6 +293,8 @@ class Settings:
             data_dir=Path(env.get("CHARLA_DATA_DIR") or "./var"),
             database_url=env.get("CHARLA_DATABASE_URL") or None,
             redis_url=env.get("CHARLA_REDIS_URL") or None,
+            redis_password=env.get("CHARLA_REDIS_PASSWORD") or None,
+            redis_sentinel=RedisSentinel.from_env(env),
             admin_token=env.get("CHARLA_ADMIN_TOKEN") or None,
             secret_key=env.get("CHARLA_SECRET_KEY") or None,
             data_key=env.get("CHARLA_DATA_KEY") or None,
@@ -187,11 +304,18 @@ class Settings:
             fanout=_choice(env, "CHARLA_FANOUT", ("redis", "local")),
             event_loop=_choice(env, "CHARLA_EVENT_LOOP", ("uvloop", "asyncio")),
             heartbeat_s=_float(env, "CHARLA_HEARTBEAT_S", 5.0),
+            drain_delay_s=_float(env, "CHARLA_DRAIN_DELAY_S", 0.0),
+            socketio_engine=_choice(env, "CHARLA_SOCKETIO_ENGINE", ("charla", "stock")) or "charla",
+            database=Database.from_env(env),
             log_level=(env.get("CHARLA_LOG_LEVEL") or "info").lower(),
             log_json=(env.get("CHARLA_LOG_FORMAT") or "json").lower() != "console",
             limits=Limits.from_env(env),
             smtp=smtp_from_env(env),
             outbox=Outbox.from_env(env),
+            mfa_roles=_roles(env, "CHARLA_MFA_ROLES", ("admin", "supervisor")),
+            trusted_proxies=_networks(env, "CHARLA_TRUSTED_PROXIES"),
+            metrics_port=_int(env, "CHARLA_METRICS_PORT", 0) or None,
+            issuer=Issuer.from_env(env),
         )
 
     def with_(self, **changes: object) -> Settings:
@@ -203,7 +327,12 @@ class Settings:
         external CHARLA_REDIS_URL), in-process otherwise (the embedded Redis is private)."""
         if self.fanout:
             return self.fanout
-        return "redis" if self.redis_url else "local"
+        return "redis" if self.external_redis else "local"
+
+    @property
+    def external_redis(self) -> bool:
+        """A Redis the deployment runs (by URL or through Sentinel), not the embedded one."""
+        return self.redis_url is not None or self.redis_sentinel is not None
 
     @property
     def resolved_database_url(self) -> str:

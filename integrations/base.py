@@ -16,7 +16,16 @@ from typing import Any, ClassVar, Literal
 from console.domain.leads import Destination
 from console.domain.types import Tenant
 
-Event = Literal["lead.qualified", "chat.closed"]
+Event = Literal[
+    "lead.qualified",
+    "lead.updated",
+    "chat.closed",
+    "visitor.erased",
+    "ticket.created",
+    "sla.breached",
+]
+# a lead's first delivery to a destination, then each later change of the same lead
+LEAD_EVENTS: tuple[Event, ...] = ("lead.qualified", "lead.updated")
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,9 @@ class DeliveryJob:
     # when the event happened (the delivery row was written): ADF's requestdate, the webhook's
     created_at: datetime
     transcript: tuple[TranscriptLine, ...] = ()
+    # the destination's id for this lead from an earlier delivery (a Salesforce Lead Id):
+    # `lead.updated` changes that record rather than making another
+    external_id: str | None = None
 
     @property
     def lead(self) -> dict[str, Any]:

@@ -427,3 +427,32 @@ def test_plan_needs_of_an_import_name_each_section() -> None:
 def test_an_exported_config_never_carries_a_secret_looking_key() -> None:
     config = {"login_url": "https://x", "client_id": "id", "client_secret": "s", "Token": "t"}
     assert {"login_url": "https://x", "client_id": "id"} == public_config(config)
+
+
+async def test_the_bot_script_in_effect_is_the_admins_to_download(hub: LiveHub) -> None:
+    t = await team(hub)
+    admin = t["admin"]["token"]
+    status, script = await hub.request("GET", "/api/bot-script", token=admin)
+    assert (200, SCRIPT) == (status, script)  # none of its own: Charla's default
+
+    # downloaded, edited and sent back whole, it is the tenant's own
+    script["settings"]["bot_name"] = "Lola"
+    script["faq"] = script["faq"][:1]
+    status, patched = await hub.request(
+        "PATCH", "/api/tenant", token=admin, json={"bot_script": script}
+    )
+    assert 200 == status, patched
+    status, own = await hub.request("GET", "/api/bot-script", token=admin)
+    assert (200, script) == (status, own)
+    assert ("Lola", 1) == (own["settings"]["bot_name"], len(own["faq"]))
+
+    for role in ("agent", "supervisor"):
+        status, refused = await hub.request("GET", "/api/bot-script", token=t[role]["token"])
+        assert (403, "forbidden") == code_of(status, refused), role
+    status, _ = await hub.request("GET", "/api/bot-script")
+    assert 401 == status
+
+    # another tenant's admin gets their own tenant's script, never this one
+    other = await team(hub)
+    status, theirs = await hub.request("GET", "/api/bot-script", token=other["admin"]["token"])
+    assert (200, SCRIPT) == (status, theirs)

@@ -74,6 +74,7 @@ async def test_the_widget_config_says_the_prechat_fields_and_allows_only_the_ten
         "next_opening": None,
         "timezone": "America/Puerto_Rico",
         "bot": None,
+        "privacy_notice": {},  # none set: the widget's own words
     } == body
 
     status, patched = await hub.request(

@@ -85,7 +85,7 @@ class LeadQualifier(Bot):
             replies.append(script.text(problem[0], language, **problem[1]))
             memory.asked = "contact"
             memory.asks["contact"] = memory.asks.get("contact", 0) + 1
-            return self._reply(memory, replies)
+            return self._reply(context, memory, replies)
 
         faq = match_faq(script, event.text, language)
         if faq is not None:
@@ -131,16 +131,25 @@ class LeadQualifier(Bot):
         return {**lead, **changes} if changes else None
 
     def on_leave(self, context: BotContext) -> BotResult:
-        """A visitor who left after giving a name and a way to call them is still a lead."""
+        """A visitor who left after giving a name and a way to call them is still a lead;
+        when nobody could have taken the chat (after hours, no agents) someone must call
+        them back: a ticket too."""
         memory = Memory.load(context.state)
         language = memory.language or context.languages[0]
-        lead = None
+        lead = ticket = None
         if memory.has_lead() and not memory.done:
             lead = memory.lead(
                 qualified=memory.is_qualified(), staff_language=context.languages[0], left=True
             )
+            if memory.mode != "open":
+                reason = memory.closed_reason if memory.mode == "after_hours" else "no_agents"
+                ticket = TicketRequest(
+                    reason=reason or "after_hours", text=memory.summary(context.languages[0])
+                )
         memory.done = True
-        return BotResult(replies=(), language=language, state=memory.dump(), lead=lead)
+        return BotResult(
+            replies=(), language=language, state=memory.dump(), lead=lead, ticket=ticket
+        )
 
     # -- the turn's parts --------------------------------------------------------------------
 
@@ -228,15 +237,23 @@ class LeadQualifier(Bot):
             replies.append(script.text(f"ask_{slot}", language))
         memory.asked = slot
         memory.asks[slot] = memory.asks.get(slot, 0) + 1
-        return self._reply(memory, replies)
+        return self._reply(context, memory, replies)
 
     # -- endings -----------------------------------------------------------------------------
 
     def _person_free(self, context: BotContext, memory: Memory) -> bool:
         return memory.mode == "open" and context.can_hand_off(memory.language)
 
-    def _reply(self, memory: Memory, replies: list[str]) -> BotResult:
-        return BotResult(replies=tuple(replies), language=memory.language, state=memory.dump())
+    def _reply(self, context: BotContext, memory: Memory, replies: list[str]) -> BotResult:
+        """A turn that asks on. Once the visitor has given a name and a way to reach them
+        the lead goes with every turn, so that the hub saves it at once and keeps it up to
+        date: a visitor who leaves mid-flow still leaves a lead."""
+        return BotResult(
+            replies=tuple(replies),
+            language=memory.language,
+            state=memory.dump(),
+            lead=self._lead(context, memory),
+        )
 
     def _lead(self, context: BotContext, memory: Memory) -> dict[str, Any] | None:
         if not memory.has_lead():
@@ -282,7 +299,7 @@ class LeadQualifier(Bot):
             else:
                 replies.append(script.text("no_agents", language))
                 replies.append(script.text("ask_contact", language))
-            return self._reply(memory, replies)
+            return self._reply(context, memory, replies)
         if memory.mode == "after_hours" and memory.has_contact():
             replies.append(_after_hours_done(context, memory))
         elif memory.has_contact():

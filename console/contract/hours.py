@@ -223,6 +223,28 @@ class Schedule:
                     return opening.astimezone(UTC)
         return None
 
+    def open_ranges(self, day: date) -> list[tuple[datetime, datetime]]:
+        """The UTC instants the tenant is open on one local day (none on a holiday)."""
+        if self._is_holiday(day):
+            return []
+        ranges = []
+        for start, end in self._week[day.weekday()]:
+            opening = datetime.combine(day, time(start // 60, start % 60), self._zone)
+            if end == _MINUTES_PER_DAY:
+                closing = datetime.combine(day + timedelta(days=1), time(0), self._zone)
+            else:
+                closing = datetime.combine(day, time(end // 60, end % 60), self._zone)
+            ranges.append((opening.astimezone(UTC), closing.astimezone(UTC)))
+        return ranges
+
+    def local_date(self, at: datetime) -> date:
+        """The tenant's calendar day at an instant."""
+        return self._local(at).date()
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self._zone
+
     def _local(self, at: datetime) -> datetime:
         if at.tzinfo is None or at.utcoffset() is None:
             raise ValueError("Schedule needs a timezone-aware datetime (UTC), got a naive one")

@@ -53,7 +53,10 @@ DESTINATIONS: dict[str, Feature] = {"salesforce": "salesforce", "adf": "adf", "w
 
 
 def delivers_to(plan: str, destination: str) -> bool:
-    """Whether leads and events may go to `destination` (salesforce, adf, webhook)."""
+    """Whether leads and events may go to `destination` (salesforce, adf, webhook; the
+    tenant's own notification e-mail, `notify`, on every plan)."""
+    if destination == "notify":
+        return plan in PLANS
     feature = DESTINATIONS.get(destination)
     return feature is not None and allows(plan, feature)
 

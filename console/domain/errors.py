@@ -17,6 +17,7 @@ ErrorCode = Literal[
     "plan_required",
     "closed",
     "unavailable",
+    "mfa_required",
 ]
 
 HTTP_STATUS: dict[str, int] = {
@@ -30,6 +31,8 @@ HTTP_STATUS: dict[str, int] = {
     "plan_required": 403,
     "closed": 409,
     "unavailable": 503,
+    # the password was right; the login needs the code of the agent's second factor too
+    "mfa_required": 401,
 }
 
 

@@ -23,7 +23,7 @@ from console.domain.contact import normalize_email, normalize_phone
 from console.domain.types import as_wire, iso, known
 
 Interest = Literal["buy", "lease", "service", "parts", "finance", "other"]
-Destination = Literal["salesforce", "adf", "webhook"]
+Destination = Literal["salesforce", "adf", "webhook", "notify"]
 DeliveryStatus = Literal["pending", "delivered", "failed"]
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -170,6 +170,17 @@ class Lead:
         if with_deliveries:
             wire["deliveries"] = [delivery.to_wire() for delivery in self.deliveries]
         return wire
+
+
+def same_lead(stored: Lead, lead: LeadIn, chat_language: str) -> bool:
+    """Whether saving `lead` would change nothing of `stored` (a bot turn that learned
+    nothing new saves nothing)."""
+    return (
+        stored.language == (lead.language or chat_language).lower()
+        and stored.interest == lead.interest
+        and stored.qualified == lead.qualified
+        and stored.data == lead_data(lead)
+    )
 
 
 def lead_data(lead: LeadIn) -> dict[str, Any]:

@@ -33,6 +33,8 @@ class Draft(TypedDict, total=False):
     client_msg_id: str | None
     author_name: str | None
     agent_id: str | None
+    # for the chat's agent and supervisors only: never the visitor, never a transcript
+    whisper: bool
 
 
 def iso(at: datetime | None) -> str | None:
@@ -172,6 +174,8 @@ class Message:
     created_at: datetime
     author_name: str | None = None
     client_msg_id: str | None = None
+    # a supervisor's coaching (PROTOCOL 1.2, Supervision): the console's only
+    whisper: bool = False
 
     @cached_property
     def _created_iso(self) -> str | None:  # a new message goes out twice: ack and delivery
@@ -189,6 +193,8 @@ class Message:
             wire["author_name"] = self.author_name
         if self.client_msg_id is not None:
             wire["client_msg_id"] = self.client_msg_id
+        if self.whisper:
+            wire["whisper"] = True
         return wire
 
 
@@ -240,8 +246,30 @@ class ChatDay:
     close_reason: str | None = None
 
 
+TICKET_STATUSES = ("open", "in_progress", "resolved", "no_contact")
+# a ticket still to be worked: its callback can be overdue
+TICKET_PENDING = ("open", "in_progress")
+
+
+@dataclass(frozen=True)
+class TicketNote:
+    id: str
+    agent_id: str | None
+    text: str
+    created_at: datetime
+    author_name: str | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        return {**as_wire(self, "id", "text", "created_at"), **known(self, "agent_id")} | known(
+            self, "author_name"
+        )
+
+
 @dataclass(frozen=True)
 class Ticket:
+    """A follow-up: an offline message, a bot's callback promise, an agent's note to self.
+    Worked through open -> in_progress -> resolved or no_contact (and reopened)."""
+
     id: str
     tenant_id: str
     chat_id: str | None
@@ -255,10 +283,24 @@ class Ticket:
     email: str | None = None
     phone: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    assignee_id: str | None = None
+    # after hours: the next opening, by when the dealer promised to call back
+    callback_due_at: datetime | None = None
+    updated_at: datetime | None = None
+    notes: tuple[TicketNote, ...] = ()
 
-    def to_wire(self) -> dict[str, Any]:
-        return {
+    def overdue(self, now: datetime) -> bool:
+        due = self.callback_due_at
+        return due is not None and due < now and self.status in TICKET_PENDING
+
+    def to_wire(self, now: datetime | None = None) -> dict[str, Any]:
+        wire = {
             **as_wire(self, "id", "tenant_id", "chat_id", "visitor_id", "language", "reason"),
             **as_wire(self, "status", "text", "created_at"),
-            **known(self, "name", "email", "phone"),
+            **known(self, "name", "email", "phone", "assignee_id", "callback_due_at"),
+            **known(self, "updated_at"),
+            "notes": [note.to_wire() for note in self.notes],
         }
+        if now is not None:
+            wire["overdue"] = self.overdue(now)
+        return wire

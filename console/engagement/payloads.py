@@ -55,3 +55,16 @@ def merge_settings(current: dict[str, Any], changes: dict[str, Any]) -> dict[str
         else:
             merged[key] = value
     return merged
+
+
+class WatchVisitorsIn(Payload):
+    """`watch_visitors` on `/agent` (PROTOCOL 1.2, Visitors on site)."""
+
+    watching: bool
+
+
+class InviteIn(Payload):
+    """`invite` on `/agent`: a personal invitation to one visitor on the site."""
+
+    visitor_id: Id
+    text: Annotated[str, StringConstraints(max_length=500)] | None = None

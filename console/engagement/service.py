@@ -23,6 +23,8 @@ from console.contract.plans import agent_language, allows, bot_takes, routing_la
 from console.domain.errors import ProtocolError
 from console.domain.types import Tenant, iso
 from console.engagement.payloads import InvitationResponseIn, RateIn
+from console.engagement.personal import PersonalInvitations
+from console.engagement.presence import OnSite
 from console.engagement.rules import (
     DEFAULT_COOLDOWN,
     Conditions,
@@ -71,6 +73,9 @@ class Engagement:
         self.store = ctx.store
         self.repo = ctx.store.engagement
         self._pages: dict[str, PageWatch] = {}
+        # who is on the site now, and agents' own invitations (PROTOCOL 1.2)
+        self.onsite = OnSite(ctx)
+        self.personal = PersonalInvitations(ctx, self.onsite)
 
     # -- page tracking and invitations ---------------------------------------------------
 
@@ -226,6 +231,8 @@ class Engagement:
                 raise ProtocolError("conflict", f"this invitation was {invitation.status} already")
             log.info("invitation_declined", tenant_id=tenant_id, invitation_id=invitation.id)
             return {"ok": True, "invitation": {"id": invitation.id, "status": "declined"}}
+        if invitation.agent_id is not None:  # an agent's: start_chat names it next
+            return await self.personal.accepted(invitation)
         async with self.ctx.state.visitor_lock(visitor_id):
             return await self._accept(tenant_id, visitor_id, invitation.id)
 
@@ -254,7 +261,7 @@ class Engagement:
                 "unavailable",
                 "no agent can take a chat now; leave a message with start_chat instead",
             )
-        record = await self.repo.get_rule(tenant.id, invitation.rule_id)
+        record = await self.repo.get_rule(tenant.id, invitation.rule_id or "")
         if record is None:
             raise ProtocolError("not_found", "this invitation's rule was deleted")
         greeting, _ = invitation_text(as_rule(record), invitation.language, tenant.primary_language)

@@ -6,7 +6,7 @@ call the visitor's or the agent's actions; everything else is shared underneath:
 - `conversation`: store a message, then deliver it; sync; typing;
 - `dispatch`: queue, assignment, and publishing the queue and presence;
 - `chats`: a chat's life once started (language, lead, hand-off, requeue, close);
-- `visitors`, `agents`: what each side does;
+- `visitors`, `agents`: what each side does; `supervision`: assign, join, whisper, leave;
 - `bots`: the bot runner, which reaches the hub only through `BotHost`;
 - `upkeep`: grace periods, drift repair, rebuild after Redis lost its state;
 - `cluster`: liveness of hub processes sharing one Redis.
@@ -25,6 +25,7 @@ from console.hub.chats import ChatLifecycle
 from console.hub.context import HubContext
 from console.hub.conversation import Conversation
 from console.hub.dispatch import Dispatcher
+from console.hub.supervision import Supervision
 from console.hub.upkeep import Upkeep
 from console.hub.visitors import VisitorActions
 from console.realtime.rooms import Emitter
@@ -45,6 +46,7 @@ class Hub:
     visitors: VisitorActions
     agents: AgentActions
     upkeep: Upkeep
+    supervision: Supervision
 
     @classmethod
     def build(
@@ -74,6 +76,7 @@ class Hub:
             visitors=VisitorActions(ctx, conversation, dispatcher, chats, bots),
             agents=agents,
             upkeep=Upkeep(ctx, dispatcher, chats, agents, bots),
+            supervision=Supervision(ctx, conversation, dispatcher, chats, agents),
         )
 
     @property

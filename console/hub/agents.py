@@ -130,6 +130,7 @@ class AgentActions(SocketSide):
         if await state.socket_count("agent", agent_id):
             return
         await state.mark_offline(tenant_id, agent_id)
+        await self.ctx.store.reports.record_presence(tenant_id, agent_id, "offline")
         await self.chats.requeue_agent_chats(tenant_id, agent_id, reason="agent_left")
         await self.dispatcher.publish_presence(tenant_id, agent_id)
         await self.dispatcher.settle(tenant_id)
@@ -145,6 +146,7 @@ class AgentActions(SocketSide):
 
     async def _change_status(self, agent: Agent, status: str) -> None:
         await self._route_as(agent, status)
+        await self.ctx.store.reports.record_presence(agent.tenant_id, agent.id, status)
         if status == "offline":
             await self.chats.requeue_agent_chats(agent.tenant_id, agent.id, reason="agent_left")
         await self.dispatcher.publish_presence(agent.tenant_id, agent.id)
@@ -170,8 +172,11 @@ class AgentActions(SocketSide):
         return may_act(me, chat_id, await self.ctx.store.get_chat(chat_id), own=own)
 
     async def message(
-        self, me: AgentSession, payload: schemas.MessageIn, sid: str
+        self, me: AgentSession, payload: schemas.MessageIn, sid: str, *, whisper: bool = False
     ) -> dict[str, Any]:
+        """An agent's (or a supervisor's) message; a whisper only after the checks of
+        console/hub/supervision.py, which calls this."""
+
         def check(chat: Chat | None) -> None:
             chat = may_act(me, payload.chat_id, chat, own=True)
             if chat.status != "active":
@@ -186,6 +191,7 @@ class AgentActions(SocketSide):
             client_msg_id=payload.client_msg_id,
             author_name=me.name,
             agent_id=me.agent_id,
+            whisper=whisper,
             sender=Sender(sid, AGENT_NS),
             check=check,
         )
@@ -193,7 +199,7 @@ class AgentActions(SocketSide):
 
     async def sync(self, me: AgentSession, payload: schemas.SyncIn) -> dict[str, Any]:
         chat = await self.chat(me, payload.chat_id, own=False)
-        return await self.conversation.sync(chat, payload.after_id)
+        return await self.conversation.sync(chat, payload.after_id, whispers=True)
 
     async def close_chat(self, me: AgentSession, payload: schemas.CloseChatIn) -> dict[str, Any]:
         chat = await self.chat(me, payload.chat_id, own=True)

@@ -17,6 +17,7 @@ import contextlib
 import json
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any, Protocol
 
 import structlog
@@ -27,8 +28,8 @@ from bots.loader import get_bot
 from bots.script import Script, load_script
 from console.contract.hours import Schedule
 from console.contract.plans import routing_language
-from console.domain.leads import Lead, LeadIn
-from console.domain.types import Chat, Message, Tenant, parse_message_id
+from console.domain.leads import Lead, LeadIn, same_lead
+from console.domain.types import Chat, Message, Tenant, Ticket, parse_message_id
 from console.hub.context import chat_log
 from console.store.repository import Store
 
@@ -56,6 +57,10 @@ class BotHost(Protocol):
     ) -> Lead: ...
 
     async def hand_off(self, chat: Chat, language: str) -> Chat | None: ...
+
+    def callback_due(self, tenant: Tenant, reason: str) -> datetime | None: ...
+
+    async def ticket_filed(self, tenant: Tenant, ticket: Ticket) -> None: ...
 
     async def close(
         self, chat: Chat, *, reason: str, disposition: str | None = None
@@ -173,18 +178,19 @@ class BotRunner:
             if not lock.locked() and self._locks.get(chat_id) is lock:
                 del self._locks[chat_id]
 
-    async def left(self, chat_id: str) -> bool:
-        """The visitor of a `bot` chat left and their grace period ran out: keep the lead
-        the bot gathered, if any, and close the chat as abandoned. False when the chat is
-        not the bot's (the hub then handles it)."""
+    async def left(self, chat_id: str, *, reason: str = "abandoned") -> bool:
+        """The visitor of a `bot` chat left (their grace period ran out, or they ended the
+        chat): keep the lead the bot gathered, if any, with a ticket when nobody could have
+        taken the chat, and close it with `reason`. False when the chat is not the bot's
+        (the hub then handles it)."""
         chat = await self.store.get_chat(chat_id)
         if chat is None or chat.status != "bot":
             return False
         async with self._lock(chat_id):
-            await self._leave(chat_id)
+            await self._leave(chat_id, reason)
         return True
 
-    async def _leave(self, chat_id: str) -> None:
+    async def _leave(self, chat_id: str, reason: str) -> None:
         chat = await self.store.get_chat(chat_id)
         if chat is None or chat.status != "bot":
             return  # a turn in flight handed it off or closed it meanwhile
@@ -197,8 +203,10 @@ class BotRunner:
         result = await asyncio.to_thread(leave, bot, context, events)
         if result.lead is not None:
             await self._save_lead(tenant, chat, result)
-        chat_log(chat).info("bot_chat_abandoned")
-        await self.host.close(chat, reason="abandoned")
+        if result.ticket is not None:
+            await self._file_ticket(tenant, chat, result)
+        chat_log(chat).info("bot_chat_abandoned", reason=reason)
+        await self.host.close(chat, reason=reason)
 
     async def _answer(self, chat_id: str, message_id: str) -> None:
         chat = await self.store.get_chat(chat_id)
@@ -323,32 +331,48 @@ class BotRunner:
             if await self.host.hand_off(chat, language) is not None:
                 chat_log(chat).info("bot_handoff", reason=result.handoff.reason, language=language)
         elif result.ticket is not None:
-            fields = result.lead or {}
-            name = " ".join(
-                part for part in (fields.get("first_name"), fields.get("last_name")) if part
-            )
-            state = result.state.get("fields", {})
-            ticket = await self.store.add_ticket(
-                tenant_id=tenant.id,
-                chat_id=chat.id,
-                visitor_id=chat.visitor_id,
-                language=result.language,
-                reason=result.ticket.reason,
-                text=result.ticket.text,
-                name=name or None,
-                email=state.get("email"),
-                phone=state.get("phone"),
-            )
-            chat_log(chat).info("bot_ticket", ticket_id=ticket.id, reason=result.ticket.reason)
+            await self._file_ticket(tenant, chat, result)
             await self.host.close(chat, reason=result.ticket.reason)
 
+    async def _file_ticket(self, tenant: Tenant, chat: Chat, result: BotResult) -> None:
+        """Nobody could take the chat: a ticket for whoever calls back, due at the next
+        opening when the dealer is closed."""
+        assert result.ticket is not None
+        fields = result.lead or {}
+        name = " ".join(
+            part for part in (fields.get("first_name"), fields.get("last_name")) if part
+        )
+        state = result.state.get("fields", {})
+        reason = result.ticket.reason
+        ticket = await self.store.add_ticket(
+            tenant_id=tenant.id,
+            chat_id=chat.id,
+            visitor_id=chat.visitor_id,
+            language=result.language,
+            reason=reason,
+            text=result.ticket.text,
+            name=name or None,
+            email=state.get("email"),
+            phone=state.get("phone"),
+            callback_due_at=self.host.callback_due(tenant, reason),
+        )
+        chat_log(chat).info("bot_ticket", ticket_id=ticket.id, reason=reason)
+        await self.host.ticket_filed(tenant, ticket)
+
     async def _save_lead(self, tenant: Tenant, chat: Chat, result: BotResult) -> None:
+        """The bot's lead, saved as soon as it is valid and again whenever it changes; never
+        over a lead an agent saved."""
         try:
             lead_in = LeadIn.model_validate(result.lead)
         except ValidationError as exc:
             # the bot only proposes leads with a valid name and contact; log ids, not data
             fields = [".".join(map(str, e["loc"])) for e in exc.errors()]
             chat_log(chat).warning("bot_lead_invalid", fields=fields)
+            return
+        stored = await self.store.leads.for_chat(tenant.id, chat.id)
+        if stored is not None and (
+            stored.source != "bot" or same_lead(stored, lead_in, chat.language)
+        ):
             return
         await self.host.save_lead(tenant, chat, lead_in, source="bot", agent_id=None)
 

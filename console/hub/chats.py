@@ -6,18 +6,26 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import datetime
 
 import structlog
 
 from console.contract.hours import Schedule
 from console.contract.plans import agent_language, allows
 from console.domain.leads import Lead, LeadIn
-from console.domain.types import Chat, Tenant
+from console.domain.types import Chat, Tenant, Ticket
 from console.hub.context import HubContext, chat_log
 from console.hub.conversation import Conversation
 from console.hub.dispatch import Dispatcher
 from console.outbox.wake import wake_outbox
-from console.realtime.rooms import AGENT_NS, VISITOR_NS, agent_room, tenant_room, visitor_room
+from console.realtime.rooms import (
+    AGENT_NS,
+    VISITOR_NS,
+    agent_room,
+    tenant_room,
+    visitor_room,
+    watch_room,
+)
 from console.routing.language import LanguageDetectors
 
 log = structlog.get_logger("charla.hub")
@@ -129,6 +137,29 @@ class ChatLifecycle:
         )
         return lead
 
+    def callback_due(self, tenant: Tenant, reason: str) -> datetime | None:
+        """A ticket filed while the dealer is closed is due at the next opening: the
+        callback the visitor was promised."""
+        if reason not in ("after_hours", "holiday"):
+            return None
+        return self.ctx.schedule(tenant).next_opening(self.ctx.clock.now())
+
+    async def ticket_filed(self, tenant: Tenant, ticket: Ticket) -> None:
+        """Tell the tenant of a new ticket: its agents' consoles at once, its webhooks and
+        notification e-mail through the outbox. A failure here must not undo the ticket."""
+        ctx = self.ctx
+        try:
+            if await ctx.store.tickets.announce(tenant, ticket):
+                await wake_outbox(ctx.state.redis)
+        except Exception:
+            log.exception("ticket_announce_failed", tenant_id=tenant.id, ticket_id=ticket.id)
+        await ctx.emit(
+            "ticket_created",
+            {"ticket": ticket.to_wire(ctx.clock.now())},
+            to=tenant_room(tenant.id),
+            namespace=AGENT_NS,
+        )
+
     async def requeue_agent_chats(self, tenant_id: str, agent_id: str, *, reason: str) -> int:
         """Put an agent's chats back at the front of their language queue."""
         ctx = self.ctx
@@ -180,6 +211,7 @@ class ChatLifecycle:
         if chat.agent_id:
             await self.left_agent(chat.id, chat.agent_id, reason)
             await self.dispatcher.publish_presence(chat.tenant_id, chat.agent_id)
+        await ctx.emit("chat_closed", event, to=watch_room(chat.id), namespace=AGENT_NS)
         await self.dispatcher.settle(chat.tenant_id)
         await self.chat_closed_events(chat, reason)
         return closed

@@ -10,7 +10,9 @@
   SQL, then every process registers again the sockets it holds and the statuses of its
   agents, so that connected people stay connected in the routing state.
 
-Fan-out of events between the processes is the realtime layer's (console/realtime/fanout.py).
+Fan-out of events between the processes is the realtime layer's (console/realtime/fanout.py);
+it records which process holds members of which room, and is told here (`forget_rooms`,
+`restore_rooms`) when a process is reaped, leaves, or finds it had been reaped.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import structlog
@@ -46,6 +49,9 @@ class Cluster:
     hub: Hub
     heartbeat_s: float
     instance: str = ""
+    # the fan-out's records of who holds which room: remove a process's, record ours again
+    forget_rooms: Callable[[str], Awaitable[None]] | None = None
+    restore_rooms: Callable[[], Awaitable[None]] | None = None
 
     def __post_init__(self) -> None:
         self.instance = self.instance or self.hub.state.instance or uuid.uuid4().hex
@@ -68,6 +74,8 @@ class Cluster:
             pipe.srem(PROCS_KEY, self.instance)
             pipe.delete(socks_key(self.instance))
             await pipe.execute()
+        if self.forget_rooms is not None:
+            await self.forget_rooms(self.instance)
 
     async def beat(self) -> None:
         """Every heartbeat: notice a Redis that lost its state, stay alive, reap the dead."""
@@ -76,12 +84,18 @@ class Cluster:
             await self._rebuild_once(force=False)
             await self._announce()
             await self.restore_local_sockets()
+            await self._restore_rooms()
         elif not await self._announce():
             # Our heartbeat had expired (a long pause) and another process reaped our
             # sockets: we are alive after all, so register them again.
             log.warning("process_was_reaped", instance=self.instance)
             await self.restore_local_sockets()
+            await self._restore_rooms()
         await self.reap()
+
+    async def _restore_rooms(self) -> None:
+        if self.restore_rooms is not None:
+            await self.restore_rooms()
 
     async def reap(self) -> int:
         """Disconnect, in the routing state, the sockets of processes whose heartbeat ran
@@ -100,6 +114,8 @@ class Cluster:
             count = await self._release_sockets_of(other)
             if count is not None:
                 released += count
+                if self.forget_rooms is not None:
+                    await self.forget_rooms(other)
                 await self.redis.srem(PROCS_KEY, other)
                 log.warning("dead_process_reaped", instance=other, sockets=count)
             await self.redis.delete(claim)

@@ -14,7 +14,7 @@ from console.domain.errors import ProtocolError
 from console.domain.types import Chat, Draft, Message, parse_message_id
 from console.hub.context import HubContext
 from console.hub.texts import system_text
-from console.realtime.rooms import AGENT_NS, VISITOR_NS, agent_room, visitor_room
+from console.realtime.rooms import AGENT_NS, VISITOR_NS, agent_room, visitor_room, watch_room
 from console.realtime.throttle import TypingThrottle
 from console.store.messages import Check
 
@@ -58,11 +58,13 @@ class Conversation:
         return message, current
 
     async def deliver(self, chat: Chat, message: Message, sender: Sender | None = None) -> None:
-        """To the chat's visitor and agent, every tab but the sender's own."""
+        """To the chat's visitor and agent and the supervisors who joined it, every tab but
+        the sender's own; a whisper never to the visitor."""
         event = {"chat_id": chat.id, "message": message.to_wire()}
-        rooms = [(visitor_room(chat.visitor_id), VISITOR_NS)]
+        rooms = [] if message.whisper else [(visitor_room(chat.visitor_id), VISITOR_NS)]
         if chat.agent_id:
             rooms.append((agent_room(chat.agent_id), AGENT_NS))
+        rooms.append((watch_room(chat.id), AGENT_NS))
         for room, namespace in rooms:
             skip = sender.sid if sender and sender.namespace == namespace else None
             await self.ctx.emit("message", event, to=room, namespace=namespace, skip_sid=skip)
@@ -82,7 +84,7 @@ class Conversation:
         # three reads side by side: on the assignment path, each is a round trip waited for
         visitor, messages, lead = await asyncio.gather(
             store.get_visitor(chat.visitor_id),
-            store.list_messages(chat.id, limit=TRANSCRIPT_LIMIT),
+            store.list_messages(chat.id, limit=TRANSCRIPT_LIMIT, whispers=True),
             # the lead an agent or the bot saved earlier, so whoever takes the chat sees it
             store.leads.for_chat(chat.tenant_id, chat.id),
         )
@@ -91,13 +93,17 @@ class Conversation:
             wire["lead"] = lead.to_wire(with_deliveries=False)
         return wire
 
-    async def sync(self, chat: Chat, after_id: str | None) -> dict[str, Any]:
-        """Every message after `after_id`, a page at a time."""
+    async def sync(
+        self, chat: Chat, after_id: str | None, *, whispers: bool = False
+    ) -> dict[str, Any]:
+        """Every message after `after_id`, a page at a time (whispers for the console)."""
         try:
             after = parse_message_id(after_id) if after_id else None
         except ValueError as exc:
             raise ProtocolError("invalid_payload", f"after_id: {exc}") from None
-        messages = await self.ctx.store.list_messages(chat.id, after=after, limit=SYNC_PAGE + 1)
+        messages = await self.ctx.store.list_messages(
+            chat.id, after=after, limit=SYNC_PAGE + 1, whispers=whispers
+        )
         return {
             "ok": True,
             "chat": {"id": chat.id, "status": chat.status},

@@ -134,6 +134,9 @@ class Dispatcher:
 
     async def _announce_assignment(self, chat: Chat, agent_id: str, *, overflowed: bool) -> None:
         self.ctx.metrics.chats_assigned.labels(chat.tenant_id).inc()
+        if chat.queued_at is not None and chat.assigned_at is not None:
+            waited = (chat.assigned_at - chat.queued_at).total_seconds()
+            self.ctx.metrics.queue_wait.observe(max(0.0, waited))
         chat_log(chat).info("chat_assigned", agent_id=agent_id, overflowed=overflowed)
         if overflowed:
             await self.conversation.system(chat, "overflowed")

@@ -10,14 +10,16 @@ from typing import Any
 
 import structlog
 
-from console.contract.plans import bot_takes
+from console.contract.plans import allows, bot_takes
 from console.domain.contact import checked, normalize_email, normalize_phone
 from console.domain.errors import ProtocolError
+from console.domain.leads import LeadIn
 from console.domain.types import Chat, Tenant, Visitor
 from console.hub.bots import BotRunner, bot_chat_language
 from console.hub.chats import PRIORITY, ChatLifecycle
 from console.hub.context import chat_log
 from console.hub.conversation import Sender
+from console.hub.direct import queue_for_agent
 from console.hub.dispatch import Dispatcher
 from console.hub.sockets import SocketSide
 from console.realtime import schemas
@@ -98,14 +100,26 @@ class VisitorActions(SocketSide):
         return {"ok": True}
 
     async def start_chat(
-        self, tenant: Tenant, visitor_id: str, payload: schemas.StartChatIn, sid: str
+        self,
+        tenant: Tenant,
+        visitor_id: str,
+        payload: schemas.StartChatIn,
+        sid: str,
+        *,
+        agent_id: str | None = None,
     ) -> dict[str, Any]:
-        """One at a time per visitor: two tabs starting at once share one chat."""
+        """One at a time per visitor: two tabs starting at once share one chat. With
+        `agent_id` (a personal invitation's) the chat goes to that agent if they can take it."""
         async with self.ctx.state.visitor_lock(visitor_id):
-            return await self._start_chat(tenant, visitor_id, payload, sid)
+            return await self._start_chat(tenant, visitor_id, payload, sid, agent_id)
 
     async def _start_chat(
-        self, tenant: Tenant, visitor_id: str, payload: schemas.StartChatIn, sid: str
+        self,
+        tenant: Tenant,
+        visitor_id: str,
+        payload: schemas.StartChatIn,
+        sid: str,
+        agent_id: str | None = None,
     ) -> dict[str, Any]:
         store = self.ctx.store
         contact = contact_details(payload)
@@ -117,15 +131,17 @@ class VisitorActions(SocketSide):
         if open_chats:
             return await self._write_again(open_chats[-1], text, payload, sid)
 
-        await store.update_visitor_contact(visitor_id, **contact)
+        await store.update_visitor_contact(visitor_id, **contact, tenant_id=tenant.id)
         language = await self.chats.choose_language(tenant, payload.language, payload.text)
         closed_reason = await self.chats.closed_reason(tenant, language)
         returning = bool(visitor and visitor.visits > 1)
-        with_bot = bot_takes(tenant, closed_reason)
+        # an agent who invited the visitor talks with them, not the bot
+        with_bot = bot_takes(tenant, closed_reason) and not (agent_id and closed_reason is None)
         if with_bot:
             language = bot_chat_language(tenant, payload.language, language)
         status = "bot" if with_bot else "offline" if closed_reason else "queued"
-        chat, message, _ticket = await store.start_chat(
+        ticket_reason = None if with_bot else closed_reason
+        chat, message, ticket = await store.start_chat(
             tenant_id=tenant.id,
             visitor_id=visitor_id,
             language=language,
@@ -133,19 +149,43 @@ class VisitorActions(SocketSide):
             text=text,
             client_msg_id=payload.client_msg_id,
             priority=PRIORITY if returning else 0,
-            ticket_reason=None if with_bot else closed_reason,
+            ticket_reason=ticket_reason,
             contact=contact,
+            callback_due_at=self.chats.callback_due(tenant, ticket_reason or ""),
         )
         self.ctx.metrics.chats_started.labels(tenant.id, status).inc()
         self.ctx.metrics.messages.labels("visitor").inc()
         chat_log(chat).info("chat_started", status=status, language=language, reason=closed_reason)
-        if with_bot:
+        if with_bot:  # the bot saves the form's lead on its first turn
             self.bots.spawn(chat, message)
             return chat_ack(chat)
+        await self._form_lead(tenant, chat, contact)
+        if ticket is not None:
+            await self.chats.ticket_filed(tenant, ticket)
         if status == "offline":
             return chat_ack(chat, reason=closed_reason)
-        assigned = await self.chats.queue(chat)
+        if agent_id:
+            assigned = await queue_for_agent(self.dispatcher, chat, agent_id)
+        else:
+            assigned = await self.chats.queue(chat)
         return chat_ack(chat, "active" if chat.id in assigned else "queued")
+
+    async def _form_lead(self, tenant: Tenant, chat: Chat, contact: dict[str, str | None]) -> None:
+        """The pre-chat form gave a name and a phone or an e-mail: that is a lead, saved at
+        once (source "form"), which an agent completes later."""
+        name = (contact.get("name") or "").split()
+        if not allows(tenant.plan, "lead_capture") or not name:
+            return
+        if not (contact.get("phone") or contact.get("email")):
+            return
+        lead_in = LeadIn(
+            first_name=name[0][:100],
+            last_name=" ".join(name[1:])[:100] or None,
+            email=contact.get("email"),
+            phone=contact.get("phone"),
+            language=chat.language,
+        )
+        await self.chats.save_lead(tenant, chat, lead_in, source="form", agent_id=None)
 
     async def _write_again(
         self, chat: Chat, text: str, payload: schemas.StartChatIn, sid: str
@@ -212,7 +252,9 @@ class VisitorActions(SocketSide):
         self, tenant_id: str, visitor_id: str, payload: schemas.ChatRef
     ) -> dict[str, Any]:
         chat = await self.own_chat(tenant_id, visitor_id, payload.chat_id)
-        await self.chats.close(chat, reason="visitor_ended")
+        # a bot chat keeps what the bot learned (and files the callback ticket, if due)
+        if chat.status != "bot" or not await self.bots.left(chat.id, reason="visitor_ended"):
+            await self.chats.close(chat, reason="visitor_ended")
         return {"ok": True}
 
     async def typing(

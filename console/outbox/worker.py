@@ -24,11 +24,15 @@ from redis.asyncio import Redis
 from console.contract.plans import delivers_to
 from console.outbox.backoff import RetryPolicy
 from console.outbox.wake import WAKE_CHANNEL
+from console.runtime.metrics import Metrics, OutboxMetrics
+from console.runtime.metrics_server import serving_metrics
+from console.runtime.redis_client import open_redis
 from console.settings import Outbox, Settings
 from console.store.db import open_store
 from console.store.outbox import Claimed
 from console.store.repository import Store
 from integrations.base import (
+    LEAD_EVENTS,
     DeliveryError,
     DeliveryJob,
     PermanentError,
@@ -40,6 +44,8 @@ from integrations.registry import Registry, default_registry
 log = structlog.get_logger("charla.outbox")
 STOP_GRACE_S = 10.0
 RECOVERY_EVERY_S = 60.0
+# How often the pending deliveries are counted for the metrics (one grouped query)
+QUEUE_METRICS_EVERY_S = 15.0
 
 
 class OutboxWorker:
@@ -51,8 +57,11 @@ class OutboxWorker:
         *,
         redis: Redis | None = None,
         worker_id: str | None = None,
+        metrics: OutboxMetrics | None = None,
     ) -> None:
         self.store = store
+        self.metrics = metrics or Metrics().outbox
+        self._destinations: set[str] = set()
         self.registry = registry
         self.settings = settings
         self.redis = redis
@@ -80,13 +89,16 @@ class OutboxWorker:
         log.info("outbox_worker_started", worker=self.id)
         self._running = True
         loop = asyncio.get_running_loop()
-        recover_at = loop.time()
+        recover_at = count_at = loop.time()
         try:
             while not self._stopping:
                 self._wake.clear()
                 if loop.time() >= recover_at:
                     recover_at = loop.time() + RECOVERY_EVERY_S
                     await self._recover()
+                if loop.time() >= count_at:
+                    count_at = loop.time() + QUEUE_METRICS_EVERY_S
+                    await self.count_pending()
                 free = self.settings.concurrency - len(self._inflight)
                 claimed: list[Claimed] = []
                 if free > 0:
@@ -97,6 +109,7 @@ class OutboxWorker:
                     except Exception:
                         log.exception("outbox_claim_failed", worker=self.id)
                 for delivery in claimed:
+                    self._leased(delivery)
                     task = asyncio.create_task(self._deliver_logged(delivery))
                     self._inflight.add(task)
                     task.add_done_callback(self._finished)
@@ -118,6 +131,26 @@ class OutboxWorker:
             return
         if found:
             log.warning("chat_closed_events_recovered", count=found, worker=self.id)
+
+    def _leased(self, delivery: Claimed) -> None:
+        waited = (self.store.clock.now() - delivery.created_at).total_seconds()
+        self.metrics.leased.labels(delivery.destination).inc()
+        self.metrics.wait.labels(delivery.destination).observe(max(0.0, waited))
+
+    async def count_pending(self) -> None:
+        """Refresh the pending count and the oldest pending delivery's age, per connector."""
+        try:
+            pending = await self.store.outbox.pending_by_destination()
+        except Exception:
+            log.warning("outbox_count_failed", worker=self.id)
+            return
+        now = self.store.clock.now()
+        for destination in self._destinations | set(pending):
+            count, oldest = pending.get(destination, (0, now))
+            self.metrics.pending.labels(destination).set(count)
+            age = (now - oldest).total_seconds()
+            self.metrics.queue_age.labels(destination).set(max(0.0, age))
+        self._destinations |= set(pending)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._inflight.discard(task)
@@ -210,11 +243,14 @@ class OutboxWorker:
             )
         else:
             recorded = await self.store.outbox.delivered(delivery.id, self.id, done.external_id)
+            self.metrics.delivered.labels(delivery.destination).inc()
             log.info("delivered", external_id=done.external_id, recorded=recorded, **bound)
 
     async def _failed(self, delivery: Claimed, exc: DeliveryError, bound: dict[str, Any]) -> None:
         attempts = delivery.attempts
-        if not exc.retryable or self.policy.exhausted(attempts):
+        final = not exc.retryable or self.policy.exhausted(attempts)
+        self.metrics.failed.labels(delivery.destination, "true" if final else "false").inc()
+        if final:
             reason = exc.message
             if exc.retryable:
                 reason = f"{reason} (gave up after {attempts} attempts)"
@@ -241,13 +277,17 @@ class OutboxWorker:
         if not delivers_to(tenant.plan, delivery.destination):
             raise PermanentError(f"the tenant's plan no longer includes {delivery.destination}")
         payload: dict[str, Any] = dict(delivery.payload or {})
-        if delivery.event == "lead.qualified":
+        external_id = None
+        if delivery.event in LEAD_EVENTS:
             lead = await store.leads.get(tenant.id, delivery.lead_id or "")
             if lead is None:
                 raise PermanentError("the lead no longer exists")
             if not lead.qualified:
                 raise PermanentError("the lead was marked not qualified after it was queued")
             payload = {"lead": lead.to_wire(with_deliveries=False)}
+            external_id = await store.outbox.external_id(
+                lead.id, delivery.destination, delivery.target_id
+            )
         if delivery.destination == "webhook":
             found = await store.integrations.webhook(tenant.id, delivery.target_id or "")
             if found is None:
@@ -265,7 +305,7 @@ class OutboxWorker:
                     f"the {delivery.destination} integration was removed"
                 ) from None
         transcript: tuple[TranscriptLine, ...] = ()
-        if delivery.chat_id and delivery.destination in ("salesforce", "adf"):
+        if delivery.chat_id and delivery.destination in ("salesforce", "adf", "notify"):
             transcript = tuple(
                 TranscriptLine(m.created_at, m.author, m.author_name, m.text)
                 for m in await store.list_messages(delivery.chat_id)
@@ -281,6 +321,7 @@ class OutboxWorker:
             attempt=delivery.attempts,
             transcript=transcript,
             created_at=delivery.created_at,
+            external_id=external_id,
         )
 
 
@@ -298,11 +339,11 @@ def connectors(settings: Settings) -> Registry:
 
 @contextlib.asynccontextmanager
 async def running_worker(
-    store: Store, settings: Settings, redis: Redis | None
+    store: Store, settings: Settings, redis: Redis | None, metrics: OutboxMetrics | None = None
 ) -> AsyncIterator[OutboxWorker]:
     """A worker delivering in the background until the block ends, then stopped cleanly."""
     registry = connectors(settings)
-    worker = OutboxWorker(store, registry, settings.outbox, redis=redis)
+    worker = OutboxWorker(store, registry, settings.outbox, redis=redis, metrics=metrics)
     task = asyncio.create_task(worker.run())
     try:
         yield worker
@@ -315,10 +356,10 @@ async def running_worker(
 
 
 async def _wakeup_redis(settings: Settings) -> Redis | None:
-    """CHARLA_REDIS_URL; else the embedded Redis of a `charla serve` on the same data dir
-    (its Unix socket), if one answers; else none: the worker then polls."""
-    if settings.redis_url:
-        return Redis.from_url(settings.redis_url)
+    """CHARLA_REDIS_URL or Sentinel's primary; else the embedded Redis of a `charla serve` on
+    the same data dir (its Unix socket), if one answers; else none: the worker then polls."""
+    if settings.external_redis:
+        return open_redis(settings, max_connections=8)
     socket_path = settings.data_dir.resolve() / "redis.sock"
     if not socket_path.exists():
         return None
@@ -339,8 +380,12 @@ async def run_worker(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    metrics = Metrics()
     try:
-        async with running_worker(store, settings, redis) as worker:
+        async with (
+            serving_metrics(metrics, settings.host, settings.metrics_port),
+            running_worker(store, settings, redis, metrics.outbox) as worker,
+        ):
             await stop.wait()
             log.info("outbox_worker_stopping", worker=worker.id)
     finally:

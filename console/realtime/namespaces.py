@@ -20,7 +20,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from console.domain.errors import ProtocolError, from_validation
 from console.domain.types import Tenant
-from console.engagement.payloads import InvitationResponseIn, RateIn
+from console.engagement.feed import VisitorsFeed, check_plan, onsite_room
+from console.engagement.payloads import InvitationResponseIn, InviteIn, RateIn, WatchVisitorsIn
 from console.engagement.service import Engagement
 from console.hub import Hub
 from console.hub.agents import AgentSession
@@ -33,6 +34,7 @@ from console.realtime.rooms import (
     supervisors_room,
     tenant_room,
     visitor_room,
+    watch_room,
 )
 from console.runtime.logs import event_ids
 from console.security.tokens import InvalidToken, TokenSigner
@@ -158,7 +160,7 @@ class BaseNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         return context
 
     async def _dispatch(self, event: str, sid: str, data: Any) -> Any:
-        handler = self.handlers.get(event)
+        handler = self.handlers.get(event) if isinstance(event, str) else None
         entered = False
         try:
             self.gate.enter()
@@ -248,6 +250,8 @@ class VisitorNamespace(BaseNamespace):
 
     async def on_disconnect(self, sid: str) -> None:
         self.engagement.forget(sid)
+        with contextlib.suppress(*STORE_DOWN):  # the record expires on its own
+            await self.engagement.onsite.left(sid)
         session = await self.get_session(sid)
         if session:
             await self.hub.visitors.disconnected(session["tenant_id"], session["visitor_id"], sid)
@@ -269,11 +273,15 @@ class VisitorNamespace(BaseNamespace):
         payload = parse(schemas.PageViewIn, data)
         ack = await self.hub.visitors.page_view(tenant_id, visitor_id, payload)
         self.engagement.page_viewed(sid, tenant_id, visitor_id, payload)
+        await self.engagement.onsite.viewed(sid, tenant_id, visitor_id, payload)
         return ack
 
     async def start_chat(self, sid: str, data: Any) -> dict[str, Any]:
         payload = parse(schemas.StartChatIn, data)
         tenant, visitor_id = await self._tenant(sid)
+        if payload.invitation_id:  # an agent's invitation, accepted (PROTOCOL 1.2)
+            personal = self.engagement.personal
+            return await personal.start_chat(self.hub.visitors, tenant, visitor_id, payload, sid)
         return await self.hub.visitors.start_chat(tenant, visitor_id, payload, sid)
 
     async def message(self, sid: str, data: Any) -> dict[str, Any]:
@@ -305,11 +313,35 @@ class VisitorNamespace(BaseNamespace):
 
 
 class AgentNamespace(BaseNamespace):
-    events = ("set_status", "message", "close_chat", "transfer", "sync", "typing", "save_lead")
+    events = (
+        "set_status",
+        "message",
+        "close_chat",
+        "transfer",
+        "sync",
+        "typing",
+        "save_lead",
+        "assign",
+        "join",
+        "leave",
+        "watch_visitors",
+        "invite",
+    )
 
-    def __init__(self, hub: Hub, buckets: Buckets, gate: Gate, signer: TokenSigner) -> None:
+    def __init__(
+        self,
+        hub: Hub,
+        buckets: Buckets,
+        gate: Gate,
+        signer: TokenSigner,
+        *,
+        engagement: Engagement,
+        feed: VisitorsFeed,
+    ) -> None:
         super().__init__(AGENT_NS, hub, buckets, gate)
         self.signer = signer
+        self.engagement = engagement
+        self.feed = feed
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         creds = credentials(schemas.AgentAuth, auth)
@@ -324,9 +356,11 @@ class AgentNamespace(BaseNamespace):
         await self.save_session(sid, {"me": me})
         await self.enter_room(sid, agent_room(agent.id))
         await self.enter_room(sid, tenant_room(agent.tenant_id))
+        if agent.supervises:
+            # every plan's supervisors hear the SLA warnings; premium ones get the tiles too
+            await self.enter_room(sid, supervisors_room(agent.tenant_id))
         stats = await stats_on_connect(self.hub.ctx, agent)
         if stats is not None:
-            await self.enter_room(sid, supervisors_room(agent.tenant_id))
             await self.emit("stats", stats, to=sid)
         await self.hub.agents.connected(agent, sid)
 
@@ -349,8 +383,8 @@ class AgentNamespace(BaseNamespace):
         return await self.hub.agents.set_status(await self._me(sid), payload)
 
     async def message(self, sid: str, data: Any) -> dict[str, Any]:
-        payload = parse(schemas.MessageIn, data)
-        return await self.hub.agents.message(await self._me(sid), payload, sid)
+        payload = parse(schemas.AgentMessageIn, data)
+        return await self.hub.supervision.message(await self._me(sid), payload, sid)
 
     async def close_chat(self, sid: str, data: Any) -> dict[str, Any]:
         payload = parse(schemas.CloseChatIn, data)
@@ -370,3 +404,37 @@ class AgentNamespace(BaseNamespace):
     async def save_lead(self, sid: str, data: Any) -> dict[str, Any]:
         payload = parse(schemas.SaveLeadIn, data)
         return await self.hub.agents.save_lead(await self._me(sid), payload)
+
+    async def assign(self, sid: str, data: Any) -> dict[str, Any]:
+        payload = parse(schemas.AssignIn, data)
+        return await self.hub.supervision.assign(await self._me(sid), payload)
+
+    async def join(self, sid: str, data: Any) -> dict[str, Any]:
+        payload = parse(schemas.JoinIn, data)
+        ack = await self.hub.supervision.join(await self._me(sid), payload)
+        # this socket hears the chat from now on (console/hub/supervision.py)
+        await self.enter_room(sid, watch_room(payload.chat_id))
+        return ack
+
+    async def leave(self, sid: str, data: Any) -> dict[str, Any]:
+        payload = parse(schemas.ChatRef, data)
+        ack = await self.hub.supervision.leave(await self._me(sid), payload)
+        await self.leave_room(sid, watch_room(payload.chat_id))
+        return ack
+
+    async def watch_visitors(self, sid: str, data: Any) -> dict[str, Any]:
+        """The live list of visitors on the site (PROTOCOL 1.2): on, with the list, or off."""
+        payload = parse(WatchVisitorsIn, data)
+        me = await self._me(sid)
+        room = onsite_room(me.tenant_id)
+        if not payload.watching:
+            await self.leave_room(sid, room)
+            return {"ok": True}
+        tenant = await self.hub.ctx.tenant(me.tenant_id)
+        check_plan(tenant, "the list of visitors on the site")
+        await self.enter_room(sid, room)
+        return await self.feed.current(tenant)
+
+    async def invite(self, sid: str, data: Any) -> dict[str, Any]:
+        payload = parse(InviteIn, data)
+        return await self.engagement.personal.invite(await self._me(sid), payload)

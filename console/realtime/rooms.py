@@ -1,9 +1,10 @@
 """Where events go: the two namespaces, their rooms, and what can emit into them.
 
 Every socket of a visitor joins `visitor:<id>`; every socket of an agent joins
-`agent:<id>` and `tenant:<id>` (the whole team hears the queue and presence); supervisors of
-premium tenants also join `supervisors:<id>` for the live tiles. The hub addresses rooms,
-never sockets, so an event reaches a person on every tab and every process.
+`agent:<id>` and `tenant:<id>` (the whole team hears the queue and presence); supervisors and
+admins also join `supervisors:<id>`, for the SLA warnings (every plan) and the live tiles
+(premium). The hub addresses rooms, never sockets, so an event reaches a person on every
+tab and every process.
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ def tenant_room(tenant_id: str) -> str:
 
 def supervisors_room(tenant_id: str) -> str:
     return f"{SUPERVISORS_PREFIX}{tenant_id}"
+
+
+def watch_room(chat_id: str) -> str:
+    """The sockets of supervisors who joined a chat: they hear its messages and whispers."""
+    return f"watch:{chat_id}"
 
 
 class Emitter(Protocol):

@@ -49,12 +49,29 @@ class StartChatIn(Payload):
     email: Annotated[str, StringConstraints(max_length=254)] | None = None
     phone: Annotated[str, StringConstraints(max_length=40)] | None = None
     client_msg_id: ClientMsgId | None = None
+    # an agent's invitation this visitor accepted: the chat goes to that agent (PROTOCOL 1.2)
+    invitation_id: Id | None = None
 
 
 class MessageIn(Payload):
     chat_id: Id
     text: Text
     client_msg_id: ClientMsgId
+
+
+class AgentMessageIn(MessageIn):
+    # for the chat's agent and supervisors only (PROTOCOL 1.2, Supervision)
+    whisper: bool = False
+
+
+class AssignIn(Payload):
+    chat_id: Id
+    agent_id: Id
+
+
+class JoinIn(Payload):
+    chat_id: Id
+    mode: Literal["whisper", "visible"]
 
 
 class SyncIn(Payload):

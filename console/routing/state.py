@@ -94,6 +94,7 @@ class RoutingState:
         self.local_status: dict[str, str] = {}
         self._assign = redis.register_script(lua("assign"))
         self._transfer = redis.register_script(lua("transfer"))
+        self._hand = redis.register_script(lua("hand"))
         self._presence = redis.register_script(lua("presence"))
         self._waiting = redis.register_script(lua("waiting"))
         self._can_serve = redis.register_script(lua("can_serve"))
@@ -286,6 +287,18 @@ class RoutingState:
         return int(
             await self._transfer(
                 args=[self.prefix(tenant_id), chat_id, from_agent, to_agent, now_ms]
+            )
+        )
+
+    async def hand(
+        self, tenant_id: str, chat_id: str, *, from_agent: str | None, to_agent: str, now_ms: int
+    ) -> int:
+        """A supervisor's assignment, from the queue (`from_agent` None) or from an agent,
+        to an agent `online` or `away`: 1 done, 0 target full, -1 target offline, -2 the chat
+        is no longer waiting."""
+        return int(
+            await self._hand(
+                args=[self.prefix(tenant_id), chat_id, from_agent or "", to_agent, now_ms]
             )
         )
 

@@ -7,6 +7,7 @@ an error for a human to resolve rather than something to regenerate.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import secrets
@@ -14,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 _KEY_FORMAT = (
     "CHARLA_DATA_KEY must be one or more Fernet keys separated by commas: each is 44 "
@@ -100,9 +103,16 @@ class DataCipher:
                 raise ValueError(f"{_KEY_FORMAT} (key #{position} is not one)") from None
         self._fernet = MultiFernet(fernets)
         self.key_count = len(fernets)
+        self._first = parts[0]
 
     def __repr__(self) -> str:
         return f"DataCipher(<{self.key_count} key(s)>)"
+
+    def derive(self, purpose: bytes) -> bytes:
+        """A 32-byte key for `purpose`, derived (HKDF-SHA256) from the key that encrypts:
+        a key rotation changes it too, and whatever it keyed is rebuilt then."""
+        material = base64.urlsafe_b64decode(self._first)
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(material)
 
     @staticmethod
     def new_key() -> str:

@@ -12,6 +12,9 @@ ISSUER = "charla"
 _ALGORITHM = "HS256"
 _MIN_SECRET_BYTES = 32  # RFC 7518 3.2: an HS256 key at least as long as the hash
 _REQUIRED = ("sub", "tid", "role", "iat", "exp", "iss")
+FULL = "full"
+# a token that reaches only /api/mfa/*: its agent must confirm a second factor first
+ENROLMENT = "mfa_enrollment"
 
 
 class InvalidToken(Exception):  # noqa: N818 - the protocol's word for it
@@ -24,6 +27,7 @@ class TokenClaims:
     tenant_id: str
     role: str
     expires_at: datetime
+    scope: str = FULL
 
 
 class TokenSigner:
@@ -41,9 +45,17 @@ class TokenSigner:
     def __repr__(self) -> str:
         return f"TokenSigner(ttl_s={self._ttl_s})"
 
-    def issue(self, agent_id: str, tenant_id: str, role: str, now: float | None = None) -> str:
+    def issue(
+        self,
+        agent_id: str,
+        tenant_id: str,
+        role: str,
+        now: float | None = None,
+        *,
+        scope: str = FULL,
+    ) -> str:
         issued_at = int(time.time() if now is None else now)
-        claims = {
+        claims: dict[str, str | int] = {
             "sub": agent_id,
             "tid": tenant_id,
             "role": role,
@@ -51,9 +63,21 @@ class TokenSigner:
             "exp": issued_at + self._ttl_s,
             "iss": ISSUER,
         }
+        if scope != FULL:
+            claims["scp"] = scope
         return jwt.encode(claims, self._secret, algorithm=_ALGORITHM)
 
     def verify(self, token: object) -> TokenClaims:
+        """A token good for everything an agent may do (not one limited to enrolment)."""
+        claims = self.verify_any(token)
+        if claims.scope != FULL:
+            raise InvalidToken(
+                "this token only sets up two-factor authentication: confirm a code at "
+                "/api/mfa/confirm, then log in again"
+            )
+        return claims
+
+    def verify_any(self, token: object) -> TokenClaims:
         """Check signature, issuer, expiry and claims; anything odd is `InvalidToken`.
 
         Takes any object because the token arrives in a client's JSON, where it may be a
@@ -76,11 +100,15 @@ class TokenSigner:
             raise InvalidToken("token is not valid") from None
         agent_id, tenant_id, role = claims["sub"], claims["tid"], claims["role"]
         expires = claims["exp"]
-        if not all(isinstance(value, str) and value for value in (agent_id, tenant_id, role)):
+        scope = claims.get("scp", FULL)
+        if not all(
+            isinstance(value, str) and value for value in (agent_id, tenant_id, role, scope)
+        ):
             raise InvalidToken("token is not valid")
         return TokenClaims(
             agent_id=agent_id,
             tenant_id=tenant_id,
             role=role,
             expires_at=datetime.fromtimestamp(expires, tz=UTC),
+            scope=scope,
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, literal, select, update
@@ -41,6 +42,7 @@ class ChatStore(StoreBase):
         priority: int = 0,
         ticket_reason: str | None = None,
         contact: dict[str, str | None] | None = None,
+        callback_due_at: datetime | None = None,
     ) -> tuple[Chat, Message, Ticket | None]:
         """The chat, the visitor's first message and (when offline) the ticket, together.
 
@@ -77,6 +79,7 @@ class ChatStore(StoreBase):
                 name=contact.get("name"),
                 email=contact.get("email"),
                 phone=contact.get("phone"),
+                callback_due_at=callback_due_at,
             )
             ticket_row = read_ticket.row_values(ticket, self.cipher, text_enc=text_enc)
         async with self.engine.begin() as conn:
@@ -229,9 +232,18 @@ class ChatStore(StoreBase):
     # -- messages ------------------------------------------------------------------------
 
     async def list_messages(
-        self, chat_id: str, *, after: int | None = None, limit: int = 1000
+        self,
+        chat_id: str,
+        *,
+        after: int | None = None,
+        limit: int = 1000,
+        whispers: bool = False,
     ) -> list[Message]:
+        """The chat's messages in order; supervisors' whispers only with `whispers` (the
+        console's reads: every transcript for the visitor or outside leaves them out)."""
         query = select(MESSAGES).where(MESSAGES.c.chat_id == chat_id)
+        if not whispers:
+            query = query.where(MESSAGES.c.whisper.is_(False))
         if after is not None:
             query = query.where(MESSAGES.c.id > after)
         rows = await self.read_rows(query.order_by(MESSAGES.c.id).limit(limit))
@@ -251,6 +263,7 @@ class ChatStore(StoreBase):
         name: str | None,
         email: str | None,
         phone: str | None,
+        callback_due_at: datetime | None = None,
     ) -> Ticket:
         """A ticket written after the chat began: by an agent, or by the bot it could not
         hand to anyone (an offline start_chat writes its own, with the chat)."""
@@ -267,6 +280,7 @@ class ChatStore(StoreBase):
             name=name,
             email=email,
             phone=phone,
+            callback_due_at=callback_due_at,
         )
         await self.add(TicketRow(**read_ticket.row_values(ticket, self.cipher)))
         return ticket

@@ -46,7 +46,7 @@ class RuleRecord:
 class Invitation:
     id: str
     tenant_id: str
-    rule_id: str
+    rule_id: str | None  # None for a personal invitation, sent by `agent_id`
     visitor_id: str
     visit: int
     language: str
@@ -54,6 +54,7 @@ class Invitation:
     chat_id: str | None
     shown_at: datetime
     responded_at: datetime | None
+    agent_id: str | None = None
 
 
 read_rule = RowReader(RuleRecord, InvitationRuleRow, text=dict, conditions=dict)
@@ -132,14 +133,23 @@ class EngagementRepository(StorePart):
         return bool(invited), declined
 
     async def record_shown(
-        self, *, tenant_id: str, rule_id: str, visitor_id: str, visit: int, language: str
+        self,
+        *,
+        tenant_id: str,
+        rule_id: str | None,
+        visitor_id: str,
+        visit: int,
+        language: str,
+        agent_id: str | None = None,
     ) -> Invitation:
-        """The new invitation; any earlier one this visitor left unanswered is `ignored`."""
+        """The new invitation (a rule's, or with `agent_id` an agent's); any earlier one
+        this visitor left unanswered is `ignored`."""
         now = self.store.clock.now()
         row = InvitationRow(
             id=new_id(),
             tenant_id=tenant_id,
             rule_id=rule_id,
+            agent_id=agent_id,
             visitor_id=visitor_id,
             visit=visit,
             language=language,
@@ -154,6 +164,29 @@ class EngagementRepository(StorePart):
             )
             s.add(row)
         return read_invitation(row)
+
+    async def last_shown_at(self, visitor_id: str) -> datetime | None:
+        """When this visitor was last shown an invitation, by a rule or an agent."""
+        async with self.store.session() as s:
+            return await s.scalar(
+                select(func.max(InvitationRow.shown_at)).where(
+                    InvitationRow.visitor_id == visitor_id
+                )
+            )
+
+    async def link_chat(self, invitation_id: str, chat_id: str) -> None:
+        """The chat a personal invitation led to (`start_chat` with its id), both ways."""
+        async with self.store.session() as s, s.begin():
+            await s.execute(
+                update(InvitationRow)
+                .where(InvitationRow.id == invitation_id, InvitationRow.chat_id.is_(None))
+                .values(chat_id=chat_id)
+            )
+            await s.execute(
+                update(ChatRow)
+                .where(ChatRow.id == chat_id, ChatRow.invitation_id.is_(None))
+                .values(invitation_id=invitation_id)
+            )
 
     async def get_invitation(self, invitation_id: str) -> Invitation | None:
         async with self.store.session() as s:

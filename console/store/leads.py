@@ -3,10 +3,12 @@
 The lead's name, e-mail and phone become the visitor's contact details in the same
 transaction.
 
-One lead per chat: saving again updates it. Each save of a qualified lead queues one
-delivery per destination the tenant's plan and settings allow, unless one is still pending
-for that lead and destination (the pending one will carry the newest data: connectors read
-the lead when they deliver).
+One lead per chat: saving again updates it. Each save that changes a qualified lead queues
+one delivery per destination the tenant's plan and settings allow, unless one is still
+pending for that lead and destination (the pending one will carry the newest data:
+connectors read the lead when they deliver). A destination's first delivery of the lead is
+`lead.qualified`; later ones are `lead.updated`, which change the record the first made.
+A save that changes nothing queues nothing.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from console.contract.plans import delivers_to
 from console.domain.leads import Delivery, Lead, LeadIn, lead_data
 from console.domain.types import Chat, Tenant
 from console.store.base import StorePart, assign, contact_values, owned, tenant_rows
+from console.store.history import HistoryRepository
 from console.store.models import (
     LEADS,
     DeliveryRow,
@@ -36,18 +39,28 @@ from console.store.models import (
 )
 
 LEAD_EVENT = "lead.qualified"
+LEAD_UPDATED = "lead.updated"
+TICKET_CREATED = "ticket.created"
+# the integrations (one row each) that take leads, and the one that takes ticket notices
+LEAD_KINDS = ("salesforce", "adf")
+NOTICE_KIND = "notify"
 
 
 async def destinations(s: AsyncSession, tenant: Tenant, event: str) -> list[tuple[str, str | None]]:
     """Where an event of this tenant goes: (destination, webhook id), by plan and settings."""
     found: list[tuple[str, str | None]] = []
-    if event == LEAD_EVENT:
-        kinds = await s.scalars(
+    kinds = {
+        LEAD_EVENT: LEAD_KINDS,
+        LEAD_UPDATED: LEAD_KINDS,
+        TICKET_CREATED: (NOTICE_KIND,),
+    }.get(event, ())
+    if kinds:
+        configured = await s.scalars(
             select(IntegrationRow.kind)
-            .where(IntegrationRow.tenant_id == tenant.id)
-            .order_by(IntegrationRow.kind.desc())  # salesforce, then adf
+            .where(IntegrationRow.tenant_id == tenant.id, IntegrationRow.kind.in_(kinds))
+            .order_by(IntegrationRow.kind.desc())  # salesforce, then notify, then adf
         )
-        found.extend((kind, None) for kind in kinds)
+        found.extend((kind, None) for kind in configured)
     if delivers_to(tenant.plan, "webhook"):
         hooks = await s.scalars(
             select(WebhookRow).where(WebhookRow.tenant_id == tenant.id).order_by(WebhookRow.id)
@@ -110,21 +123,31 @@ class LeadRepository(StorePart):
             "qualified": lead.qualified,
             "source": source,
             "agent_id": agent_id,
-            "data_enc": cipher.encrypt(json.dumps(lead_data(lead), sort_keys=True)),
         }
+        data = json.dumps(lead_data(lead), sort_keys=True)
         # who the lead says the person is, the visitor's contact details say too
         name = " ".join(n for n in (lead.first_name, lead.last_name) if n)
         contact = contact_values(cipher, name=name, email=lead.email, phone=lead.phone)
         try:
-            return await self._save(tenant, chat, values, contact)
+            saved = await self._save(tenant, chat, values, data, contact)
         except IntegrityError:
             # two first saves of one chat's lead raced; the loser updates the winner's row
-            return await self._save(tenant, chat, values, contact)
+            saved = await self._save(tenant, chat, values, data, contact)
+        await HistoryRepository(self.store).index_contact(
+            tenant.id, chat.visitor_id, name=name or None, email=lead.email, phone=lead.phone
+        )
+        return saved
 
     async def _save(
-        self, tenant: Tenant, chat: Chat, values: dict[str, Any], contact: dict[str, str]
+        self,
+        tenant: Tenant,
+        chat: Chat,
+        values: dict[str, Any],
+        data: str,
+        contact: dict[str, str],
     ) -> tuple[Lead, list[Delivery]]:
         now = self.store.clock.now()
+        cipher = self.store.cipher
         async with self.store.session() as s, s.begin():
             row = await s.scalar(
                 select(LeadRow).where(LeadRow.chat_id == chat.id).with_for_update()
@@ -138,13 +161,24 @@ class LeadRepository(StorePart):
                     created_at=now,
                 )
                 s.add(row)
-            assign(row, {**values, "updated_at": now})
+                changed = True
+            else:
+                before = (row.language, row.interest, row.qualified, cipher.decrypt(row.data_enc))
+                changed = before != (
+                    values["language"],
+                    values["interest"],
+                    values["qualified"],
+                    data,
+                )
+            assign(row, {**values, "data_enc": cipher.encrypt(data), "updated_at": now})
             if contact:
                 await s.execute(
                     update(VisitorRow).where(VisitorRow.id == chat.visitor_id).values(contact)
                 )
             await s.flush()
-            queued = await self._queue(s, tenant, chat, row.id, now) if row.qualified else []
+            queued = []
+            if row.qualified and changed:
+                queued = await self._queue(s, tenant, chat, row.id, now)
             await s.flush()
             every = await self._deliveries(s, [row.id])
         return self._lead(row, every.get(row.id, ())), [read_delivery(d) for d in queued]
@@ -152,23 +186,23 @@ class LeadRepository(StorePart):
     async def _queue(
         self, s: AsyncSession, tenant: Tenant, chat: Chat, lead_id: str, now: datetime
     ) -> list[DeliveryRow]:
-        """The qualified lead's deliveries: one per destination, unless one is pending."""
-        pending = {
-            (d.destination, d.target_id)
-            for d in await s.scalars(
-                select(DeliveryRow).where(
-                    DeliveryRow.lead_id == lead_id, DeliveryRow.status == "pending"
-                )
-            )
-        }
+        """The qualified lead's deliveries: one per destination, unless one is pending; a
+        destination that had the lead before gets `lead.updated`."""
+        earlier = list(await s.scalars(select(DeliveryRow).where(DeliveryRow.lead_id == lead_id)))
+        pending = {(d.destination, d.target_id) for d in earlier if d.status == "pending"}
+        sent = {(d.destination, d.target_id) for d in earlier}
+        first = await destinations(s, tenant, LEAD_EVENT)
+        again = await destinations(s, tenant, LEAD_UPDATED)
         queued: list[DeliveryRow] = []
-        for target in await destinations(s, tenant, LEAD_EVENT):
-            if target not in pending:
-                delivery = pending_delivery(
-                    tenant.id, LEAD_EVENT, target, now, lead_id=lead_id, chat_id=chat.id
-                )
-                s.add(delivery)
-                queued.append(delivery)
+        for target in dict.fromkeys([*first, *again]):
+            event = LEAD_UPDATED if target in sent else LEAD_EVENT
+            if target in pending or target not in (again if target in sent else first):
+                continue
+            delivery = pending_delivery(
+                tenant.id, event, target, now, lead_id=lead_id, chat_id=chat.id
+            )
+            s.add(delivery)
+            queued.append(delivery)
         return queued
 
     async def _deliveries(

@@ -64,6 +64,7 @@ INSERT_COLUMNS = (
     "text_enc",
     "client_msg_id",
     "created_at",
+    "whisper",
 )
 
 Posted = tuple[Message, bool, Chat | None]
@@ -96,6 +97,7 @@ class _Pending:
     check: Check | None
     future: asyncio.Future[Posted]
     created_at: datetime
+    whisper: bool = False
 
     @property
     def key(self) -> tuple[str, str, str] | None:
@@ -116,6 +118,7 @@ class _Pending:
             created_at=self.created_at,
             author_name=self.author_name,
             client_msg_id=self.client_msg_id,
+            whisper=self.whisper,
         )
 
     def settle(self, outcome: Posted | BaseException) -> None:
@@ -185,14 +188,15 @@ PG_CHATS = (
 )
 PG_INSERT = (
     "INSERT INTO messages (chat_id, author, author_name, agent_id, sender, text_enc,"
-    " client_msg_id, created_at) SELECT * FROM unnest($1::varchar[], $2::varchar[],"
+    " client_msg_id, created_at, whisper) SELECT * FROM unnest($1::varchar[], $2::varchar[],"
     " $3::varchar[], $4::varchar[], $5::varchar[], $6::text[], $7::varchar[],"
-    " $8::timestamptz[]) ON CONFLICT (chat_id, sender, client_msg_id) DO NOTHING"
+    " $8::timestamptz[], $9::boolean[]) ON CONFLICT (chat_id, sender, client_msg_id) DO NOTHING"
     " RETURNING id, text_enc"
 )
 PG_STORED = (
-    "SELECT id, chat_id, author, author_name, sender, text_enc, client_msg_id, created_at"
-    " FROM messages WHERE chat_id = ANY($1::varchar[]) AND client_msg_id = ANY($2::varchar[])"
+    "SELECT id, chat_id, author, author_name, sender, text_enc, client_msg_id, created_at,"
+    " whisper FROM messages"
+    " WHERE chat_id = ANY($1::varchar[]) AND client_msg_id = ANY($2::varchar[])"
 )
 PG_REPLIED = (
     "UPDATE chats SET first_agent_reply_at = $2"
@@ -267,6 +271,7 @@ class MessageWriter:
             check=check,
             future=loop.create_future(),
             created_at=self.clock.now(),
+            whisper=bool(draft.get("whisper", False)),
         )
         self._queue.append(pending)
         self._start_batches()
@@ -384,7 +389,11 @@ class MessageWriter:
                         outcomes[n] = (copies[pending.key], False, None)
                     else:  # refused by the unique key, yet no copy: nothing to answer with
                         outcomes[n] = RuntimeError(f"message {pending.key} neither new nor found")
-                replied = {batch[n].chat_id for n in new if batch[n].author == "agent"}
+                replied = {
+                    batch[n].chat_id
+                    for n in new
+                    if batch[n].author == "agent" and not batch[n].whisper
+                }
                 if replied:
                     await db.mark_replied(replied, self.clock.now())
         for n, first in repeats:
@@ -421,5 +430,6 @@ class MessageWriter:
                     created_at=row["created_at"],
                     author_name=row["author_name"],
                     client_msg_id=row["client_msg_id"],
+                    whisper=bool(row["whisper"]),
                 )
         return found

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect, Row
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -140,7 +141,11 @@ class PageViewRow(Base):
 
 class ChatRow(Base):
     __tablename__ = "chats"
-    __table_args__ = (Index("ix_chats_tenant_status", "tenant_id", "status"),)
+    __table_args__ = (
+        Index("ix_chats_tenant_status", "tenant_id", "status"),
+        Index("ix_chats_tenant_created", "tenant_id", "created_at"),
+        Index("ix_chats_agent_created", "agent_id", "created_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
@@ -163,6 +168,8 @@ class ChatRow(Base):
     rated_at: Mapped[datetime | None] = mapped_column(nullable=True)
     # The proactive invitation this chat came from, for conversion per rule
     invitation_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    # when the retention purge or an erasure removed its text (timings and scores stay)
+    purged_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class MessageRow(Base):
@@ -179,6 +186,8 @@ class MessageRow(Base):
     sender: Mapped[str] = mapped_column(String(50))
     client_msg_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     created_at: Mapped[datetime]
+    # a supervisor's coaching: never sent to the visitor nor outside (PROTOCOL 1.2)
+    whisper: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class TicketRow(Base):
@@ -196,6 +205,9 @@ class TicketRow(Base):
     phone_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
     text_enc: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+    assignee_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    callback_due_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    updated_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class InvitationRuleRow(Base):
@@ -219,7 +231,11 @@ class InvitationRow(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
-    rule_id: Mapped[str] = mapped_column(ForeignKey("invitation_rules.id"), index=True)
+    # None for a personal invitation, sent by `agent_id` (PROTOCOL 1.2)
+    rule_id: Mapped[str | None] = mapped_column(
+        ForeignKey("invitation_rules.id"), index=True, nullable=True
+    )
+    agent_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     visitor_id: Mapped[str] = mapped_column(ForeignKey("visitors.id"))
     visit: Mapped[int] = mapped_column(Integer)
     language: Mapped[str] = mapped_column(String(16))
@@ -313,6 +329,60 @@ class WebhookRow(Base):
     secret_enc: Mapped[str] = mapped_column(Text)
     events: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[datetime]
+
+
+class AgreementRow(Base):
+    """One version of a tenant's service agreement (the terms as `Agreement.to_wire`)."""
+
+    __tablename__ = "sla_agreements"
+    __table_args__ = (UniqueConstraint("tenant_id", "version"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    effective_from: Mapped[str] = mapped_column(String(10))
+    terms: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+
+
+class ClosureRow(Base):
+    """A one-off closed day (a hurricane day): the SLA clock does not run on it."""
+
+    __tablename__ = "closures"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class SlaMonthRow(Base):
+    """A closed month: its figures as frozen, their SHA-256, and any later recomputation
+    that came out different (kept beside them, never applied)."""
+
+    __tablename__ = "sla_months"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    agreement_version: Mapped[int] = mapped_column(Integer)
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON)
+    figures_sha256: Mapped[str] = mapped_column(String(64))
+    closed_at: Mapped[datetime]
+    discrepancy: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    checked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class PresenceEventRow(Base):
+    """An agent's status as it changed (online, away, offline): the staffing history."""
+
+    __tablename__ = "presence_events"
+    __table_args__ = (Index("ix_presence_events_tenant_at", "tenant_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    agent_id: Mapped[str] = mapped_column(String(36))
+    status: Mapped[str] = mapped_column(String(10))
+    at: Mapped[datetime]
 
 
 # The tables themselves, for SQLAlchemy Core statements on the hot paths (reads, the writer)

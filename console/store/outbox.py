@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -130,6 +130,27 @@ class OutboxRepository(StorePart):
             delivery_id, worker, status="failed", last_error=error[:ERROR_MAX]
         )
 
+    async def external_id(
+        self, lead_id: str, destination: str, target_id: str | None
+    ) -> str | None:
+        """The destination's id for this lead from its latest successful delivery (the
+        Salesforce Lead an update changes), or None."""
+        async with self.store.session() as s:
+            return await s.scalar(
+                select(DeliveryRow.external_id)
+                .where(
+                    DeliveryRow.lead_id == lead_id,
+                    DeliveryRow.destination == destination,
+                    DeliveryRow.target_id.is_(None)
+                    if target_id is None
+                    else DeliveryRow.target_id == target_id,
+                    DeliveryRow.status == "delivered",
+                    DeliveryRow.external_id.is_not(None),
+                )
+                .order_by(DeliveryRow.delivered_at.desc())
+                .limit(1)
+            )
+
     async def next_due(self) -> datetime | None:
         """When the earliest pending delivery becomes due (a lease counts as not yet)."""
         async with self.store.session() as s:
@@ -141,6 +162,17 @@ class OutboxRepository(StorePart):
             )
             times = [max(at, locked or at) for at, locked in rows]
         return min(times) if times else None
+
+    async def pending_by_destination(self) -> dict[str, tuple[int, datetime]]:
+        """Pending deliveries by connector: how many, and when the oldest was queued
+        (the worker's `charla_outbox_pending` and `charla_outbox_queue_age_seconds`)."""
+        async with self.store.session() as s:
+            rows = await s.execute(
+                select(DeliveryRow.destination, func.count(), func.min(DeliveryRow.created_at))
+                .where(DeliveryRow.status == "pending")
+                .group_by(DeliveryRow.destination)
+            )
+            return {str(dest): (int(count), oldest) for dest, count, oldest in rows}
 
     # -- the people's side ---------------------------------------------------------------
 

@@ -20,14 +20,22 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from console.domain.clock import Clock
 from console.domain.types import NEW_VISIT_AFTER, Agent, PageView, Tenant, Visitor
 from console.security.crypto import DataCipher
+from console.store.agreements import AgreementRepository
+from console.store.audit import AuditRepository
 from console.store.base import assign, contact_values
+from console.store.billing import BillingRepository
+from console.store.billing_models import PlanChangeRow
 from console.store.bots import BotRepository
 from console.store.chats import OPEN_STATUSES, ChatStore
 from console.store.engagement import EngagementRepository
 from console.store.floor import FloorRepository
+from console.store.history import HistoryRepository
+from console.store.incidents import IncidentRepository
 from console.store.integrations import IntegrationRepository
+from console.store.invoices import InvoiceRepository
 from console.store.leads import LeadRepository
 from console.store.messages import MessageWriter
+from console.store.mfa import MfaRepository
 from console.store.models import (
     AGENTS,
     PAGE_VIEWS,
@@ -41,8 +49,12 @@ from console.store.models import (
     new_id,
 )
 from console.store.outbox import OutboxRepository
+from console.store.privacy import PrivacyRepository
 from console.store.records import read_agent, read_tenant, read_visitor
+from console.store.reports import ReportsRepository
+from console.store.retention import RetentionRepository
 from console.store.tenant_config import TenantConfigRepository
+from console.store.tickets import TicketRepository
 
 __all__ = ["OPEN_STATUSES", "Store", "StoreConflictError"]
 PAGES_KEPT_PER_VISITOR = 50
@@ -64,6 +76,17 @@ class Store(ChatStore):
         self.floor = FloorRepository(self)
         self.outbox = OutboxRepository(self)
         self.integrations = IntegrationRepository(self)
+        self.audit = AuditRepository(self)
+        self.mfa = MfaRepository(self)
+        self.privacy = PrivacyRepository(self)
+        self.retention = RetentionRepository(self)
+        self.incidents = IncidentRepository(self)
+        self.agreements = AgreementRepository(self)
+        self.reports = ReportsRepository(self)
+        self.tickets = TicketRepository(self)
+        self.billing = BillingRepository(self)
+        self.invoices = InvoiceRepository(self)
+        self.history = HistoryRepository(self)
         self.messages = MessageWriter(engine, cipher, clock=self.clock)
         # Store a message (group commit), with the chat as its transaction saw it: see
         # MessageWriter.post. An attribute, so that a test can wrap it.
@@ -109,7 +132,10 @@ class Store(ChatStore):
             created_at=now,
             updated_at=now,
         )
-        await self.add(row)
+        async with self.session() as s, s.begin():
+            s.add(row)
+            await s.flush()
+            s.add(PlanChangeRow(tenant_id=row.id, plan=plan, at=now))  # billing's history
         return read_tenant(row)
 
     async def update_tenant(self, tenant_id: str, changes: dict[str, Any]) -> Tenant | None:
@@ -117,8 +143,11 @@ class Store(ChatStore):
             row = await s.get(TenantRow, tenant_id)
             if row is None:
                 return None
+            now = self.clock.now()
+            if changes.get("plan", row.plan) != row.plan:  # billing prorates by its history
+                s.add(PlanChangeRow(tenant_id=row.id, plan=changes["plan"], at=now))
             assign(row, changes)
-            row.updated_at = self.clock.now()
+            row.updated_at = now
         return read_tenant(row)
 
     async def get_tenant(self, tenant_id: str) -> Tenant | None:
@@ -232,11 +261,22 @@ class Store(ChatStore):
         return read_visitor(row, self.cipher, reversed(viewed))
 
     async def update_visitor_contact(
-        self, visitor_id: str, *, name: str | None, email: str | None, phone: str | None
+        self,
+        visitor_id: str,
+        *,
+        name: str | None,
+        email: str | None,
+        phone: str | None,
+        tenant_id: str | None = None,
     ) -> None:
+        """Encrypted, and (given the tenant) as History's keyed hashes too."""
         values = contact_values(self.cipher, name=name, email=email, phone=phone)
         if values:
             await self.write(update(VisitorRow).where(VisitorRow.id == visitor_id).values(values))
+            if tenant_id is not None:
+                await self.history.index_contact(
+                    tenant_id, visitor_id, name=name, email=email, phone=phone
+                )
 
     async def add_page_view(
         self, visitor_id: str, *, url: str, title: str | None, referrer: str | None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import json
 from typing import Any, TypeVar
 
@@ -15,7 +16,7 @@ from console.contract.plans import REQUIRED, Feature, allows
 from console.domain.errors import ProtocolError, from_validation
 from console.domain.types import Agent, Tenant
 from console.security.tokens import InvalidToken
-from console.web.keys import SETTINGS, SIGNER, STORE
+from console.web.keys import ACTOR, SETTINGS, SIGNER, STORE
 
 log = structlog.get_logger("charla.http")
 M = TypeVar("M", bound=BaseModel)
@@ -79,14 +80,33 @@ def bearer(request: web.Request) -> str:
     return token.strip()
 
 
-def require_admin(request: web.Request) -> None:
+OPERATOR_ROLE = "operator"
+PROVIDER = "provider"
+
+
+def require_admin(request: web.Request) -> str:
+    """The provider's admin: CHARLA_ADMIN_TOKEN, or an operator's own token (from
+    /api/operator/login, second factor included). Returns who, for the audit log."""
     expected = request.app[SETTINGS].admin_token
     if not expected:
         raise ProtocolError(
             "forbidden", "the admin API is disabled: set CHARLA_ADMIN_TOKEN to enable it"
         )
-    if not hmac.compare_digest(bearer(request).encode(), expected.encode()):
+    token = bearer(request)
+    if token.count(".") == 2:  # a JWT: an operator's (an agent's is no admin token)
+        try:
+            claims = request.app[SIGNER].verify(token)
+        except InvalidToken as exc:
+            raise ProtocolError("unauthorized", str(exc)) from None
+        if claims.role != OPERATOR_ROLE or claims.tenant_id != PROVIDER:
+            raise ProtocolError("unauthorized", "wrong admin token")
+        actor = f"operator:{claims.agent_id}"
+    elif hmac.compare_digest(token.encode(), expected.encode()):
+        actor = "provider:admin_token"
+    else:
         raise ProtocolError("unauthorized", "wrong admin token")
+    request[ACTOR] = (None, actor)
+    return actor
 
 
 async def require_agent(request: web.Request) -> Agent:
@@ -97,11 +117,32 @@ async def require_agent(request: web.Request) -> Agent:
     agent = await request.app[STORE].get_agent(claims.agent_id)
     if agent is None or agent.tenant_id != claims.tenant_id or not agent.active:
         raise ProtocolError("unauthorized", "this agent no longer exists; log in again")
+    request[ACTOR] = (agent.tenant_id, f"agent:{agent.id}")
     return agent
 
 
 def client_ip(request: web.Request) -> str:
-    return request.remote or "unknown"
+    """The caller's address: the peer's, unless the peer is a trusted proxy
+    (CHARLA_TRUSTED_PROXIES); then the last address in X-Forwarded-For that is not one.
+    A client can write anything into that header, so only what trusted proxies appended
+    counts."""
+    remote = request.remote or "unknown"
+    trusted = request.app[SETTINGS].trusted_proxies
+    if not trusted or not _within(remote, trusted):
+        return remote
+    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",")]
+    for hop in reversed([h for h in hops if h]):
+        if not _within(hop, trusted):
+            return hop
+    return remote
+
+
+def _within(address: str, networks: tuple[str, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(net) for net in networks)
 
 
 async def require_tenant_admin(request: web.Request, *, feature: Feature | None = None) -> Agent:

@@ -19,6 +19,7 @@ from console.web.http import read_json, require_agent, require_tenant_admin
 from console.web.keys import REDIS, SETTINGS, STORE
 from integrations.adf.config import AdfSettings
 from integrations.netguard import literal_problem
+from integrations.notify.config import NotifySettings
 from integrations.salesforce.config import SalesforceSettings
 from integrations.webhooks.config import WebhookSettings
 
@@ -76,6 +77,14 @@ async def put_adf(request: web.Request) -> web.Response:
     return await _saved(request, agent, "adf", body.model_dump(), None)
 
 
+@routes.put("/api/integrations/notify")
+async def put_notify(request: web.Request) -> web.Response:
+    """The address that hears of every new ticket, in the tenant's language (every plan)."""
+    agent = await require_tenant_admin(request)
+    body = await read_json(request, NotifySettings)
+    return await _saved(request, agent, "notify", body.model_dump(), None)
+
+
 async def _saved(
     request: web.Request, agent: Agent, kind: str, config: dict[str, Any], secret: str | None
 ) -> web.Response:
@@ -89,8 +98,8 @@ async def _saved(
 async def delete_integration(request: web.Request) -> web.Response:
     agent = await require_tenant_admin(request)
     kind = request.match_info["kind"]
-    if kind not in ("salesforce", "adf"):
-        raise ProtocolError("not_found", "integrations are salesforce and adf")
+    if kind not in ("salesforce", "adf", "notify"):
+        raise ProtocolError("not_found", "integrations are salesforce, adf and notify")
     if not await request.app[STORE].integrations.remove(agent.tenant_id, kind):
         raise ProtocolError("not_found", f"no {kind} integration is configured")
     return web.json_response({"ok": True})

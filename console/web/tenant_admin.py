@@ -37,7 +37,7 @@ from console.web.http import (
 )
 from console.web.integrations import check_destination
 from console.web.invitations import MAX_RULES, RuleIn, checked_text
-from console.web.keys import HUB, STORE
+from console.web.keys import BODY, HUB, STORE
 from integrations.adf.config import AdfSettings
 from integrations.salesforce.config import SalesforceSettings
 from integrations.webhooks.config import ImportedWebhook
@@ -182,6 +182,7 @@ async def read_object(request: web.Request, limit: int = 64 * 1024) -> dict[str,
         raise ProtocolError("invalid_payload", "the body must be JSON") from None
     if not isinstance(data, dict):
         raise ProtocolError("invalid_payload", "the body must be a JSON object")
+    request[BODY] = data  # streamed, not kept by aiohttp: the audit log names its fields
     return data
 
 
@@ -343,6 +344,15 @@ async def patch_tenant(request: web.Request) -> web.Response:
         raise ProtocolError("not_found", "your tenant no longer exists")
     settings, bot_script = await store.config.tenant_settings(tenant.id)
     return web.json_response(tenant_wire(tenant, settings, bot_script, admin=True))
+
+
+@routes.get("/api/bot-script")
+async def get_bot_script(request: web.Request) -> web.Response:
+    """The script the tenant's bot speaks by, whole, as PATCH /api/tenant takes it back: the
+    tenant's own, or Charla's default when it has none (or its own no longer validates)."""
+    _admin, tenant = await admins_tenant(request)
+    script = await request.app[HUB].bots.script(tenant)
+    return web.json_response(script.to_data())
 
 
 # -- export and import --------------------------------------------------------------------

@@ -60,8 +60,9 @@ async def widget_config(request: web.Request) -> web.Response:
     what a new chat would get now, so that it promises nothing the hub will not keep.
 
     Readable cross-origin only from the tenant's own allowed origins. Fetched on every page
-    of every dealer: the tenant's row, then Redis once per language an agent would need
-    (not at all while closed), and the bot's script only for a tenant whose bot can run."""
+    of every dealer: the tenant's row and its privacy policy's, then Redis once per language
+    an agent would need (not at all while closed), and the bot's script only for a tenant
+    whose bot can run."""
     site_key = request.query.get("site_key", "")
     tenant = await request.app[STORE].get_tenant_by_site_key(site_key) if site_key else None
     if tenant is None:
@@ -82,6 +83,8 @@ async def widget_config(request: web.Request) -> web.Response:
         "next_opening": iso(opening),  # UTC, as every time; `timezone` shows it locally
         "timezone": tenant.timezone,
         "bot": await bot_face(hub, tenant),
+        # the tenant's own words by language ({} or a language missing: the widget's own)
+        "privacy_notice": (await request.app[STORE].privacy.policy(tenant.id)).privacy_notice,
     }
     headers = {"Cache-Control": "no-store", "Vary": "Origin"}
     origin = request.headers.get("Origin")
@@ -171,12 +174,23 @@ def demo_site_key(request: web.Request) -> str:
     return DEMO_SITE_KEY
 
 
+DEMO_DEALER = "Autos Borinquen"
+
+
+def page_title(title: str | None) -> str:
+    """A sample page's title and then the dealer's ("Inventario · Inventory · Autos
+    Borinquen"); the home page's is the dealer's name alone, never said twice."""
+    if not title or title == DEMO_DEALER:
+        return DEMO_DEALER
+    return f"{title} · {DEMO_DEALER}"
+
+
 def render(page_name: str, site_key: str, **values: str) -> str:
     page = Template((DEMO_SITE / page_name).read_text(encoding="utf-8"))
     body = page.substitute(**values)
     layout = Template((DEMO_SITE / "layout.html").read_text(encoding="utf-8"))
     return layout.substitute(
-        title=values.get("title", "Autos Borinquen"),
+        title=page_title(values.get("title")),
         body=body,
         site_key=html.escape(site_key, quote=True),
     )
@@ -210,7 +224,7 @@ async def demo_root(_request: web.Request) -> web.Response:
 
 @routes.get("/demo/")
 async def demo_home(request: web.Request) -> web.Response:
-    return demo_response(request, "home.html", title="Autos Borinquen")
+    return demo_response(request, "home.html", title=DEMO_DEALER)
 
 
 @routes.get("/demo/inventory")

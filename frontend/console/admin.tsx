@@ -1,17 +1,17 @@
 // Tenant admin pages: agents, canned responses, invitation rules, hours and holidays,
-// integrations, export/import. Each page talks to the tenant admin API of PROTOCOL.md.
+// the virtual assistant's name and picture, integrations, export/import. Each page talks to the tenant admin API of PROTOCOL.md.
 
 import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError } from "./api";
 import type { Floor } from "./floor";
 import { DAYS, formatRanges, parseRanges, type Canned, type TeamMember, type TenantInfo } from "./model";
-import type { TextKey, UiLang } from "./i18n";
+import { translate, type TextKey, type UiLang } from "./i18n";
 import { Check, ErrorLine, Field, SubmitRow, useLang, useT } from "./ui";
-import { plain, word } from "./words";
+import { number, percent, word } from "./words";
 
-type Page = "agents" | "canned_responses" | "invitation_rules" | "hours" | "integrations" | "export_import";
-const PAGES: Page[] = ["agents", "canned_responses", "invitation_rules", "hours", "integrations", "export_import"];
+type Page = "agents" | "canned_responses" | "invitation_rules" | "hours" | "assistant" | "integrations" | "export_import";
+const PAGES: Page[] = ["agents", "canned_responses", "invitation_rules", "hours", "assistant", "integrations", "export_import"];
 
 export function AdminView(props: { floor: Floor }) {
   const t = useT();
@@ -30,6 +30,7 @@ export function AdminView(props: { floor: Floor }) {
         {page === "canned_responses" ? <CannedPage floor={props.floor} /> : null}
         {page === "invitation_rules" ? <RulesPage floor={props.floor} /> : null}
         {page === "hours" ? <HoursPage floor={props.floor} /> : null}
+        {page === "assistant" ? <AssistantPage floor={props.floor} /> : null}
         {page === "integrations" ? <IntegrationsPage floor={props.floor} /> : null}
         {page === "export_import" ? <ExportPage floor={props.floor} /> : null}
       </div>
@@ -268,95 +269,292 @@ interface Rule {
   name: string;
   enabled: boolean;
   text: Record<string, string>;
-  conditions: Record<string, unknown>;
+  conditions: Conditions;
   only_when_agents_available: boolean;
 }
 
-// an invitation rule's conditions, by the words of the form that sets them
-const CONDITION_LABELS: Record<string, TextKey> = {
-  url_pattern: "url_pattern",
-  min_seconds_on_page: "min_seconds",
-  min_pages_viewed: "min_pages",
-  referrer_contains: "referrer_contains",
-  returning_visitor: "returning",
+/** Every condition the API accepts (PROTOCOL.md, "Invitations"); all that are given must hold. */
+interface Conditions {
+  url_pattern?: string;
+  min_seconds_on_page?: number;
+  min_pages_viewed?: number;
+  referrer_contains?: string;
+  returning_visitor?: boolean;
+}
+
+/** GET /api/invitation-rules/{id}/stats */
+interface RuleStats {
+  shown: number;
+  accepted: number;
+  declined: number;
+  ignored: number;
+  pending: number;
+  chats: number;
+  leads: number;
+  conversion: { accepted_per_shown: number | null; chats_per_shown: number | null; leads_per_shown: number | null };
+}
+
+/** The rule form's fields, all as typed; `returning` is "any", "yes" or "no". */
+interface RuleForm {
+  name: string;
+  url_pattern: string;
+  min_seconds: string;
+  min_pages: string;
+  referrer: string;
+  returning: "any" | "yes" | "no";
+  es: string;
+  en: string;
+  only: boolean;
+}
+
+const EMPTY_RULE: RuleForm = {
+  name: "",
+  url_pattern: "",
+  min_seconds: "",
+  min_pages: "",
+  referrer: "",
+  returning: "any",
+  es: "",
+  en: "",
+  only: true,
 };
 
-/** "Pages (pattern): /inventory/*; Seconds on page: 20", never JSON. */
-function conditionsText(lang: UiLang, t: (key: TextKey) => string, rule: Rule): string {
-  const parts = Object.entries(rule.conditions ?? {})
-    .filter(([, value]) => value !== null && value !== undefined)
-    .map(([key, value]) => {
-      const label = Object.prototype.hasOwnProperty.call(CONDITION_LABELS, key) ? t(CONDITION_LABELS[key]) : key;
-      return `${label}: ${plain(lang, value)}`;
-    });
-  if (rule.only_when_agents_available) parts.push(t("only_available"));
-  return parts.join("; ");
+function formOf(rule: Rule): RuleForm {
+  const c = rule.conditions ?? {};
+  const count = (n: number | undefined) => (typeof n === "number" ? String(n) : "");
+  return {
+    name: rule.name,
+    url_pattern: c.url_pattern ?? "",
+    min_seconds: count(c.min_seconds_on_page),
+    min_pages: count(c.min_pages_viewed),
+    referrer: c.referrer_contains ?? "",
+    returning: c.returning_visitor === true ? "yes" : c.returning_visitor === false ? "no" : "any",
+    es: rule.text.es ?? "",
+    en: rule.text.en ?? "",
+    only: rule.only_when_agents_available,
+  };
+}
+
+/** The form as the API's rule: blank fields are no condition. */
+function ruleOf(form: RuleForm): Omit<Rule, "id" | "enabled"> {
+  const conditions: Conditions = {};
+  if (form.url_pattern.trim()) conditions.url_pattern = form.url_pattern.trim();
+  if (form.min_seconds.trim()) conditions.min_seconds_on_page = Number(form.min_seconds);
+  if (form.min_pages.trim()) conditions.min_pages_viewed = Number(form.min_pages);
+  if (form.referrer.trim()) conditions.referrer_contains = form.referrer.trim();
+  if (form.returning !== "any") conditions.returning_visitor = form.returning === "yes";
+  return { name: form.name, text: givenTexts(form.es, form.en), conditions, only_when_agents_available: form.only };
+}
+
+/** Each condition as a sentence part: "Páginas (patrón): /inventory/*", never JSON. */
+function conditionLines(lang: UiLang, t: (key: TextKey) => string, rule: Rule): string[] {
+  const c = rule.conditions ?? {};
+  const lines: string[] = [];
+  if (c.url_pattern) lines.push(`${t("url_pattern")}: ${c.url_pattern}`);
+  if (typeof c.min_seconds_on_page === "number") lines.push(`${t("min_seconds")}: ${number(lang, c.min_seconds_on_page)}`);
+  if (typeof c.min_pages_viewed === "number") lines.push(`${t("min_pages")}: ${number(lang, c.min_pages_viewed)}`);
+  if (c.referrer_contains) lines.push(`${t("referrer_contains")}: ${c.referrer_contains}`);
+  if (c.returning_visitor !== undefined && c.returning_visitor !== null) {
+    lines.push(t(c.returning_visitor ? "rule_returning_yes" : "rule_returning_no"));
+  }
+  if (lines.length === 0) lines.push(t("rule_everyone"));
+  if (rule.only_when_agents_available) lines.push(t("only_available"));
+  return lines;
+}
+
+/** A rule's funnel: shown, accepted (with its share of shown), declined, chats, leads. */
+function Funnel(props: { stats: RuleStats | undefined }) {
+  const t = useT();
+  const lang = useLang();
+  const s = props.stats;
+  if (!s) return <span class="muted">…</span>;
+  const step = (key: TextKey, field: string, value: number, ratio?: number | null) => (
+    <li data-stat={field}>
+      <span class="label">{t(key)}</span> <strong>{number(lang, value)}</strong>
+      {ratio !== undefined ? <small class="muted"> {percent(lang, ratio)}</small> : null}
+    </li>
+  );
+  return (
+    <ul class="funnel" data-testid="rule-stats">
+      {step("funnel_shown", "shown", s.shown)}
+      {step("funnel_accepted", "accepted", s.accepted, s.conversion.accepted_per_shown)}
+      {step("funnel_declined", "declined", s.declined)}
+      {step("funnel_chats", "chats", s.chats, s.conversion.chats_per_shown)}
+      {step("funnel_leads", "leads", s.leads, s.conversion.leads_per_shown)}
+    </ul>
+  );
+}
+
+/** The invitation as the widget shows it, in one language (its own words on the buttons). */
+function BubblePreview(props: { lang: UiLang; text: string }) {
+  return (
+    <figure class="invite-bubble" lang={props.lang} data-preview={props.lang}>
+      <figcaption class="muted">{props.lang.toUpperCase()}</figcaption>
+      <p dir="auto">{props.text}</p>
+      <div class="row">
+        <span class="fake-button">{translate(props.lang, "invite_decline")}</span>
+        <span class="fake-button primary">{translate(props.lang, "invite_accept")}</span>
+      </div>
+    </figure>
+  );
 }
 
 function RulesPage(props: { floor: Floor }) {
   const t = useT();
   const lang = useLang();
   const [rules, error, reload] = useList<Rule>(props.floor, "/api/invitation-rules", "rules");
-  const [form, setForm] = useState({ name: "", es: "", en: "", url_pattern: "", min_seconds: "", min_pages: "", only: true });
+  const [stats, setStats] = useState<Record<string, RuleStats>>({});
+  const [form, setForm] = useState<RuleForm>(EMPTY_RULE);
+  const [editing, setEditing] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    const conditions: Record<string, unknown> = {};
-    if (form.url_pattern.trim()) conditions.url_pattern = form.url_pattern.trim();
-    if (form.min_seconds) conditions.min_seconds_on_page = Number(form.min_seconds);
-    if (form.min_pages) conditions.min_pages_viewed = Number(form.min_pages);
-    const text = givenTexts(form.es, form.en);
+  useEffect(() => {
+    for (const r of rules ?? []) {
+      api<RuleStats>("GET", `/api/invitation-rules/${r.id}/stats`, props.floor.token)
+        .then((s) => setStats((old) => ({ ...old, [r.id]: s })))
+        .catch(() => undefined);
+    }
+  }, [rules]);
+  const run = async (action: () => Promise<unknown>): Promise<boolean> => {
     try {
-      await api("POST", "/api/invitation-rules", props.floor.token, {
-        name: form.name,
-        enabled: true,
-        text,
-        conditions,
-        only_when_agents_available: form.only,
-      });
+      await action();
       setProblem(null);
       reload();
+      return true;
     } catch (err) {
       setProblem((err as Error).message);
+      return false;
     }
   };
-  const remove = async (id: string) => {
-    try {
-      await api("DELETE", `/api/invitation-rules/${id}`, props.floor.token);
-      reload();
-    } catch (err) {
-      setProblem((err as Error).message);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const rule = ruleOf(form);
+    const done = await run(() =>
+      editing
+        ? api("PATCH", `/api/invitation-rules/${editing}`, props.floor.token, rule)
+        : api("POST", "/api/invitation-rules", props.floor.token, { ...rule, enabled: true }),
+    );
+    if (done) {
+      setEditing(null);
+      setForm(EMPTY_RULE);
     }
   };
-  const input = (key: "name" | "es" | "en" | "url_pattern" | "min_seconds" | "min_pages", label: string, type = "text") => (
-    <Field label={label} name={key} type={type} value={form[key]} onValue={(value) => setForm({ ...form, [key]: value })} />
+  const edit = (rule: Rule) => {
+    setEditing(rule.id);
+    setForm(formOf(rule));
+    setProblem(null);
+  };
+  const cancel = () => {
+    setEditing(null);
+    setForm(EMPTY_RULE);
+  };
+  const input = (key: "name" | "es" | "en" | "url_pattern" | "min_seconds" | "min_pages" | "referrer", label: string, extra: Partial<{ type: string; placeholder: string; class: string }> = {}) => (
+    <Field label={label} name={key} dir={key === "es" || key === "en" || key === "name" ? "auto" : undefined} value={form[key]} onValue={(value) => setForm({ ...form, [key]: value })} {...extra} />
   );
   return (
-    <div>
+    <div class="rules">
       <ErrorLine message={error ?? problem} />
-      <table class="list">
-        <tbody>
-          {(rules ?? []).map((r) => (
-            <tr key={r.id}>
-              <td dir="auto">{r.name}</td>
-              <td dir="auto">{r.text.es ?? r.text.en ?? ""}</td>
-              <td>{conditionsText(lang, t, r)}</td>
-              <td>{r.enabled === false ? `${t("enabled")}: ${t("no")}` : t("enabled")}</td>
-              <DeleteCell onDelete={() => void remove(r.id)} />
+      {rules && rules.length === 0 ? <p class="muted">{t("rules_empty")}</p> : null}
+      {rules && rules.length > 0 ? (
+        <table class="list" data-testid="rules">
+          <thead>
+            <tr>
+              <th>{t("enabled")}</th>
+              <th>{t("rule_name")}</th>
+              <th>{t("rule_texts")}</th>
+              <th>{t("rule_conditions")}</th>
+              <th>{t("rule_results")}</th>
+              <th />
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {rules.map((r) => (
+              <tr key={r.id} data-rule-id={r.id} class={r.enabled === false ? "inactive" : editing === r.id ? "editing" : ""}>
+                <td>
+                  <label class="switch">
+                    <input
+                      type="checkbox"
+                      role="switch"
+                      name="enabled"
+                      aria-label={`${t("enabled")}: ${r.name}`}
+                      checked={r.enabled !== false}
+                      onChange={(e) =>
+                        void run(() =>
+                          api("PATCH", `/api/invitation-rules/${r.id}`, props.floor.token, { enabled: (e.target as HTMLInputElement).checked }),
+                        )
+                      }
+                    />
+                    <span>{r.enabled === false ? t("rule_disabled") : t("enabled")}</span>
+                  </label>
+                </td>
+                <td dir="auto">{r.name}</td>
+                <td class="rule-texts">
+                  {(["es", "en"] as const)
+                    .filter((l) => r.text[l])
+                    .map((l) => (
+                      <p key={l} dir="auto">
+                        <small class="muted">{l.toUpperCase()}</small> {r.text[l]}
+                      </p>
+                    ))}
+                </td>
+                <td>
+                  <ul class="conditions">
+                    {conditionLines(lang, t, r).map((line) => (
+                      <li key={line}>{line}</li>
+                    ))}
+                  </ul>
+                </td>
+                <td>
+                  <Funnel stats={stats[r.id]} />
+                </td>
+                <td class="rule-actions">
+                  <button type="button" data-action="edit" onClick={() => edit(r)}>
+                    {t("edit")}
+                  </button>
+                  <button type="button" class="danger" data-action="delete" onClick={() => void run(() => api("DELETE", `/api/invitation-rules/${r.id}`, props.floor.token))}>
+                    {t("delete")}
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
       {error ? null : (
-        <form class="grid-form" onSubmit={submit}>
+        <form class="grid-form rule-form" onSubmit={submit} data-testid="rule-form" data-editing={editing ?? undefined}>
+          <h3 class="span">{editing ? t("rule_edit") : t("rule_new")}</h3>
           {input("name", t("rule_name"))}
-          {input("url_pattern", t("url_pattern"))}
-          {input("min_seconds", t("min_seconds"), "number")}
-          {input("min_pages", t("min_pages"), "number")}
-          {input("es", `${t("text")} (ES)`)}
-          {input("en", `${t("text")} (EN)`)}
-          <Check label={t("only_available")} checked={form.only} onChecked={(only) => setForm({ ...form, only })} />
-          <SubmitRow label={t("create")} />
+          {input("url_pattern", t("url_pattern"), { placeholder: "/inventory/*" })}
+          {input("min_seconds", t("min_seconds"), { type: "number" })}
+          {input("min_pages", t("min_pages"), { type: "number" })}
+          {input("referrer", t("referrer_contains"), { placeholder: t("rule_referrer_placeholder") })}
+          <label>
+            {t("returning")}
+            <select name="returning" value={form.returning} onChange={(e) => setForm({ ...form, returning: (e.target as HTMLSelectElement).value as RuleForm["returning"] })}>
+              <option value="any">{t("any")}</option>
+              <option value="yes">{t("rule_returning_yes")}</option>
+              <option value="no">{t("rule_returning_no")}</option>
+            </select>
+          </label>
+          {input("es", `${t("text")} (ES)`, { class: "span" })}
+          {input("en", `${t("text")} (EN)`, { class: "span" })}
+          {form.es.trim() || form.en.trim() ? (
+            <div class="span invite-preview" data-testid="rule-preview">
+              <h4>{t("rule_preview")}</h4>
+              {form.es.trim() ? <BubblePreview lang="es" text={form.es} /> : null}
+              {form.en.trim() ? <BubblePreview lang="en" text={form.en} /> : null}
+            </div>
+          ) : null}
+          <Check label={t("only_available")} span checked={form.only} onChecked={(only) => setForm({ ...form, only })} />
+          <div class="span buttons">
+            {editing ? (
+              <button type="button" data-action="cancel" onClick={cancel}>
+                {t("cancel")}
+              </button>
+            ) : null}
+            <button type="submit" class="primary">
+              {editing ? t("save") : t("create")}
+            </button>
+          </div>
         </form>
       )}
     </div>
@@ -413,6 +611,82 @@ function HoursPage(props: { floor: Floor }) {
             />
           ))}
       <p class="muted span">{t("hours_help")}</p>
+      <ErrorLine message={problem} />
+      <SubmitRow label={t("save")}>{message ? <span class="ok">{message}</span> : null}</SubmitRow>
+    </form>
+  );
+}
+
+/** The tenant's chat script (GET /api/bot-script), as far as this page reads it; the rest
+ * goes back to the hub as it came. */
+interface BotScript {
+  languages: string[];
+  settings: { bot_name?: string | null; bot_avatar_url?: string | null; [key: string]: unknown };
+  messages: Record<string, Record<string, string>>;
+  [key: string]: unknown;
+}
+
+/** The name the bot signs with and its picture: two settings of the script in effect. */
+function AssistantPage(props: { floor: Floor }) {
+  const t = useT();
+  const lang = useLang();
+  const [dealer, setDealer] = useState<string | null>(null);
+  const [greeting, setGreeting] = useState<Record<string, string>>({});
+  const [name, setName] = useState("");
+  const [avatar, setAvatar] = useState("");
+  const [message, setMessage] = useState<string | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  const show = (script: BotScript) => {
+    setName(script.settings.bot_name ?? "");
+    setAvatar(script.settings.bot_avatar_url ?? "");
+    const texts = script.messages.greeting ?? {};
+    setGreeting({ ...texts, first: texts[script.languages[0]] ?? "" });
+  };
+  useEffect(() => {
+    Promise.all([api<TenantInfo>("GET", "/api/tenant", props.floor.token), api<BotScript>("GET", "/api/bot-script", props.floor.token)])
+      .then(([tenant, script]) => {
+        setDealer(tenant.name);
+        show(script);
+      })
+      .catch((err: ApiError) => setProblem(err.status === 404 || err.status === 405 ? t("feature_missing") : err.message));
+  }, []);
+  if (dealer === null) return <ErrorLine message={problem} />;
+  const save = async (e: Event) => {
+    e.preventDefault();
+    try {
+      // The script in effect now, whole: only these two settings change.
+      const script = await api<BotScript>("GET", "/api/bot-script", props.floor.token);
+      script.settings = { ...script.settings, bot_name: name.trim() || null, bot_avatar_url: avatar.trim() || null };
+      await api("PATCH", "/api/tenant", props.floor.token, { bot_script: script });
+      setProblem(null);
+      setMessage(t("saved"));
+    } catch (err) {
+      setMessage(null);
+      setProblem((err as Error).message);
+    }
+  };
+  const signed = name.trim() || dealer;
+  const picture = avatar.trim().startsWith("https://") ? avatar.trim() : null;
+  // the script's greeting, in the console's language if the script speaks it
+  const hello = (greeting[lang] ?? greeting.first ?? "").replace(/\{dealer\}/g, dealer).replace(/\{\w+\}/g, "");
+  return (
+    <form class="grid-form assistant" onSubmit={save} data-testid="assistant">
+      <Field label={t("bot_name")} name="bot_name" dir="auto" value={name} placeholder={dealer} onValue={setName} />
+      <Field label={t("bot_avatar_url")} class="span" name="bot_avatar_url" value={avatar} placeholder="https://" onValue={setAvatar} />
+      <p class="muted span">{t("bot_help")}</p>
+      <div class="span preview" data-testid="assistant-preview">
+        <h3>{t("bot_preview")}</h3>
+        <div class="msg bot">
+          <span class="author">
+            {picture ? <img class="avatar" src={picture} alt="" width={24} height={24} /> : null}
+            <span dir="auto">{signed}</span>
+            <small class="role">{t("virtual_assistant")}</small>
+          </span>
+          <p class="text" dir="auto">
+            {hello}
+          </p>
+        </div>
+      </div>
       <ErrorLine message={problem} />
       <SubmitRow label={t("save")}>{message ? <span class="ok">{message}</span> : null}</SubmitRow>
     </form>

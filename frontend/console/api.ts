@@ -1,8 +1,9 @@
 // HTTP calls to the hub, and what the console keeps in the browser's storage.
 //
 // The token lives in sessionStorage: it dies with the tab, which suits shared dealership PCs.
-// Drafts live in localStorage per agent and chat, so that an expired session (a new login,
-// maybe in a new tab) finds them again.
+// Drafts live in this page's memory only, per agent and chat: they survive switching chats
+// and a new login after an expired session in the same tab, not a reload, and nothing of a
+// customer conversation is written to the browser's storage in plaintext.
 
 export interface Me {
   id: string;
@@ -47,14 +48,29 @@ function draftKey(agentId: string, chatId: string): string {
   return `charla.draft.${agentId}.${chatId}`;
 }
 
+const drafts = new Map<string, string>();
+
 export function loadDraft(agentId: string, chatId: string): string {
-  return localStorage.getItem(draftKey(agentId, chatId)) ?? "";
+  return drafts.get(draftKey(agentId, chatId)) ?? "";
 }
 
 export function saveDraft(agentId: string, chatId: string, text: string): void {
-  if (text) localStorage.setItem(draftKey(agentId, chatId), text);
-  else localStorage.removeItem(draftKey(agentId, chatId));
+  if (text) drafts.set(draftKey(agentId, chatId), text);
+  else drafts.delete(draftKey(agentId, chatId));
 }
+
+/** Drafts that an earlier console kept in localStorage: removed when the console loads. */
+function forgetStoredDrafts(): void {
+  try {
+    for (const key of Object.keys(localStorage)) {
+      if (key.startsWith("charla.draft.")) localStorage.removeItem(key);
+    }
+  } catch {
+    /* storage refused (a privacy mode): nothing was kept there either */
+  }
+}
+
+forgetStoredDrafts();
 
 let onUnauthorized: () => void = () => undefined;
 

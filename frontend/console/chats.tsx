@@ -18,7 +18,7 @@ import {
   type Message,
 } from "./model";
 import { LeadSummary } from "./records";
-import { Check, Dialog, ErrorLine, Field, SubmitRow, useLang, useNow, useT } from "./ui";
+import { Check, Dialog, Email, ErrorLine, Field, Phone, SubmitRow, useLang, useNow, useT } from "./ui";
 import { isCode, locale, TIMEFRAMES, word } from "./words";
 
 export function ChatsView(props: { floor: Floor; state: FloorState }) {
@@ -197,7 +197,12 @@ export function Transcript(props: { messages: Message[] }) {
   return (
     <ol class="transcript" ref={list} aria-live="polite">
       {props.messages.map((m) => (
-        <li key={`${m.author}:${m.client_msg_id ?? m.id}`} class={`msg ${m.author} ${m.pending ? "pending" : ""} ${m.failed ? "failed" : ""}`} data-message-id={m.id}>
+        <li
+          key={`${m.author}:${m.client_msg_id ?? m.id}`}
+          class={`msg ${m.author} ${m.pending ? "pending" : ""} ${m.failed ? "failed" : ""} ${m.whisper ? "whisper" : ""}`}
+          data-message-id={m.id}
+        >
+          {m.whisper ? <small class="role whisper-label">{t("whisper")}</small> : null}
           {m.author === "bot" ? (
             <span class="author">
               {m.author_name ? <span dir="auto">{m.author_name}</span> : null}
@@ -238,11 +243,13 @@ function Composer(props: { floor: Floor; entry: ChatState; canned: Canned[] }) {
     if (value) floor.typing(chatId);
   };
 
+  const coached = entry.chat.messages.some((m) => m.whisper && m.author_name !== floor.me.name);
+  const [whisper, setWhisper] = useState(false);
   const send = () => {
     const body = text.trim();
     if (!body) return;
     update("");
-    void floor.send(chatId, body);
+    void floor.send(chatId, body, coached && whisper);
   };
 
   const useCanned = (canned: Canned) => {
@@ -306,6 +313,7 @@ function Composer(props: { floor: Floor; entry: ChatState; canned: Canned[] }) {
       />
       <div class="composer-bar">
         <small class="muted">{t("composer_hint")}</small>
+        {coached ? <Check label={t("whisper_back")} name="whisper" checked={whisper} onChecked={setWhisper} /> : null}
         <button type="button" class="primary" onClick={send}>
           {t("send")}
         </button>
@@ -327,9 +335,13 @@ function VisitorPanel(props: { entry: ChatState }) {
         <dt>{t("name")}</dt>
         <dd dir="auto">{visitor.name ?? "—"}</dd>
         <dt>{t("email")}</dt>
-        <dd>{visitor.email ?? "—"}</dd>
+        <dd>
+          <Email value={visitor.email} />
+        </dd>
         <dt>{t("phone")}</dt>
-        <dd>{visitor.phone ?? "—"}</dd>
+        <dd>
+          <Phone value={visitor.phone} />
+        </dd>
         <dt>{t("language")}</dt>
         <dd>{props.entry.chat.language.toUpperCase()}</dd>
         <dt>{t("referrer")}</dt>
@@ -373,6 +385,11 @@ function TransferDialog(props: { floor: Floor; state: FloorState; entry: ChatSta
   return (
     <Dialog title={t("transfer")} onClose={props.onClose} testId="transfer-dialog">
       <h3>{t("transfer_to_agent")}</h3>
+      {others.length === 0 ? (
+        <p class="muted" data-testid="transfer-nobody">
+          {t("transfer_nobody")}
+        </p>
+      ) : null}
       <ul class="choices">
         {others.map((m) => (
           <li key={m.id}>

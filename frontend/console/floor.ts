@@ -3,7 +3,7 @@
 
 import { io, type Socket } from "socket.io-client";
 import { api, type ApiError, type Me } from "./api";
-import type { Canned, Chat, Lead, Message, QueueEntry, Stats, TeamMember, TenantInfo, Visitor } from "./model";
+import type { Canned, Chat, Lead, Message, QueueEntry, Stats, TeamMember, TenantInfo, Ticket, Visitor } from "./model";
 import { mergeMessages, newClientId } from "./model";
 
 export interface ChatState {
@@ -29,6 +29,8 @@ export interface FloorState {
   tenant: TenantInfo | null;
   /** Leads saved on the tenant's chats since login (lead_saved), for chats handed over later. */
   leads: Record<string, Lead>;
+  /** Tickets filed since login (ticket_created), newest last: the Tickets screen reloads. */
+  tickets: Ticket[];
 }
 
 export interface Ack {
@@ -56,8 +58,11 @@ export class Floor {
     canned: [],
     tenant: null,
     leads: {},
+    tickets: [],
   };
   private socket: Socket | null = null;
+  // events a view listens to while it is open ("On site now": visitors)
+  private readonly hearers = new Map<string, Set<(data: unknown) => void>>();
   private listeners = new Set<() => void>();
   private typingSent = new Map<string, number>();
   private typingStop = new Map<string, ReturnType<typeof setTimeout>>();
@@ -127,6 +132,7 @@ export class Floor {
       reconnectionDelayMax: 5000,
     });
     this.socket = socket;
+    socket.onAny((event: string, data: unknown) => this.hearers.get(event)?.forEach((heard) => heard(data)));
     socket.on("connect", () => {
       this.set({ connected: true });
       void this.loadTeam();
@@ -176,7 +182,20 @@ export class Floor {
       this.set({ leads: { ...this.state.leads, [data.chat_id]: data.lead } });
       if (this.state.chats[data.chat_id]) this.setChat(data.chat_id, { lead: data.lead });
     });
+    socket.on("ticket_created", (data: { ticket: Ticket }) => {
+      this.set({ tickets: [...this.state.tickets.filter((t) => t.id !== data.ticket.id), data.ticket] });
+    });
     await Promise.all([this.loadCanned(), this.loadTenant()]);
+  }
+
+  /** Another screen's listener on the socket (supervision: the chats a supervisor joined). */
+  on<T>(event: string, handler: (data: T) => void): () => void {
+    const socket = this.socket;
+    const listener = (data: T) => handler(data);
+    socket?.on(event, listener);
+    return () => {
+      socket?.off(event, listener);
+    };
   }
 
   private async recheck(): Promise<void> {
@@ -325,6 +344,15 @@ export class Floor {
     this.select(order[(at + delta + order.length) % order.length]);
   }
 
+  /** Hear a hub event until the returned function is called. */
+  listen<T>(event: string, heard: (data: T) => void): () => void {
+    const all = this.hearers.get(event) ?? new Set();
+    this.hearers.set(event, all);
+    const entry = heard as (data: unknown) => void;
+    all.add(entry);
+    return () => all.delete(entry);
+  }
+
   call(event: string, payload: unknown): Promise<Ack> {
     const socket = this.socket;
     if (!socket || !socket.connected) {
@@ -343,7 +371,7 @@ export class Floor {
     return ack;
   }
 
-  async send(chatId: string, text: string): Promise<Ack> {
+  async send(chatId: string, text: string, whisper = false): Promise<Ack> {
     const chat = this.state.chats[chatId];
     if (!chat) return { ok: false };
     const clientId = newClientId();
@@ -356,15 +384,16 @@ export class Floor {
       created_at: new Date().toISOString(),
       client_msg_id: clientId,
       pending: true,
+      ...(whisper ? { whisper } : {}),
     };
     this.setChat(chatId, { chat: { ...chat.chat, messages: [...chat.chat.messages, pending] } });
     this.stopTyping(chatId);
-    return this.deliver(chatId, clientId, text);
+    return this.deliver(chatId, clientId, text, whisper);
   }
 
   /** Send (or resend: the same client_msg_id is stored once) and settle the pending copy. */
-  private async deliver(chatId: string, clientId: string, text: string): Promise<Ack> {
-    const ack = await this.call("message", { chat_id: chatId, text, client_msg_id: clientId });
+  private async deliver(chatId: string, clientId: string, text: string, whisper = false): Promise<Ack> {
+    const ack = await this.call("message", { chat_id: chatId, text, client_msg_id: clientId, ...(whisper ? { whisper } : {}) });
     const now = this.state.chats[chatId];
     if (!now) return ack;
     if (ack.ok) {
@@ -396,7 +425,7 @@ export class Floor {
             : x,
         );
         this.setChat(id, { chat: { ...current.chat, messages } });
-        await this.deliver(id, m.client_msg_id as string, m.text);
+        await this.deliver(id, m.client_msg_id as string, m.text, m.whisper === true);
       }
     }
   }

@@ -3,20 +3,29 @@
 import { render } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { AdminView } from "./admin";
+import { BillingView, loadProviderToken, ProviderApp, ProviderLogin, saveProviderToken } from "./billing";
 import { api, ApiError, loadSession, saveSession, whenUnauthorized, type Me, type Session } from "./api";
 import { ChatsView } from "./chats";
 import { Floor } from "./floor";
+import { HistoryView } from "./history";
 import { guessLang, type UiLang } from "./i18n";
-import { LeadsView, TicketsView } from "./records";
+import { Enrol, OtpField } from "./mfa";
+import { OnSiteView } from "./onsite";
+import { LeadsView } from "./records";
+import { ReportsView } from "./reports";
 import { SupervisorView } from "./supervisor";
+import { TicketsView } from "./tickets";
 import { ErrorLine, LangContext, useFloor, useT } from "./ui";
 
-type View = "chats" | "leads" | "tickets" | "supervisor" | "admin";
+type View = "chats" | "onsite" | "history" | "leads" | "tickets" | "reports" | "supervisor" | "admin" | "billing";
 
 function App() {
   const [lang, setLang] = useState<UiLang>(() => guessLang(localStorage.getItem("charla.ui_lang"), navigator.language));
   const [session, setSession] = useState<Session | null>(loadSession);
   const [expired, setExpired] = useState(false);
+  // the provider's billing page (/console/#/provider): a token instead of an agent's login
+  const [providerToken, setProviderToken] = useState<string | null>(loadProviderToken);
+  const [asProvider, setAsProvider] = useState(() => location.hash === "#/provider" || loadProviderToken() !== null);
 
   const changeLang = (value: UiLang) => {
     localStorage.setItem("charla.ui_lang", value);
@@ -35,7 +44,28 @@ function App() {
 
   return (
     <LangContext.Provider value={lang}>
-      {session ? (
+      {asProvider ? (
+        providerToken ? (
+          <ProviderApp
+            token={providerToken}
+            onEnd={() => {
+              saveProviderToken(null);
+              setProviderToken(null);
+              setAsProvider(false);
+              location.hash = "";
+            }}
+          />
+        ) : (
+          <main class="login">
+            <ProviderLogin
+              onToken={(token) => {
+                saveProviderToken(token);
+                setProviderToken(token);
+              }}
+            />
+          </main>
+        )
+      ) : session ? (
         <Workspace key={session.token} session={session} lang={lang} setLang={changeLang} onEnd={end} />
       ) : (
         <Login
@@ -71,18 +101,40 @@ function Login(props: { expired: boolean; lang: UiLang; setLang: (l: UiLang) => 
   const [password, setPassword] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // two-factor: the code step (null: not asked), or the enrolment a role requires
+  const [otp, setOtp] = useState<string | null>(null);
+  const [enrolToken, setEnrolToken] = useState<string | null>(null);
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
     try {
-      const body = await api<{ token: string; agent: Me }>("POST", "/api/login", null, { email, password });
-      props.onLogin({ token: body.token, agent: body.agent });
+      const body = await api<{ token: string; agent: Me; mfa_enrollment_required?: boolean }>(
+        "POST",
+        "/api/login",
+        null,
+        otp === null ? { email, password } : { email, password, otp: otp.trim() },
+      );
+      if (body.mfa_enrollment_required) setEnrolToken(body.token);
+      else props.onLogin({ token: body.token, agent: body.agent });
     } catch (err) {
-      setError((err as ApiError).message);
+      const failed = err as ApiError;
+      if (failed.code === "mfa_required") {
+        setOtp("");
+        setError(null);
+      } else {
+        setError(failed.message);
+      }
     } finally {
       setBusy(false);
     }
   };
+  if (enrolToken) {
+    return (
+      <main class="login">
+        <Enrol token={enrolToken} onDone={props.onLogin} />
+      </main>
+    );
+  }
   return (
     <main class="login">
       <form onSubmit={submit} data-testid="login">
@@ -111,6 +163,14 @@ function Login(props: { expired: boolean; lang: UiLang; setLang: (l: UiLang) => 
             onInput={(e) => setPassword((e.target as HTMLInputElement).value)}
           />
         </label>
+        {otp !== null ? (
+          <>
+            <p class="notice" data-testid="mfa-prompt">
+              {t("mfa_prompt")}
+            </p>
+            <OtpField value={otp} onValue={setOtp} />
+          </>
+        ) : null}
         <ErrorLine message={error} />
         <button type="submit" class="primary" disabled={busy}>
           {t("sign_in")}
@@ -133,7 +193,9 @@ function Workspace(props: {
   const role = session.agent.role;
   const [view, setView] = useState<View>(() => {
     const asked = location.hash.replace("#/", "") as View;
-    if (asked === "leads" || asked === "tickets") return asked;
+    if (asked === "leads" || asked === "tickets" || asked === "history" || asked === "onsite") return asked;
+    if (asked === "reports" && role !== "agent") return asked;
+    if (asked === "billing" && role === "admin") return asked;
     return asked === "admin" && role === "admin" ? "admin" : asked === "supervisor" && role !== "agent" ? "supervisor" : "chats";
   });
 
@@ -196,12 +258,23 @@ function Workspace(props: {
             {t("view_chats")}
             {unread > 0 ? <span class="unread">{unread}</span> : null}
           </button>
+          <button type="button" class={view === "onsite" ? "active" : ""} onClick={() => setView("onsite")} data-view="onsite">
+            {t("view_onsite")}
+          </button>
+          <button type="button" class={view === "history" ? "active" : ""} onClick={() => setView("history")} data-view="history">
+            {t("view_history")}
+          </button>
           <button type="button" class={view === "leads" ? "active" : ""} onClick={() => setView("leads")} data-view="leads">
             {t("view_leads")}
           </button>
           <button type="button" class={view === "tickets" ? "active" : ""} onClick={() => setView("tickets")} data-view="tickets">
             {t("view_tickets")}
           </button>
+          {role !== "agent" ? (
+            <button type="button" class={view === "reports" ? "active" : ""} onClick={() => setView("reports")} data-view="reports">
+              {t("view_reports")}
+            </button>
+          ) : null}
           {role !== "agent" ? (
             <button type="button" class={view === "supervisor" ? "active" : ""} onClick={() => setView("supervisor")} data-view="supervisor">
               {t("view_supervisor")}
@@ -210,6 +283,11 @@ function Workspace(props: {
           {role === "admin" ? (
             <button type="button" class={view === "admin" ? "active" : ""} onClick={() => setView("admin")} data-view="admin">
               {t("view_admin")}
+            </button>
+          ) : null}
+          {role === "admin" ? (
+            <button type="button" class={view === "billing" ? "active" : ""} onClick={() => setView("billing")} data-view="billing">
+              {t("view_billing")}
             </button>
           ) : null}
         </nav>
@@ -238,10 +316,14 @@ function Workspace(props: {
       </header>
       <main>
         {view === "chats" ? <ChatsView floor={floor} state={state} /> : null}
+        {view === "onsite" ? <OnSiteView floor={floor} state={state} /> : null}
+        {view === "history" ? <HistoryView floor={floor} state={state} /> : null}
         {view === "leads" ? <LeadsView floor={floor} state={state} /> : null}
-        {view === "tickets" ? <TicketsView floor={floor} /> : null}
+        {view === "tickets" ? <TicketsView floor={floor} state={state} /> : null}
+        {view === "reports" ? <ReportsView floor={floor} /> : null}
         {view === "supervisor" ? <SupervisorView floor={floor} state={state} /> : null}
         {view === "admin" ? <AdminView floor={floor} /> : null}
+        {view === "billing" ? <BillingView token={session.token} provider={false} /> : null}
       </main>
     </div>
   );

@@ -12,6 +12,8 @@ export interface Message {
   failed?: string;
   /** The hub could not take it now: sent again after a reconnect. */
   retry?: boolean;
+  /** A supervisor's coaching, or the agent's answer to it: never shown to the visitor. */
+  whisper?: boolean;
 }
 
 export interface PageView {
@@ -101,6 +103,30 @@ export interface Ticket {
   name?: string;
   email?: string;
   phone?: string;
+  assignee_id?: string | null;
+  /** After hours: the next opening, when the visitor was promised a call back. */
+  callback_due_at?: string | null;
+  updated_at?: string;
+  notes?: TicketNote[];
+  /** A callback past due on a ticket still open or in progress (in /api/tickets). */
+  overdue?: boolean;
+}
+
+export interface TicketNote {
+  id: string;
+  text: string;
+  created_at: string;
+  agent_id?: string;
+  author_name?: string;
+}
+
+/** `GET /api/tickets`: the tickets in the order to work them, and the tenant's counts. */
+export interface TicketCounts {
+  open: number;
+  in_progress: number;
+  resolved: number;
+  no_contact: number;
+  overdue: number;
 }
 
 export interface QueueEntry {

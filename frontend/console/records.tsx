@@ -1,11 +1,12 @@
-// What chats leave behind: leads (with their deliveries to the dealer's CRM) and tickets,
-// in words. A lead's summary is also the chat's lead panel and the supervisor's.
+// What chats leave behind: leads (with their deliveries to the dealer's CRM), in words. A
+// lead's summary is also the chat's lead panel, the supervisor's and a ticket's. Tickets
+// are worked in ./tickets.
 
 import { useEffect, useState } from "preact/hooks";
 import { api, type ApiError } from "./api";
 import type { Floor, FloorState } from "./floor";
-import type { Delivery, Lead, Ticket } from "./model";
-import { ErrorLine, useLang, useT } from "./ui";
+import type { Delivery, Lead } from "./model";
+import { Contact, Email, ErrorLine, Phone, useLang, useT } from "./ui";
 import { carText, plain, when, word, yesNo } from "./words";
 
 function present(value: unknown): boolean {
@@ -33,13 +34,17 @@ export function LeadSummary(props: { lead: Lead }) {
       {present(lead.phone) ? (
         <>
           <dt>{t("phone")}</dt>
-          <dd>{plain(lang, lead.phone)}</dd>
+          <dd>
+            <Phone value={lead.phone} />
+          </dd>
         </>
       ) : null}
       {present(lead.email) ? (
         <>
           <dt>{t("email")}</dt>
-          <dd>{plain(lang, lead.email)}</dd>
+          <dd>
+            <Email value={lead.email} />
+          </dd>
         </>
       ) : null}
       <dt>{t("interest")}</dt>
@@ -86,7 +91,7 @@ export function LeadSummary(props: { lead: Lead }) {
   );
 }
 
-function DeliveryList(props: { deliveries: Delivery[] | undefined }) {
+export function DeliveryList(props: { deliveries: Delivery[] | undefined }) {
   const t = useT();
   const lang = useLang();
   const deliveries = props.deliveries ?? [];
@@ -163,7 +168,9 @@ export function LeadsView(props: { floor: Floor; state: FloorState }) {
               <td>{when(lang, lead.created_at)}</td>
               <td>
                 <span dir="auto">{fullName(lead) || "—"}</span>
-                <small class="muted contact">{[lead.phone, lead.email].filter(present).join(" · ")}</small>
+                <small class="muted contact">
+                  <Contact phone={present(lead.phone) ? lead.phone : null} email={present(lead.email) ? lead.email : null} />
+                </small>
               </td>
               <td data-field="interest">{word(lang, "interest", lead.interest)}</td>
               <td dir="auto" data-field="vehicle">
@@ -179,48 +186,6 @@ export function LeadsView(props: { floor: Floor; state: FloorState }) {
               <td data-field="source">{word(lang, "source", lead.source)}</td>
               <td data-field="deliveries">
                 <DeliveryList deliveries={lead.deliveries} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </section>
-  );
-}
-
-export function TicketsView(props: { floor: Floor }) {
-  const t = useT();
-  const lang = useLang();
-  const [tickets, error, reload] = useRecords<Ticket>(props.floor, "/api/tickets", "tickets", null);
-  return (
-    <section class="records" data-testid="tickets">
-      <ListHeader title={t("view_tickets")} count={tickets?.length ?? null} onRefresh={reload} />
-      <ErrorLine message={error} />
-      {tickets && tickets.length === 0 ? <p class="muted">{t("tickets_empty")}</p> : null}
-      <table class="list">
-        <thead>
-          <tr>
-            <th>{t("date")}</th>
-            <th>{t("reason")}</th>
-            <th>{t("status")}</th>
-            <th>{t("contact")}</th>
-            <th>{t("language")}</th>
-            <th>{t("text")}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {(tickets ?? []).map((ticket) => (
-            <tr key={ticket.id} data-ticket-id={ticket.id} data-chat-id={ticket.chat_id ?? undefined}>
-              <td>{when(lang, ticket.created_at)}</td>
-              <td data-field="reason">{word(lang, "reason", ticket.reason)}</td>
-              <td data-field="status">{word(lang, "ticket_status", ticket.status)}</td>
-              <td>
-                <span dir="auto">{ticket.name ?? "—"}</span>
-                <small class="muted contact">{[ticket.phone, ticket.email].filter(present).join(" · ")}</small>
-              </td>
-              <td>{plain(lang, ticket.language).toUpperCase()}</td>
-              <td dir="auto" class="text">
-                {ticket.text}
               </td>
             </tr>
           ))}

@@ -7,6 +7,8 @@ import { Transcript } from "./chats";
 import type { Floor, FloorState } from "./floor";
 import { clock, mergeMessages, type Chat, type Stats } from "./model";
 import { LeadSummary } from "./records";
+import { Supervision } from "./supervision";
+import { TicketCountTiles } from "./tickets";
 import { ErrorLine, useLang, useNow, useT } from "./ui";
 import { word } from "./words";
 
@@ -31,11 +33,19 @@ export function SupervisorView(props: { floor: Floor; state: FloorState }) {
         <p class="notice" role="status" data-testid="plan-required">
           {refused}
         </p>
+        <TicketCountTiles floor={floor} state={props.state} />
+        <Supervision floor={floor} state={props.state} />
       </section>
     );
   }
   const stats = props.state.stats ?? first;
-  if (!stats) return <section class="supervisor" data-testid="supervisor" />;
+  if (!stats)
+    return (
+      <section class="supervisor" data-testid="supervisor">
+        <TicketCountTiles floor={floor} state={props.state} />
+        <Supervision floor={floor} state={props.state} />
+      </section>
+    );
   const names = Object.fromEntries(stats.agents.map((a) => [a.agent_id, a.name]));
   const oldest = stats.queue.oldest_since ? (now - Date.parse(stats.queue.oldest_since)) / 1000 : 0;
   const tile = (key: string, label: string, value: string) => (
@@ -95,6 +105,8 @@ export function SupervisorView(props: { floor: Floor; state: FloorState }) {
         </section>
         {reading ? <ReadChat key={reading} floor={floor} chatId={reading} /> : null}
       </div>
+      <TicketCountTiles floor={floor} state={props.state} />
+      <Supervision floor={floor} state={props.state} />
     </section>
   );
 }

@@ -5,6 +5,7 @@ import { createContext, type ComponentChildren } from "preact";
 import { useContext, useEffect, useReducer, useState } from "preact/hooks";
 import { translate, type TextKey, type UiLang } from "./i18n";
 import type { Floor, FloorState } from "./floor";
+import { phoneText } from "./words";
 
 export const LangContext = createContext<UiLang>("es");
 
@@ -116,5 +117,33 @@ export function SubmitRow(props: { label: string; children?: ComponentChildren }
         {props.label}
       </button>
     </div>
+  );
+}
+
+/** A phone as a dealer writes it ("(787) 555-0123" for +1), never broken across lines. */
+export function Phone(props: { value: string | null | undefined }) {
+  return props.value ? <span class="phone">{phoneText(props.value)}</span> : <>—</>;
+}
+
+/** An e-mail kept whole: it does not wrap mid-word; a very long one ends in "…" (the title
+ * has it whole). */
+export function Email(props: { value: string | null | undefined }) {
+  return props.value ? (
+    <span class="email" title={props.value}>
+      {props.value}
+    </span>
+  ) : (
+    <>—</>
+  );
+}
+
+/** A phone and an e-mail, those given, side by side: "(787) 555-0123 · ana@example.com". */
+export function Contact(props: { phone?: string | null; email?: string | null }) {
+  return (
+    <>
+      {props.phone ? <Phone value={props.phone} /> : null}
+      {props.phone && props.email ? " · " : null}
+      {props.email ? <Email value={props.email} /> : null}
+    </>
   );
 }

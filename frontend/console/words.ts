@@ -37,7 +37,12 @@ const CODES = {
     offline: "chat_status_offline",
     closed: "chat_status_closed",
   },
-  ticket_status: { open: "ticket_status_open", in_progress: "ticket_status_in_progress", resolved: "ticket_status_resolved" },
+  ticket_status: {
+    open: "ticket_status_open",
+    in_progress: "ticket_status_in_progress",
+    resolved: "ticket_status_resolved",
+    no_contact: "ticket_status_no_contact",
+  },
   destination: { salesforce: "destination_salesforce", adf: "destination_adf", webhook: "destination_webhook" },
   delivery_status: { pending: "delivery_pending", delivered: "delivery_delivered", failed: "delivery_failed" },
   source: { agent: "agent", bot: "virtual_assistant" },
@@ -137,4 +142,19 @@ export function carText(lang: UiLang, car: unknown): string {
 export function when(lang: UiLang, iso: unknown): string {
   if (typeof iso !== "string" || Number.isNaN(Date.parse(iso))) return plain(lang, iso);
   return new Date(iso).toLocaleString(locale(lang), { dateStyle: "short", timeStyle: "short" });
+}
+
+/** A phone as a dealer in Puerto Rico writes it: "+17875550123" -> "(787) 555-0123" (the
+ * North American plan, +1); another country's number, or text that is no E.164 number,
+ * shows as it came. The hub stores E.164 (PROTOCOL.md, Lead). */
+export function phoneText(value: unknown): string {
+  if (typeof value !== "string" || value.trim() === "") return "—";
+  const nanp = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(value.trim());
+  return nanp ? `(${nanp[1]}) ${nanp[2]}-${nanp[3]}` : value.trim();
+}
+
+/** A ratio (0..1) as a percentage in the console's language: "25 %" / "25%"; "—" for none. */
+export function percent(lang: UiLang, ratio: number | null | undefined): string {
+  if (ratio === null || ratio === undefined || !Number.isFinite(ratio)) return "—";
+  return new Intl.NumberFormat(locale(lang), { style: "percent", maximumFractionDigits: 1 }).format(ratio);
 }

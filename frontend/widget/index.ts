@@ -28,6 +28,8 @@ interface Config {
   next_opening?: string | null;
   timezone?: string;
   bot?: { name: string; avatar_url: string | null } | null;
+  /** The tenant's privacy notice by language; a language missing: the widget's own words. */
+  privacy_notice?: Record<string, string>;
 }
 interface Ack {
   ok: boolean;
@@ -62,7 +64,9 @@ class Widget {
   private messages: Message[] = [];
   private readonly early = new Map<string, { status?: string; agent?: string }>();
   private agentName = "";
-  private invitation: { id: string; text: string } | null = null;
+  private invitation: { id: string; text: string; agent?: string } | null = null;
+  // an agent's invitation, accepted: the chat the visitor starts goes to that agent
+  private invitedBy: { id: string; text: string; agent: string } | null = null;
   private lastUrl = "";
   private typingSent = 0;
   private typingTimer = 0;
@@ -176,9 +180,9 @@ class Widget {
     s.on("chat_closed", (data: { chat_id: string }) => {
       if (data.chat_id === this.chatId) this.ended();
     });
-    s.on("invitation", (data: { invitation_id: string; text: string }) => {
+    s.on("invitation", (data: { invitation_id: string; text: string; agent?: { name: string } }) => {
       if (this.chatId && this.view === "chat") return;
-      this.invitation = { id: data.invitation_id, text: data.text };
+      this.invitation = { id: data.invitation_id, text: data.text, agent: data.agent?.name };
       this.renderBubble();
     });
   }
@@ -284,7 +288,9 @@ class Widget {
     for (const f of ["name", "phone", "email"]) {
       if (value(f)) payload[f] = value(f);
     }
+    if (this.invitedBy && !offline) payload.invitation_id = this.invitedBy.id;
     const ack = await this.call("start_chat", payload);
+    if (ack.ok) this.invitedBy = null;
     if (!ack.ok) return this.formError(form, ack.error?.message || t.error); // the hub's own words
     const chat = ack.chat as { id: string; status: string; reason?: string };
     if (chat.status === "offline") {
@@ -330,6 +336,7 @@ class Widget {
     const pending = this.bubbleFor({ id: "", chat_id: chatId, author: "visitor", text, client_msg_id: id });
     pending.classList.add("pending");
     this.log?.append(pending);
+    this.panel.querySelector(".notice")?.remove();
     this.scroll();
     this.typing(false);
     const ack = await this.call("message", { chat_id: chatId, text, client_msg_id: id });
@@ -355,6 +362,14 @@ class Widget {
     this.renderBubble();
     const ack = await this.call("invitation_response", { invitation_id: invitation.id, accepted });
     if (!accepted) return this.launcher.focus();
+    if (ack.ok && invitation.agent) {
+      // the visitor writes first: start_chat names the invitation (PROTOCOL 1.2)
+      this.invitedBy = { id: invitation.id, text: invitation.text, agent: invitation.agent };
+      this.view = "prechat";
+      this.render();
+      this.setOpen(true);
+      return;
+    }
     if (ack.ok && ack.chat) {
       this.openChat((ack.chat as { id: string }).id);
       if (ack.message) this.add(ack.message as Message);
@@ -403,6 +418,7 @@ class Widget {
     let at = this.messages.length;
     while (at > 0 && this.messages[at - 1].id > message.id) at--;
     this.messages.splice(at, 0, message);
+    if (message.author === "visitor") this.panel.querySelector(".notice")?.remove();
     if (!this.log) return;
     this.log.insertBefore(this.bubbleFor(message), this.log.children[at] || null);
     this.scroll();
@@ -550,6 +566,9 @@ class Widget {
     this.panel.append(head, this.statusEl);
     this.log = null;
     this.typingEl = null;
+    if (this.view === "prechat" && this.invitedBy) {
+      this.panel.append(el("p", { class: "invited" }, el("strong", {}, this.invitedBy.agent), " ", this.invitedBy.text));
+    }
     if (this.view === "prechat" || this.view === "offline") this.panel.append(this.prechatForm(this.view === "offline"));
     else if (this.view === "thanks") this.panel.append(this.thanksView());
     else {
@@ -557,6 +576,8 @@ class Widget {
       for (const m of this.messages) this.log.append(this.bubbleFor(m));
       this.typingEl = el("p", { class: "typing", "aria-live": "polite" });
       this.panel.append(this.log, this.typingEl);
+      // an invitation's chat starts with the dealer's words: the notice until the visitor's
+      if (this.view === "chat" && !this.messages.some((m) => m.author === "visitor")) this.panel.append(this.privacyNotice());
       this.panel.append(this.view === "chat" ? this.composer() : this.humanJoined() ? this.ratingView() : this.endedView());
       this.scroll();
     }
@@ -617,7 +638,15 @@ class Widget {
     }
     form.append(el("label", {}, t.message, el("textarea", { name: "text", required: true, rows: "3", maxlength: "4000" })));
     form.append(el("button", { class: "primary", type: "submit" }, offline ? t.offlineSend : t.start));
+    form.append(this.privacyNotice());
     return form;
+  }
+
+  /** The short privacy notice shown before the visitor's first message: the tenant's
+   * text in the visitor's language, or the widget's own. Text only, never HTML. */
+  private privacyNotice(): HTMLElement {
+    const own = this.config.privacy_notice?.[this.lang];
+    return el("p", { class: "notice", "data-privacy": true }, own || this.t.privacyNotice);
   }
 
   /** The name, and the tenant's contact fields (both when it asks for neither). */
@@ -710,6 +739,7 @@ class Widget {
     if (!invitation) return;
     this.bubble.setAttribute("aria-label", this.t.invitation);
     this.bubble.append(
+      ...(invitation.agent ? [el("p", { class: "from" }, el("strong", {}, invitation.agent))] : []),
       el("p", {}, invitation.text),
       el(
         "div",

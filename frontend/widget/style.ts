@@ -49,8 +49,12 @@ textarea { resize: none; min-height: 44px; }
 .stars button[aria-checked="true"] { color: #f9a825; }
 .bubble { width: 300px; max-width: calc(100vw - 32px); background: #fff; border-radius: 12px; box-shadow: 0 6px 24px rgba(0,0,0,.25); padding: 14px; display: flex; flex-direction: column; gap: 10px; }
 .bubble p { font-size: 15px; }
+.bubble .from, .invited strong { font-weight: 600; }
+.invited { margin: 8px 12px 0; font-size: 14px; }
 .row { display: flex; gap: 8px; justify-content: flex-end; }
 .error { color: #b3261e; font-size: 13px; }
+.notice { font-size: 12px; color: #5f6b7a; padding: 0 12px 8px; }
+form .notice { padding: 0; }
 .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 @media (max-width: 480px) {
   .root { right: 8px; bottom: 8px; left: 8px; }

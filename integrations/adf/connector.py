@@ -16,6 +16,7 @@ from aiosmtplib.errors import SMTPResponseException
 from integrations.adf.config import Smtp
 from integrations.adf.document import build
 from integrations.base import (
+    LEAD_EVENTS,
     Connector,
     Delivered,
     DeliveryJob,
@@ -43,6 +44,7 @@ def message(job: DeliveryJob, smtp: Smtp) -> EmailMessage:
         timezone=job.tenant.timezone,
         transcript_summary=summary(job.transcript),
         provider_email=smtp.sender,
+        resend=job.event == "lead.updated",
     )
     mail = EmailMessage()
     mail["From"] = smtp.sender
@@ -64,7 +66,7 @@ class AdfConnector(Connector):
         self.smtp = smtp
 
     async def deliver(self, job: DeliveryJob) -> Delivered:
-        if job.event != "lead.qualified":
+        if job.event not in LEAD_EVENTS:
             raise PermanentError(f"ADF e-mails carry leads, not {job.event} events")
         if not self.smtp.host:
             raise PermanentError(

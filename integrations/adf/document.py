@@ -69,10 +69,13 @@ def build(
     timezone: str,
     transcript_summary: str,
     provider_email: str | None = None,
+    resend: bool = False,
 ) -> bytes:
-    """The ADF document for one lead, UTF-8, with the XML and `adf` processing instructions."""
+    """The ADF document for one lead, UTF-8, with the XML and `adf` processing instructions.
+    A later change of the same lead is `resend`, with the same prospect id: the CRM updates
+    the lead it has."""
     adf = ET.Element("adf")
-    prospect = _add(adf, "prospect", status="new")
+    prospect = _add(adf, "prospect", status="resend" if resend else "new")
     _add(prospect, "id", lead.get("id"), sequence="1", source=PROVIDER_NAME)
     _add(prospect, "requestdate", requested_at.astimezone(ZoneInfo(timezone)).isoformat())
     interest = ADF_INTEREST.get(str(lead.get("interest")), "buy")

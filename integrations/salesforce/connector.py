@@ -30,10 +30,12 @@ from simple_salesforce.exceptions import (
     SalesforceGeneralError,
     SalesforceMalformedRequest,
     SalesforceRefusedRequest,
+    SalesforceResourceNotFound,
 )
 
 from integrations import netguard
 from integrations.base import (
+    LEAD_EVENTS,
     Connector,
     Delivered,
     DeliveryError,
@@ -159,7 +161,7 @@ class SalesforceConnector(Connector):
         self._lock = threading.Lock()
 
     async def deliver(self, job: DeliveryJob) -> Delivered:
-        if job.event != "lead.qualified":
+        if job.event not in LEAD_EVENTS:
             raise PermanentError(f"Salesforce does not take {job.event} events")
         if not job.secret:
             raise PermanentError("the Salesforce client secret is missing: set it again")
@@ -180,6 +182,7 @@ class SalesforceConnector(Connector):
                 lead=job.lead,
                 transcript=transcript,
                 today=today,
+                known_id=job.external_id,
             )
         )
 
@@ -214,6 +217,7 @@ class SalesforceConnector(Connector):
         lead: dict[str, Any],
         transcript: str,
         today: str,
+        known_id: str | None = None,
     ) -> Delivered:
         key = self._token_key(tenant_id, config, secret)
         with self._lock:
@@ -225,7 +229,12 @@ class SalesforceConnector(Connector):
                     self._tokens[key] = token
             try:
                 return self._push(
-                    token, config=config, lead=lead, transcript=transcript, today=today
+                    token,
+                    config=config,
+                    lead=lead,
+                    transcript=transcript,
+                    today=today,
+                    known_id=known_id,
                 )
             except SalesforceExpiredSession as exc:
                 with self._lock:
@@ -291,6 +300,7 @@ class SalesforceConnector(Connector):
         lead: dict[str, Any],
         transcript: str,
         today: str,
+        known_id: str | None,
     ) -> Delivered:
         self._guard(token.instance_url)
         sf = Salesforce(
@@ -299,7 +309,7 @@ class SalesforceConnector(Connector):
             session=self._session_for(config),
             version=config.api_version,
         )
-        lead_id, created = self._upsert_lead(sf, config, lead)
+        lead_id, created = self._upsert_lead(sf, config, lead, known_id)
         subject = mapping.task_subject(lead)
         try:
             found = sf.query(mapping.find_task_soql(lead_id, subject))["records"]
@@ -318,10 +328,21 @@ class SalesforceConnector(Connector):
         return Delivered(external_id=lead_id, detail={"task_id": task_id, "created": created})
 
     def _upsert_lead(
-        self, sf: Salesforce, config: SalesforceConfig, lead: dict[str, Any]
+        self,
+        sf: Salesforce,
+        config: SalesforceConfig,
+        lead: dict[str, Any],
+        known_id: str | None = None,
     ) -> tuple[str, bool]:
-        """(Lead Id, created?): update the person's open Lead, else create one."""
+        """(Lead Id, created?): update the Lead an earlier delivery of this lead made (by its
+        Id), else the person's open Lead, else create one."""
         try:
+            if known_id:
+                try:
+                    _sobject(sf, "Lead").update(known_id, mapping.lead_update(lead, config))
+                    return known_id, False
+                except SalesforceResourceNotFound:
+                    log.info("salesforce_lead_gone", lead_id=known_id)  # deleted or merged
             soql = mapping.find_lead_soql(lead)
             records = sf.query(soql)["records"] if soql else []
             if records:

@@ -8,7 +8,14 @@ from pydantic import StringConstraints, field_validator
 
 from integrations.schema import Strict, checked_url
 
-WebhookEvent = Literal["lead.qualified", "chat.closed"]
+WebhookEvent = Literal[
+    "lead.qualified",
+    "lead.updated",
+    "chat.closed",
+    "visitor.erased",
+    "ticket.created",
+    "sla.breached",
+]
 # Signs every delivery (HMAC-SHA256): long enough to resist guessing; never returned
 Secret = Annotated[str, StringConstraints(min_length=16, max_length=500)]
 
@@ -29,7 +36,10 @@ class WebhookSettings(Strict):
     @classmethod
     def _events(cls, value: list[str]) -> list[str]:
         if not value:
-            raise ValueError("events must name at least one of lead.qualified, chat.closed")
+            raise ValueError(
+                "events must name at least one of lead.qualified, lead.updated, chat.closed, "
+                "visitor.erased, ticket.created, sla.breached"
+            )
         return list(dict.fromkeys(value))
 
 

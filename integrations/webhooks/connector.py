@@ -1,14 +1,21 @@
-"""Signed webhooks: an HTTP POST of the event as JSON, with HMAC-SHA256 of the exact body.
+"""Signed webhooks: an HTTP POST of the event as JSON, signed as Standard Webhooks
+(standardwebhooks.com) sign: `webhook-id`, `webhook-timestamp` (Unix seconds) and
+`webhook-signature: v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`, the key being
+the secret's UTF-8 bytes (a `whsec_` secret: its base64 part, decoded). A receiver refuses
+a timestamp more than five minutes off and an id it has seen: a replayed delivery fails.
 
-Receivers verify `X-Charla-Signature: sha256=<hex>` with the secret they gave us, and use
-`X-Charla-Delivery` (stable across retries) to ignore a delivery they already processed.
+`X-Charla-Signature: sha256=<hex of the body's HMAC>` stays for receivers written before
+(it has no timestamp: it cannot stop a replay). `X-Charla-Delivery` equals `webhook-id`.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
+import time
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,6 +43,42 @@ def sign(secret: str, body: bytes) -> str:
 def verify(secret: str, body: bytes, signature: str) -> bool:
     """What a receiver does (and what the tests do): compare in constant time."""
     return hmac.compare_digest(sign(secret, body), signature)
+
+
+TOLERANCE_S = 300
+
+
+def _key(secret: str) -> bytes:
+    if secret.startswith("whsec_"):
+        try:
+            return base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+        except ValueError:
+            pass
+    return secret.encode()
+
+
+def sign_standard(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """The `webhook-signature` header's value (Standard Webhooks, version 1)."""
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    digest = hmac.new(_key(secret), signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def verify_standard(
+    secret: str, headers: Mapping[str, str], body: bytes, now: float | None = None
+) -> bool:
+    """What a receiver does: the signature matches and the timestamp is recent (it must
+    also remember `webhook-id`s it processed, to refuse the same one twice)."""
+    try:
+        message_id = headers["webhook-id"]
+        timestamp = int(headers["webhook-timestamp"])
+        signatures = headers["webhook-signature"].split()
+    except (KeyError, ValueError):
+        return False
+    if abs((time.time() if now is None else now) - timestamp) > TOLERANCE_S:
+        return False
+    expected = sign_standard(secret, message_id, timestamp, body)
+    return any(hmac.compare_digest(expected, candidate) for candidate in signatures)
 
 
 def envelope(job: DeliveryJob) -> dict[str, Any]:
@@ -83,11 +126,15 @@ class WebhookConnector(Connector):
             default_port = 443 if parts.scheme == "https" else 80
             await netguard.check(parts.hostname or "", parts.port or default_port)
         body = json.dumps(envelope(job), ensure_ascii=False, separators=(",", ":")).encode()
+        timestamp = int(time.time())
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             "X-Charla-Event": job.event,
             "X-Charla-Delivery": job.delivery_id,
             SIGNATURE_HEADER: sign(job.secret, body),
+            "webhook-id": job.delivery_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": sign_standard(job.secret, job.delivery_id, timestamp, body),
         }
         try:
             async with self._session().post(

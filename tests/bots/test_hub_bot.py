@@ -59,9 +59,15 @@ async def test_chat_goes_from_bot_to_queue_to_agent_with_the_lead(hub: LiveHub) 
     await say(visitor, chat["id"], "este mes", 4)
     assert S.text("handoff", "es", name="Ana") == bot_texts(visitor, chat["id"])[-1]
 
-    told = await agent_peer.wait_for("lead_saved")
+    # saved as soon as it had a name and a phone, then again when an answer changed it
+    # ("No" to the trade-in changes nothing of it)
+    told = await agent_peer.wait_for("lead_saved", count=2)
     assigned = await agent_peer.wait_for("chat_assigned")
     assert chat["id"] == told["chat_id"] == assigned["chat"]["id"]
+    assert [None, "this_month"] == [
+        d["lead"].get("timeframe") for d in agent_peer.seen("lead_saved")
+    ]
+    assert 1 == len({d["lead"]["id"] for d in agent_peer.seen("lead_saved")})
     lead = told["lead"]
     assert (
         "bot",
@@ -266,9 +272,12 @@ async def test_a_visitor_who_leaves_the_bot_is_kept_as_a_lead_and_the_chat_close
     visitor = await hub.visitor_peer(tenant)
     chat = await start_chat(visitor, "Soy Ana, 787-555-0123, me interesa la Tacoma 2022")
     await visitor.wait_for("message", lambda d: d["message"]["author"] == "bot", count=2)
+    first = await agent_peer.wait_for("lead_saved")
+    assert "notes" not in first["lead"]  # saved at once, while the visitor was there
     await visitor.close()
 
-    told = await agent_peer.wait_for("lead_saved")
+    told = await agent_peer.wait_for("lead_saved", count=2)
+    assert first["lead"]["id"] == told["lead"]["id"]
     queues_before = len(agent_peer.seen("queue"))
     assert (
         chat["id"],
