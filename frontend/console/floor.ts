@@ -31,6 +31,20 @@ export interface FloorState {
   leads: Record<string, Lead>;
   /** Tickets filed since login (ticket_created), newest last: the Tickets screen reloads. */
   tickets: Ticket[];
+  /** Chats about to miss the answer target, or missed (sla_warning), newest last. */
+  slaWarnings: SlaWarning[];
+}
+
+/** One sla_warning from the hub: a chat at 80% of its answer target, or past it. */
+export interface SlaWarning {
+  chat_id: string;
+  kind: "at_risk" | "breached";
+  language: string;
+  status: string;
+  agent_id: string | null;
+  due_at: string;
+  answer_s: number;
+  waited_s: number;
 }
 
 export interface Ack {
@@ -59,6 +73,7 @@ export class Floor {
     tenant: null,
     leads: {},
     tickets: [],
+    slaWarnings: [],
   };
   private socket: Socket | null = null;
   // events a view listens to while it is open ("On site now": visitors)
@@ -181,6 +196,11 @@ export class Floor {
     socket.on("lead_saved", (data: { chat_id: string; lead: Lead }) => {
       this.set({ leads: { ...this.state.leads, [data.chat_id]: data.lead } });
       if (this.state.chats[data.chat_id]) this.setChat(data.chat_id, { lead: data.lead });
+    });
+    socket.on("sla_warning", (data: SlaWarning) => {
+      // one line per chat: a miss replaces its warning; at most the last twenty chats
+      const others = this.state.slaWarnings.filter((w) => w.chat_id !== data.chat_id);
+      this.set({ slaWarnings: [...others, data].slice(-20) });
     });
     socket.on("ticket_created", (data: { ticket: Ticket }) => {
       this.set({ tickets: [...this.state.tickets.filter((t) => t.id !== data.ticket.id), data.ticket] });

@@ -14,6 +14,27 @@ import { word } from "./words";
 
 const READ_EVERY_MS = 2000;
 
+/** Chats about to miss the agreement's answer target, and misses, as they happen. */
+function SlaAlerts(props: { state: FloorState }) {
+  const t = useT();
+  const open = props.state.slaWarnings.filter((w) => {
+    const chat = props.state.chats[w.chat_id];
+    return !chat || chat.chat.status !== "closed";
+  });
+  if (!open.length) return null;
+  return (
+    <ul class="sla-alerts" role="alert" data-testid="sla-alerts">
+      {open.map((w) => (
+        <li key={w.chat_id} data-chat-id={w.chat_id} data-kind={w.kind}>
+          <span class={w.kind}>{t(w.kind === "breached" ? "sla_breached" : "sla_at_risk")}</span>
+          <span>{w.language.toUpperCase()}</span>
+          <span>{`${Math.round(w.waited_s)} s / ${w.answer_s} s`}</span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 export function SupervisorView(props: { floor: Floor; state: FloorState }) {
   const t = useT();
   const lang = useLang();
@@ -30,6 +51,7 @@ export function SupervisorView(props: { floor: Floor; state: FloorState }) {
   if (refused) {
     return (
       <section class="supervisor" data-testid="supervisor">
+        <SlaAlerts state={props.state} />
         <p class="notice" role="status" data-testid="plan-required">
           {refused}
         </p>
@@ -42,6 +64,7 @@ export function SupervisorView(props: { floor: Floor; state: FloorState }) {
   if (!stats)
     return (
       <section class="supervisor" data-testid="supervisor">
+        <SlaAlerts state={props.state} />
         <TicketCountTiles floor={floor} state={props.state} />
         <Supervision floor={floor} state={props.state} />
       </section>
@@ -56,6 +79,7 @@ export function SupervisorView(props: { floor: Floor; state: FloorState }) {
   );
   return (
     <section class="supervisor" data-testid="supervisor">
+      <SlaAlerts state={props.state} />
       <div class="tiles">
         {tile("agents_online", t("agents_online"), String(stats.agents_online))}
         {tile("load", t("load"), `${stats.load.active_chats}/${stats.load.capacity}`)}
