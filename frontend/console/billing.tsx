@@ -4,6 +4,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, type ApiError } from "./api";
 import type { TextKey } from "./i18n";
+import { IncidentsView } from "./incidents";
 import { ErrorLine, useLang, useT } from "./ui";
 
 interface InvoiceLine {
@@ -241,16 +242,24 @@ function InvoiceDetail(props: { invoice: Invoice; onBack: () => void; onFile: (k
 /** The provider's page: a token (CHARLA_ADMIN_TOKEN or an operator's), then the invoices. */
 export function ProviderApp(props: { token: string; onEnd: () => void }) {
   const t = useT();
+  const [view, setView] = useState<"billing" | "incidents">("billing");
   return (
     <div class="app">
       <header class="topbar">
         <strong class="brand">{t("provider_title")}</strong>
+        <nav class="views">
+          {(["billing", "incidents"] as const).map((v) => (
+            <button key={v} type="button" class={view === v ? "active" : ""} onClick={() => setView(v)} data-view={v}>
+              {t(v === "billing" ? "view_billing" : "view_incidents")}
+            </button>
+          ))}
+        </nav>
         <button type="button" onClick={props.onEnd} data-action="logout">
           {t("sign_out")}
         </button>
       </header>
       <main>
-        <BillingView token={props.token} provider />
+        {view === "billing" ? <BillingView token={props.token} provider /> : <IncidentsView token={props.token} />}
       </main>
     </div>
   );

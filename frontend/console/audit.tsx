@@ -1,0 +1,203 @@
+// The audit log for a tenant admin (GET /api/audit): who did what, when, to what, in the
+// tenant's time zone. The hub never puts message text in an event; this page shows the
+// event's action in words, never the fields' values beyond a role.
+
+import { useEffect, useState } from "preact/hooks";
+import { api, type ApiError } from "./api";
+import type { TextKey } from "./i18n";
+import { ErrorLine, useLang, useT } from "./ui";
+
+export interface AuditEvent {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  target: string | null;
+  ip?: string;
+  detail?: Record<string, unknown>;
+}
+
+interface TeamMember {
+  id: string;
+  name: string;
+}
+
+// Events the hub names, and changes the middleware records as "METHOD /route"
+const NAMED: Record<string, TextKey> = {
+  "login.succeeded": "audit_login_succeeded",
+  "login.failed": "audit_login_failed",
+  "mfa.enrolment_started": "audit_mfa_enrolment_started",
+  "mfa.enabled": "audit_mfa_enabled",
+  "mfa.disabled": "audit_mfa_disabled",
+  "mfa.recovery_code_used": "audit_mfa_recovery_code_used",
+  "mfa.roles_changed": "audit_mfa_roles_changed",
+  "retention.changed": "audit_retention_changed",
+  "retention.purged": "audit_retention_purged",
+  "legal_hold.placed": "audit_legal_hold_placed",
+  "legal_hold.released": "audit_legal_hold_released",
+  "visitor.exported": "audit_visitor_exported",
+  "visitor.erased": "audit_visitor_erased",
+  "privacy_notice.changed": "audit_privacy_notice_changed",
+  "ticket.updated": "audit_ticket_updated",
+  "data_key.rotated": "audit_data_key_rotated",
+  "POST /api/agents": "audit_agent_added",
+  "POST /api/admin/tenants/{tenant_id}/agents": "audit_agent_added",
+  "PATCH /api/agents/{agent_id}": "audit_agent_changed",
+  "DELETE /api/agents/{agent_id}": "audit_agent_removed",
+  "PATCH /api/tenant": "audit_settings_changed",
+  "POST /api/import": "audit_import",
+};
+
+// Route prefixes of a kind of configuration, for the other changes the middleware records
+const AREAS: [string, TextKey][] = [
+  ["/api/canned-responses", "audit_canned_changed"],
+  ["/api/invitation-rules", "audit_rules_changed"],
+  ["/api/integrations", "audit_integration_changed"],
+  ["/api/webhooks", "audit_webhook_changed"],
+  ["/api/deliveries", "audit_delivery_retried"],
+  ["/api/leads", "audit_delivery_retried"],
+  ["/api/tickets", "audit_ticket_updated"],
+  ["/api/admin/tenants", "audit_provider_changed"],
+];
+
+const ROLES: Record<string, TextKey> = { agent: "agent", supervisor: "supervisor", admin: "admin" };
+
+export function actionWords(t: (key: TextKey) => string, event: AuditEvent): string {
+  const role = event.detail?.role;
+  if (event.action === "PATCH /api/agents/{agent_id}" && typeof role === "string" && role in ROLES) {
+    return `${t("audit_role_changed")}: ${t(ROLES[role])}`;
+  }
+  const named = NAMED[event.action];
+  if (named) return t(named);
+  const route = event.action.split(" ")[1] ?? "";
+  const area = AREAS.find(([prefix]) => route.startsWith(prefix));
+  return area ? t(area[1]) : t("audit_other_change");
+}
+
+function actorWords(t: (key: TextKey) => string, actor: string, names: Map<string, string>): string {
+  const [kind, id] = actor.split(":", 2);
+  if (kind === "agent" && id) return names.get(id) ?? t("audit_former_agent");
+  if (kind === "operator" || kind === "provider") return t("audit_provider");
+  if (kind === "system") return t("audit_system");
+  return t("audit_anonymous");
+}
+
+/** A day as YYYY-MM-DD in a time zone. */
+function dayIn(zone: string | undefined, at: Date): string {
+  return new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" }).format(at);
+}
+
+/** The instant a day (YYYY-MM-DD) starts in a time zone, as ISO 8601 in UTC: the API reads
+ * a bare date as a UTC day, so the page sends the tenant's day as times. */
+export function dayStart(zone: string | undefined, day: string): string {
+  const [y, m, d] = day.split("-").map(Number);
+  const wall = Date.UTC(y, m - 1, d);
+  let at = wall;
+  for (let i = 0; i < 2; i++) {
+    const parts = new Intl.DateTimeFormat("en-US", {
+      timeZone: zone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+    }).formatToParts(new Date(at));
+    const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
+    const shown = Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second"));
+    at = wall - (shown - at);
+  }
+  return new Date(at).toISOString();
+}
+
+function nextDay(day: string): string {
+  const [y, m, d] = day.split("-").map(Number);
+  return new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10);
+}
+
+export function AuditView(props: { token: string }) {
+  const t = useT();
+  const lang = useLang();
+  const [zone, setZone] = useState<string | undefined>(undefined);
+  const [from, setFrom] = useState(() => dayIn(undefined, new Date(Date.now() - 7 * 86_400_000)));
+  const [to, setTo] = useState(() => dayIn(undefined, new Date()));
+  const [events, setEvents] = useState<AuditEvent[] | null>(null);
+  const [names, setNames] = useState<Map<string, string>>(new Map());
+  const [account, setAccount] = useState<{ id: string; name: string } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    api<{ id: string; name: string; timezone: string }>("GET", "/api/tenant", props.token)
+      .then((tenant) => {
+        setAccount({ id: tenant.id, name: tenant.name });
+        setZone(tenant.timezone);
+        setTo(dayIn(tenant.timezone, new Date()));
+      })
+      .catch((err: ApiError) => setError(err.message));
+    api<{ agents: TeamMember[] }>("GET", "/api/agents", props.token)
+      .then((body) => setNames(new Map(body.agents.map((a) => [a.id, a.name]))))
+      .catch((err: ApiError) => setError(err.message));
+  }, [props.token]);
+
+  useEffect(() => {
+    if (zone === undefined && error === null) return; // the tenant's zone first
+    const query = new URLSearchParams();
+    if (from) query.set("from", dayStart(zone, from));
+    if (to) query.set("to", dayStart(zone, nextDay(to)));
+    api<{ events: AuditEvent[] }>("GET", `/api/audit?${query.toString()}`, props.token)
+      .then((body) => {
+        setEvents(body.events);
+        setError(null);
+      })
+      .catch((err: ApiError) => setError(err.message));
+  }, [props.token, zone, from, to]);
+
+  const when = new Intl.DateTimeFormat(lang === "es" ? "es-PR" : "en-US", { timeZone: zone, dateStyle: "medium", timeStyle: "medium" });
+  // a target is an agent's id, this account's (its name then), or another id shown as it is
+  const targets = new Map(names);
+  if (account) targets.set(account.id, account.name);
+  const shown = (events ?? []).slice().sort((a, b) => b.seq - a.seq);
+  return (
+    <section class="audit" data-testid="audit">
+      <h2>{t("audit_title")}</h2>
+      <p class="hint">{t("audit_hint")}</p>
+      <div class="audit-range">
+        <label>
+          {t("audit_from")}
+          <input type="date" name="from" value={from} onChange={(e) => setFrom((e.target as HTMLInputElement).value)} />
+        </label>
+        <label>
+          {t("audit_to")}
+          <input type="date" name="to" value={to} onChange={(e) => setTo((e.target as HTMLInputElement).value)} />
+        </label>
+      </div>
+      <ErrorLine message={error} />
+      {events && events.length === 0 ? <p>{t("audit_none")}</p> : null}
+      {shown.length > 0 ? (
+        <table class="list audit-events" data-testid="audit-events">
+          <thead>
+            <tr>
+              <th>{t("audit_when")}</th>
+              <th>{t("audit_actor")}</th>
+              <th>{t("audit_action")}</th>
+              <th>{t("audit_target")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map((e) => (
+              <tr key={e.seq} data-action={e.action}>
+                <td>
+                  <time dateTime={e.at}>{when.format(new Date(e.at))}</time>
+                </td>
+                <td dir="auto">{actorWords(t, e.actor, names)}</td>
+                <td>{actionWords(t, e)}</td>
+                <td dir="auto">{e.target ? targets.get(e.target) ?? e.target : ""}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+    </section>
+  );
+}
