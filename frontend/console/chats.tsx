@@ -140,6 +140,17 @@ function ChatPane(props: { floor: Floor; state: FloorState; entry: ChatState }) 
   const [panel, setPanel] = useState<Panel>(null);
   const chat = entry.chat;
   const ended = entry.ended !== null;
+  useEffect(() => {
+    // Alt+W: close the chat in view, through the same confirmation as the button
+    const onKey = (e: KeyboardEvent) => {
+      if (e.altKey && e.code === "KeyW" && !ended) {
+        e.preventDefault();
+        setPanel("close");
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [ended]);
   return (
     <div class="chat-pane" data-testid="chat" data-chat-id={chat.id}>
       <div class="conversation">
@@ -161,7 +172,7 @@ function ChatPane(props: { floor: Floor; state: FloorState; entry: ChatState }) 
                 {t("dismiss")}
               </button>
             ) : (
-              <button type="button" class="danger" onClick={() => setPanel("close")} data-action="close">
+              <button type="button" class="danger" onClick={() => setPanel("close")} data-action="close" title="Alt+W">
                 {t("close_chat")}
               </button>
             )}

@@ -357,6 +357,21 @@ export class Floor {
     if (id) this.select(id);
   }
 
+  /** Alt+N: the next open chat after the one in view whose visitor waits for an answer
+   * (wrote last, or unread), in tab order; nothing when none waits. */
+  nextWaiting(): void {
+    const { order, activeId, chats } = this.state;
+    const at = activeId ? order.indexOf(activeId) : -1;
+    for (let i = 1; i <= order.length; i++) {
+      const entry = chats[order[(at + i + order.length) % order.length]];
+      const last = entry.chat.messages[entry.chat.messages.length - 1];
+      if (entry.chat.id !== activeId && !entry.ended && (entry.unread > 0 || last?.author === "visitor")) {
+        this.select(entry.chat.id);
+        return;
+      }
+    }
+  }
+
   step(delta: number): void {
     const { order, activeId } = this.state;
     if (order.length === 0) return;

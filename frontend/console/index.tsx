@@ -3,21 +3,22 @@
 import { render } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { AdminView } from "./admin";
+import { AuditView } from "./audit";
 import { BillingView, loadProviderToken, ProviderApp, ProviderLogin, saveProviderToken } from "./billing";
 import { api, ApiError, loadSession, saveSession, whenUnauthorized, type Me, type Session } from "./api";
 import { ChatsView } from "./chats";
 import { Floor } from "./floor";
 import { HistoryView } from "./history";
-import { guessLang, type UiLang } from "./i18n";
+import { guessLang, type TextKey, type UiLang } from "./i18n";
 import { Enrol, OtpField } from "./mfa";
 import { OnSiteView } from "./onsite";
 import { LeadsView } from "./records";
 import { ReportsView } from "./reports";
 import { SupervisorView } from "./supervisor";
 import { TicketsView } from "./tickets";
-import { ErrorLine, LangContext, useFloor, useT } from "./ui";
+import { Dialog, ErrorLine, LangContext, useFloor, useT } from "./ui";
 
-type View = "chats" | "onsite" | "history" | "leads" | "tickets" | "reports" | "supervisor" | "admin" | "billing";
+type View = "chats" | "onsite" | "history" | "leads" | "tickets" | "reports" | "supervisor" | "admin" | "billing" | "audit";
 
 function App() {
   const [lang, setLang] = useState<UiLang>(() => guessLang(localStorage.getItem("charla.ui_lang"), navigator.language));
@@ -191,11 +192,13 @@ function Workspace(props: {
   const floor = useMemo(() => new Floor(session.token, session.agent, () => props.onEnd(true)), [session.token]);
   const state = useFloor(floor);
   const role = session.agent.role;
+  const [help, setHelp] = useState(false);
   const [view, setView] = useState<View>(() => {
     const asked = location.hash.replace("#/", "") as View;
     if (asked === "leads" || asked === "tickets" || asked === "history" || asked === "onsite") return asked;
     if (asked === "reports" && role !== "agent") return asked;
     if (asked === "billing" && role === "admin") return asked;
+    if (asked === "audit" && role === "admin") return asked;
     return asked === "admin" && role === "admin" ? "admin" : asked === "supervisor" && role !== "agent" ? "supervisor" : "chats";
   });
 
@@ -227,6 +230,13 @@ function Workspace(props: {
         e.preventDefault();
         setView("chats");
         floor.selectAt(Number(e.code.slice(5)) - 1);
+      } else if (e.altKey && e.code === "KeyN") {
+        e.preventDefault();
+        setView("chats");
+        floor.nextWaiting();
+      } else if (e.altKey && e.code === "KeyH") {
+        e.preventDefault();
+        setHelp((shown) => !shown);
       } else if (e.ctrlKey && (e.key === "ArrowDown" || e.key === "ArrowUp")) {
         e.preventDefault();
         floor.step(e.key === "ArrowDown" ? 1 : -1);
@@ -290,6 +300,11 @@ function Workspace(props: {
               {t("view_billing")}
             </button>
           ) : null}
+          {role === "admin" ? (
+            <button type="button" class={view === "audit" ? "active" : ""} onClick={() => setView("audit")} data-view="audit">
+              {t("view_audit")}
+            </button>
+          ) : null}
         </nav>
         {state.connected ? null : <span class="warn">{t("reconnecting")}</span>}
         <label class="status">
@@ -310,6 +325,9 @@ function Workspace(props: {
           {session.agent.name}
         </span>
         <LangSwitch lang={props.lang} setLang={props.setLang} />
+        <button type="button" onClick={() => setHelp(true)} aria-label={t("shortcuts")} title={`${t("shortcuts")} (Alt+H)`} data-action="shortcuts">
+          ?
+        </button>
         <button type="button" onClick={() => void logout()} data-action="logout">
           {t("sign_out")}
         </button>
@@ -324,8 +342,38 @@ function Workspace(props: {
         {view === "supervisor" ? <SupervisorView floor={floor} state={state} /> : null}
         {view === "admin" ? <AdminView floor={floor} /> : null}
         {view === "billing" ? <BillingView token={session.token} provider={false} /> : null}
+        {view === "audit" ? <AuditView token={session.token} /> : null}
       </main>
+      {help ? <ShortcutsHelp onClose={() => setHelp(false)} /> : null}
     </div>
+  );
+}
+
+const SHORTCUTS: [string, TextKey][] = [
+  ["Alt+N", "shortcut_next"],
+  ["Alt+1…9", "shortcut_tab"],
+  ["Ctrl+↑ / Ctrl+↓", "shortcut_step"],
+  ["/", "shortcut_canned"],
+  ["Alt+W", "shortcut_close"],
+  ["Alt+H", "shortcut_help"],
+];
+
+/** The console's keyboard shortcuts: the "?" button in the top bar, or Alt+H. */
+function ShortcutsHelp(props: { onClose: () => void }) {
+  const t = useT();
+  return (
+    <Dialog title={t("shortcuts")} onClose={props.onClose} testId="shortcuts">
+      <dl class="shortcuts">
+        {SHORTCUTS.map(([keys, what]) => (
+          <div key={keys}>
+            <dt>
+              <kbd>{keys}</kbd>
+            </dt>
+            <dd>{t(what)}</dd>
+          </div>
+        ))}
+      </dl>
+    </Dialog>
   );
 }
 
