@@ -141,6 +141,9 @@ async def test_alt_n_opens_the_next_waiting_chat_and_alt_w_asks_to_close_it(
     await page.keyboard.press("Alt+N")
     await expect(first).to_have_attribute("aria-selected", "true")
 
+    # the pane of the chat in view listens for Alt+W once it is on screen
+    await page.locator(f".chat-pane[data-chat-id='{chats[0]['id']}']").wait_for()
+    await page.evaluate("() => new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)))")
     await page.keyboard.press("Alt+W")
     await page.locator(".dialog").wait_for()
     await page.keyboard.press("Escape")
