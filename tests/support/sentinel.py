@@ -79,6 +79,30 @@ class SentinelServer:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Self:
+        """Started on a free port; a port taken meanwhile by another process (the port is
+        picked before the server binds it) means a new port and another try."""
+        for attempt in range(5):
+            if attempt:
+                self.port = free_port()
+            self._spawn()
+            try:
+                _wait_until(
+                    self._answers_or_died,
+                    10,
+                    f"redis sentinel (see {self.workdir / 'sentinel.log'})",
+                )
+            except RuntimeError:
+                self.kill()
+                raise
+            if self._answers():
+                return self
+            self.kill()  # it could not bind its port
+        raise RuntimeError(f"redis sentinel could not bind a port ({self.workdir})")
+
+    def _answers_or_died(self) -> bool:
+        return (self.process is not None and self.process.poll() is not None) or self._answers()
+
+    def _spawn(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         config = self.workdir / "sentinel.conf"
         config.write_text(
@@ -97,8 +121,6 @@ class SentinelServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        _wait_until(self._answers, 10, f"redis sentinel (see {self.workdir / 'sentinel.log'})")
-        return self
 
     def _answers(self) -> bool:
         try:
