@@ -10,9 +10,6 @@ from __future__ import annotations
 from email.message import EmailMessage
 from email.utils import formatdate
 
-import aiosmtplib
-from aiosmtplib.errors import SMTPResponseException
-
 from integrations.adf.config import Smtp
 from integrations.adf.document import build
 from integrations.base import (
@@ -21,11 +18,9 @@ from integrations.base import (
     Delivered,
     DeliveryJob,
     PermanentError,
-    RetryableError,
 )
+from integrations.mail import check_relay, hand_to_relay
 from integrations.transcript import summary
-
-PERMANENT_SMTP = 500
 
 
 def subject(lead: dict[str, object], tenant_name: str) -> str:
@@ -68,40 +63,10 @@ class AdfConnector(Connector):
     async def deliver(self, job: DeliveryJob) -> Delivered:
         if job.event not in LEAD_EVENTS:
             raise PermanentError(f"ADF e-mails carry leads, not {job.event} events")
-        if not self.smtp.host:
-            raise PermanentError(
-                "the provider's SMTP relay is not configured (CHARLA_SMTP_HOST)", code="smtp"
-            )
+        check_relay(self.smtp)
         if not job.config.get("to"):
             raise PermanentError("the ADF integration has no recipient: set `to` again")
-        mail = message(job, self.smtp)
-        try:
-            await aiosmtplib.send(
-                mail,
-                hostname=self.smtp.host,
-                port=self.smtp.port,
-                username=self.smtp.user,
-                password=self.smtp.password,
-                start_tls=self.smtp.starttls,
-                use_tls=False,
-                timeout=self.smtp.timeout_s,
-            )
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            codes = sorted({r.code for r in exc.recipients})
-            text = f"the SMTP relay refused the recipient ({', '.join(map(str, codes))})"
-            if codes and min(codes) >= PERMANENT_SMTP:
-                raise PermanentError(text + ": check `to`", code=str(codes[0])) from exc
-            raise RetryableError(text, code=str(codes[0]) if codes else "smtp") from exc
-        except SMTPResponseException as exc:
-            text = f"the SMTP relay answered {exc.code}: {exc.message}"
-            if exc.code >= PERMANENT_SMTP:
-                raise PermanentError(text, code=str(exc.code)) from exc
-            raise RetryableError(text, code=str(exc.code)) from exc
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            raise RetryableError(
-                f"cannot hand the e-mail to the SMTP relay: {type(exc).__name__}", code="smtp"
-            ) from exc
-        return Delivered(external_id=str(mail["Message-ID"]))
+        return await hand_to_relay(message(job, self.smtp), self.smtp)
 
     async def close(self) -> None:
         return None

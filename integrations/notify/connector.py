@@ -10,15 +10,13 @@ from email.utils import formatdate
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import aiosmtplib
-from aiosmtplib.errors import SMTPResponseException
 from babel.dates import format_datetime
 
 from integrations.adf.config import Smtp
-from integrations.base import Connector, Delivered, DeliveryJob, PermanentError, RetryableError
+from integrations.base import Connector, Delivered, DeliveryJob, PermanentError
+from integrations.mail import check_relay, hand_to_relay
 from integrations.transcript import summary
 
-PERMANENT_SMTP = 500
 WORDS: dict[str, dict[str, str]] = {
     "es": {
         "subject": "Nuevo ticket: {who} - {dealer}",
@@ -105,34 +103,10 @@ class NotifyConnector(Connector):
     async def deliver(self, job: DeliveryJob) -> Delivered:
         if job.event != "ticket.created":
             raise PermanentError(f"notification e-mails carry tickets, not {job.event} events")
-        if not self.smtp.host:
-            raise PermanentError(
-                "the provider's SMTP relay is not configured (CHARLA_SMTP_HOST)", code="smtp"
-            )
+        check_relay(self.smtp)
         if not job.config.get("to"):
             raise PermanentError("the notification address is missing: set `to` again")
-        mail = message(job, self.smtp)
-        try:
-            await aiosmtplib.send(
-                mail,
-                hostname=self.smtp.host,
-                port=self.smtp.port,
-                username=self.smtp.user,
-                password=self.smtp.password,
-                start_tls=self.smtp.starttls,
-                use_tls=False,
-                timeout=self.smtp.timeout_s,
-            )
-        except SMTPResponseException as exc:
-            text = f"the SMTP relay answered {exc.code}: {exc.message}"
-            if exc.code >= PERMANENT_SMTP:
-                raise PermanentError(text, code=str(exc.code)) from exc
-            raise RetryableError(text, code=str(exc.code)) from exc
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            raise RetryableError(
-                f"cannot hand the e-mail to the SMTP relay: {type(exc).__name__}", code="smtp"
-            ) from exc
-        return Delivered(external_id=str(mail["Message-ID"]))
+        return await hand_to_relay(message(job, self.smtp), self.smtp)
 
     async def close(self) -> None:
         return None
