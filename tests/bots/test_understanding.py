@@ -476,6 +476,11 @@ def test_a_model_keeps_the_number_the_visitor_gave(testbot: Make, text: str, mod
         ("Nombre: José Luis. Apellidos: Ocasio Meléndez.", "José Luis", "Ocasio Meléndez"),
         ("Sean O'Neill", "Sean", "O'Neill"),
         ("Catherine Beaumont-Ruiz", "Catherine", "Beaumont-Ruiz"),
+        ("Ana R.", "Ana", "R."),  # an initial keeps its dot
+        ("A. Rivera", "A.", "Rivera"),
+        ("M. Figueroa", "M.", "Figueroa"),
+        ("Cintrón, Wilfredo", "Wilfredo", "Cintrón"),  # surname first
+        ("Roberto 'Bobby' Santana", "Roberto", "Santana"),  # a nickname is no name
     ],
 )
 def test_names_as_people_write_them(testbot: Make, answer: str, first: str, last: str) -> None:
@@ -514,18 +519,6 @@ def test_a_two_digit_year_before_the_car_and_a_condition_in_slang(testbot: Make)
 
 
 @pytest.mark.parametrize(
-    ("answer", "first", "last"),
-    [("Ana R.", "Ana", "R."), ("A. Rivera", "A.", "Rivera"), ("M. Figueroa", "M.", "Figueroa")],
-)
-def test_an_initial_is_kept_with_its_dot(testbot: Make, answer: str, first: str, last: str) -> None:
-    bot = testbot()
-    bot.say("Quiero comprar una Tacoma este mes, no tengo trade-in")
-    bot.say(answer)
-    fields = bot.last.state["fields"]
-    assert (first, last) == (fields["first_name"], fields.get("last_name"))
-
-
-@pytest.mark.parametrize(
     ("opening", "interest"),
     [
         ("Hola, el aire de mi carro no enfría", "service"),
@@ -540,21 +533,6 @@ def test_own_car_talk_is_not_a_purchase_unless_traded(
     bot.say(opening)
     bot.say("es un Accord 2015")
     assert interest == bot.last.state["fields"]["interest"]
-
-
-@pytest.mark.parametrize(
-    ("answer", "first", "last"),
-    [
-        ("Cintrón, Wilfredo", "Wilfredo", "Cintrón"),
-        ("Roberto 'Bobby' Santana", "Roberto", "Santana"),
-    ],
-)
-def test_reversed_names_and_nicknames(testbot: Make, answer: str, first: str, last: str) -> None:
-    bot = testbot()
-    bot.say("Quiero comprar una Tacoma este mes, no tengo trade-in")
-    bot.say(answer)
-    fields = bot.last.state["fields"]
-    assert (first, last) == (fields["first_name"], fields.get("last_name"))
 
 
 @pytest.mark.parametrize(
