@@ -1,17 +1,17 @@
 # The Charla image: `charla serve` by default; compose.yaml also runs `charla migrate` and
 # `charla worker` from it.
 #
-# Layers from the least to the most often changed: the dependencies (from pyproject.toml
-# alone) are one cached layer that a code change does not rebuild; the code comes after.
+# Layers from the least to the most often changed: the dependencies (the runtime lock,
+# requirements/runtime.lock, written by .ci/lock: one version of each, checked against its
+# hashes) are one cached layer that a code change does not rebuild; the code comes after.
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
 RUN useradd --system --home /var/lib/charla charla \
     && mkdir -p /var/lib/charla && chown charla /var/lib/charla
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
-    && pip install --no-cache-dir -r /tmp/requirements.txt && rm /tmp/requirements.txt
-COPY README.md ./
+COPY requirements/runtime.lock /tmp/runtime.lock
+RUN pip install --no-cache-dir --require-hashes -r /tmp/runtime.lock && rm /tmp/runtime.lock
+COPY pyproject.toml README.md ./
 COPY bots ./bots
 COPY integrations ./integrations
 COPY console ./console

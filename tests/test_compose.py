@@ -100,9 +100,11 @@ def test_images_are_pinned_and_charla_is_built_from_this_repository(
     assert {"."} == {services[name]["build"] for name in CHARLA}
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert 'CMD ["charla", "serve"]' in dockerfile
-    # the dependencies are a layer of their own, built from pyproject.toml before any code
-    deps = dockerfile.index("pip install --no-cache-dir -r /tmp/requirements.txt")
-    assert dockerfile.index("COPY pyproject.toml") < deps < dockerfile.index("COPY console")
+    # the dependencies are a layer of their own, installed from the runtime lock (with its
+    # hashes) before any code
+    deps = dockerfile.index("pip install --no-cache-dir --require-hashes -r /tmp/runtime.lock")
+    assert dockerfile.index("COPY requirements/runtime.lock") < deps
+    assert deps < dockerfile.index("COPY pyproject.toml") < dockerfile.index("COPY console")
     assert dockerfile.index("COPY console") < dockerfile.index(
         "pip install --no-cache-dir --no-deps ."
     )
