@@ -291,6 +291,15 @@ async def test_export_imports_into_another_tenant_idempotently(
         s.add(
             IntegrationRow(
                 tenant_id=source["tenant"]["id"],
+                kind="notify",
+                config={"to": "ventas@autos.example"},
+                secret_enc=None,
+                updated_at=db.clock.now(),
+            )
+        )
+        s.add(
+            IntegrationRow(
+                tenant_id=source["tenant"]["id"],
                 kind="salesforce",
                 config={"login_url": "https://x.my.salesforce.com", "client_id": "abc"},
                 secret_enc=db.cipher.encrypt("top-secret-value"),
@@ -314,7 +323,7 @@ async def test_export_imports_into_another_tenant_idempotently(
     assert "hook-secret-value" not in str(exported)
     assert ["/hours", "/price"] == [c["shortcut"] for c in exported["canned_responses"]]
     assert ["Inventory browsers"] == [r["name"] for r in exported["invitation_rules"]]
-    assert ["adf", "salesforce"] == [i["kind"] for i in exported["integrations"]]
+    assert ["adf", "notify", "salesforce"] == [i["kind"] for i in exported["integrations"]]
     assert [{"url": "https://hooks.example/charla", "events": ["lead.qualified"]}] == exported[
         "webhooks"
     ]
@@ -327,7 +336,7 @@ async def test_export_imports_into_another_tenant_idempotently(
     assert {
         "canned_responses": 2,
         "invitation_rules": 1,
-        "integrations": 1,
+        "integrations": 2,
         "webhooks": 0,
     } == outcome["imported"]
     assert ["integrations", "webhooks"] == [s["section"] for s in outcome["skipped"]]
@@ -341,20 +350,21 @@ async def test_export_imports_into_another_tenant_idempotently(
     for section in ("canned_responses", "invitation_rules", "hours", "holidays", "settings"):
         assert exported[section] == copied[section], section
     assert exported["bot_script"] == copied["bot_script"]
-    assert [{"kind": "adf", "config": exported["integrations"][0]["config"]}] == copied[
-        "integrations"
-    ]
+    assert [
+        {"kind": "adf", "config": exported["integrations"][0]["config"]},
+        {"kind": "notify", "config": {"to": "ventas@autos.example"}},
+    ] == copied["integrations"]
     # The source tenant is untouched by the import into the target.
     status, source_again = await hub.request("GET", "/api/export", token=admin)
     assert exported["canned_responses"] == source_again["canned_responses"]
 
     # With the secrets added to the document, the webhook and Salesforce come along too.
     exported["webhooks"][0]["secret"] = "a-new-hook-secret"
-    exported["integrations"][1]["secret"] = "a-new-sf-secret"
+    exported["integrations"][2]["secret"] = "a-new-sf-secret"
     status, outcome = await hub.request(
         "POST", "/api/import", token=target["admin"]["token"], json=exported
     )
-    assert ({"integrations": 2, "webhooks": 1}, []) == (
+    assert ({"integrations": 3, "webhooks": 1}, []) == (
         {k: outcome["imported"][k] for k in ("integrations", "webhooks")},
         outcome["skipped"],
     )
@@ -412,6 +422,7 @@ def test_plan_needs_of_an_import_name_each_section() -> None:
             "invitation_rules": [{"name": "r", "text": {"es": "Hola"}}],
             "integrations": [
                 {"kind": "adf", "config": {"to": "leads@crm.example"}},
+                {"kind": "notify", "config": {"to": "ventas@autos.example"}},
                 {"kind": "salesforce", "config": {"login_url": "https://x.my.salesforce.com"}},
             ],
         }

@@ -39,6 +39,7 @@ from console.web.integrations import check_destination
 from console.web.invitations import MAX_RULES, RuleIn, checked_text
 from console.web.keys import BODY, HUB, STORE
 from integrations.adf.config import AdfSettings
+from integrations.notify.config import NotifySettings
 from integrations.salesforce.config import SalesforceSettings
 from integrations.webhooks.config import ImportedWebhook
 
@@ -97,6 +98,7 @@ class TenantPatch(ScheduleFields):
 CONNECTOR_SCHEMAS: dict[str, type[BaseModel]] = {
     "salesforce": SalesforceSettings,
     "adf": AdfSettings,
+    "notify": NotifySettings,
 }
 
 
@@ -106,7 +108,7 @@ class IntegrationIn(BaseModel):
 
     model_config = ConfigDict(extra="ignore", strict=True)
 
-    kind: Literal["salesforce", "adf"]
+    kind: Literal["salesforce", "adf", "notify"]
     config: dict[str, Any]
     secret: Annotated[str, StringConstraints(min_length=1, max_length=1024)] | None = None
 
@@ -139,7 +141,8 @@ def import_plan_needs(body: ImportIn) -> list[tuple[str, Plan]]:
     if body.webhooks:
         needs.append(("webhooks", REQUIRED["webhook"]))
     for item in body.integrations:
-        needs.append((f"integrations.{item.kind}", REQUIRED[item.kind]))
+        if item.kind != "notify":  # ticket notices: every plan
+            needs.append((f"integrations.{item.kind}", REQUIRED[item.kind]))
     return needs
 
 
