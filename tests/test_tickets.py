@@ -258,9 +258,10 @@ async def test_a_ticket_is_taken_noted_resolved_and_reopened_and_the_tenant_is_t
     )
     # the notification e-mail, in the tenant's language (basic plans too)
     [mail] = await eventually(lambda: inbox.messages, what="the notification e-mail")
-    assert ("bdc@dealer.example", f"Nuevo ticket: Luis Pérez - {tenant['name']}") == (
+    assert ("bdc@dealer.example", f"Nuevo ticket: Luis Pérez - {tenant['name']}", "es") == (
         mail["To"],
         mail["Subject"],
+        mail["Content-Language"],
     )
     text = mail.get_content()
     assert "Llamar antes de: sábado 5 diciembre 2026, 9:00 a. m." in text.replace("\u202f", " ")

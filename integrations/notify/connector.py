@@ -89,8 +89,8 @@ def message(job: DeliveryJob, smtp: Smtp) -> EmailMessage:
     mail["Date"] = formatdate(localtime=False)
     domain = smtp.sender.rpartition("@")[2] or "charla.invalid"
     mail["Message-ID"] = f"<ticket.{job.delivery_id}@{domain}>"
-    mail["Content-Language"] = language
     mail.set_content("\n".join(lines), subtype="plain", charset="utf-8")
+    mail["Content-Language"] = language  # after set_content, which clears Content-* headers
     return mail
 
 
