@@ -8,7 +8,7 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
 RUN useradd --system --home /var/lib/charla charla \
-    && mkdir -p /var/lib/charla && chown charla /var/lib/charla
+    && mkdir -p /var/lib/charla/files && chown -R charla /var/lib/charla
 COPY requirements/runtime.lock /tmp/runtime.lock
 RUN pip install --no-cache-dir --require-hashes -r /tmp/runtime.lock && rm /tmp/runtime.lock
 COPY pyproject.toml README.md ./

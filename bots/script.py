@@ -70,6 +70,9 @@ OPTIONAL_KEYS = (
     "email_typo",
     "link",
     "too_long",
+    "ask_appointment",
+    "appointment_noted",
+    "appointment_closed",
 )
 MESSAGE_KEYS = REQUIRED_KEYS + OPTIONAL_KEYS
 

@@ -54,6 +54,7 @@ from console.web import (
     admin,
     agents,
     agreement,
+    attachments,
     audit_log,
     billing,
     canned,
@@ -110,7 +111,12 @@ def create_app(
     """The whole process: HTTP API, Socket.IO hub, background work. `clock` is the time the
     hub and the store read (tests hand in a fixed day; production the system's)."""
     app = web.Application(
-        middlewares=[request_id_middleware, errors_middleware, audit_log.audit_middleware],
+        middlewares=[
+            request_id_middleware,
+            errors_middleware,
+            audit_log.audit_middleware,
+            operators.operator_access,
+        ],
         client_max_size=settings.limits.max_http_buffer_bytes,
     )
     app[SETTINGS] = settings
@@ -172,11 +178,13 @@ def create_app(
         mfa,
         operators,
         privacy,
+        attachments,
         openapi,
     ):
         app.add_routes(module.routes)
     app.cleanup_ctx.extend([_redis_ctx, _store_ctx, _hub_ctx, _outbox_ctx])
     app.cleanup_ctx.append(_metrics_port_ctx)
+    app.cleanup_ctx.append(attachments.files_ctx)  # after the hub's: it signs upload tokens
     app.on_shutdown.append(_drain)
     return app
 

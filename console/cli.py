@@ -1,4 +1,4 @@
-"""The `charla` command: serve, demo, migrate, worker."""
+"""The `charla` command: serve, demo, migrate, worker, and the operator's maintenance."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import secrets
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from aiohttp import web
 
@@ -29,6 +29,27 @@ SHUTDOWN_TIMEOUT_S = 15.0
 def _print(text: str) -> None:
     sys.stdout.write(text + "\n")
     sys.stdout.flush()
+
+
+def _progress() -> Callable[[int, int], None]:
+    """A progress line on stderr: rewritten in place on a terminal, else one line a tenth."""
+    tty = sys.stderr.isatty()
+    shown = [-1]
+
+    def show(done: int, total: int) -> None:
+        tenth = done * 10 // total if total else 10
+        if not tty and tenth == shown[0]:
+            return
+        shown[0] = tenth
+        line = f"charla: {done:,} of {total:,} visitors"
+        if tty:
+            line = "\r" + line + ("\n" if done >= total else "")
+        else:
+            line += "\n"
+        sys.stderr.write(line)
+        sys.stderr.flush()
+
+    return show
 
 
 def serve(settings: Settings, app: web.Application | None = None) -> None:
@@ -118,6 +139,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser(
         "rotate-key", help="re-encrypt stored data with the first key of CHARLA_DATA_KEY"
     )
+    lookups = commands.add_parser(
+        "rebuild-lookups",
+        help="make History's keyed hashes of contact details again from the encrypted details",
+    )
+    lookups.add_argument("--tenant", metavar="TENANT_ID", help="only this tenant's visitors")
     commands.add_parser("purge", help="run the retention purge for every tenant now")
     args = parser.parse_args(argv)
     try:
@@ -137,7 +163,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             _print("\n".join(lines))
             return 0 if intact else 1
         elif args.command == "rotate-key":
-            _print("\n".join(asyncio.run(maintenance.rotate_keys(settings))))
+            _print("\n".join(asyncio.run(maintenance.rotate_keys(settings, _progress()))))
+        elif args.command == "rebuild-lookups":
+            done, lines = asyncio.run(
+                maintenance.rebuild_lookups(settings, args.tenant, _progress())
+            )
+            _print("\n".join(lines))
+            return 0 if done else 2
         elif args.command == "purge":
             _print("\n".join(asyncio.run(maintenance.purge_now(settings))))
     except ConfigError as exc:  # in the variables, or what they ask for (CHARLA_EVENT_LOOP)

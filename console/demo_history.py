@@ -1,7 +1,9 @@
-"""The demo tenant's service agreement and a month of history, so that its Reports screen
-is not empty on first look: chats with their timings and ratings, invitations and the
-leads they brought, and the agents' presence. Made the same way every time (a fixed seed),
-from the first day of last month to yesterday, in the tenant's open hours."""
+"""The demo tenant's service agreement and a month of history, so that its Reports and
+History screens are not empty on first look: chats with their timings and ratings, visitors
+with names, phones and e-mails (`demo_people`) and the keyed hashes History finds them by,
+invitations and the leads they brought, and the agents' presence. Made the same way every
+time (fixed seeds), from the first day of last month to yesterday, in the tenant's open
+hours."""
 
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ from sqlalchemy import insert
 
 from console.contract.agreement import parse_agreement
 from console.contract.sla import local_midnight
+from console.demo_people import demo_people
 from console.domain.types import Agent, Tenant
+from console.store.history import KEYS
 from console.store.models import (
     CHATS,
     MESSAGES,
@@ -46,6 +50,8 @@ DEMO_AGREEMENT: dict[str, Any] = {
     "incentive": {"min_pct": "97.00", "csat_min": "4.70", "bonus_pct": "3.00"},
 }
 CHATS_PER_DAY = (8, 16)
+# what visitors tell the pre-chat form or the bot: a name always, a phone or an e-mail often
+GAVE_PHONE, GAVE_EMAIL = 0.85, 0.55
 
 
 async def ensure_history(store: Store, tenant: Tenant, rule_ids: list[str]) -> None:
@@ -87,7 +93,11 @@ class _History:
             rules,
             rng,
         )
+        # its own generator, so that the chats' timings and ratings stay what they were
+        self.people_rng = random.Random(787)  # noqa: S311
+        self.people = demo_people(self.people_rng)
         self.visitors: list[dict[str, Any]] = []
+        self.contact_keys: list[dict[str, Any]] = []
         self.chats: list[dict[str, Any]] = []
         self.messages: list[dict[str, Any]] = []
         self.invitations: list[dict[str, Any]] = []
@@ -98,6 +108,7 @@ class _History:
     def tables(self) -> list[tuple[Any, list[dict[str, Any]]]]:
         return [
             (VISITORS, self.visitors),
+            (KEYS, self.contact_keys),
             (CHATS, self.chats),
             (MESSAGES, self.messages),
             (InvitationRow.__table__, self.invitations),
@@ -122,15 +133,7 @@ class _History:
         agent = rng.choice(self.agents)
         visitor_id, chat_id = new_id(), new_id()
         language = rng.choice([lang for lang in agent.languages if lang in ("es", "en")])
-        self.visitors.append(
-            {
-                "id": visitor_id,
-                "tenant_id": self.tenant.id,
-                "visits": 1,
-                "first_seen_at": start,
-                "last_seen_at": start,
-            }
-        )
+        told = self._visitor(visitor_id, start)
         invitation_id = None
         if self.rules and rng.random() < 0.4:
             invitation_id = new_id()
@@ -179,7 +182,40 @@ class _History:
             reply = "¡Con gusto le ayudo!" if language == "es" else "Happy to help!"
             self._message(chat_id, "agent", agent, reply, answered)
             if invitation_id is not None and rng.random() < 0.5:
-                self._lead(chat_id, visitor_id, language, agent, closed)
+                self._lead(chat_id, visitor_id, language, agent, closed, data=told)
+
+    def _visitor(self, visitor_id: str, at: datetime) -> dict[str, str]:
+        """A visitor row with what they told (a returning customer is a new visitor who
+        gives the same details), and its keyed hashes, as live chats write them."""
+        rng = self.people_rng
+        who = rng.choice(self.people)
+        phone = who.phone if rng.random() < GAVE_PHONE else None
+        email = who.email if rng.random() < GAVE_EMAIL else None
+        cipher = self.store.cipher
+        self.visitors.append(
+            {
+                "id": visitor_id,
+                "tenant_id": self.tenant.id,
+                "name_enc": cipher.encrypt(who.name),
+                "phone_enc": cipher.encrypt(phone) if phone else None,
+                "email_enc": cipher.encrypt(email) if email else None,
+                "visits": 1,
+                "first_seen_at": at,
+                "last_seen_at": at,
+            }
+        )
+        found = self.store.history.hasher.keys(
+            self.tenant.id, name=who.name, email=email, phone=phone
+        )
+        self.contact_keys += [
+            {"visitor_id": visitor_id, "tenant_id": self.tenant.id, "kind": kind, "hash": digest}
+            for kind, digest in dict.fromkeys(found)
+        ]
+        # what a lead taken in the chat says: the same details (a lead's are the visitor's)
+        given, father, mother = who.name.rsplit(" ", 2)
+        told = {"first_name": given, "last_name": f"{father} {mother}", "phone": phone}
+        told["email"] = email
+        return {key: value for key, value in told.items() if value}
 
     def _message(
         self, chat_id: str, author: str, agent: Agent | None, text: str, at: datetime
@@ -198,10 +234,16 @@ class _History:
         )
 
     def _lead(
-        self, chat_id: str, visitor_id: str, language: str, agent: Agent, at: datetime
+        self,
+        chat_id: str,
+        visitor_id: str,
+        language: str,
+        agent: Agent,
+        at: datetime,
+        *,
+        data: dict[str, str],
     ) -> None:
         lead_id = new_id()
-        data = {"first_name": "Cliente", "phone": "+17875550100"}
         self.leads.append(
             {
                 "id": lead_id,

@@ -123,6 +123,8 @@ class Outbox:
     throttle_pause_s: float = 300.0
     # deliver to loopback/private addresses (on-premises CRMs, tests); off: SSRF guard
     allow_private: bool = False
+    # where dealers' staff reach Charla (CHARLA_PUBLIC_URL): a CRM transcript links files there
+    public_url: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Outbox:
@@ -143,6 +145,7 @@ class Outbox:
             poll_s=poll_s,
             allow_private=_bool(env, "CHARLA_OUTBOX_ALLOW_PRIVATE", False),
             throttle_pause_s=_float(env, "CHARLA_OUTBOX_THROTTLE_PAUSE_S", 300.0),
+            public_url=(env.get("CHARLA_PUBLIC_URL") or "").strip().rstrip("/"),
         )
 
 
@@ -241,6 +244,36 @@ class Issuer:
 
 
 @dataclass(frozen=True)
+class Files:
+    """Attachments (PROTOCOL 1.2): the size limit and where files are kept (console/files/)."""
+
+    max_bytes: int = 10 * 1024 * 1024
+    # unset: the data dir, encrypted with the data key; "s3://bucket/prefix": an object store
+    storage_url: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: str | None = field(default=None, repr=False)
+    s3_secret_access_key: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Files:
+        url = (env.get("CHARLA_STORAGE_URL") or "").strip() or None
+        if url is not None and not (url.startswith("s3://") and len(url) > len("s3://")):
+            raise ConfigError(
+                f"CHARLA_STORAGE_URL must be s3://bucket or s3://bucket/prefix, got {url!r}; "
+                "unset it to keep files in the data dir"
+            )
+        return cls(
+            max_bytes=_int(env, "CHARLA_ATTACHMENT_MAX_BYTES", cls.max_bytes, minimum=1),
+            storage_url=url,
+            s3_endpoint_url=env.get("CHARLA_S3_ENDPOINT_URL") or None,
+            s3_region=env.get("CHARLA_S3_REGION") or None,
+            s3_access_key_id=env.get("CHARLA_S3_ACCESS_KEY_ID") or None,
+            s3_secret_access_key=env.get("CHARLA_S3_SECRET_ACCESS_KEY") or None,
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
@@ -283,6 +316,7 @@ class Settings:
     metrics_port: int | None = None
     # the provider's details printed on invoices
     issuer: Issuer = field(default_factory=Issuer)
+    files: Files = field(default_factory=Files)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -316,6 +350,7 @@ class Settings:
             trusted_proxies=_networks(env, "CHARLA_TRUSTED_PROXIES"),
             metrics_port=_int(env, "CHARLA_METRICS_PORT", 0) or None,
             issuer=Issuer.from_env(env),
+            files=Files.from_env(env),
         )
 
     def with_(self, **changes: object) -> Settings:

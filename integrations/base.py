@@ -23,6 +23,7 @@ Event = Literal[
     "visitor.erased",
     "ticket.created",
     "sla.breached",
+    "transcript.email",
 ]
 # a lead's first delivery to a destination, then each later change of the same lead
 LEAD_EVENTS: tuple[Event, ...] = ("lead.qualified", "lead.updated")
@@ -36,6 +37,8 @@ class TranscriptLine:
     author: str
     author_name: str | None
     text: str
+    # the attached file's name, for a message that carries one (PROTOCOL 1.2, Attachments)
+    attachment: str | None = None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from integrations.adf.config import Smtp
 from integrations.adf.connector import AdfConnector
 from integrations.base import Connector
+from integrations.email_transcript.connector import EmailTranscriptConnector
 from integrations.notify.connector import NotifyConnector
 from integrations.salesforce.connector import SalesforceConnector
 from integrations.webhooks.connector import WebhookConnector
@@ -35,6 +36,7 @@ def default_registry(*, smtp: Smtp, delivery_timeout_s: float, allow_private: bo
             SalesforceConnector(timeout_s=timeout_s, allow_private=allow_private),
             AdfConnector(smtp),
             NotifyConnector(smtp),
+            EmailTranscriptConnector(smtp),
             WebhookConnector(timeout_s=timeout_s, allow_private=allow_private),
         ]
     )

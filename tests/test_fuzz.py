@@ -84,6 +84,7 @@ def events_of(chat_id: str, agent_id: str) -> tuple[dict[str, Any], dict[str, An
         "typing": {"chat_id": chat_id, "typing": True},
         "invitation_response": {"invitation_id": "inv-1", "accepted": True},
         "rate": {"chat_id": chat_id, "score": 5, "comment": "Muy bien"},
+        "email_transcript": {"chat_id": chat_id, "email": "ana@example.com"},
     }
     agent = {
         "set_status": {"status": "online"},

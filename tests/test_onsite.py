@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 
-from console.engagement.presence import MAX_ROWS, index_key, record_key
+from console.engagement.presence import MAX_ROWS, Snapshot, index_key, record_key
 from console.store.models import InvitationRow
 from console.web.keys import BACKGROUND, EMBEDDED_REDIS, STORE
 from tests.support.harness import (
@@ -38,6 +38,7 @@ class Watched:
         self.peer = peer
         self.rows = {row["visitor_id"]: row for row in ack["visitors"]}
         self.total = ack["total"]
+        self.counts = ack["counts"]
         self.applied = 0
 
     def catch_up(self) -> dict[str, dict[str, Any]]:
@@ -48,6 +49,7 @@ class Watched:
             for gone in diff["left"]:
                 self.rows.pop(gone, None)
             self.total = diff["total"]
+            self.counts = diff["counts"]
         self.applied = len(diffs)
         return self.rows
 
@@ -140,7 +142,7 @@ async def test_the_diff_is_computed_once_a_second_whatever_the_watchers(hub: Liv
     calls = 0
     snapshot = onsite.snapshot
 
-    async def counted(tenant_id: str) -> tuple[list[dict[str, Any]], int]:
+    async def counted(tenant_id: str) -> Snapshot:
         nonlocal calls
         calls += 1
         return await snapshot(tenant_id)
@@ -181,7 +183,7 @@ async def test_at_most_200_rows_most_pages_then_longest_on_site(hub: LiveHub) ->
         }
         await redis.set(record_key(f"v{n:03}"), json.dumps(record), px=60_000)
         await redis.zadd(index_key(tenant["id"]), {f"v{n:03}": expires})
-    rows, total = await onsite.snapshot(tenant["id"])
+    rows, total, _counts = await onsite.snapshot(tenant["id"])
     assert (MAX_ROWS + 5, MAX_ROWS) == (total, len(rows))
     keys = [(-r["pages_viewed"], r["arrived_at"]) for r in rows]
     assert keys == sorted(keys)
@@ -316,3 +318,37 @@ async def test_refusals_and_stale_invitation_ids(hub: LiveHub) -> None:
     full = await peer.call("invite", {"visitor_id": vid})  # max_chats 1, now busy
     assert "conflict" == full["error"]["code"]
     assert "slot" in full["error"]["message"]
+
+
+async def test_the_supervisors_counts_cover_every_visitor_on_the_site_live(
+    make_hub: HubFactory, database_url: str
+) -> None:
+    """The counts (in a chat, invited, with a lead) come from SQL: SQLite and PostgreSQL."""
+    hub = await make_hub(database_url=database_url)
+    tenant = await hub.tenant(plan="premium")
+    boss = await hub.agent(tenant, languages=["es"], role="supervisor", name="Sofía")
+    agent = await hub.agent(tenant, languages=["es"], name="Marisol")
+    boss_peer = await hub.agent_peer(boss, online=False)
+    agent_peer = await hub.agent_peer(agent)
+    await browsing(hub, tenant, INVENTORY)  # only browsing
+    chatting = await browsing(hub, tenant, TACOMA)
+    chat = await start_chat(chatting, "Hola, busco una Tacoma", language="es")
+    await agent_peer.wait_for("chat_assigned", lambda d: d["chat"]["id"] == chat["id"])
+    lead = {"first_name": "Ana", "phone": "787-555-0123", "interest": "buy"}
+    saved = await agent_peer.call("save_lead", {"chat_id": chat["id"], "lead": lead})
+    assert saved["ok"] is True, saved
+    invited = await browsing(hub, tenant, TACOMA)
+    ack = await agent_peer.call("invite", {"visitor_id": visitor_id(invited)})
+    assert ack["ok"] is True, ack
+
+    watched = await watch(boss_peer)
+    assert (3, {"in_chat": 1, "invited": 1, "lead": 1}) == (watched.total, watched.counts)
+
+    # the chat ends: its visitor is still on the site, with a lead, no longer in a chat
+    assert {"ok": True} == await agent_peer.call("close_chat", {"chat_id": chat["id"]})
+    await eventually(lambda: watched.catch_up() and watched.counts["in_chat"] == 0)
+    assert (3, {"in_chat": 0, "invited": 1, "lead": 1}) == (watched.total, watched.counts)
+    # the invited visitor leaves
+    await invited.close()
+    await eventually(lambda: watched.catch_up() is not None and watched.total == 2)
+    assert {"in_chat": 0, "invited": 0, "lead": 1} == watched.counts

@@ -27,6 +27,7 @@ from bots.base import (
 from bots.callback import say_opening
 from bots.faq import match_faq
 from bots.language import choose_language, detect_confident, language_evidence, vote
+from bots.qualifier import visit
 from bots.qualifier.extract import Extracted, extract, valid_phone
 from bots.qualifier.memory import Memory
 from bots.script import Script, default_script
@@ -86,6 +87,14 @@ class LeadQualifier(Bot):
             memory.asked = "contact"
             memory.asks["contact"] = memory.asks.get("contact", 0) + 1
             return self._reply(context, memory, replies)
+
+        # a visit asked for ("cita para el martes a las 10"): booked, or another time proposed
+        said, told, asking = visit.hear(text, context, memory)
+        understood = understood or told
+        if said is not None:
+            replies.append(said)
+            if asking:
+                return self._reply(context, memory, replies)
 
         faq = match_faq(script, event.text, language)
         if faq is not None:
@@ -217,6 +226,10 @@ class LeadQualifier(Bot):
         while True:
             slot = memory.next_slot(script)
             if slot is None:
+                question = visit.ask(context, memory)  # only if the visitor asked for one
+                if question is not None:
+                    replies.append(question)
+                    return self._reply(context, memory, replies)
                 return self._qualified(context, memory, replies)
             if memory.asks.get(slot, 0) < 2:
                 break

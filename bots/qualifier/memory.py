@@ -10,6 +10,7 @@ from dataclasses import fields as fields_of
 from typing import Any
 
 from bots.base import BotContext
+from bots.qualifier import appointment as visits
 from bots.qualifier import wording
 from bots.qualifier.data import load, table
 from bots.qualifier.extract import (
@@ -72,10 +73,13 @@ class Memory:
     turns: int = 0
     wants_human: bool = False
     done: bool = False
+    # a visit the visitor asked for (bots/qualifier/appointment.py), never asked otherwise
+    appointment: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # copies: the state that a turn was given stays as it was
         self.fields = dict(self.fields)
+        self.appointment = dict(self.appointment)
         self.skipped = list(self.skipped)
         self.noted = list(self.noted)
         self.asks = dict(self.asks)
@@ -295,6 +299,10 @@ class Memory:
             skipped=self.noted,
             left=left,
         )
+        if self.appointment.get("at"):
+            lead["appointment"] = {k: self.appointment[k] for k in ("kind", "at")}
+        visit = visits.staff_note(self.appointment, staff_language)
+        notes = " ".join(part for part in (notes, visit) if part)
         if notes:
             lead["notes"] = notes
         return lead

@@ -252,3 +252,38 @@ class Schedule:
 
     def _is_holiday(self, day: date) -> bool:
         return self._calendar is not None and day in self._calendar
+
+
+def appointment_problem(schedule: Schedule, local: datetime, now: datetime) -> str | None:
+    """Why a visit at the wall-clock time `local` (naive, the tenant's zone) cannot be
+    booked, or None when it can: it must be in the future (after `now`, UTC) and inside
+    the opening hours, holidays included. The message names the next opening, so that
+    whoever asked can pick a time that works."""
+    if local.tzinfo is not None:
+        raise ValueError("appointment_problem takes the local wall-clock time, naive")
+    at = local.replace(tzinfo=schedule.zone)
+    shown = local.strftime("%Y-%m-%dT%H:%M")
+    if at <= now:
+        local_now = f"{now.astimezone(schedule.zone):%Y-%m-%dT%H:%M}"
+        problem = f"{shown} is in the past (it is {local_now} at the dealer)"
+        if schedule.is_open(now):
+            return f"{problem}; pick a later time"
+        opening = schedule.next_opening(now)
+    else:
+        reason = schedule.closed_reason(at)
+        if reason is None:
+            return None
+        opening = schedule.next_opening(at)
+        if reason == "holiday":
+            problem = f"{shown} falls on a holiday, when the dealer is closed"
+        else:
+            ranges = (schedule.hours or {}).get(DAYS[local.weekday()], [])
+            hours = ", ".join(f"{start}-{end}" for start, end in ranges)
+            problem = (
+                f"{shown} is outside the dealer's hours ({local:%A}: {hours})"
+                if hours
+                else f"{shown} is on a {local:%A}, when the dealer is closed"
+            )
+    if opening is None:
+        return f"{problem}; the dealer has no opening in the next {HORIZON_DAYS} days"
+    return f"{problem}; the next opening is {opening.astimezone(schedule.zone):%Y-%m-%dT%H:%M}"

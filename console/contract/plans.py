@@ -54,8 +54,9 @@ DESTINATIONS: dict[str, Feature] = {"salesforce": "salesforce", "adf": "adf", "w
 
 def delivers_to(plan: str, destination: str) -> bool:
     """Whether leads and events may go to `destination` (salesforce, adf, webhook; the
-    tenant's own notification e-mail, `notify`, on every plan)."""
-    if destination == "notify":
+    tenant's own notification e-mail, `notify`, and a visitor's transcript by e-mail,
+    `email`, on every plan)."""
+    if destination in ("notify", "email"):
         return plan in PLANS
     feature = DESTINATIONS.get(destination)
     return feature is not None and allows(plan, feature)

@@ -23,7 +23,11 @@ from console.domain.contact import normalize_email, normalize_phone
 from console.domain.types import as_wire, iso, known
 
 Interest = Literal["buy", "lease", "service", "parts", "finance", "other"]
-Destination = Literal["salesforce", "adf", "webhook", "notify"]
+AppointmentKind = Literal["test_drive", "service", "order", "visit"]
+APPOINTMENT_KINDS: tuple[str, ...] = ("test_drive", "service", "order", "visit")
+# the dealer's local date and time, to the minute: "2026-12-12T10:00"
+APPOINTMENT_AT = "%Y-%m-%dT%H:%M"
+Destination = Literal["salesforce", "adf", "webhook", "notify", "email"]
 DeliveryStatus = Literal["pending", "delivered", "failed"]
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -67,6 +71,43 @@ class TradeInIn(_Shape):
     mileage: Miles | None = None
 
 
+class AppointmentIn(_Shape):
+    """A requested visit: a test drive, a service slot, an order to sign, or a visit. `at`
+    is the dealer's local wall-clock time; whether the dealer is open then is the
+    contract's question (console/contract/hours.py, `appointment_problem`), asked by the
+    hub with the tenant's hours and the clock."""
+
+    kind: str
+    at: str
+    notes: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, value: str) -> str:
+        if value not in APPOINTMENT_KINDS:
+            shown = value if len(value) <= 30 else value[:27] + "..."
+            raise ValueError(
+                f"unknown appointment kind {shown!r}; use one of {', '.join(APPOINTMENT_KINDS)}"
+            )
+        return value
+
+    @field_validator("at")
+    @classmethod
+    def _at(cls, value: str) -> str:
+        try:
+            parsed = datetime.strptime(value.strip(), APPOINTMENT_AT)
+        except ValueError:
+            raise ValueError(
+                'write the dealer\'s local date and time as "YYYY-MM-DDTHH:MM", like '
+                '"2026-12-12T10:00" (no seconds, no time zone)'
+            ) from None
+        return parsed.strftime(APPOINTMENT_AT)
+
+    def local_time(self) -> datetime:
+        """`at` as a naive datetime: the wall-clock time in the tenant's zone."""
+        return datetime.strptime(self.at, APPOINTMENT_AT)
+
+
 class LeadIn(_Shape):
     """A lead as `save_lead` takes it; normalises contact details or says what to fix."""
 
@@ -80,6 +121,7 @@ class LeadIn(_Shape):
     trade_in: TradeInIn | None = None
     timeframe: Annotated[str, StringConstraints(max_length=100)] | None = None
     notes: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    appointment: AppointmentIn | None = None
     qualified: bool = True
 
     @field_validator("email")

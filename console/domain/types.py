@@ -35,6 +35,8 @@ class Draft(TypedDict, total=False):
     agent_id: str | None
     # for the chat's agent and supervisors only: never the visitor, never a transcript
     whisper: bool
+    # a file sent in the chat (PROTOCOL 1.2, Attachments), as the protocol shows it
+    attachment: dict[str, Any] | None
 
 
 def iso(at: datetime | None) -> str | None:
@@ -176,6 +178,8 @@ class Message:
     client_msg_id: str | None = None
     # a supervisor's coaching (PROTOCOL 1.2, Supervision): the console's only
     whisper: bool = False
+    # {"id", "name", "content_type", "size", "width"?, "height"?} (PROTOCOL 1.2, Attachments)
+    attachment: dict[str, Any] | None = None
 
     @cached_property
     def _created_iso(self) -> str | None:  # a new message goes out twice: ack and delivery
@@ -195,7 +199,18 @@ class Message:
             wire["client_msg_id"] = self.client_msg_id
         if self.whisper:
             wire["whisper"] = True
+        if self.attachment is not None:
+            wire["attachment"] = dict(self.attachment)
         return wire
+
+    def plain_text(self, link_base: str = "") -> str:
+        """The message as a transcript outside the console shows it: an attachment as a
+        link to its download (for the dealer's staff, who sign in), never the file."""
+        if self.attachment is None:
+            return self.text
+        shape = self.attachment
+        what = f"{shape.get('name')} ({shape.get('content_type')}, {shape.get('size')} bytes)"
+        return f"[{what}: {link_base}/api/attachments/{shape.get('id')}]"
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,9 @@
 
 Agents who watch join the room `onsite:<tenant_id>` on this process. Once a second, for
 each tenant watched here, the tenant's snapshot is computed once and compared with the
-previous one; the rows that changed, the ids that left and the total go to the whole room
-in one event. The cost per tenant does not grow with the number of watchers: each process
+previous one; the rows that changed, the ids that left, the total and the counts the
+supervisor's screen shows (in a chat, invited, with a lead) go to the whole room in one
+event. The cost per tenant does not grow with the number of watchers: each process
 computes for its own watchers (the snapshot comes from Redis, so every process sees every
 visitor), and emits to them without the fan-out, so an agent never gets a diff twice.
 """
@@ -49,7 +50,7 @@ class VisitorsFeed:
     def __init__(self, onsite: OnSite, sio: socketio.AsyncServer) -> None:
         self.onsite = onsite
         self.sio = sio
-        self._last: dict[str, tuple[dict[str, dict[str, Any]], int]] = {}
+        self._last: dict[str, tuple[dict[str, dict[str, Any]], int, dict[str, int]]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
     def running(self, heartbeat_s: float) -> list[asyncio.Task[None]]:
@@ -74,10 +75,10 @@ class VisitorsFeed:
         check_plan(tenant, "the list of visitors on the site")
         async with self._lock(tenant.id):
             if tenant.id not in self._last:
-                rows, total = await self.onsite.snapshot(tenant.id)
-                self._last[tenant.id] = ({r["visitor_id"]: r for r in rows}, total)
-            shown, total = self._last[tenant.id]
-        return {"ok": True, "visitors": list(shown.values()), "total": total}
+                rows, total, counts = await self.onsite.snapshot(tenant.id)
+                self._last[tenant.id] = ({r["visitor_id"]: r for r in rows}, total, counts)
+            shown, total, counts = self._last[tenant.id]
+        return {"ok": True, "visitors": list(shown.values()), "total": total, "counts": counts}
 
     async def push(self) -> int:
         """One round: each tenant watched here gets at most one `visitors` event; returns
@@ -89,16 +90,16 @@ class VisitorsFeed:
         sent = 0
         for tenant_id in watched:
             async with self._lock(tenant_id):
-                before, total_before = self._last.get(tenant_id, ({}, 0))
-                rows, total = await self.onsite.snapshot(tenant_id)
+                before, total_before, counts_before = self._last.get(tenant_id, ({}, 0, {}))
+                rows, total, counts = await self.onsite.snapshot(tenant_id)
                 after = {r["visitor_id"]: r for r in rows}
-                self._last[tenant_id] = (after, total)
+                self._last[tenant_id] = (after, total, counts)
                 changed, left = diff(before, after)
-                if not changed and not left and total == total_before:
+                if not changed and not left and (total, counts) == (total_before, counts_before):
                     continue
                 await self.sio.emit(
                     "visitors",
-                    {"changed": changed, "left": left, "total": total},
+                    {"changed": changed, "left": left, "total": total, "counts": counts},
                     to=onsite_room(tenant_id),
                     namespace=AGENT_NS,
                     ignore_queue=True,

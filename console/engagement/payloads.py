@@ -30,8 +30,13 @@ class WidgetSettings(BaseModel):
 
     prechat_fields: list[Literal["name", "phone", "email"]] | None = None
     invitation_cooldown_min: Annotated[int, Field(ge=0, le=7 * 24 * 60)] | None = None
+    # the kinds of attachment the tenant takes (PROTOCOL 1.2): all of these unless narrowed
+    attachment_types: (
+        list[Literal["image/jpeg", "image/png", "image/webp", "image/heic", "application/pdf"]]
+        | None
+    ) = None
 
-    @field_validator("prechat_fields")
+    @field_validator("prechat_fields", "attachment_types")
     @classmethod
     def _unique(cls, value: list[str] | None) -> list[str] | None:
         if value is not None and len(set(value)) != len(value):

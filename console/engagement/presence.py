@@ -8,8 +8,9 @@ a process that dies stops renewing, and its visitors are gone within three heart
 The tenant's index is a sorted set of visitor ids scored by when their record expires.
 
 The snapshot of a tenant (at most MAX_ROWS rows, most pages first, then longest on the
-site) adds from SQL, for those rows only, the visit's chat and invitation and whether a
-lead exists (console/store/onsite.py).
+site) adds from SQL the visit's chat and invitation and whether a lead exists (console/
+store/onsite.py), read for every visitor on the site so that the supervisor's counts (in a
+chat, invited, with a lead) count them all, not only the rows shown.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import structlog
 
@@ -25,7 +26,8 @@ from console.domain.types import iso
 from console.engagement.rules import visit_pages
 from console.hub.context import HubContext
 from console.realtime.schemas import PageViewIn
-from console.store.onsite import onsite_facts
+from console.store.chats import OPEN_STATUSES
+from console.store.onsite import OnSiteFacts, onsite_facts
 
 log = structlog.get_logger("charla.engagement")
 
@@ -57,6 +59,25 @@ def browser_language(tag: str | None) -> str | None:
 def order(record: dict[str, Any]) -> tuple[int, str, str]:
     """Most pages viewed first, then longest on the site (the earliest arrival)."""
     return (-int(record["pages_viewed"]), str(record["arrived_at"]), str(record["visitor_id"]))
+
+
+class Snapshot(NamedTuple):
+    """A tenant's visitors on the site now: the rows the list shows, how many there are,
+    and the supervisor's counts among them all (`in_chat`, `invited`, `lead`)."""
+
+    rows: list[dict[str, Any]]
+    total: int
+    counts: dict[str, int]
+
+
+def counts(facts: OnSiteFacts, on_site: set[str]) -> dict[str, int]:
+    """Visitors on the site in a chat now (waiting, with the bot or a person), invited
+    during this visit (whatever their answer), and with a lead."""
+    return {
+        "in_chat": sum(1 for c in facts.chats.values() if c["status"] in OPEN_STATUSES),
+        "invited": len(facts.invitations),
+        "lead": len(facts.leads & on_site),
+    }
 
 
 @dataclass
@@ -176,16 +197,15 @@ class OnSite:
         raw = await self.redis.get(record_key(visitor_id))
         return _parse(raw)
 
-    async def snapshot(self, tenant_id: str) -> tuple[list[dict[str, Any]], int]:
-        """(the rows the list shows, how many visitors are on the site)."""
+    async def snapshot(self, tenant_id: str) -> Snapshot:
         ids = await self.redis.zrangebyscore(index_key(tenant_id), self.ctx.now_ms(), "+inf")
         if not ids:
-            return [], 0
+            return Snapshot([], 0, counts(OnSiteFacts(), set()))
         raw = await self.redis.mget([_record_of(i) for i in ids])
         records = [r for r in map(_parse, raw) if r]
         records.sort(key=order)
         rows = records[:MAX_ROWS]
-        visits = {r["visitor_id"]: datetime.fromisoformat(r["arrived_at"]) for r in rows}
+        visits = {r["visitor_id"]: datetime.fromisoformat(r["arrived_at"]) for r in records}
         facts = await onsite_facts(self.ctx.store, tenant_id, visits)
         for row in rows:
             visitor_id = row["visitor_id"]
@@ -194,7 +214,7 @@ class OnSite:
             if visitor_id in facts.invitations:
                 row["invitation"] = facts.invitations[visitor_id]
             row["lead"] = visitor_id in facts.leads
-        return rows, len(records)
+        return Snapshot(rows, len(records), counts(facts, set(visits)))
 
 
 def _record_of(raw: Any) -> str:

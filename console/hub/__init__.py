@@ -7,6 +7,7 @@ call the visitor's or the agent's actions; everything else is shared underneath:
 - `dispatch`: queue, assignment, and publishing the queue and presence;
 - `chats`: a chat's life once started (language, lead, hand-off, requeue, close);
 - `visitors`, `agents`: what each side does; `supervision`: assign, join, whisper, leave;
+- `transcripts`: a visitor's transcript by e-mail, asked for and released at the close;
 - `bots`: the bot runner, which reaches the hub only through `BotHost`;
 - `upkeep`: grace periods, drift repair, rebuild after Redis lost its state;
 - `cluster`: liveness of hub processes sharing one Redis.
@@ -26,6 +27,7 @@ from console.hub.context import HubContext
 from console.hub.conversation import Conversation
 from console.hub.dispatch import Dispatcher
 from console.hub.supervision import Supervision
+from console.hub.transcripts import TranscriptByEmail
 from console.hub.upkeep import Upkeep
 from console.hub.visitors import VisitorActions
 from console.realtime.rooms import Emitter
@@ -47,6 +49,7 @@ class Hub:
     agents: AgentActions
     upkeep: Upkeep
     supervision: Supervision
+    transcripts: TranscriptByEmail
 
     @classmethod
     def build(
@@ -77,6 +80,7 @@ class Hub:
             agents=agents,
             upkeep=Upkeep(ctx, dispatcher, chats, agents, bots),
             supervision=Supervision(ctx, conversation, dispatcher, chats, agents),
+            transcripts=TranscriptByEmail(ctx),
         )
 
     @property

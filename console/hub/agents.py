@@ -4,13 +4,13 @@ change to an agent means for routing. The `/agent` namespace and the team API ca
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
 from console.contract.plans import allows
 from console.domain.errors import ProtocolError
-from console.domain.types import SUPERVISING, Agent, Chat, Tenant
+from console.domain.types import SUPERVISING, Agent, Chat, Message, Tenant
 from console.hub.chats import PRIORITY, ChatLifecycle
 from console.hub.conversation import Sender
 from console.hub.dispatch import Dispatcher
@@ -20,7 +20,8 @@ from console.realtime.rooms import AGENT_NS
 from console.store.repository import OPEN_STATUSES
 
 # Disconnects every socket of an agent (the realtime layer's; handed in by the app factory)
-Disconnect = Callable[[str], Awaitable[None]]
+# closes an agent's sockets: those on this process, and the given sids wherever they are
+Disconnect = Callable[[str, Collection[str]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,14 @@ def may_act(me: AgentSession, chat_id: str, chat: Chat | None, *, own: bool) -> 
     if own and chat.agent_id != me.agent_id and not me.supervises:
         raise ProtocolError("forbidden", "this chat is assigned to another agent")
     return chat
+
+
+def may_write(me: AgentSession, chat_id: str, chat: Chat | None) -> None:
+    """Refuses unless the agent may write in the chat now: theirs (or any, for a
+    supervisor), and active."""
+    status = may_act(me, chat_id, chat, own=True).status
+    if status != "active":
+        raise ProtocolError("closed", f"this chat is {status}; it takes no agent messages")
 
 
 @dataclass(eq=False)
@@ -161,9 +170,10 @@ class AgentActions(SocketSide):
         await self.dispatcher.publish_presence(agent.tenant_id, agent.id)
 
     async def deactivated(self, agent: Agent) -> None:
-        """The agent can no longer log in: offline (their chats requeued), disconnected."""
+        """The agent can no longer log in: offline (their chats requeued), disconnected
+        on every process (the routing state knows each of their sockets)."""
         await self._change_status(agent, "offline")
-        await self.disconnect(agent.id)
+        await self.disconnect(agent.id, await self.ctx.state.sockets_of("agent", agent.id))
 
     # -- chats ---------------------------------------------------------------------------
 
@@ -177,13 +187,6 @@ class AgentActions(SocketSide):
         """An agent's (or a supervisor's) message; a whisper only after the checks of
         console/hub/supervision.py, which calls this."""
 
-        def check(chat: Chat | None) -> None:
-            chat = may_act(me, payload.chat_id, chat, own=True)
-            if chat.status != "active":
-                raise ProtocolError(
-                    "closed", f"this chat is {chat.status}; it takes no agent messages"
-                )
-
         message, _ = await self.conversation.store_and_deliver(
             payload.chat_id,
             author="agent",
@@ -193,9 +196,23 @@ class AgentActions(SocketSide):
             agent_id=me.agent_id,
             whisper=whisper,
             sender=Sender(sid, AGENT_NS),
-            check=check,
+            check=lambda chat: may_write(me, payload.chat_id, chat),
         )
         return {"ok": True, "message": message.to_wire()}
+
+    async def attach(self, me: AgentSession, chat_id: str, attachment: dict[str, Any]) -> Message:
+        """A file the agent sent (stored already): its message, stored and delivered."""
+        message, _ = await self.conversation.store_and_deliver(
+            chat_id,
+            author="agent",
+            text="",
+            client_msg_id=None,
+            author_name=me.name,
+            agent_id=me.agent_id,
+            attachment=attachment,
+            check=lambda chat: may_write(me, chat_id, chat),
+        )
+        return message
 
     async def sync(self, me: AgentSession, payload: schemas.SyncIn) -> dict[str, Any]:
         chat = await self.chat(me, payload.chat_id, own=False)

@@ -28,6 +28,7 @@ from bots.loader import get_bot
 from bots.script import Script, load_script
 from console.contract.hours import Schedule
 from console.contract.plans import routing_language
+from console.domain.errors import ProtocolError
 from console.domain.leads import Lead, LeadIn, same_lead
 from console.domain.types import Chat, Message, Tenant, Ticket, parse_message_id
 from console.hub.context import chat_log
@@ -374,7 +375,20 @@ class BotRunner:
             stored.source != "bot" or same_lead(stored, lead_in, chat.language)
         ):
             return
-        await self.host.save_lead(tenant, chat, lead_in, source="bot", agent_id=None)
+        try:
+            await self.host.save_lead(tenant, chat, lead_in, source="bot", agent_id=None)
+        except ProtocolError:
+            if lead_in.appointment is None:
+                raise
+            # the bot checked the time against the chat's start; by now it may have passed
+            chat_log(chat).info("bot_appointment_refused")
+            await self.host.save_lead(
+                tenant,
+                chat,
+                lead_in.model_copy(update={"appointment": None}),
+                source="bot",
+                agent_id=None,
+            )
 
     # -- scripts -----------------------------------------------------------------------------
 

@@ -10,8 +10,9 @@ from datetime import datetime
 
 import structlog
 
-from console.contract.hours import Schedule
+from console.contract.hours import Schedule, appointment_problem
 from console.contract.plans import agent_language, allows
+from console.domain.errors import ProtocolError
 from console.domain.leads import Lead, LeadIn
 from console.domain.types import Chat, Tenant, Ticket
 from console.hub.context import HubContext, chat_log
@@ -116,6 +117,7 @@ class ChatLifecycle:
     ) -> Lead:
         """Stores the chat's lead (and its outbox rows), then tells the tenant's agents."""
         ctx = self.ctx
+        await self._check_appointment(tenant, chat, lead_in)
         lead, queued = await ctx.store.leads.save(
             tenant, chat, lead_in, source=source, agent_id=agent_id
         )
@@ -136,6 +138,24 @@ class ChatLifecycle:
             namespace=AGENT_NS,
         )
         return lead
+
+    async def _check_appointment(self, tenant: Tenant, chat: Chat, lead_in: LeadIn) -> None:
+        """A requested appointment must be in the future and inside the dealer's hours,
+        checked when it is new or changed: a lead saved again for another field keeps the
+        appointment it has, even once that day has passed."""
+        appointment = lead_in.appointment
+        if appointment is None:
+            return
+        stored = await self.ctx.store.leads.for_chat(tenant.id, chat.id)
+        if stored is not None and stored.data.get("appointment") == appointment.model_dump(
+            exclude_none=True, mode="json"
+        ):
+            return
+        problem = appointment_problem(
+            self.ctx.schedule(tenant), appointment.local_time(), self.ctx.clock.now()
+        )
+        if problem is not None:
+            raise ProtocolError("invalid_payload", f"lead.appointment.at: {problem}")
 
     def callback_due(self, tenant: Tenant, reason: str) -> datetime | None:
         """A ticket filed while the dealer is closed is due at the next opening: the
@@ -217,10 +237,13 @@ class ChatLifecycle:
         return closed
 
     async def chat_closed_events(self, chat: Chat, reason: str) -> None:
-        """The chat.closed webhooks (outbox rows); a failure here must not undo the close."""
+        """The chat.closed webhooks (outbox rows) and a transcript the visitor asked for by
+        e-mail while it ran; a failure here must not undo the close."""
         try:
+            store = self.ctx.store
             tenant = await self.ctx.cached_tenant(chat.tenant_id)
-            if tenant is not None and await self.ctx.store.outbox.chat_closed(tenant, chat, reason):
+            queued = tenant is not None and await store.outbox.chat_closed(tenant, chat, reason)
+            if await store.transcripts.release(chat.id) or queued:
                 await wake_outbox(self.ctx.state.redis)
         except Exception:
             chat_log(chat).exception("chat_closed_event_failed")

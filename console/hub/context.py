@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -43,6 +44,8 @@ class HubContext:
     _schedules: dict[str, Schedule] = field(default_factory=dict)
     _tenants: dict[str, tuple[float, Tenant]] = field(default_factory=dict)
     _handle_time: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # signs a visitor's upload token (tenant id, visitor id); handed in by the app factory
+    upload_token: Callable[[str, str], str] | None = None
 
     def now_ms(self) -> int:
         return epoch_ms(self.clock.now())

@@ -5,6 +5,7 @@ end it and type. The `/visitor` namespace validates and authenticates, then call
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,7 @@ from console.contract.plans import allows, bot_takes
 from console.domain.contact import checked, normalize_email, normalize_phone
 from console.domain.errors import ProtocolError
 from console.domain.leads import LeadIn
-from console.domain.types import Chat, Tenant, Visitor
+from console.domain.types import Chat, Message, Tenant, Visitor
 from console.hub.bots import BotRunner, bot_chat_language
 from console.hub.chats import PRIORITY, ChatLifecycle
 from console.hub.context import chat_log
@@ -50,6 +51,18 @@ def chat_ack(chat: Chat, status: str | None = None, **extra: str | None) -> dict
     """start_chat's answer: the chat's id, status and language."""
     wire = {"id": chat.id, "status": status or chat.status, **extra, "language": chat.language}
     return {"ok": True, "chat": wire}
+
+
+def writable(tenant_id: str, visitor_id: str, chat_id: str) -> Callable[[Chat | None], None]:
+    """The check, in the message's transaction, that the chat is this visitor's and open."""
+
+    def check(chat: Chat | None) -> None:
+        if chat is None or chat.tenant_id != tenant_id or chat.visitor_id != visitor_id:
+            raise ProtocolError("not_found", f"no chat {chat_id} for this visitor")
+        if chat.status not in OPEN_STATUSES:
+            raise ProtocolError("closed", "this chat has ended; start a new chat to write again")
+
+    return check
 
 
 @dataclass(eq=False)
@@ -211,29 +224,40 @@ class VisitorActions(SocketSide):
     async def message(
         self, tenant_id: str, visitor_id: str, payload: schemas.MessageIn, sid: str
     ) -> dict[str, Any]:
-        chat_id = payload.chat_id
-
-        def check(chat: Chat | None) -> None:
-            if chat is None or chat.tenant_id != tenant_id or chat.visitor_id != visitor_id:
-                raise ProtocolError("not_found", f"no chat {chat_id} for this visitor")
-            if chat.status not in OPEN_STATUSES:
-                raise ProtocolError(
-                    "closed", "this chat has ended; start a new chat to write again"
-                )
-
         message, chat = await self.conversation.store_and_deliver(
-            chat_id,
+            payload.chat_id,
             author="visitor",
             text=redact(payload.text),
             client_msg_id=payload.client_msg_id,
             sender=Sender(sid, VISITOR_NS),
-            check=check,
+            check=writable(tenant_id, visitor_id, payload.chat_id),
         )
         if chat is not None and chat.status == "bot":
             self.bots.spawn(chat, message)
         elif chat is not None and chat.status in ("queued", "active"):
             self.bots.listen(chat, message)  # a correction of the bot's lead, if any
         return {"ok": True, "message": message.to_wire()}
+
+    def session(self, tenant_id: str, visitor_id: str) -> dict[str, Any]:
+        """The `session` event: who the visitor is, and their token for uploads (PROTOCOL
+        1.2, Attachments) when the process can sign one."""
+        sign = self.ctx.upload_token
+        token = {} if sign is None else {"upload_token": sign(tenant_id, visitor_id)}
+        return {"visitor_id": visitor_id, **token}
+
+    async def attach(
+        self, tenant_id: str, visitor_id: str, chat_id: str, attachment: dict[str, Any]
+    ) -> Message:
+        """A file the visitor sent (stored already): its message, stored and delivered."""
+        message, _ = await self.conversation.store_and_deliver(
+            chat_id,
+            author="visitor",
+            text="",
+            client_msg_id=None,
+            attachment=attachment,
+            check=writable(tenant_id, visitor_id, chat_id),
+        )
+        return message
 
     async def own_chat(self, tenant_id: str, visitor_id: str, chat_id: str) -> Chat:
         """One of this visitor's chats, or `not_found`."""

@@ -23,6 +23,7 @@ from redis.asyncio import Redis
 
 from console.contract.plans import delivers_to
 from console.outbox.backoff import RetryPolicy
+from console.outbox.transcripts import transcript_email_parts
 from console.outbox.wake import WAKE_CHANNEL
 from console.runtime.metrics import Metrics, OutboxMetrics
 from console.runtime.metrics_server import serving_metrics
@@ -31,6 +32,7 @@ from console.settings import Outbox, Settings
 from console.store.db import open_store
 from console.store.outbox import Claimed
 from console.store.repository import Store
+from console.store.transcripts import TRANSCRIPT_EMAIL
 from integrations.base import (
     LEAD_EVENTS,
     DeliveryError,
@@ -131,6 +133,10 @@ class OutboxWorker:
             return
         if found:
             log.warning("chat_closed_events_recovered", count=found, worker=self.id)
+        with contextlib.suppress(Exception):
+            released = await self.store.transcripts.release_ended()
+            if released:
+                log.warning("transcript_requests_released", count=released, worker=self.id)
 
     def _leased(self, delivery: Claimed) -> None:
         waited = (self.store.clock.now() - delivery.created_at).total_seconds()
@@ -288,14 +294,15 @@ class OutboxWorker:
             external_id = await store.outbox.external_id(
                 lead.id, delivery.destination, delivery.target_id
             )
+        config: dict[str, Any] = {}  # a visitor's transcript by e-mail needs no settings
+        secret_value: str | None = None
         if delivery.destination == "webhook":
             found = await store.integrations.webhook(tenant.id, delivery.target_id or "")
             if found is None:
                 raise PermanentError("the webhook was removed")
             webhook, secret = found
-            config: dict[str, Any] = {"url": webhook.url}
-            secret_value: str | None = secret
-        else:
+            config, secret_value = {"url": webhook.url}, secret
+        elif delivery.destination != "email":
             try:
                 config, secret_value = await store.integrations.secret_for(
                     tenant.id, delivery.destination
@@ -305,9 +312,13 @@ class OutboxWorker:
                     f"the {delivery.destination} integration was removed"
                 ) from None
         transcript: tuple[TranscriptLine, ...] = ()
-        if delivery.chat_id and delivery.destination in ("salesforce", "adf", "notify"):
+        if delivery.event == TRANSCRIPT_EMAIL:
+            payload, transcript = await transcript_email_parts(store, delivery.chat_id, payload)
+        elif delivery.chat_id and delivery.destination in ("salesforce", "adf", "notify"):
             transcript = tuple(
-                TranscriptLine(m.created_at, m.author, m.author_name, m.text)
+                TranscriptLine(
+                    m.created_at, m.author, m.author_name, m.plain_text(self.settings.public_url)
+                )
                 for m in await store.list_messages(delivery.chat_id)
             )
         return DeliveryJob(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any, TypeVar
 
 import socketio
@@ -24,7 +24,7 @@ from console.engagement.feed import VisitorsFeed, check_plan, onsite_room
 from console.engagement.payloads import InvitationResponseIn, InviteIn, RateIn, WatchVisitorsIn
 from console.engagement.service import Engagement
 from console.hub import Hub
-from console.hub.agents import AgentSession
+from console.hub.agents import AgentSession, Disconnect
 from console.realtime import schemas
 from console.realtime.ratelimit import Buckets
 from console.realtime.rooms import (
@@ -56,11 +56,13 @@ def parse(model: type[P], data: Any) -> P:
         raise from_validation(exc, max_text=schemas.MAX_TEXT) from None
 
 
-def agent_disconnector(sio: socketio.AsyncServer) -> Callable[[str], Awaitable[None]]:
-    """Disconnects every socket of an agent on this process (a deactivated agent's)."""
+def agent_disconnector(sio: socketio.AsyncServer) -> Disconnect:
+    """Disconnects every socket of an agent (a deactivated agent's): those in their room on
+    this process, and `sids` wherever they are (the manager asks the process holding one)."""
 
-    async def disconnect(agent_id: str) -> None:
-        for sid, _eio in list(sio.manager.get_participants(AGENT_NS, agent_room(agent_id))):
+    async def disconnect(agent_id: str, sids: Collection[str] = ()) -> None:
+        here = [sid for sid, _ in sio.manager.get_participants(AGENT_NS, agent_room(agent_id))]
+        for sid in dict.fromkeys([*here, *sids]):
             with contextlib.suppress(Exception):
                 await sio.disconnect(sid, namespace=AGENT_NS)
 
@@ -228,6 +230,7 @@ class VisitorNamespace(BaseNamespace):
         "typing",
         "invitation_response",
         "rate",
+        "email_transcript",
     )
 
     def __init__(self, hub: Hub, buckets: Buckets, gate: Gate, engagement: Engagement) -> None:
@@ -245,7 +248,7 @@ class VisitorNamespace(BaseNamespace):
         visitor = await self.hub.store.visitor_arrives(tenant.id, creds.visitor_id)
         await self.save_session(sid, {"tenant_id": tenant.id, "visitor_id": visitor.id})
         await self.enter_room(sid, visitor_room(visitor.id))
-        await self.emit("session", {"visitor_id": visitor.id}, to=sid)
+        await self.emit("session", self.hub.visitors.session(tenant.id, visitor.id), to=sid)
         await self.hub.visitors.connected(tenant, visitor, sid)
 
     async def on_disconnect(self, sid: str) -> None:
@@ -310,6 +313,11 @@ class VisitorNamespace(BaseNamespace):
         payload = parse(RateIn, data)
         tenant_id, visitor_id = await self._who(sid)
         return await self.engagement.rate(tenant_id, visitor_id, payload)
+
+    async def email_transcript(self, sid: str, data: Any) -> dict[str, Any]:
+        payload = parse(schemas.EmailTranscriptIn, data)
+        tenant_id, visitor_id = await self._who(sid)
+        return await self.hub.transcripts.request(tenant_id, visitor_id, payload)
 
 
 class AgentNamespace(BaseNamespace):

@@ -83,6 +83,12 @@ class ChatRef(Payload):
     chat_id: Id
 
 
+class EmailTranscriptIn(Payload):
+    chat_id: Id
+    # checked by email-validator in the hub, which says what is wrong with it
+    email: Annotated[str, StringConstraints(min_length=1, max_length=254)]
+
+
 class TypingIn(Payload):
     chat_id: Id
     typing: bool

@@ -19,6 +19,7 @@ from redis.typing import EncodableT, FieldT
 PREFIX = "charla:"
 LUA = Path(__file__).parent / "lua"  # the scripts, each with its KEYS and ARGV described
 PRIORITY_BOOST = 10**13  # larger than any epoch-millisecond arrival: priority sorts first
+BATCH = 500  # keys read per pipelined round trip by the passes over all chats or loads
 
 
 def lua(name: str) -> str:
@@ -153,20 +154,40 @@ class RoutingState:
         """Agents whose load counts this chat (normally none or one)."""
         return [agent_id for agent_id, chats in await self.loads(tenant_id) if chat_id in chats]
 
+    async def waiting_among(self, chats: Sequence[tuple[str, str]]) -> set[str]:
+        """Which of `chats` ((tenant, chat) pairs) are in their queue: pipelined, one round
+        trip per BATCH of them (the reconcile pass reads every queued chat's place)."""
+        found: set[str] = set()
+        for start in range(0, len(chats), BATCH):
+            part = chats[start : start + BATCH]
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for tenant_id, chat_id in part:
+                    pipe.zscore(f"{self.prefix(tenant_id)}queue", chat_id)
+                scores = await pipe.execute()
+            found.update(c for (_, c), s in zip(part, scores, strict=True) if s is not None)
+        return found
+
     async def loads(self, tenant_id: str | None = None) -> list[tuple[str, set[str]]]:
-        """Every agent load in Redis, as (tenant|agent, chats) — of one tenant: (agent, chats)."""
+        """Every agent load in Redis, as (tenant|agent, chats) — of one tenant: (agent, chats).
+        Each page of the scan's keys is read in one pipelined round trip."""
         pattern = f"{self.prefix(tenant_id)}load:*" if tenant_id else f"{PREFIX}t:*:load:*"
-        out = []
-        async for key in self.redis.scan_iter(match=pattern, count=500):
-            name = as_text(key)
-            agent_id = name.rsplit(":", 1)[1]
-            owner = (
-                agent_id
-                if tenant_id
-                else f"{name[name.index('{') + 1 : name.index('}')]}|{agent_id}"
-            )
-            out.append((owner, {as_text(c) for c in await self.redis.smembers(name)}))
-        return out
+        out: list[tuple[str, set[str]]] = []
+        cursor: Any = 0
+        while True:
+            cursor, keys = await self.redis.scan(cursor, match=pattern, count=BATCH)
+            names = [as_text(key) for key in keys]
+            if names:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for name in names:
+                        pipe.smembers(name)
+                    members = await pipe.execute()
+                for name, chats in zip(names, members, strict=True):
+                    agent_id = name.rsplit(":", 1)[1]
+                    tenant = name[name.index("{") + 1 : name.index("}")]
+                    owner = agent_id if tenant_id else f"{tenant}|{agent_id}"
+                    out.append((owner, {as_text(c) for c in chats}))
+            if not int(cursor):
+                return out
 
     def queue_lock(self, tenant_id: str) -> Lock:
         """Serialises publishing a tenant's queue across processes (Hub.publish_queue)."""
@@ -364,6 +385,11 @@ class RoutingState:
 
     async def socket_count(self, kind: str, owner_id: str) -> int:
         return int(await self.redis.scard(f"{PREFIX}socks:{kind}:{owner_id}"))
+
+    async def sockets_of(self, kind: str, owner_id: str) -> set[str]:
+        """The sids of a visitor's or an agent's sockets, on every process."""
+        found = await self.redis.smembers(f"{PREFIX}socks:{kind}:{owner_id}")
+        return {as_text(sid) for sid in found}
 
     async def set_deadline(self, member: str, at_ms: int) -> None:
         await self.redis.zadd(f"{PREFIX}deadlines", {member: at_ms})

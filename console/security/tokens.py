@@ -15,6 +15,8 @@ _REQUIRED = ("sub", "tid", "role", "iat", "exp", "iss")
 FULL = "full"
 # a token that reaches only /api/mfa/*: its agent must confirm a second factor first
 ENROLMENT = "mfa_enrollment"
+# a visitor's: uploads to and downloads from their own chats only (PROTOCOL 1.2)
+UPLOAD = "upload"
 
 
 class InvalidToken(Exception):  # noqa: N818 - the protocol's word for it

@@ -3,12 +3,12 @@ provider). Never conversation text: details pass through `clean_detail`."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from console.domain.types import iso
@@ -73,6 +73,13 @@ def _event(row: AuditEventRow) -> AuditEvent:
     )
 
 
+def _action_is(action: str) -> ColumnElement[bool]:
+    if not action.endswith("*"):
+        return AuditEventRow.action == action
+    prefix = action[:-1].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return AuditEventRow.action.like(f"{prefix}%", escape="\\")
+
+
 class AuditRepository(StorePart):
     async def record(
         self,
@@ -129,11 +136,23 @@ class AuditRepository(StorePart):
         until: datetime | None = None,
         limit: int = 500,
         every_chain: bool = False,
+        actions: Sequence[str] = (),
+        before_seq: int | None = None,
     ) -> list[AuditEvent]:
-        """A chain's events, newest first (the provider may ask for all chains at once)."""
-        query = select(AuditEventRow).order_by(AuditEventRow.at.desc(), AuditEventRow.id.desc())
-        if not every_chain:
+        """A chain's events, newest first (the provider may ask for all chains at once).
+
+        `actions`: only these (one ending in `*` matches every action it begins);
+        `before_seq`: a page further back in one chain (the events before that one)."""
+        query = select(AuditEventRow)
+        if every_chain:
+            query = query.order_by(AuditEventRow.at.desc(), AuditEventRow.id.desc())
+        else:
             query = query.where(AuditEventRow.chain == (tenant_id or PROVIDER_CHAIN))
+            query = query.order_by(AuditEventRow.seq.desc())
+            if before_seq is not None:
+                query = query.where(AuditEventRow.seq < before_seq)
+        if actions:
+            query = query.where(or_(*(_action_is(a) for a in actions)))
         if since is not None:
             query = query.where(AuditEventRow.at >= since)
         if until is not None:

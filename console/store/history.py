@@ -8,11 +8,12 @@ rebuilt from the encrypted details when the data key changes (`rebuild`).
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, exists, insert, or_, select
+from sqlalchemy import ColumnElement, Select, Table, and_, delete, exists, func, insert, or_, select
 
 from console.domain.types import iso
 from console.security.lookup import PURPOSE, ContactHasher, name_words
@@ -20,9 +21,13 @@ from console.store.base import StorePart
 from console.store.history_models import ContactKeyRow
 from console.store.models import CHATS, LEADS, VISITORS
 
+Progress = Callable[[int, int], None]
 PAGE = 50
 KEYS: Table = ContactKeyRow.__table__  # type: ignore[assignment]
 REBUILD_BATCH = 500
+# up to this many people match a phone, an e-mail or name words: their chats are read by
+# visitor; beyond, the tenant's chats newest first (bench/history_search.py)
+FEW_VISITORS = 1000
 
 
 @dataclass(frozen=True)
@@ -89,84 +94,97 @@ class HistoryRepository(StorePart):
                 ],
             )
 
-    async def rebuild(self) -> int:
-        """Every visitor's hashes again, from their encrypted details (after a key change)."""
-        cipher = self.store.cipher
-        done = 0
+    async def rebuild(
+        self, tenant_id: str | None = None, progress: Progress | None = None
+    ) -> tuple[int, int]:
+        """Every visitor's hashes again (of one tenant, or all), from their encrypted details:
+        after a key change, or for details stored before the hashes existed. The same rows
+        however often it runs. (visitors read, visitors with details); `progress` is told
+        (read, total) after each batch."""
+        counted = await self.store.read_row(
+            select(func.count()).select_from(VISITORS).where(*_of_tenant(tenant_id))
+        )
+        total = int(counted[0]) if counted is not None else 0
+        read = with_details = 0
         after = ""
         while True:
             query = (
-                select(VISITORS)
-                .where(VISITORS.c.id > after)
+                select(
+                    VISITORS.c.id,
+                    VISITORS.c.tenant_id,
+                    VISITORS.c.name_enc,
+                    VISITORS.c.email_enc,
+                    VISITORS.c.phone_enc,
+                )
+                .where(VISITORS.c.id > after, *_of_tenant(tenant_id))
                 .order_by(VISITORS.c.id)
                 .limit(REBUILD_BATCH)
+                .with_for_update()
             )
-            rows = await self.store.read_rows(query)
             async with self.store.engine.begin() as conn:
-                for row in rows:
-                    await conn.execute(delete(KEYS).where(KEYS.c.visitor_id == row.id))
-                    found = self.hasher.keys(
-                        row.tenant_id,
-                        name=cipher.decrypt_optional(row.name_enc),
-                        email=cipher.decrypt_optional(row.email_enc),
-                        phone=cipher.decrypt_optional(row.phone_enc),
-                    )
-                    if found:
-                        values = [
-                            {"visitor_id": row.id, "tenant_id": row.tenant_id, "kind": k, "hash": h}
-                            for k, h in dict.fromkeys(found)
-                        ]
-                        await conn.execute(insert(KEYS), values)
-                        done += 1
+                # the batch's visitors locked while their hashes are rewritten (SQLite: the
+                # transaction holds the write lock from its start): a detail the hub changes
+                # meanwhile is either read here, or written, and indexed, after this batch
+                rows = (await conn.execute(query)).all()
+                values = [value for row in rows for value in self._hashes(row)]
+                ids = [row.id for row in rows]
+                if ids:
+                    await conn.execute(delete(KEYS).where(KEYS.c.visitor_id.in_(ids)))
+                if values:
+                    await conn.execute(insert(KEYS), values)
+            read += len(rows)
+            with_details += len({value["visitor_id"] for value in values})
+            if progress is not None:
+                progress(read, max(total, read))
             if len(rows) < REBUILD_BATCH:
-                return done
+                return read, with_details
             after = rows[-1].id
+
+    def _hashes(self, row: Any) -> list[dict[str, str]]:
+        cipher = self.store.cipher
+        found = self.hasher.keys(
+            row.tenant_id,
+            name=cipher.decrypt_optional(row.name_enc),
+            email=cipher.decrypt_optional(row.email_enc),
+            phone=cipher.decrypt_optional(row.phone_enc),
+        )
+        return [
+            {"visitor_id": row.id, "tenant_id": row.tenant_id, "kind": kind, "hash": digest}
+            for kind, digest in dict.fromkeys(found)
+        ]
 
     async def search(self, q: Search) -> tuple[list[dict[str, Any]], str | None]:
         """One page of the tenant's chats, newest first, as History rows; and the cursor of
         the next page (None at the end)."""
         c = CHATS.c
         lead_id = select(LEADS.c.id).where(LEADS.c.chat_id == c.id).limit(1).scalar_subquery()
-        query = (
-            select(
-                c.id,
-                c.status,
-                c.language,
-                c.visitor_id,
-                c.agent_id,
-                c.created_at,
-                c.closed_at,
-                c.csat_score,
-                VISITORS.c.name_enc,
-                VISITORS.c.email_enc,
-                VISITORS.c.phone_enc,
-                lead_id.label("lead_id"),
-            )
-            .join(VISITORS, VISITORS.c.id == c.visitor_id)
-            .where(c.tenant_id == q.tenant_id)
-        )
-        if q.start is not None:
-            query = query.where(c.created_at >= q.start)
-        if q.end is not None:
-            query = query.where(c.created_at < q.end)
-        if q.statuses:
-            query = query.where(c.status.in_(q.statuses))
-        if q.agent_id is not None:
-            query = query.where(c.agent_id == q.agent_id)
-        if q.language is not None:
-            query = query.where(c.language == q.language)
-        if q.has_lead is not None:
-            has = exists().where(LEADS.c.chat_id == c.id)
-            query = query.where(has if q.has_lead else ~has)
-        for kind, value in self._wanted(q):
-            digest = self.hasher.digest(q.tenant_id, kind, value)
-            query = query.where(
-                c.visitor_id.in_(
-                    select(KEYS.c.visitor_id).where(
-                        KEYS.c.tenant_id == q.tenant_id, KEYS.c.kind == kind, KEYS.c.hash == digest
-                    )
-                )
-            )
+        query = select(
+            c.id,
+            c.status,
+            c.language,
+            c.visitor_id,
+            c.agent_id,
+            c.created_at,
+            c.closed_at,
+            c.csat_score,
+            VISITORS.c.name_enc,
+            VISITORS.c.email_enc,
+            VISITORS.c.phone_enc,
+            lead_id.label("lead_id"),
+        ).join(VISITORS, VISITORS.c.id == c.visitor_id)
+        wanted = self._wanted(q)
+        by_visitor = False
+        if wanted:
+            matching = self._matching(q.tenant_id, wanted)
+            few = await self.store.read_rows(matching.limit(FEW_VISITORS + 1))
+            if not few:
+                return [], None
+            by_visitor = len(few) <= FEW_VISITORS
+            # few people: their chats read by visitor; else so many that the newest-first
+            # walk meets a page of theirs soon
+            people = [row.visitor_id for row in few] if by_visitor else matching
+            query = query.where(c.visitor_id.in_(people))
+        query = query.where(*_filters(q, by_visitor))
         if q.cursor:
             at, chat_id = decode_cursor(q.cursor)
             query = query.where(or_(c.created_at < at, and_(c.created_at == at, c.id < chat_id)))
@@ -200,6 +218,28 @@ class HistoryRepository(StorePart):
         last = rows[PAGE - 1] if more else None
         return out, (encode_cursor(last.created_at, last.id) if last is not None else None)
 
+    def _matching(self, tenant_id: str, wanted: list[tuple[str, str]]) -> Select[Any]:
+        """The tenant's visitors who have every detail wanted: the first detail's hash rows,
+        each joined to the next detail's by its primary key (visitor, kind, hash)."""
+        digests = [(kind, self.hasher.digest(tenant_id, kind, value)) for kind, value in wanted]
+        first = KEYS.alias("k0")
+        query = select(first.c.visitor_id).where(
+            first.c.tenant_id == tenant_id,
+            first.c.kind == digests[0][0],
+            first.c.hash == digests[0][1],
+        )
+        for n, (kind, digest) in enumerate(digests[1:], start=1):
+            other = KEYS.alias(f"k{n}")
+            query = query.join(
+                other,
+                and_(
+                    other.c.visitor_id == first.c.visitor_id,
+                    other.c.kind == kind,
+                    other.c.hash == digest,
+                ),
+            )
+        return query
+
     @staticmethod
     def _wanted(q: Search) -> list[tuple[str, str]]:
         wanted = []
@@ -209,3 +249,34 @@ class HistoryRepository(StorePart):
             wanted.append(("email", q.email.strip().lower()))
         wanted += [("name", word) for word in sorted(name_words(q.name or ""))]
         return wanted
+
+
+def _of_tenant(tenant_id: str | None) -> list[ColumnElement[bool]]:
+    return [] if tenant_id is None else [VISITORS.c.tenant_id == tenant_id]
+
+
+def _filters(q: Search, by_visitor: bool) -> list[ColumnElement[bool]]:
+    """The search's tests but the contact details'. Read by visitor, the tenant's and the
+    agent's are made unusable as an index (`|| ''`): SQLite, which keeps no statistics,
+    would otherwise walk all of the tenant's (or the agent's) chats newest first looking
+    for a few people's instead of reading theirs."""
+    c = CHATS.c
+    tenant: ColumnElement[Any] = c.tenant_id
+    agent: ColumnElement[Any] = c.agent_id
+    if by_visitor:
+        tenant, agent = c.tenant_id.concat(""), c.agent_id.concat("")
+    found: list[ColumnElement[bool]] = [tenant == q.tenant_id]
+    if q.start is not None:
+        found.append(c.created_at >= q.start)
+    if q.end is not None:
+        found.append(c.created_at < q.end)
+    if q.statuses:
+        found.append(c.status.in_(q.statuses))
+    if q.agent_id is not None:
+        found.append(agent == q.agent_id)
+    if q.language is not None:
+        found.append(c.language == q.language)
+    if q.has_lead is not None:
+        has = exists().where(LEADS.c.chat_id == c.id)
+        found.append(has if q.has_lead else ~has)
+    return found

@@ -13,7 +13,8 @@ class ContactKeyRow(Base):
     their name: the only form in which History can look a contact detail up."""
 
     __tablename__ = "contact_keys"
-    __table_args__ = (Index("ix_contact_keys_lookup", "tenant_id", "kind", "hash"),)
+    # the visitor too, so that a look-up reads the index only (migration 0011)
+    __table_args__ = (Index("ix_contact_keys_lookup", "tenant_id", "kind", "hash", "visitor_id"),)
 
     visitor_id: Mapped[str] = mapped_column(ForeignKey("visitors.id"), primary_key=True)
     # phone, email, name

@@ -33,6 +33,7 @@ Core (in-process, nothing to prepare).
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
@@ -65,6 +66,7 @@ INSERT_COLUMNS = (
     "client_msg_id",
     "created_at",
     "whisper",
+    "attachment_enc",
 )
 
 Posted = tuple[Message, bool, Chat | None]
@@ -98,6 +100,8 @@ class _Pending:
     future: asyncio.Future[Posted]
     created_at: datetime
     whisper: bool = False
+    attachment: dict[str, Any] | None = None
+    attachment_enc: str | None = None
 
     @property
     def key(self) -> tuple[str, str, str] | None:
@@ -119,6 +123,7 @@ class _Pending:
             author_name=self.author_name,
             client_msg_id=self.client_msg_id,
             whisper=self.whisper,
+            attachment=self.attachment,
         )
 
     def settle(self, outcome: Posted | BaseException) -> None:
@@ -188,14 +193,15 @@ PG_CHATS = (
 )
 PG_INSERT = (
     "INSERT INTO messages (chat_id, author, author_name, agent_id, sender, text_enc,"
-    " client_msg_id, created_at, whisper) SELECT * FROM unnest($1::varchar[], $2::varchar[],"
-    " $3::varchar[], $4::varchar[], $5::varchar[], $6::text[], $7::varchar[],"
-    " $8::timestamptz[], $9::boolean[]) ON CONFLICT (chat_id, sender, client_msg_id) DO NOTHING"
+    " client_msg_id, created_at, whisper, attachment_enc) SELECT * FROM unnest($1::varchar[],"
+    " $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::text[], $7::varchar[],"
+    " $8::timestamptz[], $9::boolean[], $10::text[])"
+    " ON CONFLICT (chat_id, sender, client_msg_id) DO NOTHING"
     " RETURNING id, text_enc"
 )
 PG_STORED = (
     "SELECT id, chat_id, author, author_name, sender, text_enc, client_msg_id, created_at,"
-    " whisper FROM messages"
+    " whisper, attachment_enc FROM messages"
     " WHERE chat_id = ANY($1::varchar[]) AND client_msg_id = ANY($2::varchar[])"
 )
 PG_REPLIED = (
@@ -259,6 +265,7 @@ class MessageWriter:
         the caller only stops its wait."""
         loop = asyncio.get_running_loop()
         author, text, agent_id = draft["author"], draft["text"], draft.get("agent_id")
+        shape = draft.get("attachment")
         pending = _Pending(
             chat_id=chat_id,
             author=author,
@@ -272,6 +279,8 @@ class MessageWriter:
             future=loop.create_future(),
             created_at=self.clock.now(),
             whisper=bool(draft.get("whisper", False)),
+            attachment=shape,
+            attachment_enc=None if shape is None else self.cipher.encrypt(json.dumps(shape)),
         )
         self._queue.append(pending)
         self._start_batches()
@@ -431,5 +440,8 @@ class MessageWriter:
                     author_name=row["author_name"],
                     client_msg_id=row["client_msg_id"],
                     whisper=bool(row["whisper"]),
+                    attachment=json.loads(
+                        self.cipher.decrypt_optional(row["attachment_enc"]) or "null"
+                    ),
                 )
         return found

@@ -33,8 +33,8 @@ class Operator:
     name: str
     active: bool
 
-    def to_wire(self) -> dict[str, str]:
-        return {"id": self.id, "email": self.email, "name": self.name}
+    def to_wire(self) -> dict[str, str | bool]:
+        return {"id": self.id, "email": self.email, "name": self.name, "active": self.active}
 
 
 class OperatorExistsError(Exception):
@@ -141,3 +141,14 @@ class MfaRepository(StorePart):
         async with self.store.reading() as s:
             rows = await s.scalars(select(OperatorRow).order_by(OperatorRow.created_at))
             return [_operator(r) for r in rows]
+
+    async def deactivate_operator(self, operator_id: str) -> Operator | None:
+        """The operator can no longer log in, and their tokens stop working at once (every
+        request with an operator's token reads this row). None: no such operator."""
+        async with self.store.session() as s, s.begin():
+            row = await s.get(OperatorRow, operator_id)
+            if row is None:
+                return None
+            if row.deactivated_at is None:
+                row.deactivated_at = self.store.clock.now()
+            return _operator(row)

@@ -142,9 +142,10 @@ class PageViewRow(Base):
 class ChatRow(Base):
     __tablename__ = "chats"
     __table_args__ = (
-        Index("ix_chats_tenant_status", "tenant_id", "status"),
+        Index("ix_chats_tenant_status_created", "tenant_id", "status", "created_at"),
         Index("ix_chats_tenant_created", "tenant_id", "created_at"),
         Index("ix_chats_agent_created", "agent_id", "created_at"),
+        Index("ix_chats_tenant_language_created", "tenant_id", "language", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -188,6 +189,7 @@ class MessageRow(Base):
     created_at: Mapped[datetime]
     # a supervisor's coaching: never sent to the visitor nor outside (PROTOCOL 1.2)
     whisper: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    attachment_enc: Mapped[str | None] = mapped_column(Text, nullable=True)  # its JSON shape
 
 
 class TicketRow(Base):

@@ -17,9 +17,10 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from console.domain.contact import normalize_email, normalize_phone
 from console.domain.types import Tenant, iso
+from console.store.attachments import retire
 from console.store.base import StorePart, changed
+from console.store.history_models import ContactKeyRow
 from console.store.leads import destinations, pending_delivery
 from console.store.models import (
     ChatRow,
@@ -33,6 +34,7 @@ from console.store.models import (
 from console.store.protection_models import LegalHoldRow, TenantPolicyRow
 from console.store.records import read_message, read_page, read_ticket, read_visitor
 from console.store.ticket_models import TicketNoteRow
+from console.store.visitor_lookup import find_by_contact
 
 ERASED = "[erased]"
 VISITOR_ERASED = "visitor.erased"
@@ -166,52 +168,13 @@ class PrivacyRepository(StorePart):
         phone: str | None = None,
         region: str = "US",
     ) -> list[str]:
-        """The tenant's visitors with this id, e-mail or phone (on the visitor or a lead).
-
-        Contact details are encrypted at rest, so a look-up by e-mail or phone decrypts
-        the tenant's visitors and leads that have one: a rare, deliberate act."""
+        """The tenant's visitors with this id, e-mail or phone (on the visitor or a lead):
+        by e-mail or phone through History's keyed hashes (console/store/visitor_lookup.py)."""
         if visitor_id is not None:
             async with self.store.reading() as s:
                 row = await s.get(VisitorRow, visitor_id)
                 return [row.id] if row is not None and row.tenant_id == tenant_id else []
-        want_email = normalize_email(email).lower() if email else None
-        want_phone = normalize_phone(phone, region) if phone else None
-        cipher = self.store.cipher
-
-        def same(value: str | None, normalize: Any, wanted: str | None) -> bool:
-            if not value or wanted is None:
-                return False
-            try:
-                return bool(normalize(value) == wanted)
-            except ValueError:
-                return False
-
-        def matches(mail: str | None, tel: str | None) -> bool:
-            email_ok = same(mail, lambda v: normalize_email(v).lower(), want_email)
-            return email_ok or same(tel, lambda v: normalize_phone(v, region), want_phone)
-
-        found: list[str] = []
-        async with self.store.reading() as s:
-            visitors = await s.execute(
-                select(VisitorRow.id, VisitorRow.email_enc, VisitorRow.phone_enc).where(
-                    VisitorRow.tenant_id == tenant_id,
-                    (VisitorRow.email_enc.is_not(None)) | (VisitorRow.phone_enc.is_not(None)),
-                )
-            )
-            for vid, mail, tel in visitors:
-                if matches(cipher.decrypt_optional(mail), cipher.decrypt_optional(tel)):
-                    found.append(vid)
-            leads = await s.execute(
-                select(LeadRow.visitor_id, LeadRow.data_enc).where(
-                    LeadRow.tenant_id == tenant_id, LeadRow.visitor_id.is_not(None)
-                )
-            )
-            for lead_visitor, data_enc in leads:
-                data = json.loads(cipher.decrypt(data_enc))
-                fresh = lead_visitor is not None and lead_visitor not in found
-                if fresh and matches(data.get("email"), data.get("phone")):
-                    found.append(str(lead_visitor))
-        return found
+        return await find_by_contact(self.store, tenant_id, email=email, phone=phone, region=region)
 
     async def export(self, tenant_id: str, visitor_id: str) -> dict[str, Any] | None:
         """Everything Charla holds about the visitor, as the protocol shows it."""
@@ -341,6 +304,12 @@ class PrivacyRepository(StorePart):
                 .where(VisitorRow.tenant_id == tenant_id, VisitorRow.id.in_(visitor_ids))
                 .values(name_enc=None, email_enc=None, phone_enc=None),
             )
+            # their keyed hashes go too: History no longer finds them by phone or e-mail
+            await s.execute(
+                delete(ContactKeyRow).where(
+                    ContactKeyRow.tenant_id == tenant_id, ContactKeyRow.visitor_id.in_(visitor_ids)
+                )
+            )
             await s.execute(delete(PageViewRow).where(PageViewRow.visitor_id.in_(visitor_ids)))
             tickets = (TicketRow.tenant_id == tenant_id) & _tickets_of(visitor_ids, chat_ids)
             await blank_notes(s, cipher.encrypt(ERASED), tickets)
@@ -389,8 +358,12 @@ async def blank(
     if not chat_ids:
         return {"chats": 0, "messages": 0}
     messages = await changed(
-        s, update(MessageRow).where(MessageRow.chat_id.in_(chat_ids)).values(text_enc=text_enc)
+        s,
+        update(MessageRow)
+        .where(MessageRow.chat_id.in_(chat_ids))
+        .values(text_enc=text_enc, attachment_enc=None),
     )
+    await retire(s, chat_ids)  # their files: deleted by the file storage's sweep
     chats = await changed(
         s,
         update(ChatRow)

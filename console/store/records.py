@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -35,7 +36,13 @@ read_tenant = RowReader(
     settings=lambda settings: dict(settings or {}),
 )
 read_chat = RowReader(Chat, ChatRow)
-read_message = RowReader(Message, MessageRow, secret=("text",), id=format_message_id)
+read_message = RowReader(
+    Message,
+    MessageRow,
+    secret=("text", "attachment"),
+    id=format_message_id,
+    attachment=lambda shape: None if shape is None else json.loads(shape),
+)
 read_ticket = RowReader(Ticket, TicketRow, secret=("text", "name", "email", "phone"))
 read_page = RowReader(PageView, PageViewRow)
 _read_agent = RowReader(Agent, AgentRow, languages=tuple)

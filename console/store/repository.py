@@ -21,6 +21,7 @@ from console.domain.clock import Clock
 from console.domain.types import NEW_VISIT_AFTER, Agent, PageView, Tenant, Visitor
 from console.security.crypto import DataCipher
 from console.store.agreements import AgreementRepository
+from console.store.attachments import AttachmentRepository
 from console.store.audit import AuditRepository
 from console.store.base import assign, contact_values
 from console.store.billing import BillingRepository
@@ -55,6 +56,7 @@ from console.store.reports import ReportsRepository
 from console.store.retention import RetentionRepository
 from console.store.tenant_config import TenantConfigRepository
 from console.store.tickets import TicketRepository
+from console.store.transcripts import TranscriptRequests
 
 __all__ = ["OPEN_STATUSES", "Store", "StoreConflictError"]
 PAGES_KEPT_PER_VISITOR = 50
@@ -87,6 +89,8 @@ class Store(ChatStore):
         self.billing = BillingRepository(self)
         self.invoices = InvoiceRepository(self)
         self.history = HistoryRepository(self)
+        self.attachments = AttachmentRepository(self)
+        self.transcripts = TranscriptRequests(self)
         self.messages = MessageWriter(engine, cipher, clock=self.clock)
         # Store a message (group commit), with the chat as its transaction saw it: see
         # MessageWriter.post. An attribute, so that a test can wrap it.

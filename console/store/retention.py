@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select, update
 from console.domain.types import iso
 from console.store.base import StorePart, changed
 from console.store.chats import OPEN_STATUSES
+from console.store.history_models import ContactKeyRow
 from console.store.models import (
     ChatRow,
     DeliveryRow,
@@ -108,6 +109,20 @@ class RetentionRepository(StorePart):
                     VisitorRow.id.not_in(held),
                 )
                 .values(name_enc=None, email_enc=None, phone_enc=None),
+            )
+            # History's keyed hashes of details that are gone (purged or erased) go too
+            await s.execute(
+                delete(ContactKeyRow).where(
+                    ContactKeyRow.tenant_id == tenant_id,
+                    ContactKeyRow.visitor_id.in_(
+                        select(VisitorRow.id).where(
+                            VisitorRow.tenant_id == tenant_id,
+                            VisitorRow.name_enc.is_(None),
+                            VisitorRow.email_enc.is_(None),
+                            VisitorRow.phone_enc.is_(None),
+                        )
+                    ),
+                )
             )
             counts["page_views"] = await changed(
                 s,

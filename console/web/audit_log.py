@@ -1,7 +1,9 @@
 """The audit log over HTTP: the middleware that records every change a signed-in caller
 makes, the helper handlers use for what is not a change (logins, exports), and the reads:
-`GET /api/audit` (a tenant admin: their tenant's chain) and `GET /api/admin/audit` (the
-provider: every chain, or one tenant's) with `GET /api/admin/audit/check`.
+`GET /api/audit` (a tenant admin: their tenant's chain; the provider: its own chain or one
+tenant's, paged) and `GET /api/admin/audit` (the provider: every chain, or one tenant's)
+with `GET /api/admin/audit/check`. A bare date is a day of the tenant's zone (UTC for the
+provider's chain).
 
 What a change carries: the route, the ids in its path, and the names of the fields sent
 (a role's new value too), never their values: no message text, no secret.
@@ -11,20 +13,30 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from console.domain.errors import ProtocolError
-from console.web.http import client_ip, require_admin, require_tenant_admin
-from console.web.keys import ACTOR, AUDITED, BODY, CLOCK, STORE
+from console.security.tokens import InvalidToken
+from console.web.http import (
+    OPERATOR_ROLE,
+    bearer,
+    client_ip,
+    require_admin,
+    require_tenant_admin,
+)
+from console.web.keys import ACTOR, AUDITED, BODY, CLOCK, SIGNER, STORE
 
 routes = web.RouteTableDef()
 CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # values worth keeping beside the field names: none of them can carry text or a secret
 KEPT_VALUES = frozenset({"role", "plan", "status", "enabled", "events", "mfa_roles"})
 MAX_EVENTS = 1000
+MAX_ACTIONS = 20
+MAX_ACTION_LEN = 100
 
 
 async def record(
@@ -96,20 +108,25 @@ async def _fields(request: web.Request) -> dict[str, Any]:
     return detail
 
 
-def _day(raw: str | None, name: str, *, end: bool = False) -> datetime | None:
+def _when(raw: str | None, name: str, zone: tzinfo, *, end: bool = False) -> datetime | None:
+    """A bound of the range: a bare date is a whole day of `zone` (`to` includes it); a
+    time in ISO 8601 is that instant (UTC when it names no zone)."""
     if not raw:
         return None
+    if len(raw) == 10:
+        try:
+            day = date.fromisoformat(raw)
+        except ValueError:
+            raise ProtocolError("invalid_payload", f"{name}: a date as YYYY-MM-DD") from None
+        start = datetime.combine(day + timedelta(days=1) if end else day, time(), tzinfo=zone)
+        return start.astimezone(UTC)
     try:
-        day = datetime.fromisoformat(raw)
+        at = datetime.fromisoformat(raw)
     except ValueError:
         raise ProtocolError(
             "invalid_payload", f"{name}: a date (YYYY-MM-DD) or a time in ISO 8601"
         ) from None
-    if len(raw) == 10:  # a whole day: `to` includes it
-        day = datetime.combine(day.date(), time(), UTC) + (
-            timedelta(days=1) if end else timedelta()
-        )
-    return day if day.tzinfo else day.replace(tzinfo=UTC)
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def _limit(request: web.Request) -> int:
@@ -119,29 +136,90 @@ def _limit(request: web.Request) -> int:
     return int(raw)
 
 
+def _actions(request: web.Request) -> list[str]:
+    actions = [a for a in request.query.getall("action", []) if a]
+    if len(actions) > MAX_ACTIONS or any(len(a) > MAX_ACTION_LEN for a in actions):
+        raise ProtocolError(
+            "invalid_payload",
+            f"action: at most {MAX_ACTIONS}, each up to {MAX_ACTION_LEN} characters",
+        )
+    return actions
+
+
+def _cursor(request: web.Request) -> int | None:
+    raw = request.query.get("cursor")
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise ProtocolError("invalid_payload", "cursor: pass next_cursor as the hub gave it")
+    return int(raw)
+
+
+def _from_provider(request: web.Request) -> bool:
+    """Whether the caller holds a provider's credential (the admin token or an operator's
+    token) rather than an agent's: only a JWT whose role is `operator` or no JWT at all."""
+    token = bearer(request)
+    if token.count(".") != 2:
+        return True
+    try:
+        return request.app[SIGNER].verify_any(token).role == OPERATOR_ROLE
+    except InvalidToken:
+        return False  # an agent's expired token: require_agent says so
+
+
+async def _zone(request: web.Request, tenant_id: str | None, *, known: bool = True) -> tzinfo:
+    """The zone a bare date is read in: the tenant's, UTC for the provider's chain (and,
+    with `known=False`, for a tenant that no longer exists: its chain stays readable)."""
+    tenant = await request.app[STORE].get_tenant(tenant_id) if tenant_id else None
+    if tenant is not None:
+        return ZoneInfo(tenant.timezone)
+    if tenant_id and known:
+        raise ProtocolError("not_found", "tenant_id: no such tenant")
+    return UTC
+
+
 @routes.get("/api/audit")
-async def tenant_audit(request: web.Request) -> web.Response:
-    admin = await require_tenant_admin(request)
-    since = _day(request.query.get("from"), "from")
-    until = _day(request.query.get("to"), "to", end=True)
+async def read_audit(request: web.Request) -> web.Response:
+    """A tenant admin reads their tenant's chain; the provider (an operator, or the admin
+    token) the provider's own chain, or with `tenant_id` that tenant's. Dates are the
+    tenant's days (the provider's chain: UTC days). One page, newest first, with the
+    `next_cursor` of the page before it."""
+    tenant_id = request.query.get("tenant_id") or None
+    if _from_provider(request):
+        require_admin(request)
+    else:
+        admin = await require_tenant_admin(request)
+        if tenant_id not in (None, admin.tenant_id):
+            raise ProtocolError("forbidden", "tenant_id: a tenant admin reads their own tenant")
+        tenant_id = admin.tenant_id
+    zone = await _zone(request, tenant_id)
+    limit = _limit(request)
     events = await request.app[STORE].audit.events(
-        admin.tenant_id, since=since, until=until, limit=_limit(request)
+        tenant_id,
+        since=_when(request.query.get("from"), "from", zone),
+        until=_when(request.query.get("to"), "to", zone, end=True),
+        limit=limit + 1,
+        actions=_actions(request),
+        before_seq=_cursor(request),
     )
-    return web.json_response({"events": [e.to_wire() for e in events]})
+    body: dict[str, Any] = {"events": [e.to_wire() for e in events[:limit]]}
+    if len(events) > limit:
+        body["next_cursor"] = str(events[limit - 1].seq)
+    return web.json_response(body)
 
 
 @routes.get("/api/admin/audit")
 async def provider_audit(request: web.Request) -> web.Response:
     require_admin(request)
     tenant_id = request.query.get("tenant_id")
-    since = _day(request.query.get("from"), "from")
-    until = _day(request.query.get("to"), "to", end=True)
+    zone = await _zone(request, tenant_id or None, known=False)
     events = await request.app[STORE].audit.events(
         tenant_id,
-        since=since,
-        until=until,
+        since=_when(request.query.get("from"), "from", zone),
+        until=_when(request.query.get("to"), "to", zone, end=True),
         limit=_limit(request),
         every_chain=tenant_id is None and request.query.get("chain") != "provider",
+        actions=_actions(request),
     )
     return web.json_response({"events": [e.to_wire() for e in events]})
 

@@ -17,7 +17,7 @@ CSP = "; ".join(
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self' data:",
+        "img-src 'self' data: blob:",  # blob: the attachments' thumbnails, fetched with the token
         "connect-src 'self' ws: wss:",
         "frame-ancestors 'none'",
         "base-uri 'none'",

@@ -45,6 +45,13 @@ OTHER_CONTENT = {
     "/console/console.css": "text/css",
     "/demo/style.css": "text/css",
 }
+# Attachments (console/web/attachments.py): a multipart upload, files served as they are,
+# and a visitor's upload token beside the agent's
+UPLOAD_PATH = "/api/chats/{chat_id}/attachments"
+FILE_PATHS = frozenset(
+    {"/api/attachments/{attachment_id}", "/api/attachments/{attachment_id}/thumbnail"}
+)
+BINARY = {"schema": {"type": "string", "contentMediaType": "application/octet-stream"}}
 
 
 @dataclass
@@ -108,7 +115,7 @@ def read_handler(fn: Callable[..., Any]) -> HandlerFacts:
             if not isinstance(node, ast.Call):
                 continue
             name = _call_name(node)
-            if name == "get" and isinstance(node.func, ast.Attribute) and node.args:
+            if name in {"get", "getall"} and isinstance(node.func, ast.Attribute) and node.args:
                 first = node.args[0]
                 if _is_query(node.func.value) and isinstance(first, ast.Constant):
                     facts.query.append(str(first.value))
@@ -195,6 +202,9 @@ def _operation(
         if example is not None:
             media["examples"] = {"example": {"value": example}}
         op["requestBody"] = {"required": True, "content": {"application/json": media}}
+    if path == UPLOAD_PATH:
+        form = {"type": "object", "properties": {"file": BINARY["schema"]}, "required": ["file"]}
+        op["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": form}}}
     provider = path.startswith(("/api/admin", "/api/operator"))
     if "admin" in facts.auth or ("bearer" in facts.auth and provider):
         op["security"] = [{"adminToken": []}]
@@ -203,11 +213,15 @@ def _operation(
     ok: dict[str, Any] = {"description": "success"}
     if facts.status == 204:
         pass
+    elif path in FILE_PATHS:
+        ok["content"] = {"application/octet-stream": BINARY}
     elif path.startswith("/api/") or path in ("/healthz", "/livez", "/readyz"):
         ok["content"] = ANY_JSON
     elif path in OTHER_CONTENT:
         ok["content"] = {OTHER_CONTENT[path]: {"schema": {"type": "string"}}}
     op["responses"] = {str(facts.status): ok, "default": ERROR_REF}
+    if path == UPLOAD_PATH or path in FILE_PATHS:
+        op["security"] = [{"agentToken": []}, {"uploadToken": []}]
     if path == ENGINE_IO:
         op["description"] = (
             "Engine.IO v4 / Socket.IO v5 transport (namespaces /visitor and /agent): "
@@ -285,6 +299,13 @@ def build_document(app: web.Application) -> dict[str, Any]:
                     "scheme": "bearer",
                     "bearerFormat": "JWT",
                     "description": "an agent's token from POST /api/login",
+                },
+                "uploadToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "a visitor's upload_token from the /visitor session event: "
+                    "their own chats' attachments only",
                 },
             },
         },

@@ -6,6 +6,8 @@ names who did what, not just "the admin token"), and the incident register.
   operator always needs a factor: without one the token reaches only
   `/api/operator/mfa/*` (`mfa_enrollment_required`).
 - `POST /api/operator/mfa/enroll`, `POST /api/operator/mfa/confirm {"otp"}`.
+- `GET /api/admin/operators`; `DELETE /api/admin/operators/{id}` deactivates one: their
+  tokens stop working on their next request (`operator_access`, a middleware).
 - `POST /api/admin/incidents`, `GET /api/admin/incidents`, `PATCH /api/admin/incidents/{id}`:
   the register, each incident with the notices it needs and their deadlines.
 """
@@ -107,6 +109,50 @@ async def create_operator(request: web.Request) -> web.Response:
         raise ProtocolError("conflict", str(exc)) from None
     await record(request, "operator.created", operator.id)
     return web.json_response(operator.to_wire(), status=201)
+
+
+@routes.get("/api/admin/operators")
+async def list_operators(request: web.Request) -> web.Response:
+    require_admin(request)
+    operators = await request.app[STORE].mfa.list_operators()
+    return web.json_response({"operators": [o.to_wire() for o in operators]})
+
+
+@routes.delete("/api/admin/operators/{operator_id}")
+async def deactivate_operator(request: web.Request) -> web.Response:
+    """The operator can no longer log in and their tokens stop working at once
+    (`operator_access`); the account stays, so the audit log still names them."""
+    actor = require_admin(request)
+    operator_id = request.match_info["operator_id"]
+    if actor == f"operator:{operator_id}":
+        raise ProtocolError("conflict", "you cannot deactivate yourself; ask another operator")
+    operator = await request.app[STORE].mfa.deactivate_operator(operator_id)
+    if operator is None:
+        raise ProtocolError("not_found", "no such operator")
+    await record(request, "operator.deactivated", operator.id)
+    return web.json_response(operator.to_wire())
+
+
+@web.middleware
+async def operator_access(request: web.Request, handler: Any) -> web.StreamResponse:
+    """An operator's token works only while the operator is active: every request that
+    carries one reads the operator's row (by the id the token carries), so deactivation
+    takes effect on the next request, not when the token expires."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() == "bearer" and token.count(".") == 2:
+        try:
+            claims = request.app[SIGNER].verify_any(token)
+        except InvalidToken:
+            claims = None  # the handler refuses it, saying why
+        if claims is not None and claims.role == OPERATOR_ROLE and claims.tenant_id == PROVIDER:
+            operator = await request.app[STORE].mfa.get_operator(claims.agent_id)
+            if operator is None or not operator.active:
+                raise ProtocolError(
+                    "unauthorized", "this operator account is deactivated; ask another operator"
+                )
+    response: web.StreamResponse = await handler(request)
+    return response
 
 
 @routes.post("/api/operator/login")

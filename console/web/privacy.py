@@ -11,7 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from console.domain.contact import checked, normalize_email, normalize_phone
 from console.domain.errors import ProtocolError
+from console.web.attachments import sweep as sweep_files
 from console.web.audit_log import record
+from console.web.history import region
 from console.web.http import admins_tenant, read_json, require_admin, require_tenant_admin
 from console.web.keys import STORE
 
@@ -144,14 +146,16 @@ async def erase_visitor(request: web.Request) -> web.Response:
     _admin, tenant = await admins_tenant(request)
     body = await read_json(request, EraseIn)
     email = checked("email", normalize_email, body.email)
-    phone = checked("phone", normalize_phone, body.phone)
+    country = region(tenant)  # a number without a country code, as History reads it
+    phone = checked("phone", lambda raw: normalize_phone(raw, country), body.phone)
     store = request.app[STORE]
     visitor_ids = await store.privacy.find_visitors(
-        tenant.id, visitor_id=body.visitor_id, email=email, phone=phone
+        tenant.id, visitor_id=body.visitor_id, email=email, phone=phone, region=country
     )
     if body.visitor_id is not None and not visitor_ids:
         raise ProtocolError("not_found", "no such visitor in your tenant")
     erasure = await store.privacy.erase(tenant, visitor_ids)
+    await sweep_files(request.app)  # their attachments' files go now, not at the next sweep
     by = "visitor_id" if body.visitor_id else "email" if email else "phone"
     await record(
         request,

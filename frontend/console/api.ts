@@ -86,11 +86,13 @@ export async function api<T>(
 ): Promise<T> {
   const headers: Record<string, string> = {};
   if (token) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  // a FormData body (a file) goes as multipart, with the boundary the browser sets
+  const form = body instanceof FormData ? body : null;
+  if (body !== undefined && !form) headers["Content-Type"] = "application/json";
   const response = await fetch(path, {
     method,
     headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined ? undefined : (form ?? JSON.stringify(body)),
   });
   const text = await response.text();
   let data: unknown = null;

@@ -1,5 +1,6 @@
 // The audit log for a tenant admin (GET /api/audit): who did what, when, to what, in the
-// tenant's time zone. The hub never puts message text in an event; this page shows the
+// tenant's time zone (the dates asked for are the tenant's days too), by kind of action, a
+// page at a time. The provider's view (operator.tsx) shares the query and the words. The hub never puts message text in an event; this page shows the
 // event's action in words, never the fields' values beyond a role.
 
 import { useEffect, useState } from "preact/hooks";
@@ -40,6 +41,7 @@ const NAMED: Record<string, TextKey> = {
   "privacy_notice.changed": "audit_privacy_notice_changed",
   "ticket.updated": "audit_ticket_updated",
   "data_key.rotated": "audit_data_key_rotated",
+  "contact_keys.rebuilt": "audit_contact_keys_rebuilt",
   "POST /api/agents": "audit_agent_added",
   "POST /api/admin/tenants/{tenant_id}/agents": "audit_agent_added",
   "PATCH /api/agents/{agent_id}": "audit_agent_changed",
@@ -82,38 +84,32 @@ function actorWords(t: (key: TextKey) => string, actor: string, names: Map<strin
   return t("audit_anonymous");
 }
 
+// Kinds of action, as the `action` filters of GET /api/audit (a trailing * matches a prefix)
+export const AUDIT_KINDS: [string, TextKey, string[]][] = [
+  ["", "audit_kind_all", []],
+  ["logins", "audit_kind_logins", ["login.*", "operator.login*"]],
+  ["security", "audit_kind_security", ["mfa.*"]],
+  ["changes", "audit_kind_changes", ["POST *", "PUT *", "PATCH *", "DELETE *", "privacy_notice.*", "retention.changed"]],
+  ["data", "audit_kind_data", ["visitor.*", "retention.purged", "legal_hold.*", "data_key.*"]],
+  ["operators", "audit_kind_operators", ["operator.created", "operator.deactivated", "incident.*"]],
+];
+export const AUDIT_PAGE = 50;
+
+/** GET /api/audit's query: the dates (bare: the hub reads them as the tenant's days, `to`
+ * included), the kind's actions, a page, and the cursor of the page before. */
+export function auditQuery(filters: { from: string; to: string; kind: string; tenantId?: string }, cursor: string | null): string {
+  const q = new URLSearchParams({ limit: String(AUDIT_PAGE) });
+  if (filters.tenantId) q.set("tenant_id", filters.tenantId);
+  if (filters.from) q.set("from", filters.from);
+  if (filters.to) q.set("to", filters.to);
+  for (const action of AUDIT_KINDS.find(([key]) => key === filters.kind)?.[2] ?? []) q.append("action", action);
+  if (cursor) q.set("cursor", cursor);
+  return `/api/audit?${q.toString()}`;
+}
+
 /** A day as YYYY-MM-DD in a time zone. */
 function dayIn(zone: string | undefined, at: Date): string {
   return new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" }).format(at);
-}
-
-/** The instant a day (YYYY-MM-DD) starts in a time zone, as ISO 8601 in UTC: the API reads
- * a bare date as a UTC day, so the page sends the tenant's day as times. */
-export function dayStart(zone: string | undefined, day: string): string {
-  const [y, m, d] = day.split("-").map(Number);
-  const wall = Date.UTC(y, m - 1, d);
-  let at = wall;
-  for (let i = 0; i < 2; i++) {
-    const parts = new Intl.DateTimeFormat("en-US", {
-      timeZone: zone,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-      second: "2-digit",
-    }).formatToParts(new Date(at));
-    const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-    const shown = Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second"));
-    at = wall - (shown - at);
-  }
-  return new Date(at).toISOString();
-}
-
-function nextDay(day: string): string {
-  const [y, m, d] = day.split("-").map(Number);
-  return new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10);
 }
 
 export function AuditView(props: { token: string }) {
@@ -122,7 +118,9 @@ export function AuditView(props: { token: string }) {
   const [zone, setZone] = useState<string | undefined>(undefined);
   const [from, setFrom] = useState(() => dayIn(undefined, new Date(Date.now() - 7 * 86_400_000)));
   const [to, setTo] = useState(() => dayIn(undefined, new Date()));
+  const [kind, setKind] = useState("");
   const [events, setEvents] = useState<AuditEvent[] | null>(null);
+  const [cursor, setCursor] = useState<string | null>(null);
   const [names, setNames] = useState<Map<string, string>>(new Map());
   const [account, setAccount] = useState<{ id: string; name: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -140,18 +138,18 @@ export function AuditView(props: { token: string }) {
       .catch((err: ApiError) => setError(err.message));
   }, [props.token]);
 
-  useEffect(() => {
-    if (zone === undefined && error === null) return; // the tenant's zone first
-    const query = new URLSearchParams();
-    if (from) query.set("from", dayStart(zone, from));
-    if (to) query.set("to", dayStart(zone, nextDay(to)));
-    api<{ events: AuditEvent[] }>("GET", `/api/audit?${query.toString()}`, props.token)
+  const load = (after: string | null) =>
+    api<{ events: AuditEvent[]; next_cursor?: string }>("GET", auditQuery({ from, to, kind }, after), props.token)
       .then((body) => {
-        setEvents(body.events);
+        setEvents((shown) => (after && shown ? [...shown, ...body.events] : body.events));
+        setCursor(body.next_cursor ?? null);
         setError(null);
       })
       .catch((err: ApiError) => setError(err.message));
-  }, [props.token, zone, from, to]);
+  useEffect(() => {
+    if (zone === undefined && error === null) return; // the tenant's zone first
+    void load(null);
+  }, [props.token, zone, from, to, kind]);
 
   const when = new Intl.DateTimeFormat(lang === "es" ? "es-PR" : "en-US", { timeZone: zone, dateStyle: "medium", timeStyle: "medium" });
   // a target is an agent's id, this account's (its name then), or another id shown as it is
@@ -163,6 +161,16 @@ export function AuditView(props: { token: string }) {
       <h2>{t("audit_title")}</h2>
       <p class="hint">{t("audit_hint")}</p>
       <div class="audit-range">
+        <label>
+          {t("audit_kind")}
+          <select name="kind" value={kind} onChange={(e) => setKind((e.target as HTMLSelectElement).value)}>
+            {AUDIT_KINDS.filter(([key]) => key !== "operators").map(([key, words]) => (
+              <option key={key} value={key}>
+                {t(words)}
+              </option>
+            ))}
+          </select>
+        </label>
         <label>
           {t("audit_from")}
           <input type="date" name="from" value={from} onChange={(e) => setFrom((e.target as HTMLInputElement).value)} />
@@ -197,6 +205,11 @@ export function AuditView(props: { token: string }) {
             ))}
           </tbody>
         </table>
+      ) : null}
+      {cursor ? (
+        <button type="button" onClick={() => void load(cursor)} data-action="older">
+          {t("audit_older")}
+        </button>
       ) : null}
     </section>
   );

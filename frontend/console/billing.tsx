@@ -5,6 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api, type ApiError } from "./api";
 import type { TextKey } from "./i18n";
 import { IncidentsView } from "./incidents";
+import { ProviderAuditView } from "./operator";
 import { ErrorLine, useLang, useT } from "./ui";
 
 interface InvoiceLine {
@@ -242,15 +243,16 @@ function InvoiceDetail(props: { invoice: Invoice; onBack: () => void; onFile: (k
 /** The provider's page: a token (CHARLA_ADMIN_TOKEN or an operator's), then the invoices. */
 export function ProviderApp(props: { token: string; onEnd: () => void }) {
   const t = useT();
-  const [view, setView] = useState<"billing" | "incidents">("billing");
+  const [view, setView] = useState<"billing" | "incidents" | "audit">("billing");
+  const words = { billing: "view_billing", incidents: "view_incidents", audit: "view_provider_audit" } as const;
   return (
     <div class="app">
       <header class="topbar">
         <strong class="brand">{t("provider_title")}</strong>
         <nav class="views">
-          {(["billing", "incidents"] as const).map((v) => (
+          {(["billing", "incidents", "audit"] as const).map((v) => (
             <button key={v} type="button" class={view === v ? "active" : ""} onClick={() => setView(v)} data-view={v}>
-              {t(v === "billing" ? "view_billing" : "view_incidents")}
+              {t(words[v])}
             </button>
           ))}
         </nav>
@@ -259,7 +261,9 @@ export function ProviderApp(props: { token: string; onEnd: () => void }) {
         </button>
       </header>
       <main>
-        {view === "billing" ? <BillingView token={props.token} provider /> : <IncidentsView token={props.token} />}
+        {view === "billing" ? <BillingView token={props.token} provider /> : null}
+        {view === "incidents" ? <IncidentsView token={props.token} /> : null}
+        {view === "audit" ? <ProviderAuditView token={props.token} /> : null}
       </main>
     </div>
   );

@@ -3,6 +3,7 @@
 
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { api, loadDraft, saveDraft } from "./api";
+import { AttachButton, AttachmentView, AttachZone } from "./attach";
 import type { ChatState, Floor, FloorState } from "./floor";
 import {
   cannedMatches,
@@ -17,6 +18,7 @@ import {
   type LeadDraft,
   type Message,
 } from "./model";
+import { AppointmentFields, appointmentDraft, appointmentError, appointmentPayload } from "./appointment";
 import { LeadSummary } from "./records";
 import { Check, Dialog, Email, ErrorLine, Field, Phone, SubmitRow, useLang, useNow, useT } from "./ui";
 import { isCode, locale, TIMEFRAMES, word } from "./words";
@@ -225,6 +227,7 @@ export function Transcript(props: { messages: Message[] }) {
           <p class="text" dir="auto">
             {m.text}
           </p>
+          {m.attachment ? <AttachmentView a={m.attachment} /> : null}
           <time dateTime={m.created_at}>{new Date(m.created_at).toLocaleTimeString(locale(lang), { hour: "2-digit", minute: "2-digit" })}</time>
           {m.failed ? <span class="error">{m.failed}</span> : null}
         </li>
@@ -292,7 +295,7 @@ function Composer(props: { floor: Floor; entry: ChatState; canned: Canned[] }) {
   };
 
   return (
-    <div class="composer">
+    <AttachZone floor={floor} chatId={chatId}>
       {slash ? (
         <ul class="canned" role="listbox" data-testid="canned">
           {matches.length === 0 ? <li class="muted">{t("no_canned")}</li> : null}
@@ -325,11 +328,12 @@ function Composer(props: { floor: Floor; entry: ChatState; canned: Canned[] }) {
       <div class="composer-bar">
         <small class="muted">{t("composer_hint")}</small>
         {coached ? <Check label={t("whisper_back")} name="whisper" checked={whisper} onChecked={setWhisper} /> : null}
+        <AttachButton />
         <button type="button" class="primary" onClick={send}>
           {t("send")}
         </button>
       </div>
-    </div>
+    </AttachZone>
   );
 }
 
@@ -488,6 +492,7 @@ function LeadDialog(props: { floor: Floor; entry: ChatState; onClose: () => void
     timeframe_typed: !!saved?.timeframe && !isCode("timeframe", saved.timeframe),
     notes: saved?.notes ?? "",
     qualified: saved?.qualified ?? true,
+    ...appointmentDraft(saved),
   }));
   const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState(false);
@@ -511,12 +516,15 @@ function LeadDialog(props: { floor: Floor; entry: ChatState; onClose: () => void
     if (!s("phone") && !s("email")) return setError(t("need_contact"));
     if (s("phone") && !plausiblePhone(s("phone"))) return setError(t("bad_phone"));
     if (s("email") && !plausibleEmail(s("email"))) return setError(t("bad_email"));
+    const appointment = appointmentPayload(d);
+    if (appointment === "incomplete") return setError(t("appointment_incomplete"));
     setError(null);
-    const ack = await props.floor.saveLead(props.entry.chat.id, leadPayload(d, language));
+    const payload = { ...leadPayload(d, language), ...(appointment ? { appointment } : {}) };
+    const ack = await props.floor.saveLead(props.entry.chat.id, payload);
     if (ack.ok) {
       setDone(true);
       setTimeout(props.onClose, 600);
-    } else setError(ack.error?.message ?? t("error"));
+    } else setError(ack.error?.message ? appointmentError(t, ack.error.message) : t("error"));
   };
   return (
     <Dialog title={t("lead_form")} onClose={props.onClose} testId="lead-dialog">
@@ -591,6 +599,7 @@ function LeadDialog(props: { floor: Floor; entry: ChatState; onClose: () => void
           {field("trade_model", t("model"))}
           {field("trade_mileage", t("mileage"), "number")}
         </fieldset>
+        <AppointmentFields d={d} set={(changes) => (setError(null), setD({ ...d, ...changes }))} />
         <Field label={t("notes")} class="span" area name="notes" dir="auto" value={String(d.notes)} onValue={(notes) => setD({ ...d, notes })} />
         <Check label={t("qualified")} name="qualified" checked={d.qualified !== false} onChecked={(qualified) => setD({ ...d, qualified })} />
         <ErrorLine message={error} />

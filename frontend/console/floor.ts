@@ -294,6 +294,11 @@ export class Floor {
     if (fromVisitor && !seen) this.beep();
   }
 
+  /** A message the hub stored and answered over HTTP (a file sent): shown at once. */
+  received(message: Message): void {
+    this.onMessage({ chat_id: message.chat_id, message });
+  }
+
   private onQueue(waiting: QueueEntry[]): void {
     this.set({ queue: waiting, queueReceivedAt: Date.now() });
     for (const entry of waiting) {

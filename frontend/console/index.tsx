@@ -12,6 +12,7 @@ import { HistoryView } from "./history";
 import { guessLang, type TextKey, type UiLang } from "./i18n";
 import { Enrol, OtpField } from "./mfa";
 import { OnSiteView } from "./onsite";
+import { OperatorSignIn } from "./operator";
 import { LeadsView } from "./records";
 import { ReportsView } from "./reports";
 import { SupervisorView } from "./supervisor";
@@ -58,12 +59,20 @@ function App() {
           />
         ) : (
           <main class="login">
-            <ProviderLogin
-              onToken={(token) => {
-                saveProviderToken(token);
-                setProviderToken(token);
-              }}
-            />
+            <div class="sign-in-stack">
+              <OperatorSignIn
+                onToken={(token) => {
+                  saveProviderToken(token);
+                  setProviderToken(token);
+                }}
+              />
+              <ProviderLogin
+                onToken={(token) => {
+                  saveProviderToken(token);
+                  setProviderToken(token);
+                }}
+              />
+            </div>
           </main>
         )
       ) : session ? (
@@ -355,6 +364,7 @@ const SHORTCUTS: [string, TextKey][] = [
   ["Ctrl+↑ / Ctrl+↓", "shortcut_step"],
   ["/", "shortcut_canned"],
   ["Alt+W", "shortcut_close"],
+  ["Ctrl+V", "shortcut_paste"],
   ["Alt+H", "shortcut_help"],
 ];
 

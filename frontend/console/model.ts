@@ -14,6 +14,18 @@ export interface Message {
   retry?: boolean;
   /** A supervisor's coaching, or the agent's answer to it: never shown to the visitor. */
   whisper?: boolean;
+  /** A file sent in the chat (its text is ""): shown by ./attach. */
+  attachment?: Attachment;
+}
+
+/** A message's file, as the hub stored it (PROTOCOL 1.2 "Attachments"). */
+export interface Attachment {
+  id: string;
+  name: string;
+  content_type: string;
+  size: number;
+  width?: number;
+  height?: number;
 }
 
 export interface PageView {

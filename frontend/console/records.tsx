@@ -4,6 +4,7 @@
 
 import { useEffect, useState } from "preact/hooks";
 import { api, type ApiError } from "./api";
+import { AppointmentLine } from "./appointment";
 import type { Floor, FloorState } from "./floor";
 import type { Delivery, Lead } from "./model";
 import { Contact, Email, ErrorLine, Phone, useLang, useT } from "./ui";
@@ -73,6 +74,7 @@ export function LeadSummary(props: { lead: Lead }) {
           </dd>
         </>
       ) : null}
+      <AppointmentLine value={lead.appointment} />
       <dt>{t("qualified")}</dt>
       <dd data-field="qualified">{yesNo(lang, lead.qualified !== false)}</dd>
       {present(lead.source) ? (

@@ -7,6 +7,7 @@ import { Transcript } from "./chats";
 import type { Floor, FloorState } from "./floor";
 import { clock, mergeMessages, type Chat, type Stats } from "./model";
 import { LeadSummary } from "./records";
+import { OnSiteCountTiles } from "./onsitecounts";
 import { Supervision } from "./supervision";
 import { TicketCountTiles } from "./tickets";
 import { ErrorLine, useLang, useNow, useT } from "./ui";
@@ -94,6 +95,7 @@ export function SupervisorView(props: { floor: Floor; state: FloorState }) {
           stats.csat_today.average === null ? "—" : `${stats.csat_today.average.toFixed(1)} (${stats.csat_today.count})`,
         )}
       </div>
+      <OnSiteCountTiles floor={floor} state={props.state} />
       <div class="floor">
         <section class="panel">
           <h2>{t("team")}</h2>

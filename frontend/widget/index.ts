@@ -2,10 +2,12 @@
 // It finds the hub from its own src, lives in an open shadow root, and speaks the /visitor
 // protocol (docs/protocol.md) over Socket.IO, WebSocket first.
 import { io, type Socket } from "socket.io-client";
+import { type Attachment, Attachments } from "./attach";
 import { clear, el } from "./dom";
 import { browserLang, type Lang, texts, type Texts } from "./i18n";
 import { Memory } from "./store";
 import { CSS } from "./style";
+import { TranscriptOffer } from "./transcript";
 
 interface Message {
   id: string;
@@ -14,6 +16,7 @@ interface Message {
   author_name?: string;
   text: string;
   client_msg_id?: string;
+  attachment?: Attachment;
 }
 /** What a new chat would get now: a person, the dealer's bot, or the leave-a-message form. */
 type Availability = "agents" | "bot" | "offline";
@@ -83,6 +86,8 @@ class Widget {
   private log: HTMLElement | null = null;
   private typingEl: HTMLElement | null = null;
   private statusEl: HTMLElement | null = null;
+  private readonly files: Attachments;
+  private readonly transcript: TranscriptOffer;
 
   constructor(
     private readonly hub: string,
@@ -122,6 +127,15 @@ class Widget {
       }
     });
     shadow.append(this.rootEl);
+    this.files = new Attachments(hub, this.panel, {
+      chat: () => (this.view === "chat" ? this.chatId : null),
+      log: () => this.log,
+      texts: () => this.t,
+      locale: () => (this.lang === "es" ? "es-PR" : "en-US"), // as i18n.ts writes dates
+      added: (m) => this.add(m as Message),
+      closed: () => this.ended(),
+    });
+    this.transcript = new TranscriptOffer({ call: (event, data) => this.call(event, data), texts: () => this.t }, this.memory);
     (document.body || document.documentElement).append(host);
 
     this.socket = io(`${hub}/visitor`, {
@@ -147,8 +161,9 @@ class Widget {
 
   private listen(): void {
     const s = this.socket;
-    s.on("session", (data: { visitor_id: string }) => {
+    s.on("session", (data: { visitor_id: string; upload_token?: string }) => {
       this.memory.set("visitor_id", data.visitor_id);
+      this.files.token = data.upload_token || ""; // memory only: a bearer token
       this.setStatus(this.statusText); // in place of "reconnecting"
       this.pageView(); // once per URL: a reconnect sends only a page changed meanwhile
       if (this.chatId) void this.sync();
@@ -161,7 +176,7 @@ class Widget {
       this.add(data.message);
       if (data.message.author !== "visitor") {
         this.showTyping(false);
-        this.announce(`${data.message.author_name || ""}: ${data.message.text}`);
+        this.announce(`${data.message.author_name || ""}: ${data.message.text || data.message.attachment?.name || ""}`);
       }
     });
     // Both can come before the ack that names the chat: kept until it does.
@@ -289,6 +304,7 @@ class Widget {
       if (value(f)) payload[f] = value(f);
     }
     if (this.invitedBy && !offline) payload.invitation_id = this.invitedBy.id;
+    this.transcript.remember(payload.email);
     const ack = await this.call("start_chat", payload);
     if (ack.ok) this.invitedBy = null;
     if (!ack.ok) return this.formError(form, ack.error?.message || t.error); // the hub's own words
@@ -526,7 +542,7 @@ class Widget {
   private bubbleFor(m: Message): HTMLElement {
     const who = m.author === "visitor" ? this.t.you : m.author_name || "";
     const label = m.author === "bot" ? this.botLabel(m) : who ? el("small", {}, who) : null;
-    return el("div", { class: `msg ${m.author}`, "data-id": m.id, "data-author": m.author }, label, m.text);
+    return el("div", { class: `msg ${m.author}`, "data-id": m.id, "data-author": m.author }, label, m.text, m.attachment && this.files.view(m.attachment));
   }
 
   /** The bot speaks as the dealer: its name (the dealer's by default), "virtual assistant",
@@ -579,6 +595,7 @@ class Widget {
       // an invitation's chat starts with the dealer's words: the notice until the visitor's
       if (this.view === "chat" && !this.messages.some((m) => m.author === "visitor")) this.panel.append(this.privacyNotice());
       this.panel.append(this.view === "chat" ? this.composer() : this.humanJoined() ? this.ratingView() : this.endedView());
+      if (this.view === "ended" && this.chatId) this.panel.append(this.transcript.view(this.chatId));
       this.scroll();
     }
     this.renderBubble();
@@ -680,7 +697,7 @@ class Widget {
     const input = el("textarea", { name: "text", rows: "1", maxlength: "4000", "aria-label": t.compose, placeholder: t.compose });
     input.value = this.draft;
     this.draft = "";
-    const form = el("form", { class: "compose" }, input, el("button", { class: "primary", type: "submit" }, t.send));
+    const form = el("form", { class: "compose" }, input, ...this.files.button(), el("button", { class: "primary", type: "submit" }, t.send));
     const submit = () => {
       const text = input.value;
       input.value = "";

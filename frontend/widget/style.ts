@@ -35,6 +35,7 @@ button { cursor: pointer; border: 0; background: none; }
 .typing { font-size: 13px; color: #5f6b7a; padding: 0 12px 4px; min-height: 18px; }
 form, .view { padding: 12px; display: flex; flex-direction: column; gap: 8px; overflow-y: auto; }
 .view { flex: 1; }
+.transcript { flex: none; border-top: 1px solid #dde3ea; }
 h3 { font-size: 16px; font-weight: 600; }
 label { font-size: 13px; font-weight: 600; display: flex; flex-direction: column; gap: 4px; }
 input, textarea { border: 1px solid #9aa5b1; border-radius: 6px; padding: 8px; background: #fff; width: 100%; display: block; }
@@ -56,6 +57,16 @@ textarea { resize: none; min-height: 44px; }
 .notice { font-size: 12px; color: #5f6b7a; padding: 0 12px 8px; }
 form .notice { padding: 0; }
 .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+.clip { flex: none; width: 38px; height: 44px; border-radius: 6px; display: flex; align-items: center; justify-content: center; }
+.clip:hover { background: #eef2f8; }
+.clip svg { width: 22px; height: 22px; fill: #44515f; }
+.msg .file { display: block; max-width: 100%; border-radius: 8px; overflow: hidden; }
+.thumb { display: block; max-width: 200px; max-height: 200px; object-fit: contain; background: #dde3ea; }
+.chip { display: flex; flex-direction: column; padding: 6px 10px; background: #fff; border-radius: 8px; }
+.msg .chip .name { font-weight: 600; color: #1d2733; overflow-wrap: anywhere; }
+.msg .chip .size { font-size: 12px; color: #44515f; }
+.dropping { outline: 3px dashed #0b57d0; outline-offset: -6px; }
+.attach-error { padding: 4px 12px; }
 @media (max-width: 480px) {
   .root { right: 8px; bottom: 8px; left: 8px; }
   .panel { position: fixed; inset: 0; width: 100vw; height: 100%; max-height: none; border-radius: 0; }

@@ -15,6 +15,14 @@ from zoneinfo import ZoneInfo
 
 ADF_INTEREST = {"buy": "buy", "lease": "lease"}  # the rest: "buy", with the interest in comments
 PROVIDER_NAME = "Charla"
+# ADF 1.0 has no appointment element: a test drive is the wanted vehicle's own interest
+# ("test-drive"), and every kind is a line of the vehicle's and the customer's comments
+APPOINTMENT_WORDS = {
+    "test_drive": "Test drive",
+    "service": "Service appointment",
+    "order": "Order / reservation",
+    "visit": "Visit",
+}
 
 
 def _add(parent: ET.Element, tag: str, text: Any = None, **attributes: str) -> ET.Element:
@@ -24,7 +32,27 @@ def _add(parent: ET.Element, tag: str, text: Any = None, **attributes: str) -> E
     return element
 
 
-def _vehicle(prospect: ET.Element, vehicle: dict[str, Any], *, interest: str, status: str) -> None:
+def appointment_line(lead: dict[str, Any], timezone: str) -> str | None:
+    """ "Appointment requested: Test drive, 2026-12-12 10:00 (America/Puerto_Rico)"."""
+    appointment = lead.get("appointment") or {}
+    if not appointment.get("at"):
+        return None
+    kind = APPOINTMENT_WORDS.get(str(appointment.get("kind")), "Visit")
+    when = str(appointment["at"]).replace("T", " ")
+    line = f"Appointment requested: {kind}, {when} ({timezone})"
+    if appointment.get("notes"):
+        line += f". {appointment['notes']}"
+    return line
+
+
+def _vehicle(
+    prospect: ET.Element,
+    vehicle: dict[str, Any],
+    *,
+    interest: str,
+    status: str,
+    comments: str | None = None,
+) -> None:
     element = _add(prospect, "vehicle", interest=interest, status=status)
     # year, make and model are required by the DTD; unknown ones stay empty
     for tag in ("year", "make", "model"):
@@ -34,6 +62,8 @@ def _vehicle(prospect: ET.Element, vehicle: dict[str, Any], *, interest: str, st
             _add(element, tag, vehicle[tag])
     if vehicle.get("mileage") is not None:
         _add(element, "odometer", vehicle["mileage"], units="mi")
+    if comments:
+        _add(element, "comments", comments)
 
 
 def _contact(parent: ET.Element, lead: dict[str, Any]) -> None:
@@ -49,8 +79,9 @@ def _contact(parent: ET.Element, lead: dict[str, Any]) -> None:
         _add(contact, "phone", lead["phone"], type="voice")
 
 
-def comments(lead: dict[str, Any], transcript_summary: str) -> str:
+def comments(lead: dict[str, Any], transcript_summary: str, timezone: str = "") -> str:
     parts = [
+        appointment_line(lead, timezone) if timezone else None,
         f"Interest: {lead.get('interest')}" if lead.get("interest") else None,
         f"Language: {lead.get('language')}" if lead.get("language") else None,
         f"Notes: {lead['notes']}" if lead.get("notes") else None,
@@ -79,12 +110,16 @@ def build(
     _add(prospect, "id", lead.get("id"), sequence="1", source=PROVIDER_NAME)
     _add(prospect, "requestdate", requested_at.astimezone(ZoneInfo(timezone)).isoformat())
     interest = ADF_INTEREST.get(str(lead.get("interest")), "buy")
+    appointment = lead.get("appointment") or {}
+    if appointment.get("kind") == "test_drive":
+        interest = "test-drive"
     vehicle = lead.get("vehicle") or {}
     _vehicle(
         prospect,
         vehicle,
         interest=interest,
         status="used" if vehicle.get("condition") == "used" else "new",
+        comments=appointment_line(lead, timezone),
     )
     if lead.get("trade_in"):
         _vehicle(prospect, lead["trade_in"], interest="trade-in", status="used")
@@ -92,7 +127,7 @@ def build(
     _contact(customer, lead)
     if lead.get("timeframe"):
         _add(customer, "timeframe", lead["timeframe"])
-    _add(customer, "comments", comments(lead, transcript_summary))
+    _add(customer, "comments", comments(lead, transcript_summary, timezone))
     vendor = _add(prospect, "vendor")
     _add(vendor, "vendorname", vendor_name)
     vendor_contact = _add(vendor, "contact")

@@ -183,6 +183,7 @@ class SalesforceConnector(Connector):
                 transcript=transcript,
                 today=today,
                 known_id=job.external_id,
+                timezone=job.tenant.timezone,
             )
         )
 
@@ -218,6 +219,7 @@ class SalesforceConnector(Connector):
         transcript: str,
         today: str,
         known_id: str | None = None,
+        timezone: str = "UTC",
     ) -> Delivered:
         key = self._token_key(tenant_id, config, secret)
         with self._lock:
@@ -235,6 +237,7 @@ class SalesforceConnector(Connector):
                     transcript=transcript,
                     today=today,
                     known_id=known_id,
+                    timezone=timezone,
                 )
             except SalesforceExpiredSession as exc:
                 with self._lock:
@@ -301,6 +304,7 @@ class SalesforceConnector(Connector):
         transcript: str,
         today: str,
         known_id: str | None,
+        timezone: str,
     ) -> Delivered:
         self._guard(token.instance_url)
         sf = Salesforce(
@@ -325,7 +329,29 @@ class SalesforceConnector(Connector):
             raise
         except (SalesforceError, requests.RequestException) as exc:
             raise classify("Task", exc) from exc
-        return Delivered(external_id=lead_id, detail={"task_id": task_id, "created": created})
+        detail: dict[str, Any] = {"task_id": task_id, "created": created}
+        if lead.get("appointment"):
+            detail["appointment_task_id"] = self._appointment_task(sf, lead_id, lead, timezone)
+        return Delivered(external_id=lead_id, detail=detail)
+
+    def _appointment_task(
+        self, sf: Salesforce, lead_id: str, lead: dict[str, Any], timezone: str
+    ) -> str:
+        """The requested visit as a Task due that day: created once, then updated when the
+        appointment changes (found by its Subject, like the transcript's)."""
+        try:
+            soql = mapping.find_task_soql(lead_id, mapping.appointment_subject(lead))
+            found = sf.query(soql)["records"]
+            tasks = _sobject(sf, "Task")
+            if found:
+                task_id = str(found[0]["Id"])
+                tasks.update(task_id, mapping.appointment_task_update(lead_id, lead, timezone))
+                return task_id
+            return str(tasks.create(mapping.appointment_task(lead_id, lead, timezone))["id"])
+        except SalesforceExpiredSession:
+            raise
+        except (SalesforceError, requests.RequestException) as exc:
+            raise classify("appointment Task", exc) from exc
 
     def _upsert_lead(
         self,

@@ -42,8 +42,16 @@ FIELD_SOURCES: frozenset[str] = frozenset(
         "trade_in.make",
         "trade_in.model",
         "trade_in.mileage",
+        "appointment.kind",
+        "appointment.at",
     }
 )
+APPOINTMENT_WORDS = {
+    "test_drive": "Test drive",
+    "service": "Service appointment",
+    "order": "Order / reservation",
+    "visit": "Visit",
+}
 FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,79}$")
 # Fields Charla sets itself; a mapping may not overwrite them.
 RESERVED_FIELDS = frozenset(
@@ -126,6 +134,20 @@ def trade_in_line(trade_in: dict[str, Any] | None) -> str | None:
     return name or None
 
 
+def appointment_line(appointment: dict[str, Any] | None, timezone: str | None = None) -> str | None:
+    """ "Test drive: 2026-12-12 10:00 (America/Puerto_Rico)": the kind and the dealer's
+    local date and time as the lead carries them."""
+    if not appointment or not appointment.get("at"):
+        return None
+    kind = APPOINTMENT_WORDS.get(str(appointment.get("kind")), "Visit")
+    when = str(appointment["at"]).replace("T", " ")
+    zone = f" ({timezone})" if timezone else ""
+    line = f"{kind}: {when}{zone}"
+    if appointment.get("notes"):
+        line += f" - {appointment['notes']}"
+    return line
+
+
 def description(lead: dict[str, Any]) -> str:
     """The Lead's Description: what a salesperson needs before calling back."""
     parts = [
@@ -133,6 +155,7 @@ def description(lead: dict[str, Any]) -> str:
         ("Vehicle", vehicle_line(lead.get("vehicle"))),
         ("Trade-in", trade_in_line(lead.get("trade_in"))),
         ("Timeframe", lead.get("timeframe")),
+        ("Appointment", appointment_line(lead.get("appointment"))),
         ("Language", lead.get("language")),
         ("Notes", lead.get("notes")),
         ("Charla chat", lead.get("chat_id")),
@@ -224,6 +247,38 @@ def task_fields(lead_id: str, subject: str, transcript: str, activity_date: str)
         "ActivityDate": activity_date,
         "Description": _clip(transcript, DESCRIPTION_MAX),
     }
+
+
+def appointment_subject(lead: dict[str, Any]) -> str:
+    """One appointment Task per chat, found again by this Subject when the time changes."""
+    return f"Appointment request (Charla {lead.get('chat_id')})"
+
+
+def appointment_task(lead_id: str, lead: dict[str, Any], timezone: str) -> dict[str, Any]:
+    """A Task due on the appointment's local day (ActivityDate is a date: the time goes
+    first in the Description), for the salesperson to confirm."""
+    appointment = lead["appointment"]
+    parts = [
+        appointment_line(appointment, timezone),
+        f"Vehicle: {vehicle_line(lead.get('vehicle'))}" if lead.get("vehicle") else None,
+        f"Phone: {lead['phone']}" if lead.get("phone") else None,
+        f"E-mail: {lead['email']}" if lead.get("email") else None,
+        f"Charla chat: {lead.get('chat_id')}",
+    ]
+    return {
+        "WhoId": lead_id,
+        "Subject": appointment_subject(lead),
+        "Status": "Not Started",
+        "Priority": "High",
+        "ActivityDate": str(appointment["at"])[:10],
+        "Description": _clip("\n".join(p for p in parts if p), DESCRIPTION_MAX),
+    }
+
+
+def appointment_task_update(lead_id: str, lead: dict[str, Any], timezone: str) -> dict[str, Any]:
+    """A changed appointment: its day and text, not the Status the dealer may have set."""
+    fields = appointment_task(lead_id, lead, timezone)
+    return {key: fields[key] for key in ("ActivityDate", "Description")}
 
 
 def duplicate_ids(errors: Any) -> list[str]:

@@ -1,0 +1,99 @@
+"""What the widget and the console say about a file (frontend/widget/attach.ts,
+frontend/console/attach.tsx), run under Node as the browser runs them: a size as the
+locale writes numbers, the same on both sides, and each refusal of the hub
+(PROTOCOL 1.2, Attachments) as the words that say what to do."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.tools import FRONTEND, require_esbuild
+
+ENTRY = f"""
+export {{ sizeText as widgetSize }} from "{FRONTEND / "widget" / "attach.ts"}";
+export {{ sizeText as consoleSize, refusalKey }} from "{FRONTEND / "console" / "attach.tsx"}";
+"""
+RUNNER = """
+import * as attach from "./attach.mjs";
+let input = "";
+for await (const chunk of process.stdin) input += chunk;
+const out = JSON.parse(input).map(([fn, args]) => attach[fn](...args));
+process.stdout.write(JSON.stringify(out));
+"""
+MiB = 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def call(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    node = require_esbuild()
+    out = tmp_path_factory.mktemp("attach")
+    (out / "entry.ts").write_text(ENTRY)
+    subprocess.run(
+        [
+            str(FRONTEND / "node_modules" / ".bin" / "esbuild"),
+            str(out / "entry.ts"),
+            "--bundle",
+            "--format=esm",
+            "--platform=node",
+            "--jsx=automatic",
+            "--jsx-import-source=preact",
+            f"--outfile={out / 'attach.mjs'}",
+            "--log-level=warning",
+        ],
+        check=True,
+        timeout=60,
+    )
+    (out / "run.mjs").write_text(RUNNER)
+
+    def run(*cases: tuple[str, list[Any]]) -> list[Any]:
+        done = subprocess.run(
+            [node, str(Path(out) / "run.mjs")],
+            input=json.dumps(cases),
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        )
+        result: list[Any] = json.loads(done.stdout)
+        return result
+
+    return run
+
+
+@pytest.mark.parametrize("side", ["widgetSize", "consoleSize"])
+def test_a_size_reads_in_kilobytes_or_megabytes_as_the_locale_writes_numbers(
+    call: Any, side: str
+) -> None:
+    sizes = [100, 340 * 1024, 1023 * 1024, int(1.5 * MiB), 10 * MiB]
+    locales = ("es-PR", "en-US", "es-ES")  # Puerto Rico writes numbers as the US does
+    written = call(*[(side, [size, locale]) for locale in locales for size in sizes])
+    american = ["1 KB", "340 KB", "1,023 KB", "1.5 MB", "10 MB"]
+    assert [*american, *american, "1 KB", "340 KB", "1023 KB", "1,5 MB", "10 MB"] == written
+
+
+def test_each_refusal_says_what_to_do(call: Any) -> None:
+    cases = [
+        (413, 100),  # over the hub's limit
+        (0, 11 * MiB),  # the connection dropped while a file over 10 MiB went up
+        (0, 100),  # it dropped for a small file: the network
+        (415, 100),
+        (409, 100),
+        (403, 100),  # another agent's chat
+        (404, 100),
+        (500, 100),
+    ]
+    assert [
+        "attach_too_large",
+        "attach_too_large",
+        "attach_failed",
+        "attach_bad_type",
+        "attach_closed",
+        "attach_not_found",
+        "attach_not_found",
+        "attach_failed",
+    ] == call(*[("refusalKey", list(case)) for case in cases])
