@@ -315,7 +315,7 @@ def test_a_crm_transcript_shows_an_attachment_as_a_link_never_the_file() -> None
         attachment=shape,
     )
     line = message.plain_text("https://chat.dealer.example")
-    assert "https://chat.dealer.example/api/attachments/a1" in line
+    assert "https://chat.dealer.example/console/#/attachments/a1?chat=c1" in line
     assert "tacoma.jpg" in line
     assert "hola" == replace(message, attachment=None, text="hola").plain_text()
 

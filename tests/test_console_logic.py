@@ -8,10 +8,11 @@ import json
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
+from console.domain.leads import DeliveryStatus, Destination
 from tests.support.tools import FRONTEND, require_esbuild
 
 HELPERS = ("model.ts", "words.ts")
@@ -181,6 +182,26 @@ def test_codes_read_as_words_in_spanish_and_in_english(call: Any) -> None:
         ("word", ["es", "reason", "visitor_ended"]),
         ("word", ["es", "chat_status", "bot"]),
     )
+
+
+def test_every_destination_and_delivery_status_the_hub_has_reads_as_words(call: Any) -> None:
+    """A delivery to any destination (the transcript's "email", the ticket notice's
+    "notify" too) is listed in words in both languages, never as the hub's code."""
+    cases = [
+        (group, code, lang)
+        for group, codes in (
+            ("destination", get_args(Destination)),
+            ("delivery_status", get_args(DeliveryStatus)),
+        )
+        for code in codes
+        for lang in ("es", "en")
+    ]
+    words = call(*(("word", [lang, group, code]) for group, code, lang in cases))
+    shown = dict(zip(cases, words, strict=True))
+    assert [] == [case for case, said in shown.items() if said == case[1]]
+    assert "Transcripción por correo" == shown[("destination", "email", "es")]
+    assert "Transcript by e-mail" == shown[("destination", "email", "en")]
+    assert "Notification e-mail" == shown[("destination", "notify", "en")]
 
 
 def test_a_value_no_code_names_shows_as_it_came_and_never_as_undefined_or_json(

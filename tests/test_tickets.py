@@ -25,7 +25,7 @@ from tests.support.fakes.salesforce import FakeSalesforce
 from tests.support.harness import HubFactory, LiveHub, Peer, eventually, start_chat
 from tests.support.leads import connect_salesforce
 from tests.support.smtp import smtp_server
-from tests.support.store import new_tenant
+from tests.support.store import new_chat, new_tenant
 
 FAST = Outbox(
     backoff_s=0.05,
@@ -350,3 +350,60 @@ async def test_tickets_come_overdue_first_then_by_due_time_then_newest(store: St
         await store.tickets.counts(tenant.id)
     )
     assert None is await store.tickets.get((await new_tenant(store)).id, tickets[0].id)
+
+
+async def test_a_ticket_whose_announcement_a_crash_lost_is_announced_once_by_the_sweep(
+    store: Store,
+) -> None:
+    """Issue 23: the ticket commits, the process dies before its ticket.created rows."""
+    tenant = await new_tenant(store)
+    quiet = await new_tenant(store)  # nowhere to send a notice: never looked at
+    hook = await store.integrations.add_webhook(
+        tenant.id, url="https://crm.example/t", secret="s" * 16, events=["ticket.created"]
+    )
+    await store.integrations.put(tenant.id, "notify", {"to": "bdc@dealer.example"}, None)
+    told = await new_chat(store, tenant)
+    announced = await store.add_ticket(**ticket_fields(tenant.id, told.id, "anunciado"))
+    assert 2 == len(await store.tickets.announce(tenant, announced))
+    lost_chat = await new_chat(store, tenant)
+    lost = await store.add_ticket(**ticket_fields(tenant.id, lost_chat.id, "perdido"))
+    by_phone = await store.add_ticket(**ticket_fields(tenant.id, None, "llamada"))
+    await store.add_ticket(**ticket_fields(quiet.id, None, "sin destino"))
+
+    assert 0 == await store.tickets.recover_announcements()  # too recent: the hub may be at it
+    later = store.clock.now() + timedelta(minutes=1)
+    assert 4 == await store.tickets.recover_announcements(now=later)
+    assert 0 == await store.tickets.recover_announcements(now=later)
+    # the hub's own call, late, adds nothing either
+    assert [] == await store.tickets.announce(tenant, lost)
+    # a day later the sweep no longer looks
+    await store.add_ticket(**ticket_fields(tenant.id, None, "viejo"))
+    assert 0 == await store.tickets.recover_announcements(now=later + timedelta(days=2))
+
+    rows = await store.outbox.claim("w", limit=20, lease_s=60)
+    by_ticket: dict[str, set[str]] = {}
+    for row in rows:
+        assert row.payload is not None
+        by_ticket.setdefault(row.payload["ticket"]["text"], set()).add(row.destination)
+    assert {
+        "anunciado": {"webhook", "notify"},
+        "perdido": {"webhook", "notify"},
+        "llamada": {"webhook", "notify"},
+    } == by_ticket
+    assert {hook.id} == {r.target_id for r in rows if r.destination == "webhook"}
+    assert by_phone.id in {r.payload["ticket"]["id"] for r in rows if r.payload}
+    assert [] == await store.outbox.search(quiet.id)
+
+
+def ticket_fields(tenant_id: str, chat_id: str | None, text: str) -> dict[str, Any]:
+    return {
+        "tenant_id": tenant_id,
+        "chat_id": chat_id,
+        "visitor_id": None,
+        "language": "es",
+        "reason": "agent",
+        "text": text,
+        "name": None,
+        "email": None,
+        "phone": None,
+    }

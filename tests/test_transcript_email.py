@@ -7,23 +7,26 @@ refused with the protocol's errors."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from babel.dates import format_time
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from console.domain.leads import Delivery
 from console.settings import Outbox
-from console.store.models import DeliveryRow
+from console.store.models import ChatRow, DeliveryRow
+from console.store.privacy import Policy
 from console.store.repository import Store
+from console.store.transcripts import transcript_delivery_id
 from console.web.keys import STORE
 from integrations.adf.config import Smtp
 from tests.support.attachments import multipart, pdf_bytes, upload
 from tests.support.harness import HubFactory, LiveHub, Peer, eventually, start_chat
 from tests.support.smtp import Inbox, smtp_server
+from tests.support.store import new_chat, new_tenant
 
 FAST = Outbox(
     backoff_s=0.05,
@@ -174,6 +177,69 @@ async def test_asked_after_the_close_it_leaves_at_once_in_english_on_a_basic_pla
     )
     assert not mail.is_multipart()
     assert "You get this e-mail because you asked for it" in text
+
+
+async def test_a_visitor_erased_before_the_close_gets_no_transcript_and_the_row_is_cancelled(
+    make_hub: HubFactory, smtp: tuple[Inbox, Smtp]
+) -> None:
+    """The request was held while the chat ran; erasure must not let it leave, blanked."""
+    inbox, relay = smtp
+    hub = await make_hub(outbox=FAST, smtp=relay)
+    store = hub.app[STORE]
+    tenant = await hub.tenant(name="Autos del Caribe")
+    admin = await hub.agent(tenant, languages=["es"], role="admin")
+    agent = await hub.agent(tenant, languages=["es"], name="Ana Rivera")
+    agent_peer = await hub.agent_peer(agent)
+    visitor = await hub.visitor_peer(tenant)
+    chat = await start_chat(visitor, "Hola, busco una Tacoma", language="es", name="Luis Pérez")
+    await agent_peer.wait_for("chat_assigned", lambda d: d["chat"]["id"] == chat["id"])
+    assert {"ok": True} == await ask(visitor, chat["id"], "luis@example.com")
+    visitor_id = visitor.seen("session")[0]["visitor_id"]
+
+    status, erased = await hub.request(
+        "POST", "/api/visitors/erase", token=admin["token"], json={"visitor_id": visitor_id}
+    )
+    assert 200 == status, erased
+    closed = await agent_peer.call("close_chat", {"chat_id": chat["id"]})
+    assert closed["ok"] is True, closed
+    # another visitor's transcript, asked after: once it has left, the worker has had its turn
+    other = await hub.visitor_peer(tenant)
+    second = await start_chat(other, "Otra pregunta", language="es")
+    await agent_peer.wait_for("chat_assigned", lambda d: d["chat"]["id"] == second["id"])
+    assert {"ok": True} == await other.call("end_chat", {"chat_id": second["id"]})
+    assert {"ok": True} == await ask(other, second["id"], "otra@example.com")
+    [mail] = await eventually(lambda: inbox.messages, what="the other visitor's transcript")
+
+    assert "otra@example.com" == mail["To"]
+    rows = {d.id: d for d in await store.outbox.search(tenant["id"]) if d.destination == "email"}
+    cancelled = rows[transcript_delivery_id(chat["id"])]
+    assert ("failed", 0) == (cancelled.status, cancelled.attempts)
+    assert "erased" in (cancelled.last_error or "")
+    assert "luis@example.com" not in await raw_payloads(store)
+    assert 1 == len(inbox.messages)
+
+
+async def test_the_retention_purge_cancels_a_transcript_not_yet_sent(store: Store) -> None:
+    """A request still pending when its chat is purged (the relay kept refusing it, say)."""
+    tenant = await new_tenant(store)
+    chat = await new_chat(store, tenant)
+    kept = await new_chat(store, tenant)
+    for each in (chat, kept):
+        assert await store.transcripts.request(tenant.id, each.id, "luis@example.com", ended=False)
+    await store.close_chat(chat.id, "agent_closed")
+    long_ago = store.clock.now() - timedelta(days=400)
+    await store.write(update(ChatRow).where(ChatRow.id == chat.id).values(closed_at=long_ago))
+
+    run = await store.retention.purge(tenant.id, Policy(transcripts_days=365))
+
+    assert 1 == run.counts["chats"]
+    rows = {d.id: d for d in await store.outbox.search(tenant.id)}
+    purged, open_chat = rows[transcript_delivery_id(chat.id)], rows[transcript_delivery_id(kept.id)]
+    assert ("failed", "pending") == (purged.status, open_chat.status)
+    # past the hold, only the open chat's request is ever handed to a worker
+    later = store.clock.now() + timedelta(days=30)
+    claimed = await store.outbox.claim("w", limit=5, lease_s=60, now=later)
+    assert [open_chat.id] == [c.id for c in claimed]
 
 
 @pytest.mark.parametrize(

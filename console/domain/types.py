@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any, Literal, Required, TypedDict
+from urllib.parse import quote
 
 Plan = Literal["basic", "proactive", "premium"]
 Role = Literal["agent", "supervisor", "admin"]
@@ -167,6 +168,11 @@ class Visitor:
         }
 
 
+def attachment_page(attachment_id: str, chat_id: str) -> str:
+    """Where the console shows one attachment, with its chat (frontend/console/file.tsx)."""
+    return f"/console/#/attachments/{quote(attachment_id, safe='')}?chat={quote(chat_id, safe='')}"
+
+
 @dataclass(frozen=True)
 class Message:
     id: str
@@ -205,12 +211,13 @@ class Message:
 
     def plain_text(self, link_base: str = "") -> str:
         """The message as a transcript outside the console shows it: an attachment as a
-        link to its download (for the dealer's staff, who sign in), never the file."""
+        link to the console's page for it (the dealer's staff sign in there, the download
+        itself needs the agent's token), never the file."""
         if self.attachment is None:
             return self.text
         shape = self.attachment
         what = f"{shape.get('name')} ({shape.get('content_type')}, {shape.get('size')} bytes)"
-        return f"[{what}: {link_base}/api/attachments/{shape.get('id')}]"
+        return f"[{what}: {link_base}{attachment_page(str(shape.get('id')), self.chat_id)}]"
 
 
 @dataclass(frozen=True)

@@ -133,10 +133,21 @@ class OutboxWorker:
             return
         if found:
             log.warning("chat_closed_events_recovered", count=found, worker=self.id)
-        with contextlib.suppress(Exception):
+        # Each recovery on its own: one failing (logged) does not keep the others from running
+        try:
             released = await self.store.transcripts.release_ended()
-            if released:
-                log.warning("transcript_requests_released", count=released, worker=self.id)
+        except Exception:
+            log.exception("transcript_release_failed", worker=self.id)
+            released = 0
+        if released:
+            log.warning("transcript_requests_released", count=released, worker=self.id)
+        try:
+            announced = await self.store.tickets.recover_announcements()
+        except Exception:
+            log.exception("ticket_announcement_recovery_failed", worker=self.id)
+            announced = 0
+        if announced:
+            log.warning("ticket_announcements_recovered", count=announced, worker=self.id)
 
     def _leased(self, delivery: Claimed) -> None:
         waited = (self.store.clock.now() - delivery.created_at).total_seconds()

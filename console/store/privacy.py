@@ -34,6 +34,7 @@ from console.store.models import (
 from console.store.protection_models import LegalHoldRow, TenantPolicyRow
 from console.store.records import read_message, read_page, read_ticket, read_visitor
 from console.store.ticket_models import TicketNoteRow
+from console.store.transcripts import TRANSCRIPT_EMAIL
 from console.store.visitor_lookup import find_by_contact
 
 ERASED = "[erased]"
@@ -354,7 +355,8 @@ async def blank(
     s: AsyncSession, text_enc: str, chat_ids: Sequence[str], now: datetime
 ) -> dict[str, int]:
     """Blank these chats' text (messages, CSAT comments, delivered event bodies) and mark
-    them purged; timings, statuses and scores stay. Returns counts per table."""
+    them purged, cancelling a transcript e-mail not yet sent; timings, statuses and scores
+    stay. Returns counts per table."""
     if not chat_ids:
         return {"chats": 0, "messages": 0}
     messages = await changed(
@@ -374,6 +376,21 @@ async def blank(
         update(DeliveryRow)
         .where(DeliveryRow.chat_id.in_(chat_ids), DeliveryRow.status != "pending")
         .values(payload_enc=None)
+    )
+    # a transcript e-mail not yet sent would carry the blanked text: it is not sent at all
+    await s.execute(
+        update(DeliveryRow)
+        .where(
+            DeliveryRow.chat_id.in_(chat_ids),
+            DeliveryRow.event == TRANSCRIPT_EMAIL,
+            DeliveryRow.status == "pending",
+        )
+        .values(
+            status="failed",
+            payload_enc=None,
+            locked_until=None,
+            last_error="cancelled: the chat's text was erased before the transcript was sent",
+        )
     )
     return {"chats": chats, "messages": messages}
 

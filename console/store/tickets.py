@@ -3,7 +3,9 @@ reopened; and the `ticket.created` outbox rows that tell the tenant a ticket arr
 
 A ticket is written with its chat (an offline start_chat) or after it (the bot, an agent):
 console/store/chats.py. Its announcement is written right after, in its own transaction,
-with ids derived from the ticket and the target, so that announcing twice queues once.
+with ids derived from the ticket and the target, so that announcing twice queues once; a
+process that dies between the two leaves the announcement to the outbox worker's recovery
+sweep (`recover_announcements`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -21,13 +23,28 @@ from sqlalchemy.exc import IntegrityError
 from console.domain.leads import Delivery
 from console.domain.types import TICKET_STATUSES, Tenant, Ticket, TicketNote
 from console.store.base import StorePart, owned, tenant_rows
-from console.store.leads import TICKET_CREATED, destinations, pending_delivery, read_delivery
-from console.store.models import AgentRow, TicketRow, new_id
-from console.store.records import read_ticket
+from console.store.leads import (
+    NOTICE_KIND,
+    TICKET_CREATED,
+    destinations,
+    pending_delivery,
+    read_delivery,
+)
+from console.store.models import (
+    AgentRow,
+    DeliveryRow,
+    IntegrationRow,
+    TenantRow,
+    TicketRow,
+    WebhookRow,
+    new_id,
+)
+from console.store.records import read_tenant, read_ticket
 from console.store.ticket_models import TicketNoteRow
 
 TICKET_IDS = uuid.UUID("0f6a1c55-2f6e-4b8e-9a43-7d1f3c0b2a91")
 LIST_LIMIT = 500
+ID_CHUNK = 500
 
 
 def work_order(now: datetime) -> Any:
@@ -160,26 +177,120 @@ class TicketRepository(StorePart):
     async def announce(self, tenant: Tenant, ticket: Ticket) -> list[Delivery]:
         """The ticket.created rows (webhooks subscribed to it, the tenant's notification
         e-mail), its body fixed now; a second call for the same ticket queues nothing."""
-        body = {"ticket": ticket.to_wire()}
-        payload = self.store.cipher.encrypt(json.dumps(body))
+        async with self.store.session() as s, s.begin():
+            targets = await destinations(s, tenant, TICKET_CREATED)
+            return await self._queue(s, tenant.id, ticket, targets)
+
+    async def _queue(
+        self, s: Any, tenant_id: str, ticket: Ticket, targets: list[tuple[str, str | None]]
+    ) -> list[Delivery]:
+        payload = self.store.cipher.encrypt(json.dumps({"ticket": ticket.to_wire()}))
         now = self.store.clock.now()
         queued = []
-        async with self.store.session() as s, s.begin():
-            for target in await destinations(s, tenant, TICKET_CREATED):
-                row = pending_delivery(
-                    tenant.id,
-                    TICKET_CREATED,
-                    target,
-                    now,
-                    delivery_id=str(uuid.uuid5(TICKET_IDS, f"{ticket.id}/{target}")),
-                    chat_id=ticket.chat_id,
-                    payload_enc=payload,
-                )
-                try:
-                    async with s.begin_nested():
-                        s.add(row)
-                        await s.flush()
-                except IntegrityError:
-                    continue
-                queued.append(read_delivery(row))
+        for target in targets:
+            row = pending_delivery(
+                tenant_id,
+                TICKET_CREATED,
+                target,
+                now,
+                delivery_id=_delivery_id(ticket.id, target),
+                chat_id=ticket.chat_id,
+                payload_enc=payload,
+            )
+            try:
+                async with s.begin_nested():
+                    s.add(row)
+                    await s.flush()
+            except IntegrityError:
+                continue
+            queued.append(read_delivery(row))
         return queued
+
+    async def recover_announcements(
+        self,
+        *,
+        now: datetime | None = None,
+        settle: timedelta = timedelta(seconds=30),
+        window: timedelta = timedelta(days=1),
+        limit: int = 200,
+    ) -> int:
+        """ticket.created rows a crash kept the hub from queuing (the ticket commits before
+        its announcement): tickets filed in the last `window`, at least `settle` ago, of a
+        tenant that has somewhere to send them, that have no ticket.created row at all.
+        A chat's ticket is found by one query (its rows carry the chat); a ticket without a
+        chat by the ids its rows would have. The ids make a late hub and a second pass queue
+        nothing. Returns how many rows were queued."""
+        now = now or self.store.clock.now()
+        queued = 0
+        async with self.store.session() as s, s.begin():
+            recent = (
+                TicketRow.tenant_id.in_(await _tenants_told(s)),
+                TicketRow.created_at >= now - window,
+                TicketRow.created_at <= now - settle,
+            )
+            announced = (
+                select(DeliveryRow.id)
+                .where(
+                    DeliveryRow.chat_id == TicketRow.chat_id,
+                    DeliveryRow.event == TICKET_CREATED,
+                    DeliveryRow.created_at >= TicketRow.created_at,
+                )
+                .exists()
+            )
+            rows = list(
+                await s.scalars(
+                    select(TicketRow)
+                    .where(*recent, TicketRow.chat_id.is_not(None), ~announced)
+                    .order_by(TicketRow.created_at)
+                    .limit(limit)
+                )
+            )
+            chatless = (
+                await s.execute(
+                    select(TicketRow.id, TicketRow.tenant_id).where(
+                        *recent, TicketRow.chat_id.is_(None)
+                    )
+                )
+            ).all()
+            targets = await _targets(s, {r.tenant_id for r in rows} | {t for _, t in chatless})
+            expected = {
+                ticket_id: {_delivery_id(ticket_id, t) for t in targets.get(tenant_id, [])}
+                for ticket_id, tenant_id in chatless
+            }
+            seen = await _existing(s, set().union(*expected.values()))
+            missing = [t for t, ids in expected.items() if ids and not ids & seen][:limit]
+            if missing:
+                rows += await s.scalars(select(TicketRow).where(TicketRow.id.in_(missing)))
+            for row in rows:
+                ticket = read_ticket(row, self.store.cipher)
+                found = targets.get(row.tenant_id, [])
+                queued += len(await self._queue(s, row.tenant_id, ticket, found))
+        return queued
+
+
+def _delivery_id(ticket_id: str, target: tuple[str, str | None]) -> str:
+    return str(uuid.uuid5(TICKET_IDS, f"{ticket_id}/{target}"))
+
+
+async def _tenants_told(s: Any) -> set[str]:
+    """Tenants with a notification e-mail or a webhook taking ticket.created."""
+    notified = await s.scalars(
+        select(IntegrationRow.tenant_id).where(IntegrationRow.kind == NOTICE_KIND)
+    )
+    hooked = await s.scalars(select(WebhookRow))
+    return set(notified) | {h.tenant_id for h in hooked if TICKET_CREATED in h.events}
+
+
+async def _targets(s: Any, tenant_ids: set[str]) -> dict[str, list[tuple[str, str | None]]]:
+    tenants = await s.scalars(select(TenantRow).where(TenantRow.id.in_(tenant_ids)))
+    return {t.id: await destinations(s, read_tenant(t), TICKET_CREATED) for t in tenants}
+
+
+async def _existing(s: Any, ids: set[str]) -> set[str]:
+    """Which of these delivery ids exist, asked in chunks a database takes."""
+    ordered = sorted(ids)
+    found: set[str] = set()
+    for at in range(0, len(ordered), ID_CHUNK):
+        part = ordered[at : at + ID_CHUNK]
+        found.update(await s.scalars(select(DeliveryRow.id).where(DeliveryRow.id.in_(part))))
+    return found

@@ -39,7 +39,7 @@ export function queryString(q: Query, cursor?: string): string {
   return params.toString();
 }
 
-export function HistoryView(props: { floor: Floor; state: FloorState }) {
+export function HistoryView(props: { floor: Floor; state: FloorState; open?: string | null }) {
   const t = useT();
   const lang = useLang();
   const { floor, state } = props;
@@ -48,7 +48,7 @@ export function HistoryView(props: { floor: Floor; state: FloorState }) {
   const [rows, setRows] = useState<HistoryRow[] | null>(null);
   const [next, setNext] = useState<string | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);
-  const [open, setOpen] = useState<string | null>(null);
+  const [open, setOpen] = useState<string | null>(props.open ?? null); // a file's page opens its chat here
   const search = async (cursor?: string) => {
     try {
       const body = await api<{ chats: HistoryRow[]; next_cursor?: string }>("GET", `/api/chats?${queryString(q, cursor)}`, floor.token);

@@ -7,6 +7,7 @@ import { AuditView } from "./audit";
 import { BillingView, loadProviderToken, ProviderApp, ProviderLogin, saveProviderToken } from "./billing";
 import { api, ApiError, loadSession, saveSession, whenUnauthorized, type Me, type Session } from "./api";
 import { ChatsView } from "./chats";
+import { fileHash, FilePage, fileRoute } from "./file";
 import { Floor } from "./floor";
 import { HistoryView } from "./history";
 import { guessLang, type TextKey, type UiLang } from "./i18n";
@@ -19,7 +20,7 @@ import { SupervisorView } from "./supervisor";
 import { TicketsView } from "./tickets";
 import { Dialog, ErrorLine, LangContext, useFloor, useT } from "./ui";
 
-type View = "chats" | "onsite" | "history" | "leads" | "tickets" | "reports" | "supervisor" | "admin" | "billing" | "audit";
+type View = "chats" | "onsite" | "history" | "leads" | "tickets" | "reports" | "supervisor" | "admin" | "billing" | "audit" | "file";
 
 function App() {
   const [lang, setLang] = useState<UiLang>(() => guessLang(localStorage.getItem("charla.ui_lang"), navigator.language));
@@ -202,7 +203,11 @@ function Workspace(props: {
   const state = useFloor(floor);
   const role = session.agent.role;
   const [help, setHelp] = useState(false);
+  // a CRM's link to a file (#/attachments/<id>): kept through the sign-in, shown once signed in
+  const [file, setFile] = useState(() => fileRoute(location.hash));
+  const [pastChat, setPastChat] = useState<string | null>(null);
   const [view, setView] = useState<View>(() => {
+    if (file) return "file";
     const asked = location.hash.replace("#/", "") as View;
     if (asked === "leads" || asked === "tickets" || asked === "history" || asked === "onsite") return asked;
     if (asked === "reports" && role !== "agent") return asked;
@@ -229,8 +234,20 @@ function Workspace(props: {
   }, [floor]);
 
   useEffect(() => {
-    location.hash = `#/${view}`;
-  }, [view]);
+    location.hash = view === "file" && file ? fileHash(file) : `#/${view}`;
+  }, [view, file]);
+
+  useEffect(() => {
+    // another file's link opened in this tab
+    const onHash = () => {
+      const asked = fileRoute(location.hash);
+      if (!asked) return;
+      setFile(asked);
+      setView("file");
+    };
+    window.addEventListener("hashchange", onHash);
+    return () => window.removeEventListener("hashchange", onHash);
+  }, []);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -344,7 +361,7 @@ function Workspace(props: {
       <main>
         {view === "chats" ? <ChatsView floor={floor} state={state} /> : null}
         {view === "onsite" ? <OnSiteView floor={floor} state={state} /> : null}
-        {view === "history" ? <HistoryView floor={floor} state={state} /> : null}
+        {view === "history" ? <HistoryView floor={floor} state={state} open={pastChat} /> : null}
         {view === "leads" ? <LeadsView floor={floor} state={state} /> : null}
         {view === "tickets" ? <TicketsView floor={floor} state={state} /> : null}
         {view === "reports" ? <ReportsView floor={floor} /> : null}
@@ -352,6 +369,18 @@ function Workspace(props: {
         {view === "admin" ? <AdminView floor={floor} /> : null}
         {view === "billing" ? <BillingView token={session.token} provider={false} /> : null}
         {view === "audit" ? <AuditView token={session.token} /> : null}
+        {view === "file" && file ? (
+          <FilePage
+            key={file.id}
+            token={session.token}
+            route={file}
+            onExpired={() => props.onEnd(true)}
+            onChat={(chatId) => {
+              setPastChat(chatId);
+              setView("history");
+            }}
+          />
+        ) : null}
       </main>
       {help ? <ShortcutsHelp onClose={() => setHelp(false)} /> : null}
     </div>
