@@ -206,9 +206,10 @@ async def test_the_rough_edges_phones_favicon_and_the_demo(
     await page.click("[data-view=leads]")
     leads = page.locator("[data-testid=leads]")
     await leads.locator("tbody tr").first.wait_for()
-    # Phones in national format, whole on their line.
+    # Phones in national format, whole on their line (the demo's people have numbers of the
+    # 555-0100 to 0199 block, which is kept for fiction, in 787 and 939).
     phone = leads.locator(".phone").first
-    await expect(phone).to_have_text("(787) 555-0100")
+    await expect(phone).to_have_text(re.compile(r"^\((787|939)\) 555-01\d\d$"))
     assert "+1787" not in await leads.inner_text()
     assert "nowrap" == await phone.evaluate("e => getComputedStyle(e).whiteSpace")
 
