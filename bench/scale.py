@@ -11,6 +11,10 @@ through Redis), it starts the hubs, connects agents and visitors with a lean Soc
   rate limit lifted, CHARLA_VISITOR_EVENTS_PER_S, so that the hub is measured, not the
   protocol's 5 events/s per visitor);
 - assignment latency p99 (`start_chat` sent -> `chat_assigned` received) at ~100 chats/s;
+- the burst: 200 chats started within one second on a tenant whose 10 agents have free
+  slots (500), `start_chat` -> `chat_assigned` p50/p99 and how many were left unassigned;
+- hub CPU per acknowledged message at saturation (CPU time of every hub process over the
+  messages acked), and with several runs its ratio to the one-process Redis run's;
 
 and, as ceilings, round trips/s of a raw aiohttp WebSocket echo server and acks/s of a bare
 python-socketio server (bench/ceilings.py), with the same number of connections.
@@ -75,6 +79,8 @@ from tests.support import (
 ROOT = Path(__file__).resolve().parent.parent
 UNLIMITED = str(10**9)  # events/s and burst per visitor on the bench's hubs
 AGENT_MAX_CHATS = 50
+BURST_CHATS = 200  # the burst phase: this many chats started within one second,
+BURST_AGENTS = 10  # on a tenant with this many agents online (500 free slots)
 # Charla's visitors and agents offer permessage-deflate as browsers do (the hub declines it);
 # the ceilings' clients offer nothing, so that bare python-socketio, which would accept it,
 # is measured at its best.
@@ -239,6 +245,8 @@ class Results:
     saturation_refused: int = 0
     saturation_p99s_ms: list[float] = field(default_factory=list)
     saturation_cpus_ms: list[float] = field(default_factory=list)  # hub CPU per acked message
+    # the same, less what the hubs spend idle over as long (heartbeats, sweeps, timers)
+    saturation_net_cpus_ms: list[float] = field(default_factory=list)
     assign_rate: float = 0.0
     assign_p50_ms: float = 0.0
     assign_p99_ms: float = 0.0
@@ -246,6 +254,13 @@ class Results:
     assign_refused: int = 0
     assign_hub_stalls: int = 0  # event-loop lags over 100 ms in the hubs during assignment
     assign_generator_gc_ms: float = 0.0  # the load generator's longest GC pause then
+    burst_p50_ms: float = 0.0  # BURST_CHATS started within a second, BURST_AGENTS agents
+    burst_p99_ms: float = 0.0
+    burst_assigned: int = 0
+    burst_unassigned: int = 0  # no chat_assigned though the agents had free slots
+    burst_refused: int = 0  # starts answered with an error (their chat may exist still)
+    burst_seconds: float = 0.0  # how long sending the starts took
+    burst_hub_stalls: int = 0
     gc_long_pauses: int = 0  # collections over 100 ms, in every hub, over the whole run
     gc_full_seconds: float = 0.0  # time in full (generation 2) collections, all hubs
     loads: list[str] = field(default_factory=list)
@@ -291,6 +306,9 @@ class Charla:
                     "CHARLA_FANOUT": fanout,
                     "CHARLA_VISITOR_EVENTS_PER_S": UNLIMITED,
                     "CHARLA_VISITOR_BURST": UNLIMITED,
+                    # PostgreSQL's 100 connections shared by every hub, as a deployment
+                    # sizes them (4 hubs at the default 30 each were refused at a burst)
+                    "CHARLA_DB_POOL_SIZE": str(min(30, 80 // processes)),
                 },
             )
             for n in range(processes)
@@ -526,17 +544,28 @@ class Charla:
 
         cpu = self.cpu_s()
         await asyncio.gather(*(flood(s) for s in chats))
-        results.saturation_cpus_ms.append((self.cpu_s() - cpu) * 1000 / max(1, acked))
+        busy_s = self.cpu_s() - cpu
+        results.saturation_cpus_ms.append(busy_s * 1000 / max(1, acked))
+        # what the hubs spend with every connection open and nothing sent, over a window a
+        # third as long (scaled up): per process, not per message
+        await asyncio.sleep(1)
+        cpu, idle_window = self.cpu_s(), (window[1] - start) / 3
+        await asyncio.sleep(idle_window)
+        idle_s = (self.cpu_s() - cpu) * (window[1] - start) / idle_window
+        results.saturation_net_cpus_ms.append((busy_s - idle_s) * 1000 / max(1, acked))
         results.saturation_rates.append(acked / seconds)
         results.saturation_refused += refused
         results.saturation_p99s_ms.append(pct(self.latencies, 0.99) * 1000)
         self.sent_at.clear()
 
-    async def newcomers(self, count: int, at_once: int = 50) -> list[LeanSocket]:
-        """`count` connected visitors on a tenant of their own, whose online agents have room
-        for a chat from each."""
-        other = await self.tenant("Bench Assign")
-        await self.agents(other, -(-count // AGENT_MAX_CHATS), "b")
+    async def newcomers(
+        self, count: int, at_once: int = 50, agents: int = 0, name: str = "Bench Assign"
+    ) -> list[LeanSocket]:
+        """`count` connected visitors on a tenant of their own, whose online agents (`agents`,
+        or as few as have room) have room for a chat from each."""
+        other = await self.tenant(name)
+        label = "".join(c for c in name.lower() if c.isalpha())
+        await self.agents(other, max(agents, -(-count // AGENT_MAX_CHATS)), label)
         return await self.visitors(other, count, at_once)
 
     async def arrive(self, sock: LeanSocket) -> dict[str, Any]:
@@ -580,6 +609,38 @@ class Charla:
             step(f"start_chat refused: {sorted(set(refused))} x{len(refused)}")
         results.assign_p50_ms = pct(self.assign_latencies, 0.5) * 1000
         results.assign_p99_ms = pct(self.assign_latencies, 0.99) * 1000
+        results.loads.append(load())
+
+    async def burst(self, results: Results, count: int, agents: int) -> None:
+        """`count` chats started within one second (each visitor's start sent at its own
+        moment in that second, none waiting for another's ack) on a tenant whose `agents`
+        agents have more free slots than that: none should be left unassigned."""
+        newcomers = await self.newcomers(count, agents=agents, name="Bench Burst")
+        await asyncio.sleep(1)  # the agents' and visitors' connections settle
+        self.assign_latencies.clear()
+        refused: list[str] = []
+        stalls = await self.loop_stalls()
+        begun = time.perf_counter()
+
+        async def arrive(n: int, sock: LeanSocket) -> None:
+            await asyncio.sleep(max(0.0, begun + n / count - time.perf_counter()))
+            ack = await self.arrive(sock)
+            if not ack["ok"]:
+                refused.append(ack["error"]["code"])
+
+        sending = [asyncio.ensure_future(arrive(n, s)) for n, s in enumerate(newcomers)]
+        await asyncio.sleep(max(0.0, begun + 1.0 - time.perf_counter()))
+        results.burst_seconds = time.perf_counter() - begun  # the last start is sent by now
+        await asyncio.gather(*sending)
+        await self.assigned(count, timeout_s=10)
+        results.burst_hub_stalls = await self.loop_stalls() - stalls
+        results.burst_assigned = len(self.assign_latencies)
+        results.burst_unassigned = count - results.burst_assigned
+        results.burst_refused = len(refused)
+        if refused:
+            step(f"burst start_chat refused: {sorted(set(refused))} x{len(refused)}")
+        results.burst_p50_ms = pct(self.assign_latencies, 0.5) * 1000
+        results.burst_p99_ms = pct(self.assign_latencies, 0.99) * 1000
         results.loads.append(load())
 
     async def message(self, sock: LeanSocket, chat_id: str) -> dict[str, Any]:
@@ -632,6 +693,11 @@ async def run_charla(charla: Charla, results: Results, args: Any) -> None:
         step(f"{results.label}: realistic load measured")
         await charla.assignment(results, min(300, visitors // 2), args.chat_rate)
         step(f"{results.label}: assignment measured")
+        await charla.burst(results, BURST_CHATS, BURST_AGENTS)
+        step(
+            f"{results.label}: burst of {BURST_CHATS}: p50 {results.burst_p50_ms:.0f} ms, "
+            f"p99 {results.burst_p99_ms:.0f} ms, unassigned {results.burst_unassigned}"
+        )
         flooding = dict(itertools.islice(chats.items(), args.connections))
         for _ in range(args.rounds):
             bare = await ceiling("bare", results.processes, args.connections, seconds, args.cap)
@@ -699,6 +765,22 @@ def report(runs: list[Results], ceilings: dict[tuple[str, int], float], args: An
     )
     row("  refused (rate_limited/unavailable)", (str(r.saturation_refused) for r in runs))
     row("  hub CPU per acked message, ms", (spread(r.saturation_cpus_ms, 3) for r in runs))
+    row(
+        "  the same less the hubs' idle CPU, ms",
+        (spread(r.saturation_net_cpus_ms, 3) for r in runs),
+    )
+    base = next((r for r in runs if r.label == "1 redis"), None)
+    if base is not None:
+        base_cpu = statistics.median(base.saturation_cpus_ms)
+        base_net = statistics.median(base.saturation_net_cpus_ms)
+        row(
+            "  CPU per message / 1 process through Redis",
+            (f"{statistics.median(r.saturation_cpus_ms) / base_cpu:.2f}" for r in runs),
+        )
+        row(
+            "  the same less idle CPU / 1 process",
+            (f"{statistics.median(r.saturation_net_cpus_ms) / base_net:.2f}" for r in runs),
+        )
     row("  visitor->agent p99 at saturation, ms", (spread(r.saturation_p99s_ms, 0) for r in runs))
     row("realistic load: messages/s sent", (f"{r.realistic_rate:,.0f}" for r in runs))
     row("  delivered to agents / sent", (f"{r.delivered}/{r.realistic_sent}" for r in runs))
@@ -709,6 +791,17 @@ def report(runs: list[Results], ceilings: dict[tuple[str, int], float], args: An
     row("  start_chat->chat_assigned p50, ms", (f"{r.assign_p50_ms:.1f}" for r in runs))
     row("  start_chat->chat_assigned p99, ms", (f"{r.assign_p99_ms:.1f}" for r in runs))
     row("  hub event-loop stalls over 100 ms", (str(r.assign_hub_stalls) for r in runs))
+    row(
+        f"burst: {BURST_CHATS} starts sent within, s",
+        (f"{r.burst_seconds:.2f}" for r in runs),
+    )
+    row("  start_chat->chat_assigned p50, ms", (f"{r.burst_p50_ms:.1f}" for r in runs))
+    row("  start_chat->chat_assigned p99, ms", (f"{r.burst_p99_ms:.1f}" for r in runs))
+    row(
+        f"  assigned / unassigned / refused ({BURST_AGENTS} agents)",
+        (f"{r.burst_assigned} / {r.burst_unassigned} / {r.burst_refused}" for r in runs),
+    )
+    row("  hub event-loop stalls over 100 ms", (str(r.burst_hub_stalls) for r in runs))
     row(
         "  load generator's longest GC pause, ms",
         (f"{r.assign_generator_gc_ms:.0f}" for r in runs),

@@ -18,6 +18,8 @@ import pytest
 from redis.asyncio import Redis
 
 from console.hub.cluster import EPOCH_KEY
+from console.realtime.holders import HOLDERS_PREFIX, held_key, holders_key
+from console.realtime.rooms import AGENT_NS, VISITOR_NS, agent_room, visitor_room
 from tests.support.cluster import HubProcess, RedisServer, RemoteHub, migrate, remote
 from tests.support.harness import ORIGIN, Peer, Sender, chat_is, eventually, start_chat, text_is
 from tests.support.postgres import PostgresCluster, require_postgres
@@ -58,6 +60,14 @@ class Deployment:
         """A Redis set of ids (sockets, agents online) as text."""
         found = await self.client.smembers(key)
         return {m.decode() if isinstance(m, bytes) else m for m in found}
+
+    async def rooms_held_by(self, process: str) -> set[str]:
+        """The fan-out's room sets (console/realtime/holders.py) that name `process`."""
+        return {
+            key.decode()
+            async for key in self.client.scan_iter(match=f"{HOLDERS_PREFIX}*")
+            if process in await self.members(key.decode())
+        }
 
     @property
     def a(self) -> RemoteHub:
@@ -227,6 +237,9 @@ async def test_sigkilled_process_loses_no_acknowledged_message(deploy: Any, data
     old_sids = {visitor.sio.get_sid("/visitor"), agent_peer.sio.get_sid("/agent")}
     chat = await start_chat(visitor, "Hola", language="es")
     await agent_peer.wait_for("chat_assigned")
+    # A holds the visitor's room: emits to it are addressed to A, by its process id
+    [process_a] = await d.members(holders_key(VISITOR_NS, visitor_room(visitor_id)))
+    assert await d.rooms_held_by(process_a)
 
     acked: list[str] = []
     unsure: list[str] = []
@@ -281,6 +294,12 @@ async def test_sigkilled_process_loses_no_acknowledged_message(deploy: Any, data
         return {m for key in keys for m in await d.members(key)} & old_sids
 
     await eventually(lambda: _none(stale), what="the dead process's sockets released")
+    # ...and removed A from every room's holders: emits no longer address the dead process
+    await eventually(
+        lambda: _none(lambda: d.rooms_held_by(process_a)), what="A out of every room's holders"
+    )
+    assert 0 == await d.client.exists(held_key(process_a))
+    assert process_a not in await d.members(holders_key(AGENT_NS, agent_room(agent["id"])))
     # The agent is still online on B: a new chat goes to them.
     other = await d.b.visitor_peer(tenant)
     await agent_again.call("set_status", {"status": "online"})
@@ -384,19 +403,33 @@ async def test_a_paused_process_that_was_reaped_registers_its_sockets_again(
     online = f"charla:t:{{{tenant['id']}}}:online"
 
     assert {sid} == await d.members(sockets)
+    agents_room = holders_key(AGENT_NS, agent_room(agent["id"]))
+    [process_a] = await d.members(agents_room)
+    rooms_of_a = await d.rooms_held_by(process_a)
+    assert agents_room in rooms_of_a
     process = d.processes[0].process
     assert process is not None
     process.send_signal(signal.SIGSTOP)  # a stall longer than three heartbeats
     try:
         # Process B takes A for dead and releases its sockets: the agent is suspended.
         await eventually(lambda: _none(lambda: d.members(sockets)), what="A's sockets reaped")
-        assert agent["id"] not in await d.members(online)
+        # (a socket's record is popped before its agent is released: a moment apart)
+        await eventually(lambda: _lacks(d.members(online), agent["id"]), what="the agent suspended")
+        # and B's upkeep took A out of the rooms' holders: nothing is addressed to it
+        await eventually(
+            lambda: _none(lambda: d.rooms_held_by(process_a)), what="A's rooms forgotten"
+        )
+        assert 0 == await d.client.exists(held_key(process_a))
     finally:
         process.send_signal(signal.SIGCONT)
 
     # A wakes up, finds itself reaped and registers its socket and its agent's status again.
     await eventually(lambda: _has(d.members(sockets), sid), what="A's socket registered again")
     await eventually(lambda: _has(d.members(online), agent["id"]), what="the agent online again")
+    # ...and its rooms, so that emits made on B reach its sockets again
+    await eventually(
+        lambda: _same(d.rooms_held_by(process_a), rooms_of_a), what="A's rooms recorded again"
+    )
     visitor = await d.b.visitor_peer(tenant)
     chat = await start_chat(visitor, "Hola", language="es")
     taken = await agent_peer.wait_for("chat_assigned", lambda e: e["chat"]["id"] == chat["id"])
@@ -405,3 +438,90 @@ async def test_a_paused_process_that_was_reaped_registers_its_sockets_again(
 
 async def _has(members: Any, item: str) -> bool:
     return item in await members
+
+
+async def _lacks(members: Any, item: str) -> bool:
+    return item not in await members
+
+
+async def _same(found: Any, expected: set[str]) -> bool:
+    return bool(await found == expected)
+
+
+async def test_a_burst_of_chats_on_both_processes_is_all_assigned(
+    deploy: Any, database: str
+) -> None:
+    """Chats started together on both processes, fewer than the agents' free slots: every
+    one is assigned, once, and none is left waiting."""
+    d: Deployment = await deploy(database)
+    tenant = await d.tenant(plan="basic", languages=["es"])
+    agents = [await d.a.agent(tenant, languages=["es"], max_chats=8) for _ in range(4)]
+    agent_peers = [await d.hubs[n % 2].agent_peer(agent) for n, agent in enumerate(agents)]
+    visitors = [await d.hubs[n % 2].visitor_peer(tenant) for n in range(24)]
+
+    chats = await asyncio.gather(*(start_chat(v, f"Hola {n}") for n, v in enumerate(visitors)))
+    ids = {c["id"] for c in chats}
+    assert 24 == len(ids)
+
+    async def assigned() -> list[str]:
+        return [e["chat"]["id"] for p in agent_peers for e in p.seen("chat_assigned")]
+
+    await eventually(lambda: _at_least(assigned, 24), what="24 assignments")
+    await asyncio.sleep(0.3)  # time for a double assignment to show, if there were one
+    given = await assigned()
+    assert sorted(ids) == sorted(given), "every chat assigned, and once"
+    assert 0 == await d.client.zcard(f"charla:t:{{{tenant['id']}}}:queue")
+    for visitor, chat in zip(visitors, chats, strict=True):
+        joined = await visitor.wait_for("agent_joined")
+        assert chat["id"] == joined["chat_id"]
+
+
+async def test_a_transfer_and_an_agents_reconnect_to_the_other_process(
+    deploy: Any, database: str
+) -> None:
+    """Ana (on A) hands a chat to Ben (on B); Ben's console then reconnects to A (a balancer
+    sending the new connection elsewhere) and carries on, and closes the chat."""
+    d: Deployment = await deploy(database)
+    tenant = await d.tenant()
+    ana = await d.a.agent(tenant, languages=["es"], name="Ana")
+    ben = await d.a.agent(tenant, languages=["es"], name="Ben")
+    ana_peer = await d.a.agent_peer(ana)
+    visitor = await d.a.visitor_peer(tenant)
+    chat = await start_chat(visitor, "Hola", language="es")
+    await ana_peer.wait_for("chat_assigned", chat_is(chat["id"]))
+    ben_peer = await d.b.agent_peer(ben)
+
+    ack = await ana_peer.call("transfer", {"chat_id": chat["id"], "agent_id": ben["id"]})
+    assert {"ok": True, "chat": {"id": chat["id"], "status": "active", "agent_id": ben["id"]}} == (
+        ack
+    )
+    moved = await ben_peer.wait_for("chat_assigned", chat_is(chat["id"]))
+    assert "Hola" == moved["chat"]["messages"][0]["text"]
+    assert {"chat_id": chat["id"], "reason": "transferred"} == await ana_peer.wait_for(
+        "chat_closed"
+    )
+    joined = await visitor.wait_for("agent_joined", count=2)
+    assert {"chat_id": chat["id"], "agent": {"name": "Ben"}} == joined
+    await ben_peer.call(
+        "message", {"chat_id": chat["id"], "text": "Soy Ben, en B", "client_msg_id": "b1"}
+    )
+    await visitor.wait_for("message", text_is("Soy Ben, en B"))
+
+    # Ben's console loses B and reconnects to A: the chat is his there, both ways
+    await ben_peer.close()
+    ben_on_a = await d.a.agent_peer(ben)
+    again = await ben_on_a.wait_for("chat_assigned", chat_is(chat["id"]))
+    assert ["Hola", "Soy Ben, en B"] == [
+        m["text"] for m in again["chat"]["messages"] if m["author"] != "system"
+    ]
+    await visitor.call(
+        "message", {"chat_id": chat["id"], "text": "¿Sigues ahí?", "client_msg_id": "v1"}
+    )
+    await ben_on_a.wait_for("message", text_is("¿Sigues ahí?"))
+    await ben_on_a.call(
+        "message", {"chat_id": chat["id"], "text": "Sí, desde A", "client_msg_id": "b2"}
+    )
+    await visitor.wait_for("message", text_is("Sí, desde A"))
+    assert {"ok": True} == await ben_on_a.call("close_chat", {"chat_id": chat["id"]})
+    closed = await visitor.wait_for("chat_closed")
+    assert {"chat_id": chat["id"], "reason": "agent_closed"} == closed

@@ -91,20 +91,31 @@ class Dispatcher:
 
         # Agents' assignments side by side (each is a few round trips to SQL and Redis), but
         # a few agents at a time: each takes up to four pooled connections at once (the
-        # reads for chat_assigned), and a burst must leave the message writer some.
+        # reads for chat_assigned), and a burst must leave the message writer some. An
+        # agent's name is read, and their new load told to the team, once per run however
+        # many chats it gave them (a burst of starts: once per agent, not once per chat).
         side_by_side = asyncio.Semaphore(RECORDING_AGENTS)
 
         async def record(items: list[Assignment]) -> None:
             async with side_by_side:
+                agent_id = items[0].agent_id
+                names: dict[str, str] = {}  # the agent's, read with their first chat's wire
+                given = False
                 for item in items:  # one agent's chats in queue order
-                    if await self._record_assignment(tenant_id, item):
+                    if await self._record_assignment(tenant_id, item, names):
                         assigned.add(item.chat_id)
+                        given = True
+                if given:
+                    await self.publish_presence(tenant_id, agent_id)
 
         await asyncio.gather(*(record(items) for items in per_agent.values()))
         return assigned
 
-    async def _record_assignment(self, tenant_id: str, item: Assignment) -> bool:
-        """Record in SQL what Redis assigned, and tell the agent and the visitor."""
+    async def _record_assignment(
+        self, tenant_id: str, item: Assignment, names: dict[str, str]
+    ) -> bool:
+        """Record in SQL what Redis assigned, and tell the agent and the visitor (the team
+        learns the agent's load from the caller, once for all the chats it records)."""
         ctx = self.ctx
         try:
             chat = await ctx.store.assign_chat(
@@ -117,7 +128,7 @@ class Dispatcher:
         if chat is None:
             await ctx.state.release(tenant_id, item.agent_id, item.chat_id, now_ms=ctx.now_ms())
             return False
-        await self._announce_assignment(chat, item.agent_id, overflowed=item.overflowed)
+        await self._announce_assignment(chat, item.agent_id, names, overflowed=item.overflowed)
         return True
 
     async def _undo_assignment(self, tenant_id: str, chat_id: str, agent_id: str) -> None:
@@ -132,7 +143,9 @@ class Dispatcher:
             if chat is not None and chat.status == "queued":
                 await self.enqueue(chat)
 
-    async def _announce_assignment(self, chat: Chat, agent_id: str, *, overflowed: bool) -> None:
+    async def _announce_assignment(
+        self, chat: Chat, agent_id: str, names: dict[str, str], *, overflowed: bool
+    ) -> None:
         self.ctx.metrics.chats_assigned.labels(chat.tenant_id).inc()
         if chat.queued_at is not None and chat.assigned_at is not None:
             waited = (chat.assigned_at - chat.queued_at).total_seconds()
@@ -140,16 +153,26 @@ class Dispatcher:
         chat_log(chat).info("chat_assigned", agent_id=agent_id, overflowed=overflowed)
         if overflowed:
             await self.conversation.system(chat, "overflowed")
-        agent, wire = await asyncio.gather(
-            self.ctx.store.get_agent(agent_id), self.conversation.chat_wire(chat)
-        )
-        await self.hand_over(chat, agent_id, agent.name if agent else "", wire)
+        if agent_id in names:
+            wire = await self.conversation.chat_wire(chat)
+        else:
+            agent, wire = await asyncio.gather(
+                self.ctx.store.get_agent(agent_id), self.conversation.chat_wire(chat)
+            )
+            names[agent_id] = agent.name if agent else ""
+        await self.hand_over(chat, agent_id, names[agent_id], wire, presence=False)
 
     async def hand_over(
-        self, chat: Chat, agent_id: str, agent_name: str, wire: dict[str, Any]
+        self,
+        chat: Chat,
+        agent_id: str,
+        agent_name: str,
+        wire: dict[str, Any],
+        *,
+        presence: bool = True,
     ) -> None:
         """The agent gets the chat with its history (`wire`: `chat_wire`); the visitor
-        learns who joined."""
+        learns who joined; and (unless the caller does it later) the team the agent's load."""
         await self.ctx.emit(
             "chat_assigned", {"chat": wire}, to=agent_room(agent_id), namespace=AGENT_NS
         )
@@ -159,7 +182,8 @@ class Dispatcher:
             to=visitor_room(chat.visitor_id),
             namespace=VISITOR_NS,
         )
-        await self.publish_presence(chat.tenant_id, agent_id)
+        if presence:
+            await self.publish_presence(chat.tenant_id, agent_id)
 
     async def publish_queue(
         self, tenant_id: str, *, only_to: str | None = None, tell: frozenset[str] = frozenset()

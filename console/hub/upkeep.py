@@ -92,14 +92,21 @@ class Upkeep:
         seen: set[tuple[str, str, str]] = set()
         open_chats = await self.ctx.store.list_chats(statuses=("queued", "active"))
         by_id = {chat.id: chat for chat in open_chats}
-        # Every agent's load in one scan, read after the chats (as each read was before),
-        # not a round trip per active chat reading its agent's whole load: at a thousand
-        # open chats, a thousand round trips in every process every pass.
+        # Every agent's load in one scan, and every queued chat's place in the queue, read
+        # after the chats in pipelined round trips (a few for thousands of chats), not one
+        # or more per open chat, in every process every pass
+        # (tests/test_reconcile_batched.py counts them).
         loads = await state.loads()
         load_of = dict(loads)
+        queued = [(chat.tenant_id, chat.id) for chat in open_chats if chat.status == "queued"]
+        waiting = await state.waiting_among(queued)
         for chat in open_chats:
-            if chat.status == "queued" and not await state.is_waiting(chat.tenant_id, chat.id):
-                holders = await state.holders(chat.tenant_id, chat.id)
+            if chat.status == "queued" and chat.id not in waiting:
+                holders = [
+                    owner.split("|", 1)[1]
+                    for owner, chat_ids in loads
+                    if chat.id in chat_ids and owner.startswith(f"{chat.tenant_id}|")
+                ]
                 seen.add(("requeue", chat.id, ",".join(sorted(holders))))
             elif (
                 chat.status == "active"
