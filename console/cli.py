@@ -7,6 +7,7 @@ import asyncio
 import secrets
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from aiohttp import web
 
@@ -83,6 +84,11 @@ def demo(settings: Settings) -> None:
             settings.data_dir, None, "admin.token", lambda: secrets.token_urlsafe(24)
         )
         settings = settings.with_(admin_token=token)
+    mail_dir = None
+    if settings.smtp.host is None and settings.smtp.pickup_dir is None:
+        # No relay: the demo's e-mails (transcripts, ticket notices, ADF leads) become files
+        mail_dir = settings.data_dir / "mail"
+        settings = settings.with_(smtp=replace(settings.smtp, pickup_dir=str(mail_dir)))
     app = create_app(settings)
     base = f"http://{settings.host}:{settings.port}"
     origins = (base, f"http://localhost:{settings.port}", f"http://127.0.0.1:{settings.port}")
@@ -108,6 +114,11 @@ def demo(settings: Settings) -> None:
             "  the widget invites you to chat (only while an agent is online). The bot",
             "  greets you, asks what you want and how to reach you, then hands you and",
             "  your lead to the agent.",
+            *(
+                [f"  E-mails (transcripts, ticket notices, ADF leads) are written to {mail_dir}"]
+                if mail_dir is not None
+                else []
+            ),
             "Press Ctrl+C to stop.",
             "",
         ]

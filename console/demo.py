@@ -12,6 +12,7 @@ from console.security.passwords import PasswordHasher
 from console.store.repository import Store
 
 DEMO_SITE_KEY = "sk_demo_autos_borinquen"
+DEMO_NOTIFY = "ventas@autosborinquen.example"  # where the demo's ticket notices go
 DEMO_PASSWORD = "charla-demo-2026"  # noqa: S105 - printed for the demo on purpose
 DEMO_ORIGINS = ("http://127.0.0.1:8080", "http://localhost:8080")
 
@@ -137,6 +138,9 @@ async def ensure_demo(store: Store, passwords: PasswordHasher, origins: tuple[st
             await store.config.create_canned(
                 tenant.id, shortcut=old.shortcut, text=DEMO_CANNED[0][1]
             )
+    if await store.integrations.get(tenant.id, "notify") is None:
+        # Ticket notices go to the dealer's sales desk (with no SMTP relay: ./var/mail)
+        await store.integrations.put(tenant.id, "notify", {"to": DEMO_NOTIFY}, None)
     rules = [rule.id for rule in await store.engagement.list_rules(tenant.id)]
     await ensure_history(store, tenant, rules)
     await ensure_billing(store, tenant)

@@ -104,6 +104,7 @@ def smtp_from_env(env: Mapping[str, str]) -> Smtp:
         password=env.get("CHARLA_SMTP_PASSWORD") or None,
         sender=env.get("CHARLA_SMTP_FROM") or "leads@charla.invalid",
         starttls=_bool(env, "CHARLA_SMTP_STARTTLS", True),
+        pickup_dir=env.get("CHARLA_SMTP_PICKUP_DIR") or None,
     )
 
 

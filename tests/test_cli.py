@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 import socketio
 
-from tests.support.harness import free_port
+from tests.support.harness import eventually, free_port
 from tests.support.processes import charla_process
 
 ADMIN = "cli-test-admin-token"
@@ -128,11 +128,31 @@ async def test_demo_is_idempotent_and_its_credentials_work(tmp_path: Path) -> No
                 login = {"email": "maria@autosborinquen.example", "password": "charla-demo-2026"}
                 async with http.post(f"{base}/api/login", json=login) as r:
                     assert 200 == r.status
+                    maria = (await r.json())["token"]
+                # With no SMTP relay, the demo's e-mails are files: a ticket's notice
+                wanted = f"Llamar a Luis ({_run})"
+                ticket = {"text": wanted, "name": "Luis Pérez"}
+                async with http.post(
+                    f"{base}/api/tickets",
+                    json=ticket,
+                    headers={"Authorization": f"Bearer {maria}"},
+                ) as r:
+                    assert 201 == r.status, await r.text()
+                mail = await eventually(
+                    lambda: [
+                        m
+                        for m in sorted((data_dir / "mail").glob("*.eml"))
+                        if wanted.encode() in m.read_bytes()  # noqa: B023 - awaited at once
+                    ],
+                    what="the ticket notice's .eml file",
+                )
+                assert b"To: ventas@autosborinquen.example" in mail[0].read_bytes()
             process.send_signal(signal.SIGTERM)
             assert 0 == await asyncio.wait_for(process.wait(), 30)
             out = (await process.stdout.read()).decode() if process.stdout else ""
             assert "sk_demo_autos_borinquen" in out
             assert f"http://127.0.0.1:{port}/console/" in out
+            assert f"are written to {data_dir / 'mail'}" in out
 
 
 async def run_to_its_end(command: str, env: dict[str, str]) -> tuple[int | None, str, bytes]:

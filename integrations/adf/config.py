@@ -23,6 +23,8 @@ class Smtp:
     sender: str = "leads@charla.invalid"
     starttls: bool = True
     timeout_s: float = 20.0
+    # With no relay: each e-mail written as a .eml file into this directory (the demo's)
+    pickup_dir: str | None = None
 
 
 class AdfSettings(Strict):
