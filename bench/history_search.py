@@ -41,6 +41,7 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import Table, insert, text
 
 from console.app import create_app
+from console.demo_history import visitor_rows
 from console.demo_people import Person, person
 from console.domain.clock import ShiftedClock
 from console.domain.types import Agent, Tenant
@@ -94,28 +95,16 @@ class Rows:
         ]
 
     def visitor(self, who: Person, at: datetime) -> str:
-        rng, cipher = self.rng, self.store.cipher
+        rng = self.rng
         name = who.name if rng.random() < 0.9 else None
         phone = who.phone if rng.random() < 0.75 else None
         email = who.email if rng.random() < 0.5 else None
         visitor_id = new_id()
-        self.visitors.append(
-            {
-                "id": visitor_id,
-                "tenant_id": self.tenant.id,
-                "name_enc": cipher.encrypt(name) if name else None,
-                "phone_enc": cipher.encrypt(phone) if phone else None,
-                "email_enc": cipher.encrypt(email) if email else None,
-                "visits": 1,
-                "first_seen_at": at,
-                "last_seen_at": at,
-            }
+        visitor, keys = visitor_rows(
+            self.store, self.tenant.id, visitor_id, at, name=name, phone=phone, email=email
         )
-        found = self.store.history.hasher.keys(self.tenant.id, name=name, email=email, phone=phone)
-        self.keys += [
-            {"visitor_id": visitor_id, "tenant_id": self.tenant.id, "kind": k, "hash": h}
-            for k, h in dict.fromkeys(found)
-        ]
+        self.visitors.append(visitor)
+        self.keys += keys
         self.known.append((visitor_id, Person(name or "", phone or "", email or "")))
         return visitor_id
 

@@ -191,26 +191,11 @@ class _History:
         who = rng.choice(self.people)
         phone = who.phone if rng.random() < GAVE_PHONE else None
         email = who.email if rng.random() < GAVE_EMAIL else None
-        cipher = self.store.cipher
-        self.visitors.append(
-            {
-                "id": visitor_id,
-                "tenant_id": self.tenant.id,
-                "name_enc": cipher.encrypt(who.name),
-                "phone_enc": cipher.encrypt(phone) if phone else None,
-                "email_enc": cipher.encrypt(email) if email else None,
-                "visits": 1,
-                "first_seen_at": at,
-                "last_seen_at": at,
-            }
+        visitor, keys = visitor_rows(
+            self.store, self.tenant.id, visitor_id, at, name=who.name, phone=phone, email=email
         )
-        found = self.store.history.hasher.keys(
-            self.tenant.id, name=who.name, email=email, phone=phone
-        )
-        self.contact_keys += [
-            {"visitor_id": visitor_id, "tenant_id": self.tenant.id, "kind": kind, "hash": digest}
-            for kind, digest in dict.fromkeys(found)
-        ]
+        self.visitors.append(visitor)
+        self.contact_keys += keys
         # what a lead taken in the chat says: the same details (a lead's are the visitor's)
         given, father, mother = who.name.rsplit(" ", 2)
         told = {"first_name": given, "last_name": f"{father} {mother}", "phone": phone}
@@ -275,6 +260,37 @@ class _History:
                 "delivered_at": at + timedelta(seconds=3),
             }
         )
+
+
+def visitor_rows(
+    store: Store,
+    tenant_id: str,
+    visitor_id: str,
+    at: datetime,
+    *,
+    name: str | None,
+    phone: str | None,
+    email: str | None,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A visitor's row (its details encrypted) and its contact keys (History's keyed hashes),
+    as live chats write them, for a bulk insert of made-up history (also bench/)."""
+    cipher = store.cipher
+    visitor = {
+        "id": visitor_id,
+        "tenant_id": tenant_id,
+        "name_enc": cipher.encrypt(name) if name else None,
+        "phone_enc": cipher.encrypt(phone) if phone else None,
+        "email_enc": cipher.encrypt(email) if email else None,
+        "visits": 1,
+        "first_seen_at": at,
+        "last_seen_at": at,
+    }
+    found = store.history.hasher.keys(tenant_id, name=name, email=email, phone=phone)
+    keys = [
+        {"visitor_id": visitor_id, "tenant_id": tenant_id, "kind": kind, "hash": digest}
+        for kind, digest in dict.fromkeys(found)
+    ]
+    return visitor, keys
 
 
 def _score(rng: random.Random) -> int:

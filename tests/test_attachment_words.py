@@ -5,64 +5,22 @@ locale writes numbers, the same on both sides, and each refusal of the hub
 
 from __future__ import annotations
 
-import json
-import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support.tools import FRONTEND, require_esbuild
+from tests.support.tools import FRONTEND, node_caller
 
 ENTRY = f"""
 export {{ sizeText as widgetSize }} from "{FRONTEND / "widget" / "attach.ts"}";
 export {{ sizeText as consoleSize, refusalKey }} from "{FRONTEND / "console" / "attach.tsx"}";
-"""
-RUNNER = """
-import * as attach from "./attach.mjs";
-let input = "";
-for await (const chunk of process.stdin) input += chunk;
-const out = JSON.parse(input).map(([fn, args]) => attach[fn](...args));
-process.stdout.write(JSON.stringify(out));
 """
 MiB = 1024 * 1024
 
 
 @pytest.fixture(scope="module")
 def call(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    node = require_esbuild()
-    out = tmp_path_factory.mktemp("attach")
-    (out / "entry.ts").write_text(ENTRY)
-    subprocess.run(
-        [
-            str(FRONTEND / "node_modules" / ".bin" / "esbuild"),
-            str(out / "entry.ts"),
-            "--bundle",
-            "--format=esm",
-            "--platform=node",
-            "--jsx=automatic",
-            "--jsx-import-source=preact",
-            f"--outfile={out / 'attach.mjs'}",
-            "--log-level=warning",
-        ],
-        check=True,
-        timeout=60,
-    )
-    (out / "run.mjs").write_text(RUNNER)
-
-    def run(*cases: tuple[str, list[Any]]) -> list[Any]:
-        done = subprocess.run(
-            [node, str(Path(out) / "run.mjs")],
-            input=json.dumps(cases),
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=30,
-        )
-        result: list[Any] = json.loads(done.stdout)
-        return result
-
-    return run
+    return node_caller(ENTRY, tmp_path_factory.mktemp("attach"))
 
 
 @pytest.mark.parametrize("side", ["widgetSize", "consoleSize"])

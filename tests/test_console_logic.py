@@ -4,63 +4,21 @@ function with the cases below, and the answers are compared here."""
 
 from __future__ import annotations
 
-import json
-import subprocess
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, get_args
 
 import pytest
 
 from console.domain.leads import DeliveryStatus, Destination
-from tests.support.tools import FRONTEND, require_esbuild
+from tests.support.tools import FRONTEND, node_caller
 
 HELPERS = ("model.ts", "words.ts")
-RUNNER = """
-import * as model from "./model.mjs";
-let input = "";
-for await (const chunk of process.stdin) input += chunk;
-const out = JSON.parse(input).map(([fn, args]) => model[fn](...args));
-process.stdout.write(JSON.stringify(out));
-"""
 
 
 @pytest.fixture(scope="module")
 def call(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    node = require_esbuild()
-    out = tmp_path_factory.mktemp("model")
-    entry = out / "helpers.ts"
-    entry.write_text(
-        "".join(f'export * from "{FRONTEND / "console" / name}";\n' for name in HELPERS)
-    )
-    subprocess.run(
-        [
-            str(FRONTEND / "node_modules" / ".bin" / "esbuild"),
-            str(entry),
-            "--bundle",
-            "--format=esm",
-            "--platform=node",
-            f"--outfile={out / 'model.mjs'}",
-            "--log-level=warning",
-        ],
-        check=True,
-        timeout=60,
-    )
-    (out / "run.mjs").write_text(RUNNER)
-
-    def run(*cases: tuple[str, list[Any]]) -> list[Any]:
-        done = subprocess.run(
-            [node, str(Path(out) / "run.mjs")],
-            input=json.dumps(cases),
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=30,
-        )
-        result: list[Any] = json.loads(done.stdout)
-        return result
-
-    return run
+    entry = "".join(f'export * from "{FRONTEND / "console" / name}";\n' for name in HELPERS)
+    return node_caller(entry, tmp_path_factory.mktemp("model"))
 
 
 def test_waits_read_as_clocks(call: Any) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from console.contract.agreement import Agreement, parse_agreement
 from console.domain.types import Tenant
 from console.store.base import StorePart
-from console.store.leads import destinations, pending_delivery
+from console.store.leads import destinations, insert_once, pending_delivery
 from console.store.models import AgreementRow, ClosureRow, SlaMonthRow, new_id
 
 SLA_BREACHED = "sla.breached"
@@ -206,11 +206,5 @@ class AgreementRepository(StorePart):
                     chat_id=chat_id,
                     payload_enc=self.store.cipher.encrypt(json.dumps(body)),
                 )
-                try:
-                    async with s.begin_nested():
-                        s.add(row)
-                        await s.flush()
-                except IntegrityError:
-                    continue
-                added += 1
+                added += await insert_once(s, row)
         return added

@@ -102,6 +102,18 @@ def pending_delivery(
     )
 
 
+async def insert_once(s: AsyncSession, row: DeliveryRow) -> bool:
+    """Add an outbox row whose id is derived from what it announces, unless a row of that
+    id exists (a second pass, or the hub and a recovery sweep racing): whether it was added."""
+    try:
+        async with s.begin_nested():
+            s.add(row)
+            await s.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
 class LeadRepository(StorePart):
     def _lead(self, row: LeadRow | Row[Any], deliveries: Sequence[Delivery] = ()) -> Lead:
         return _read_lead(row, self.store.cipher, deliveries=tuple(deliveries))

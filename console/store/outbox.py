@@ -15,14 +15,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from console.contract.plans import delivers_to
 from console.domain.leads import Delivery
 from console.domain.types import Chat, Tenant, iso
 from console.store.base import StorePart, changed, owned, tenant_rows
-from console.store.leads import destinations, pending_delivery, read_delivery
+from console.store.leads import destinations, insert_once, pending_delivery, read_delivery
 from console.store.models import ChatRow, DeliveryRow, RowReader, TenantRow, WebhookRow
 
 CHAT_CLOSED = "chat.closed"
@@ -247,13 +246,7 @@ class OutboxRepository(StorePart):
             chat_id=chat_id,
             payload_enc=self.store.cipher.encrypt(json.dumps(body)),
         )
-        try:
-            async with s.begin_nested():
-                s.add(row)
-                await s.flush()
-        except IntegrityError:
-            return None
-        return row
+        return row if await insert_once(s, row) else None
 
     async def recover_chat_closed(
         self,

@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from console.domain.leads import Delivery
 from console.domain.types import TICKET_STATUSES, Tenant, Ticket, TicketNote
@@ -27,6 +26,7 @@ from console.store.leads import (
     NOTICE_KIND,
     TICKET_CREATED,
     destinations,
+    insert_once,
     pending_delivery,
     read_delivery,
 )
@@ -197,13 +197,8 @@ class TicketRepository(StorePart):
                 chat_id=ticket.chat_id,
                 payload_enc=payload,
             )
-            try:
-                async with s.begin_nested():
-                    s.add(row)
-                    await s.flush()
-            except IntegrityError:
-                continue
-            queued.append(read_delivery(row))
+            if await insert_once(s, row):
+                queued.append(read_delivery(row))
         return queued
 
     async def recover_announcements(

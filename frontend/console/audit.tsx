@@ -1,8 +1,10 @@
 // The audit log for a tenant admin (GET /api/audit): who did what, when, to what, in the
 // tenant's time zone (the dates asked for are the tenant's days too), by kind of action, a
-// page at a time. The provider's view (operator.tsx) shares the query and the words. The hub never puts message text in an event; this page shows the
+// page at a time. The provider's view (operator.tsx) shares the query, the pages, the filters,
+// the table and the words. The hub never puts message text in an event; this page shows the
 // event's action in words, never the fields' values beyond a role.
 
+import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { api, type ApiError } from "./api";
 import type { TextKey } from "./i18n";
@@ -107,20 +109,17 @@ export function auditQuery(filters: { from: string; to: string; kind: string; te
   return `/api/audit?${q.toString()}`;
 }
 
-/** A day as YYYY-MM-DD in a time zone. */
-function dayIn(zone: string | undefined, at: Date): string {
+/** A day as YYYY-MM-DD in a time zone (undefined: the browser's). */
+export function dayIn(zone: string | undefined, at: Date): string {
   return new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" }).format(at);
 }
 
 export function AuditView(props: { token: string }) {
   const t = useT();
-  const lang = useLang();
   const [zone, setZone] = useState<string | undefined>(undefined);
   const [from, setFrom] = useState(() => dayIn(undefined, new Date(Date.now() - 7 * 86_400_000)));
   const [to, setTo] = useState(() => dayIn(undefined, new Date()));
   const [kind, setKind] = useState("");
-  const [events, setEvents] = useState<AuditEvent[] | null>(null);
-  const [cursor, setCursor] = useState<string | null>(null);
   const [names, setNames] = useState<Map<string, string>>(new Map());
   const [account, setAccount] = useState<{ id: string; name: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -138,51 +137,111 @@ export function AuditView(props: { token: string }) {
       .catch((err: ApiError) => setError(err.message));
   }, [props.token]);
 
+  const { events, cursor, load } = useAuditPages(props.token, { from, to, kind }, setError);
+  useEffect(() => {
+    if (zone === undefined && error === null) return; // the tenant's zone first
+    void load(null);
+  }, [props.token, zone, from, to, kind]);
+
+  // a target is an agent's id, this account's (its name then), or another id shown as it is
+  const targets = new Map(names);
+  if (account) targets.set(account.id, account.name);
+  return (
+    <section class="audit" data-testid="audit">
+      <h2>{t("audit_title")}</h2>
+      <p class="hint">{t("audit_hint")}</p>
+      <AuditRange kinds={AUDIT_KINDS.filter(([key]) => key !== "operators")} kind={kind} setKind={setKind} from={from} setFrom={setFrom} to={to} setTo={setTo} />
+      <ErrorLine message={error} />
+      <AuditEvents
+        events={events && events.slice().sort((a, b) => b.seq - a.seq)}
+        zone={zone}
+        who={(actor) => actorWords(t, actor, names)}
+        what={(e) => actionWords(t, e)}
+        target={(id) => targets.get(id) ?? id}
+        cursor={cursor}
+        onOlder={() => void load(cursor)}
+      />
+    </section>
+  );
+}
+
+/** The pages of GET /api/audit for these filters: `load(null)` asks the first again,
+ * `load(cursor)` adds the next; a failure goes to `setError`. */
+export function useAuditPages(
+  token: string,
+  filters: { from: string; to: string; kind: string; tenantId?: string },
+  setError: (message: string | null) => void,
+) {
+  const [events, setEvents] = useState<AuditEvent[] | null>(null);
+  const [cursor, setCursor] = useState<string | null>(null);
   const load = (after: string | null) =>
-    api<{ events: AuditEvent[]; next_cursor?: string }>("GET", auditQuery({ from, to, kind }, after), props.token)
+    api<{ events: AuditEvent[]; next_cursor?: string }>("GET", auditQuery(filters, after), token)
       .then((body) => {
         setEvents((shown) => (after && shown ? [...shown, ...body.events] : body.events));
         setCursor(body.next_cursor ?? null);
         setError(null);
       })
       .catch((err: ApiError) => setError(err.message));
-  useEffect(() => {
-    if (zone === undefined && error === null) return; // the tenant's zone first
-    void load(null);
-  }, [props.token, zone, from, to, kind]);
+  return { events, cursor, load };
+}
 
-  const when = new Intl.DateTimeFormat(lang === "es" ? "es-PR" : "en-US", { timeZone: zone, dateStyle: "medium", timeStyle: "medium" });
-  // a target is an agent's id, this account's (its name then), or another id shown as it is
-  const targets = new Map(names);
-  if (account) targets.set(account.id, account.name);
-  const shown = (events ?? []).slice().sort((a, b) => b.seq - a.seq);
+/** The filters both audit views have: the kind of action and the dates; `children` first
+ * (the provider's choice of whose log). */
+export function AuditRange(props: {
+  kinds: [string, TextKey, string[]][];
+  kind: string;
+  setKind: (kind: string) => void;
+  from: string;
+  setFrom: (day: string) => void;
+  to: string;
+  setTo: (day: string) => void;
+  children?: ComponentChildren;
+}) {
+  const t = useT();
   return (
-    <section class="audit" data-testid="audit">
-      <h2>{t("audit_title")}</h2>
-      <p class="hint">{t("audit_hint")}</p>
-      <div class="audit-range">
-        <label>
-          {t("audit_kind")}
-          <select name="kind" value={kind} onChange={(e) => setKind((e.target as HTMLSelectElement).value)}>
-            {AUDIT_KINDS.filter(([key]) => key !== "operators").map(([key, words]) => (
-              <option key={key} value={key}>
-                {t(words)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          {t("audit_from")}
-          <input type="date" name="from" value={from} onChange={(e) => setFrom((e.target as HTMLInputElement).value)} />
-        </label>
-        <label>
-          {t("audit_to")}
-          <input type="date" name="to" value={to} onChange={(e) => setTo((e.target as HTMLInputElement).value)} />
-        </label>
-      </div>
-      <ErrorLine message={error} />
+    <div class="audit-range">
+      {props.children}
+      <label>
+        {t("audit_kind")}
+        <select name="kind" value={props.kind} onChange={(e) => props.setKind((e.target as HTMLSelectElement).value)}>
+          {props.kinds.map(([key, words]) => (
+            <option key={key} value={key}>
+              {t(words)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        {t("audit_from")}
+        <input type="date" name="from" value={props.from} onChange={(e) => props.setFrom((e.target as HTMLInputElement).value)} />
+      </label>
+      <label>
+        {t("audit_to")}
+        <input type="date" name="to" value={props.to} onChange={(e) => props.setTo((e.target as HTMLInputElement).value)} />
+      </label>
+    </div>
+  );
+}
+
+/** The events in the order given, in `zone`'s time, the actor, action and target in words
+ * (text, never HTML), and the button for the page before. */
+export function AuditEvents(props: {
+  events: AuditEvent[] | null;
+  zone: string | undefined;
+  who: (actor: string) => string;
+  what: (event: AuditEvent) => string;
+  target: (id: string) => string;
+  cursor: string | null;
+  onOlder: () => void;
+}) {
+  const t = useT();
+  const lang = useLang();
+  const when = new Intl.DateTimeFormat(lang === "es" ? "es-PR" : "en-US", { timeZone: props.zone, dateStyle: "medium", timeStyle: "medium" });
+  const { events } = props;
+  return (
+    <>
       {events && events.length === 0 ? <p>{t("audit_none")}</p> : null}
-      {shown.length > 0 ? (
+      {events && events.length > 0 ? (
         <table class="list audit-events" data-testid="audit-events">
           <thead>
             <tr>
@@ -193,24 +252,24 @@ export function AuditView(props: { token: string }) {
             </tr>
           </thead>
           <tbody>
-            {shown.map((e) => (
+            {events.map((e) => (
               <tr key={e.seq} data-action={e.action}>
                 <td>
                   <time dateTime={e.at}>{when.format(new Date(e.at))}</time>
                 </td>
-                <td dir="auto">{actorWords(t, e.actor, names)}</td>
-                <td>{actionWords(t, e)}</td>
-                <td dir="auto">{e.target ? targets.get(e.target) ?? e.target : ""}</td>
+                <td dir="auto">{props.who(e.actor)}</td>
+                <td>{props.what(e)}</td>
+                <td dir="auto">{e.target ? props.target(e.target) : ""}</td>
               </tr>
             ))}
           </tbody>
         </table>
       ) : null}
-      {cursor ? (
-        <button type="button" onClick={() => void load(cursor)} data-action="older">
+      {props.cursor ? (
+        <button type="button" onClick={props.onOlder} data-action="older">
           {t("audit_older")}
         </button>
       ) : null}
-    </section>
+    </>
   );
 }

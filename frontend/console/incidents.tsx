@@ -182,11 +182,7 @@ export function IncidentsView(props: { token: string }) {
               {t("incident_tenant")}
               <select name="tenant_id" value={row.tenant_id} onChange={(e) => setRow(i, { tenant_id: (e.target as HTMLSelectElement).value })}>
                 <option value="">—</option>
-                {tenants.map((x) => (
-                  <option key={x.id} value={x.id}>
-                    {x.name}
-                  </option>
-                ))}
+                <TenantOptions tenants={tenants} />
               </select>
             </label>
             <label>
@@ -205,5 +201,18 @@ export function IncidentsView(props: { token: string }) {
         </div>
       </form>
     </section>
+  );
+}
+
+/** The tenants as a select's options, by name, each valued by its id. */
+export function TenantOptions(props: { tenants: TenantName[] }) {
+  return (
+    <>
+      {props.tenants.map((x) => (
+        <option key={x.id} value={x.id}>
+          {x.name}
+        </option>
+      ))}
+    </>
   );
 }

@@ -11,7 +11,8 @@ import { fileHash, FilePage, fileRoute } from "./file";
 import { Floor } from "./floor";
 import { HistoryView } from "./history";
 import { guessLang, type TextKey, type UiLang } from "./i18n";
-import { Enrol, OtpField } from "./mfa";
+import { Enrol } from "./mfa";
+import { useSignIn } from "./signin";
 import { OnSiteView } from "./onsite";
 import { OperatorSignIn } from "./operator";
 import { LeadsView } from "./records";
@@ -108,37 +109,9 @@ function LangSwitch(props: { lang: UiLang; setLang: (l: UiLang) => void }) {
 
 function Login(props: { expired: boolean; lang: UiLang; setLang: (l: UiLang) => void; onLogin: (s: Session) => void }) {
   const t = useT();
-  const [email, setEmail] = useState("");
-  const [password, setPassword] = useState("");
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  // two-factor: the code step (null: not asked), or the enrolment a role requires
-  const [otp, setOtp] = useState<string | null>(null);
-  const [enrolToken, setEnrolToken] = useState<string | null>(null);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    try {
-      const body = await api<{ token: string; agent: Me; mfa_enrollment_required?: boolean }>(
-        "POST",
-        "/api/login",
-        null,
-        otp === null ? { email, password } : { email, password, otp: otp.trim() },
-      );
-      if (body.mfa_enrollment_required) setEnrolToken(body.token);
-      else props.onLogin({ token: body.token, agent: body.agent });
-    } catch (err) {
-      const failed = err as ApiError;
-      if (failed.code === "mfa_required") {
-        setOtp("");
-        setError(null);
-      } else {
-        setError(failed.message);
-      }
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { submit, enrolToken, fields } = useSignIn<{ token: string; agent: Me; mfa_enrollment_required?: boolean }>("/api/login", (body) =>
+    props.onLogin({ token: body.token, agent: body.agent }),
+  );
   if (enrolToken) {
     return (
       <main class="login">
@@ -159,33 +132,7 @@ function Login(props: { expired: boolean; lang: UiLang; setLang: (l: UiLang) => 
             {t("session_expired")}
           </p>
         ) : null}
-        <label>
-          {t("email")}
-          <input name="email" type="email" autoComplete="username" required value={email} onInput={(e) => setEmail((e.target as HTMLInputElement).value)} />
-        </label>
-        <label>
-          {t("password")}
-          <input
-            name="password"
-            type="password"
-            autoComplete="current-password"
-            required
-            value={password}
-            onInput={(e) => setPassword((e.target as HTMLInputElement).value)}
-          />
-        </label>
-        {otp !== null ? (
-          <>
-            <p class="notice" data-testid="mfa-prompt">
-              {t("mfa_prompt")}
-            </p>
-            <OtpField value={otp} onValue={setOtp} />
-          </>
-        ) : null}
-        <ErrorLine message={error} />
-        <button type="submit" class="primary" disabled={busy}>
-          {t("sign_in")}
-        </button>
+        {fields}
       </form>
     </main>
   );

@@ -35,29 +35,40 @@ export function OtpField(props: { value: string; onValue: (v: string) => void })
   );
 }
 
+/** What confirming an enrolment gives: a token and the recovery codes (shown once). */
+interface Codes {
+  token: string;
+  recovery_codes: string[];
+}
+
 /** The enrolment an agent goes through when their role requires a factor they lack. */
 export function Enrol(props: { token: string; onDone: (s: Session) => void }) {
+  return <EnrolFactor<Confirmed> token={props.token} path="/api/mfa" onDone={(c) => props.onDone({ token: c.token, agent: c.agent })} />;
+}
+
+/** The enrolment at `path` (/api/mfa for agents, /api/operator/mfa for the provider's
+ * operators): QR code, confirm a code, then the recovery codes until "continue". */
+export function EnrolFactor<C extends Codes>(props: { token: string; path: string; onDone: (confirmed: C) => void }) {
   const t = useT();
   const [enrolment, setEnrolment] = useState<Enrolment | null>(null);
   const [otp, setOtp] = useState("");
   const [error, setError] = useState<string | null>(null);
-  const [done, setDone] = useState<Confirmed | null>(null);
+  const [done, setDone] = useState<C | null>(null);
   useEffect(() => {
-    api<Enrolment>("POST", "/api/mfa/enroll", props.token)
+    api<Enrolment>("POST", `${props.path}/enroll`, props.token)
       .then(setEnrolment)
       .catch((err: ApiError) => setError(err.message));
-  }, [props.token]);
+  }, [props.token, props.path]);
 
   const confirm = async (e: Event) => {
     e.preventDefault();
     try {
-      setDone(await api<Confirmed>("POST", "/api/mfa/confirm", props.token, { otp: otp.trim() }));
+      setDone(await api<C>("POST", `${props.path}/confirm`, props.token, { otp: otp.trim() }));
       setError(null);
     } catch (err) {
       setError((err as ApiError).message);
     }
   };
-
   if (done) {
     return (
       <section class="mfa" data-testid="recovery-codes">
@@ -70,7 +81,7 @@ export function Enrol(props: { token: string; onDone: (s: Session) => void }) {
             </li>
           ))}
         </ul>
-        <button type="button" class="primary" onClick={() => props.onDone({ token: done.token, agent: done.agent })}>
+        <button type="button" class="primary" onClick={() => props.onDone(done)}>
           {t("continue")}
         </button>
       </section>

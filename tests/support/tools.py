@@ -8,10 +8,13 @@ check never ran.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 
@@ -39,3 +42,51 @@ def require_node(project: Path, package: str, what: str) -> str:
 
 def require_esbuild() -> str:
     return require_node(FRONTEND, "esbuild", "the front-end build")
+
+
+RUNNER = """
+import * as module from "./bundle.mjs";
+let input = "";
+for await (const chunk of process.stdin) input += chunk;
+const out = JSON.parse(input).map(([fn, args]) => module[fn](...args));
+process.stdout.write(JSON.stringify(out));
+"""
+
+
+def node_caller(entry: str, out: Path) -> Callable[..., list[Any]]:
+    """Front-end functions run under Node as the browser runs them: esbuild bundles the
+    TypeScript `entry` (its source: `export ... from "<path>"` lines) into `out`, and the
+    returned function takes cases `(exported name, [arguments])` and gives their answers,
+    all cases in one Node run."""
+    node = require_esbuild()
+    (out / "entry.ts").write_text(entry)
+    subprocess.run(
+        [
+            str(FRONTEND / "node_modules" / ".bin" / "esbuild"),
+            str(out / "entry.ts"),
+            "--bundle",
+            "--format=esm",
+            "--platform=node",
+            "--jsx=automatic",
+            "--jsx-import-source=preact",
+            f"--outfile={out / 'bundle.mjs'}",
+            "--log-level=warning",
+        ],
+        check=True,
+        timeout=60,
+    )
+    (out / "run.mjs").write_text(RUNNER)
+
+    def run(*cases: tuple[str, list[Any]]) -> list[Any]:
+        done = subprocess.run(
+            [node, str(out / "run.mjs")],
+            input=json.dumps(cases),
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        )
+        result: list[Any] = json.loads(done.stdout)
+        return result
+
+    return run
