@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
+import random
 import socket
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -38,11 +40,29 @@ async def eventually(check: Callable[[], Any], timeout_s: float = 10, what: str 
         await asyncio.sleep(0.05)
 
 
+# Ports for the servers tests start: below the kernel's ephemeral range (32768 and up on
+# Linux), where no outgoing connection takes one between the check and the server's bind,
+# and split between pytest-xdist's workers, so that two workers never pick the same one
+PORTS = range(20000, 32000)
+_PICK = random.SystemRandom()  # not the random module's state, which tests may seed
+
+
 def free_port() -> int:
-    """A loopback TCP port nobody listens on now, for a server a test starts."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A loopback TCP port nobody listens on now, for a server a test starts: one of this
+    pytest worker's share of PORTS."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    workers = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
+    span = len(PORTS) // workers
+    low = PORTS.start + (int(worker) % workers if worker.isdigit() else 0) * span
+    for _ in range(200):
+        port = _PICK.randrange(low, low + span)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {low}-{low + span - 1}")
 
 
 class Sender:
