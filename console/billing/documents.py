@@ -15,6 +15,15 @@ from console.settings import Issuer
 from console.store.invoices import Invoice
 
 CURRENCY = "USD"
+# An invoice's totals, in the order both documents (HTML and PDF) show them
+TOTALS = (
+    ("subtotal", "Subtotal"),
+    ("credits", "Créditos / Credits"),
+    ("taxable_base", "Base imponible / Taxable base"),
+    ("tax", "IVU / Sales and use tax"),
+    ("late_fees", "Cargos por demora / Late fees"),
+    ("total", "Total (USD)"),
+)
 STATUS_WORDS = {
     "issued": ("Emitida", "Issued"),
     "paid": ("Pagada", "Paid"),
@@ -177,14 +186,7 @@ def render_html(wire: dict[str, Any]) -> str:
     )
     totals = "".join(
         f'<tr><th colspan="3">{label}</th><td class="n">{money_text(wire[key])}</td></tr>'
-        for key, label in (
-            ("subtotal", "Subtotal"),
-            ("credits", "Créditos / Credits"),
-            ("taxable_base", "Base imponible / Taxable base"),
-            ("tax", "IVU / Sales and use tax"),
-            ("late_fees", "Cargos por demora / Late fees"),
-            ("total", "Total (USD)"),
-        )
+        for key, label in TOTALS
     )
     corrects = (
         f"<p>Anula la factura / Voids invoice {e(wire['corrects'])}: {e(wire['reason'])}</p>"

@@ -8,7 +8,13 @@ from typing import Any
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from console.billing.documents import STATUS_WORDS, money_text, tax_status_words, title_words
+from console.billing.documents import (
+    STATUS_WORDS,
+    TOTALS,
+    money_text,
+    tax_status_words,
+    title_words,
+)
 
 WIDTHS = (100, 22, 30, 34)
 
@@ -66,14 +72,7 @@ def render_pdf(wire: dict[str, Any]) -> bytes:
             pdf.cell(width, 6, _text(cell)[:60], align="L" if index == 0 else "R")
         pdf.ln()
     pdf.ln(2)
-    for key, label in (
-        ("subtotal", "Subtotal"),
-        ("credits", "Créditos / Credits"),
-        ("taxable_base", "Base imponible / Taxable base"),
-        ("tax", "IVU / Sales and use tax"),
-        ("late_fees", "Cargos por demora / Late fees"),
-        ("total", "Total (USD)"),
-    ):
+    for key, label in TOTALS:
         pdf.set_font("Helvetica", "B" if key == "total" else "", 9)
         pdf.cell(sum(WIDTHS[:3]), 6, _text(label), align="R")
         pdf.cell(WIDTHS[3], 6, _text(money_text(wire[key])), align="R")

@@ -109,9 +109,13 @@ def require_admin(request: web.Request) -> str:
     return actor
 
 
-async def require_agent(request: web.Request) -> Agent:
+async def require_agent(request: web.Request, *, any_scope: bool = False) -> Agent:
+    """The agent of the request's token; `any_scope` also takes a token limited to
+    enrolling a second factor (the MFA endpoints' own)."""
+    signer = request.app[SIGNER]
     try:
-        claims = request.app[SIGNER].verify(bearer(request))
+        token = bearer(request)
+        claims = signer.verify_any(token) if any_scope else signer.verify(token)
     except InvalidToken as exc:
         raise ProtocolError("unauthorized", str(exc)) from None
     agent = await request.app[STORE].get_agent(claims.agent_id)

@@ -17,12 +17,11 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 from console.domain.errors import ProtocolError
 from console.domain.types import Agent
 from console.security import totp
-from console.security.tokens import InvalidToken
 from console.settings import Settings
 from console.store.repository import Store
 from console.web.audit_log import record
-from console.web.http import bearer, read_json
-from console.web.keys import ACTOR, CLOCK, SETTINGS, SIGNER, STORE
+from console.web.http import read_json, require_agent
+from console.web.keys import CLOCK, SETTINGS, SIGNER, STORE
 
 routes = web.RouteTableDef()
 Code = Annotated[str, StringConstraints(min_length=1, max_length=32, strip_whitespace=True)]
@@ -63,15 +62,7 @@ async def requires_factor(store: Store, settings: Settings, agent: Agent) -> boo
 
 async def _caller(request: web.Request) -> Agent:
     """The agent of the token, whatever its scope (enrolment-only tokens included)."""
-    try:
-        claims = request.app[SIGNER].verify_any(bearer(request))
-    except InvalidToken as exc:
-        raise ProtocolError("unauthorized", str(exc)) from None
-    agent = await request.app[STORE].get_agent(claims.agent_id)
-    if agent is None or agent.tenant_id != claims.tenant_id or not agent.active:
-        raise ProtocolError("unauthorized", "this agent no longer exists; log in again")
-    request[ACTOR] = (agent.tenant_id, f"agent:{agent.id}")
-    return agent
+    return await require_agent(request, any_scope=True)
 
 
 @routes.get("/api/mfa")
