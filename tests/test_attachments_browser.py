@@ -70,6 +70,14 @@ def gps_of(data: bytes) -> dict[int, Any]:
     return dict(Image.open(io.BytesIO(data)).getexif().get_ifd(GPS_IFD))
 
 
+def intercept_file_choosers(page: Any) -> None:
+    """Playwright turns on Chromium's file chooser interception when a page first gets a
+    `filechooser` listener, without waiting for it; `expect_file_chooser` just before the
+    click then races the click (a chooser opened before it is on is never reported). One
+    listener from the page's start keeps it on for the whole test."""
+    page.on("filechooser", lambda _chooser: None)
+
+
 async def hand_over(page: Any, kind: str, selector: str, *, file: tuple[str, str, bytes]) -> None:
     name, type_, data = file
     b64 = base64.b64encode(data).decode()
@@ -86,9 +94,11 @@ async def test_a_pasted_photo_reaches_the_agent_with_a_thumbnail_and_without_its
     tenant = await hub.tenant(plan="basic", languages=["es", "en"], allowed_origins=[hub.url])
     agent = await hub.agent(tenant, languages=["es"], name="Marisol Vega")
     console = await open_console(browser, hub)
+    intercept_file_choosers(console)
     await sign_in(console, agent)
 
     site = await site_page(browser, hub, tenant, "/demo/inventory", "es-PR")
+    intercept_file_choosers(site)
     requests: list[Any] = []
 
     def seen(request: Any) -> None:
