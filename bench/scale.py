@@ -261,6 +261,7 @@ class Results:
     burst_refused: int = 0  # starts answered with an error (their chat may exist still)
     burst_seconds: float = 0.0  # how long sending the starts took
     burst_hub_stalls: int = 0
+    burst_cpu_ms: float = 0.0  # the hubs' CPU from the first start to the last assignment
     gc_long_pauses: int = 0  # collections over 100 ms, in every hub, over the whole run
     gc_full_seconds: float = 0.0  # time in full (generation 2) collections, all hubs
     loads: list[str] = field(default_factory=list)
@@ -611,15 +612,19 @@ class Charla:
         results.assign_p99_ms = pct(self.assign_latencies, 0.99) * 1000
         results.loads.append(load())
 
-    async def burst(self, results: Results, count: int, agents: int) -> None:
+    async def burst(
+        self, results: Results, count: int, agents: int, name: str = "Bench Burst"
+    ) -> None:
         """`count` chats started within one second (each visitor's start sent at its own
         moment in that second, none waiting for another's ack) on a tenant whose `agents`
         agents have more free slots than that: none should be left unassigned."""
-        newcomers = await self.newcomers(count, agents=agents, name="Bench Burst")
+        newcomers = await self.newcomers(count, agents=agents, name=name)
         await asyncio.sleep(1)  # the agents' and visitors' connections settle
         self.assign_latencies.clear()
         refused: list[str] = []
         stalls = await self.loop_stalls()
+        spy = await self.profile(name) if os.environ.get("BENCH_PYSPY") else None
+        cpu = self.cpu_s()
         begun = time.perf_counter()
 
         async def arrive(n: int, sock: LeanSocket) -> None:
@@ -633,6 +638,9 @@ class Charla:
         results.burst_seconds = time.perf_counter() - begun  # the last start is sent by now
         await asyncio.gather(*sending)
         await self.assigned(count, timeout_s=10)
+        results.burst_cpu_ms = (self.cpu_s() - cpu) / count * 1000
+        if spy:
+            await spy.wait()
         results.burst_hub_stalls = await self.loop_stalls() - stalls
         results.burst_assigned = len(self.assign_latencies)
         results.burst_unassigned = count - results.burst_assigned
@@ -642,6 +650,20 @@ class Charla:
         results.burst_p50_ms = pct(self.assign_latencies, 0.5) * 1000
         results.burst_p99_ms = pct(self.assign_latencies, 0.99) * 1000
         results.loads.append(load())
+
+    async def profile(self, name: str, seconds: int = 3) -> asyncio.subprocess.Process:
+        """py-spy on the first hub for `seconds` (raw stacks in `$BENCH_PYSPY.<name>`): where
+        a phase's CPU goes, sampled from its start."""
+        assert self.hubs[0].process is not None
+        spy = await asyncio.create_subprocess_exec(
+            *(str(Path(sys.executable).parent / "py-spy"), "record", "--nonblocking"),
+            *("-r", "500", "-p", str(self.hubs[0].process.pid), "-d", str(seconds)),
+            *("-f", "raw", "-o", f"{os.environ['BENCH_PYSPY']}.{name}"),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        await asyncio.sleep(0.5)  # py-spy attached
+        return spy
 
     async def message(self, sock: LeanSocket, chat_id: str) -> dict[str, Any]:
         """A visitor's message, its text a mark whose delivery to the agent is timed; the ack."""
@@ -696,7 +718,8 @@ async def run_charla(charla: Charla, results: Results, args: Any) -> None:
         await charla.burst(results, BURST_CHATS, BURST_AGENTS)
         step(
             f"{results.label}: burst of {BURST_CHATS}: p50 {results.burst_p50_ms:.0f} ms, "
-            f"p99 {results.burst_p99_ms:.0f} ms, unassigned {results.burst_unassigned}"
+            f"p99 {results.burst_p99_ms:.0f} ms, unassigned {results.burst_unassigned}, "
+            f"hub CPU {results.burst_cpu_ms:.2f} ms a start"
         )
         flooding = dict(itertools.islice(chats.items(), args.connections))
         for _ in range(args.rounds):
@@ -833,6 +856,24 @@ def run_spec(text: str) -> tuple[int, str]:
     return int(processes), fanout
 
 
+async def bursts_only(charla: Charla, fanout: str, rounds: int) -> None:
+    """The burst phase alone, `rounds` times on one deployment, with the hubs' CPU time."""
+    await charla.start()
+    try:
+        for n in range(rounds):
+            results = Results(len(charla.hubs), fanout)
+            await charla.burst(results, BURST_CHATS, BURST_AGENTS, f"Burst {chr(97 + n)}")
+            print(
+                f"{results.label} burst {n + 1}: p50 {results.burst_p50_ms:.0f} ms, "
+                f"p99 {results.burst_p99_ms:.0f} ms, assigned {results.burst_assigned}, "
+                f"refused {results.burst_refused}, stalls {results.burst_hub_stalls}, "
+                f"hub CPU {results.burst_cpu_ms:.2f} ms a start (load {load()})",
+                flush=True,
+            )
+    finally:
+        await charla.stop()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--visitors", type=int, default=1000)
@@ -869,6 +910,12 @@ async def main() -> None:
         default=3,
         help="saturation rounds, each measuring every deployment beside bare python-socketio",
     )
+    parser.add_argument(
+        "--burst-only",
+        action="store_true",
+        help="only the burst phase, once per round (for working on the start path); with "
+        "BENCH_PYSPY=<file> in the environment, each burst sampled by py-spy",
+    )
     args = parser.parse_args()
     if args.cap:
         reason = CpuCap.why_not()
@@ -882,6 +929,11 @@ async def main() -> None:
     ceilings: dict[tuple[str, int], float] = {}
     runs: list[Results] = []
     with tempfile.TemporaryDirectory(prefix="charla-bench-") as tmp, PostgresCluster() as pg:
+        if args.burst_only:
+            for n, (processes, fanout) in enumerate(args.runs):
+                charla = Charla(Path(tmp) / f"burst{n}", pg, processes, fanout, args.cap)
+                await bursts_only(charla, fanout, args.rounds)
+            return
         for processes in sorted({processes for processes, _ in args.runs}):
             for kind in ("echo", "bare-tuned"):
                 rate = await ceiling(kind, processes, args.connections, args.seconds, args.cap)

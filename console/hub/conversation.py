@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Unpack
 
 from console.domain.errors import ProtocolError
-from console.domain.types import Chat, Draft, Message, parse_message_id
+from console.domain.leads import Lead
+from console.domain.types import Chat, Draft, Message, Visitor, parse_message_id
 from console.hub.context import HubContext
 from console.hub.texts import system_text
 from console.realtime.rooms import AGENT_NS, VISITOR_NS, agent_room, visitor_room, watch_room
@@ -88,10 +89,24 @@ class Conversation:
             # the lead an agent or the bot saved earlier, so whoever takes the chat sees it
             store.leads.for_chat(chat.tenant_id, chat.id),
         )
-        wire = chat.to_wire(visitor, messages)
-        if lead is not None:
-            wire["lead"] = lead.to_wire(with_deliveries=False)
-        return wire
+        return wire_of(chat, visitor, messages, lead)
+
+    async def chat_wires(self, tenant_id: str, chats: list[Chat]) -> dict[str, dict[str, Any]]:
+        """`chat_wire` of a dispatch run's chats (one tenant's): the same reads, each one
+        query for all of them."""
+        store = self.ctx.store
+        ids = [chat.id for chat in chats]
+        visitors, messages, leads = await asyncio.gather(
+            store.get_visitors([chat.visitor_id for chat in chats]),
+            store.first_messages(ids, limit=TRANSCRIPT_LIMIT, whispers=True),
+            store.leads.for_chats(tenant_id, ids),
+        )
+        return {
+            chat.id: wire_of(
+                chat, visitors.get(chat.visitor_id), messages[chat.id], leads.get(chat.id)
+            )
+            for chat in chats
+        }
 
     async def sync(
         self, chat: Chat, after_id: str | None, *, whispers: bool = False
@@ -129,3 +144,12 @@ class Conversation:
             await self.ctx.emit("typing", event, to=to, namespace=namespace)
 
         await self.typing.offer(sid, chat_id, typing, forward)
+
+
+def wire_of(
+    chat: Chat, visitor: Visitor | None, messages: list[Message], lead: Lead | None
+) -> dict[str, Any]:
+    wire = chat.to_wire(visitor, messages)
+    if lead is not None:
+        wire["lead"] = lead.to_wire(with_deliveries=False)
+    return wire

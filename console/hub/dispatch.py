@@ -28,7 +28,7 @@ from console.routing.state import Assignment
 
 log = structlog.get_logger("charla.hub")
 
-RECORDING_AGENTS = 6  # agents whose new chats a dispatch records at once
+RECORD_BATCH = 100  # a dispatch run's chats recorded (and their histories read) at once
 
 
 @dataclass(eq=False)
@@ -82,54 +82,55 @@ class Dispatcher:
         tenant = await self.ctx.cached_tenant(tenant_id)
         if tenant is None:
             return set()
-        assigned: set[str] = set()
-        per_agent: dict[str, list[Assignment]] = {}
-        for item in await self.ctx.state.assign(
+        given = await self.ctx.state.assign(
             tenant_id, now_ms=self.ctx.now_ms(), overflow_after_ms=overflow_after_ms(tenant)
-        ):
-            per_agent.setdefault(item.agent_id, []).append(item)
-
-        # Agents' assignments side by side (each is a few round trips to SQL and Redis), but
-        # a few agents at a time: each takes up to four pooled connections at once (the
-        # reads for chat_assigned), and a burst must leave the message writer some. An
-        # agent's name is read, and their new load told to the team, once per run however
-        # many chats it gave them (a burst of starts: once per agent, not once per chat).
-        side_by_side = asyncio.Semaphore(RECORDING_AGENTS)
-
-        async def record(items: list[Assignment]) -> None:
-            async with side_by_side:
-                agent_id = items[0].agent_id
-                names: dict[str, str] = {}  # the agent's, read with their first chat's wire
-                given = False
-                for item in items:  # one agent's chats in queue order
-                    if await self._record_assignment(tenant_id, item, names):
-                        assigned.add(item.chat_id)
-                        given = True
-                if given:
-                    await self.publish_presence(tenant_id, agent_id)
-
-        await asyncio.gather(*(record(items) for items in per_agent.values()))
+        )
+        assigned: set[str] = set()
+        for start in range(0, len(given), RECORD_BATCH):
+            assigned |= await self._record(tenant_id, given[start : start + RECORD_BATCH])
         return assigned
 
-    async def _record_assignment(
-        self, tenant_id: str, item: Assignment, names: dict[str, str]
-    ) -> bool:
-        """Record in SQL what Redis assigned, and tell the agent and the visitor (the team
-        learns the agent's load from the caller, once for all the chats it records)."""
+    async def _record(self, tenant_id: str, items: list[Assignment]) -> set[str]:
+        """Record in SQL what Redis assigned, then tell each agent and visitor, and the team
+        each agent's new load once. A burst of starts gives a run many chats: they are
+        recorded in one transaction and their histories read in one query of each kind, not
+        a transaction and four reads per chat."""
         ctx = self.ctx
         try:
-            chat = await ctx.store.assign_chat(
-                item.chat_id, item.agent_id, overflowed=item.overflowed
+            chats = await ctx.store.assign_chats(
+                [(item.chat_id, item.agent_id, item.overflowed) for item in items]
             )
         except Exception:
-            log.exception("assignment_failed", tenant_id=tenant_id, chat_id=item.chat_id)
-            await self._undo_assignment(tenant_id, item.chat_id, item.agent_id)
-            return False
-        if chat is None:
-            await ctx.state.release(tenant_id, item.agent_id, item.chat_id, now_ms=ctx.now_ms())
-            return False
-        await self._announce_assignment(chat, item.agent_id, names, overflowed=item.overflowed)
-        return True
+            log.exception("assignment_failed", tenant_id=tenant_id, chats=len(items))
+            for item in items:
+                await self._undo_assignment(tenant_id, item.chat_id, item.agent_id)
+            return set()
+        recorded: list[Chat] = []
+        for item in items:
+            chat = chats.get(item.chat_id)
+            if chat is None:  # closed while it waited: Redis gives the slot back
+                await ctx.state.release(tenant_id, item.agent_id, item.chat_id, now_ms=ctx.now_ms())
+                continue
+            recorded.append(chat)
+            self._count(chat, item)
+            if item.overflowed:  # a note in the history the agent receives
+                await self.conversation.system(chat, "overflowed")
+        if not recorded:
+            return set()
+        agent_ids = sorted({item.agent_id for item in items if item.chat_id in chats})
+        wires, agents = await asyncio.gather(
+            self.conversation.chat_wires(tenant_id, recorded),
+            asyncio.gather(*(ctx.store.get_agent(agent_id) for agent_id in agent_ids)),
+        )
+        names = {a: agent.name if agent else "" for a, agent in zip(agent_ids, agents, strict=True)}
+        for chat in recorded:
+            assert chat.agent_id is not None  # assign_chats set it
+            await self.hand_over(
+                chat, chat.agent_id, names[chat.agent_id], wires[chat.id], presence=False
+            )
+        for agent_id in agent_ids:
+            await self.publish_presence(tenant_id, agent_id)
+        return {chat.id for chat in recorded}
 
     async def _undo_assignment(self, tenant_id: str, chat_id: str, agent_id: str) -> None:
         """Redis gave the chat to the agent but SQL did not record it: give it back.
@@ -143,24 +144,12 @@ class Dispatcher:
             if chat is not None and chat.status == "queued":
                 await self.enqueue(chat)
 
-    async def _announce_assignment(
-        self, chat: Chat, agent_id: str, names: dict[str, str], *, overflowed: bool
-    ) -> None:
+    def _count(self, chat: Chat, item: Assignment) -> None:
         self.ctx.metrics.chats_assigned.labels(chat.tenant_id).inc()
         if chat.queued_at is not None and chat.assigned_at is not None:
             waited = (chat.assigned_at - chat.queued_at).total_seconds()
             self.ctx.metrics.queue_wait.observe(max(0.0, waited))
-        chat_log(chat).info("chat_assigned", agent_id=agent_id, overflowed=overflowed)
-        if overflowed:
-            await self.conversation.system(chat, "overflowed")
-        if agent_id in names:
-            wire = await self.conversation.chat_wire(chat)
-        else:
-            agent, wire = await asyncio.gather(
-                self.ctx.store.get_agent(agent_id), self.conversation.chat_wire(chat)
-            )
-            names[agent_id] = agent.name if agent else ""
-        await self.hand_over(chat, agent_id, names[agent_id], wire, presence=False)
+        chat_log(chat).info("chat_assigned", agent_id=item.agent_id, overflowed=item.overflowed)
 
     async def hand_over(
         self,

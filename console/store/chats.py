@@ -158,6 +158,29 @@ class ChatStore(StoreBase):
             },
         )
 
+    async def assign_chats(self, given: Sequence[tuple[str, str, bool]]) -> dict[str, Chat]:
+        """What a dispatch run gave (chat, agent, overflowed), recorded in one transaction:
+        one conditional update per agent (and overflow), not one transaction per chat. The
+        chats still queued are returned; one that was not (closed meanwhile) is left out."""
+        groups: dict[tuple[str, bool], list[str]] = {}
+        for chat_id, agent_id, overflowed in given:
+            groups.setdefault((agent_id, overflowed), []).append(chat_id)
+        now = self.clock.now()
+        assigned: dict[str, Chat] = {}
+        async with self.engine.begin() as conn:
+            for (agent_id, overflowed), chat_ids in groups.items():
+                query = (
+                    update(CHATS)
+                    .where(CHATS.c.id.in_(chat_ids), CHATS.c.status == "queued")
+                    .values(
+                        status="active", agent_id=agent_id, assigned_at=now, overflowed=overflowed
+                    )
+                    .returning(CHATS)
+                )
+                for row in await conn.execute(query):
+                    assigned[row.id] = read_chat(row)
+        return assigned
+
     async def move_chat(self, chat_id: str, from_agent: str, to_agent: str) -> Chat | None:
         return await self._transition(
             chat_id,
@@ -248,6 +271,29 @@ class ChatStore(StoreBase):
             query = query.where(MESSAGES.c.id > after)
         rows = await self.read_rows(query.order_by(MESSAGES.c.id).limit(limit))
         return [read_message(r, self.cipher) for r in rows]
+
+    async def first_messages(
+        self, chat_ids: Sequence[str], *, limit: int, whispers: bool = False
+    ) -> dict[str, list[Message]]:
+        """`list_messages` of several chats in one query: each chat's first `limit`."""
+        query = select(
+            MESSAGES,
+            func.row_number()
+            .over(partition_by=MESSAGES.c.chat_id, order_by=MESSAGES.c.id)
+            .label("n"),
+        ).where(MESSAGES.c.chat_id.in_(list(chat_ids)))
+        if not whispers:
+            query = query.where(MESSAGES.c.whisper.is_(False))
+        numbered = query.subquery()
+        rows = await self.read_rows(
+            select(*(numbered.c[c.name] for c in MESSAGES.c))
+            .where(numbered.c.n <= limit)
+            .order_by(numbered.c.id)
+        )
+        found: dict[str, list[Message]] = {chat_id: [] for chat_id in chat_ids}
+        for row in rows:
+            found[row.chat_id].append(read_message(row, self.cipher))
+        return found
 
     # -- tickets -------------------------------------------------------------------------
 

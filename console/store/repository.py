@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -263,6 +263,29 @@ class Store(ChatStore):
             .limit(PAGES_KEPT_PER_VISITOR)
         )
         return read_visitor(row, self.cipher, reversed(viewed))
+
+    async def get_visitors(self, visitor_ids: Sequence[str]) -> dict[str, Visitor]:
+        """`get_visitor` (with pages) of several visitors in two queries, not two each."""
+        ids = list(set(visitor_ids))
+        rows = await self.read_rows(select(VISITORS).where(VISITORS.c.id.in_(ids)))
+        numbered = (
+            select(
+                PAGE_VIEWS,
+                func.row_number()
+                .over(partition_by=PAGE_VIEWS.c.visitor_id, order_by=PAGE_VIEWS.c.id.desc())
+                .label("n"),
+            )
+            .where(PAGE_VIEWS.c.visitor_id.in_(ids))
+            .subquery()
+        )
+        viewed: dict[str, list[Any]] = {visitor_id: [] for visitor_id in ids}
+        for page in await self.read_rows(
+            select(*(numbered.c[c.name] for c in PAGE_VIEWS.c))
+            .where(numbered.c.n <= PAGES_KEPT_PER_VISITOR)
+            .order_by(numbered.c.id)
+        ):
+            viewed[page.visitor_id].append(page)
+        return {row.id: read_visitor(row, self.cipher, viewed[row.id]) for row in rows}
 
     async def update_visitor_contact(
         self,
