@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from console.domain.types import Chat, Tenant
 from console.security.crypto import DataCipher
 from console.settings import Database
 from console.store.db import head_revision, make_engine, migrate, schema_revision
@@ -30,9 +31,20 @@ def bouncer(postgres: PostgresCluster) -> Iterator[PgBouncer]:
         yield running
 
 
+async def _start(store: Store, tenant: Tenant, n: int) -> Chat:
+    """A chat start's statements (store/hot.py: asyncpg's own, reads outside a transaction)."""
+    chat = await new_chat(store, tenant, text=f"m{n}")
+    assert tenant == await store.get_tenant(tenant.id)
+    visitor = await store.get_visitor(chat.visitor_id)
+    assert visitor is not None
+    assert () == visitor.pages
+    assert [chat.id] == [c.id for c in await store.list_chats(visitor_id=chat.visitor_id)]
+    return chat
+
+
 async def _burst(store: Store) -> list[str]:
     tenant = await new_tenant(store)
-    chats = await asyncio.gather(*(new_chat(store, tenant, text=f"m{n}") for n in range(BURST)))
+    chats = await asyncio.gather(*(_start(store, tenant, n) for n in range(BURST)))
     return sorted(c.id for c in chats)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from console.domain.clock import Clock, SystemClock
 from console.security.crypto import DataCipher
+from console.store.hot import HotStore
 from console.store.models import Base
 
 
@@ -45,6 +46,7 @@ class StoreBase:
         )
         self._reads = async_sessionmaker(reads, expire_on_commit=False)
         self._read_engine = reads
+        self.hot = HotStore(engine, reads)  # a chat start's statements (store/hot.py)
 
     def session(self) -> AsyncSession:
         return self._sessions()

@@ -7,7 +7,7 @@ race for each. Its hot paths (a chat start, an assignment, a transcript) are SQL
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +15,7 @@ from sqlalchemy import func, insert, literal, select, update
 
 from console.domain.types import Chat, Message, Ticket, format_message_id
 from console.store.base import StoreBase, tenant_rows
+from console.store.hot import Hot, param
 from console.store.models import (
     CHATS,
     MESSAGES,
@@ -27,6 +28,39 @@ from console.store.models import (
 from console.store.records import read_chat, read_message, read_ticket
 
 OPEN_STATUSES = ("queued", "active", "bot")
+
+# a chat start's statements (store/hot.py), and a chat by id (typing, closing, sync...)
+CHAT = Hot(select(CHATS).where(CHATS.c.id == param("id")))
+INSERT_CHAT = Hot(insert(CHATS).values({f.name: param(f.name) for f in fields(Chat)}))
+MESSAGE_COLUMNS = (
+    "chat_id",
+    "author",
+    "sender",
+    "text_enc",
+    "client_msg_id",
+    "created_at",
+    "whisper",
+)
+INSERT_MESSAGE = Hot(
+    insert(MESSAGES)
+    .values({name: param(name) for name in MESSAGE_COLUMNS})
+    .returning(MESSAGES.c.id)
+)
+INSERT_TICKET = Hot(insert(TICKETS).values({c.name: param(c.name) for c in TICKETS.c}))
+_VISITOR_CHATS: dict[tuple[str, ...], Hot] = {}
+
+
+def visitor_chats(statuses: Sequence[str]) -> Hot:
+    """A visitor's chats in these statuses, oldest first (one statement per set of them)."""
+    key = tuple(statuses)
+    hot = _VISITOR_CHATS.get(key)
+    if hot is None:
+        hot = _VISITOR_CHATS[key] = Hot(
+            select(CHATS)
+            .where(CHATS.c.visitor_id == param("visitor_id"), CHATS.c.status.in_(key))
+            .order_by(CHATS.c.created_at)
+        )
+    return hot
 
 
 class ChatStore(StoreBase):
@@ -82,23 +116,21 @@ class ChatStore(StoreBase):
                 callback_due_at=callback_due_at,
             )
             ticket_row = read_ticket.row_values(ticket, self.cipher, text_enc=text_enc)
-        async with self.engine.begin() as conn:
-            await conn.execute(insert(CHATS), asdict(chat))  # Chat's fields are columns
-            message_id = (
-                await conn.execute(
-                    insert(MESSAGES).returning(MESSAGES.c.id),
-                    {
-                        "chat_id": chat.id,
-                        "author": "visitor",
-                        "sender": "visitor",
-                        "text_enc": text_enc,
-                        "client_msg_id": client_msg_id,
-                        "created_at": now,
-                    },
-                )
-            ).scalar_one()
+        async with self.hot.transaction() as db:
+            await db.rows(INSERT_CHAT, **asdict(chat))
+            first = await db.row(
+                INSERT_MESSAGE,
+                chat_id=chat.id,
+                author="visitor",
+                sender="visitor",
+                text_enc=text_enc,
+                client_msg_id=client_msg_id,
+                created_at=now,
+                whisper=False,
+            )
             if ticket_row is not None:
-                await conn.execute(insert(TICKETS), ticket_row)
+                await db.rows(INSERT_TICKET, **ticket_row)
+        message_id = first["id"]
         message = Message(
             id=format_message_id(message_id),
             chat_id=chat.id,
@@ -110,7 +142,7 @@ class ChatStore(StoreBase):
         return chat, message, ticket
 
     async def get_chat(self, chat_id: str) -> Chat | None:
-        row = await self.read_row(select(CHATS).where(CHATS.c.id == chat_id))
+        row = await self.hot.row(CHAT, id=chat_id)
         return read_chat(row) if row else None
 
     async def list_chats(
@@ -121,6 +153,9 @@ class ChatStore(StoreBase):
         agent_id: str | None = None,
         visitor_id: str | None = None,
     ) -> list[Chat]:
+        if visitor_id is not None and tenant_id is None and agent_id is None:  # a start's
+            rows = await self.hot.rows(visitor_chats(statuses), visitor_id=visitor_id)
+            return [read_chat(row) for row in rows]
         query = select(CHATS).where(CHATS.c.status.in_(list(statuses)))
         if tenant_id is not None:
             query = query.where(CHATS.c.tenant_id == tenant_id)

@@ -27,6 +27,7 @@ from console.domain.leads import Delivery, Lead, LeadIn, lead_data
 from console.domain.types import Chat, Tenant
 from console.store.base import StorePart, assign, contact_values, owned, tenant_rows
 from console.store.history import HistoryRepository
+from console.store.hot import Hot, param
 from console.store.models import (
     LEADS,
     DeliveryRow,
@@ -71,6 +72,12 @@ async def destinations(s: AsyncSession, tenant: Tenant, event: str) -> list[tupl
 
 read_delivery = RowReader(Delivery, DeliveryRow)
 _read_lead = RowReader(Lead, LeadRow, secret=("data",), data=json.loads)
+# on every assignment, and every visitor message with a digit or an @ (hub/bots.py, listen)
+LEAD_OF_CHAT = Hot(
+    select(LEADS).where(
+        LEADS.c.chat_id == param("chat_id"), LEADS.c.tenant_id == param("tenant_id")
+    )
+)
 
 
 def pending_delivery(
@@ -245,11 +252,9 @@ class LeadRepository(StorePart):
     async def for_chat(self, tenant_id: str, chat_id: str) -> Lead | None:
         """The chat's lead without its deliveries (what an agent taking the chat sees).
 
-        On every assignment: a Core read with no transaction, not an ORM session's three
+        On every assignment: a hot statement (store/hot.py), not an ORM session's three
         round trips."""
-        row = await self.store.read_row(
-            select(LEADS).where(LEADS.c.chat_id == chat_id, LEADS.c.tenant_id == tenant_id)
-        )
+        row = await self.store.hot.row(LEAD_OF_CHAT, chat_id=chat_id, tenant_id=tenant_id)
         return self._lead(row) if row else None
 
     async def for_chats(self, tenant_id: str, chat_ids: Sequence[str]) -> dict[str, Lead]:

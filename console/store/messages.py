@@ -50,6 +50,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from console.domain.clock import Clock
 from console.domain.types import Author, Chat, Draft, Message, format_message_id
 from console.security.crypto import DataCipher
+from console.store.hot import raw_connection
 from console.store.models import CHATS, MESSAGES
 from console.store.records import read_chat
 
@@ -340,20 +341,8 @@ class MessageWriter:
             async with self.engine.begin() as conn:
                 yield _CoreBatch(conn)
             return
-        async with self.engine.connect() as conn:
-            pg = (await conn.get_raw_connection()).driver_connection
-            assert pg is not None, "a checked-out connection has its driver's"
-            try:
-                async with pg.transaction():
-                    yield _AsyncpgBatch(pg)
-            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
-                if pg.is_closed() or isinstance(exc, OSError):
-                    # Let SQLAlchemy see the lost connection as if it had run the statement:
-                    # it drops every pooled connection as old as this one (a database
-                    # restart closed them all) and raises the error callers already know,
-                    # which the retry below looks for.
-                    await conn.exec_driver_sql("SELECT 1")
-                raise
+        async with raw_connection(self.engine) as (_conn, pg), pg.transaction():
+            yield _AsyncpgBatch(pg)
 
     async def _write_batch(self, batch: list[_Pending]) -> list[Posted | BaseException]:
         outcomes: list[Posted | BaseException | None] = [None] * len(batch)

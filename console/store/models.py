@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -426,8 +426,8 @@ class RowReader(Generic[R]):
         self.convert = tuple(convert.items())
 
     def __call__(self, row: Any, cipher: DataCipher | None = None, **given: Any) -> R:
-        if isinstance(row, Row):
-            mapping = row._mapping
+        mapping = row._mapping if isinstance(row, Row) else row  # or a hot statement's dict
+        if isinstance(mapping, Mapping):
             values = {name: mapping[column] for name, column in self.reads}
         else:
             values = {name: getattr(row, column) for name, column in self.reads}

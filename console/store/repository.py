@@ -31,6 +31,7 @@ from console.store.chats import OPEN_STATUSES, ChatStore
 from console.store.engagement import EngagementRepository
 from console.store.floor import FloorRepository
 from console.store.history import HistoryRepository
+from console.store.hot import Hot, param
 from console.store.incidents import IncidentRepository
 from console.store.integrations import IntegrationRepository
 from console.store.invoices import InvoiceRepository
@@ -60,6 +61,17 @@ from console.store.transcripts import TranscriptRequests
 
 __all__ = ["OPEN_STATUSES", "Store", "StoreConflictError"]
 PAGES_KEPT_PER_VISITOR = 50
+
+
+# a chat start's reads (store/hot.py)
+TENANT = Hot(select(TENANTS).where(TENANTS.c.id == param("id")))
+VISITOR = Hot(select(VISITORS).where(VISITORS.c.id == param("id")))
+PAGES = Hot(
+    select(PAGE_VIEWS)
+    .where(PAGE_VIEWS.c.visitor_id == param("visitor_id"))
+    .order_by(PAGE_VIEWS.c.id.desc())
+    .limit(PAGES_KEPT_PER_VISITOR)
+)
 
 
 class StoreConflictError(Exception):
@@ -155,7 +167,7 @@ class Store(ChatStore):
         return read_tenant(row)
 
     async def get_tenant(self, tenant_id: str) -> Tenant | None:
-        row = await self.read_row(select(TENANTS).where(TENANTS.c.id == tenant_id))
+        row = await self.hot.row(TENANT, id=tenant_id)
         return read_tenant(row) if row else None
 
     async def get_tenant_by_site_key(self, site_key: str) -> Tenant | None:
@@ -251,17 +263,12 @@ class Store(ChatStore):
 
     async def get_visitor(self, visitor_id: str, *, pages: bool = True) -> Visitor | None:
         """A visitor, with the pages they viewed (unless `pages` is False)."""
-        row = await self.read_row(select(VISITORS).where(VISITORS.c.id == visitor_id))
+        row = await self.hot.row(VISITOR, id=visitor_id)
         if row is None:
             return None
         if not pages:
             return read_visitor(row, self.cipher)
-        viewed = await self.read_rows(
-            select(PAGE_VIEWS)
-            .where(PAGE_VIEWS.c.visitor_id == visitor_id)
-            .order_by(PAGE_VIEWS.c.id.desc())
-            .limit(PAGES_KEPT_PER_VISITOR)
-        )
+        viewed = await self.hot.rows(PAGES, visitor_id=visitor_id)
         return read_visitor(row, self.cipher, reversed(viewed))
 
     async def get_visitors(self, visitor_ids: Sequence[str]) -> dict[str, Visitor]:

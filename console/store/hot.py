@@ -1,0 +1,172 @@
+"""Hot statements: the few a chat start runs, on asyncpg itself where the store is PostgreSQL.
+
+A `Hot` statement is an SQLAlchemy Core statement with named bind parameters, built once.
+On PostgreSQL it is compiled once and run on the pooled connection's own asyncpg
+connection: SQLAlchemy's execution layer (a connection object, a greenlet switch, the
+cursor adapter, result processing) cost a read by id 0.39 ms of CPU where asyncpg's own work
+was 0.03 ms, and a start ran six such statements (docs/performance.md, issue 25). Elsewhere
+(SQLite) SQLAlchemy runs the same statement. Either way a row comes back as a dict by column
+name, which the records' readers (`RowReader`) take like any row.
+
+The bind and result processors of the columns' types (an aware UTC datetime, a boolean) are
+applied as SQLAlchemy would; a statement's parameters must all be given (a column's Python
+default is not filled in), or the call fails with the missing name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, cast
+
+import asyncpg
+from sqlalchemy import BindParameter, ClauseElement, Executable, bindparam
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.compiler import SQLCompiler
+
+Processor = Callable[[Any], Any] | None
+
+
+def param(name: str) -> BindParameter[Any]:
+    """A hot statement's parameter, given at each call."""
+    return bindparam(name, required=False)
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    names: tuple[str, ...]  # the positional parameters' names, $1 first
+    constants: Mapping[str, Any]  # values the statement carries itself (an IN list)
+    binds: tuple[Processor, ...]
+    keys: tuple[str, ...]  # the columns returned, by name
+    results: tuple[Processor, ...]
+
+    def args(self, params: Mapping[str, Any]) -> list[Any]:
+        values = []
+        for name, process in zip(self.names, self.binds, strict=True):
+            if name in params:
+                value = params[name]
+            elif self.constants.get(name) is not None:
+                value = self.constants[name]
+            else:
+                raise KeyError(f"no value for the statement's parameter {name!r}")
+            values.append(process(value) if process is not None else value)
+        return values
+
+    def row(self, record: asyncpg.Record) -> dict[str, Any]:
+        return {
+            key: process(value) if process is not None else value
+            for key, process, value in zip(self.keys, self.results, record.values(), strict=True)
+        }
+
+
+class Hot:
+    """A statement run often enough that SQLAlchemy's execution layer shows (above)."""
+
+    def __init__(self, statement: Executable) -> None:
+        self.statement = statement
+        self._compiled: _Compiled | None = None
+
+    def compiled(self, dialect: Dialect) -> _Compiled:
+        if self._compiled is None:
+            compiler = cast(ClauseElement, self.statement).compile(
+                dialect=dialect, compile_kwargs={"render_postcompile": True}
+            )
+            assert isinstance(compiler, SQLCompiler)
+            names = tuple(compiler.positiontup or ())
+            binds = {name: b.type.bind_processor(dialect) for name, b in compiler.binds.items()}
+            columns: Sequence[Any] = (
+                getattr(self.statement, "selected_columns", None)
+                or getattr(self.statement, "_returning", None)  # INSERT ... RETURNING
+                or ()
+            )
+            self._compiled = _Compiled(
+                sql=compiler.string,
+                names=names,
+                constants=compiler.construct_params(),
+                binds=tuple(binds.get(name) for name in names),
+                keys=tuple(column.key for column in columns),
+                results=tuple(column.type.result_processor(dialect, None) for column in columns),
+            )
+        return self._compiled
+
+
+class HotConnection:
+    """Hot statements on one connection (in a transaction when `HotStore.transaction`)."""
+
+    def __init__(self, dialect: Dialect, pg: Any = None, conn: AsyncConnection | None = None):
+        self.dialect = dialect
+        self.pg = pg  # asyncpg's connection, on PostgreSQL
+        self.conn = conn  # SQLAlchemy's, elsewhere
+
+    async def rows(self, hot: Hot, **params: Any) -> list[Any]:
+        if self.pg is not None:
+            compiled = hot.compiled(self.dialect)
+            records = await self.pg.fetch(compiled.sql, *compiled.args(params))
+            return [compiled.row(record) for record in records]
+        assert self.conn is not None
+        result = await self.conn.execute(hot.statement, params)
+        return [dict(row._mapping) for row in result] if result.returns_rows else []
+
+    async def row(self, hot: Hot, **params: Any) -> Any | None:
+        rows = await self.rows(hot, **params)
+        return rows[0] if rows else None
+
+
+class HotStore:
+    """The store's way to its hot statements: reads outside a transaction (as the store's
+    other reads on PostgreSQL), or one transaction."""
+
+    def __init__(self, engine: AsyncEngine, read_engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.read_engine = read_engine
+        self.dialect = engine.dialect
+        self.native = engine.dialect.name == "postgresql"
+
+    async def rows(self, hot: Hot, **params: Any) -> list[Any]:
+        async with self._connection(self.read_engine, transaction=False) as db:
+            return await db.rows(hot, **params)
+
+    async def row(self, hot: Hot, **params: Any) -> Any | None:
+        rows = await self.rows(hot, **params)
+        return rows[0] if rows else None
+
+    def transaction(self) -> Any:
+        """`async with hot.transaction() as db:` the statements commit together."""
+        return self._connection(self.engine, transaction=True)
+
+    @asynccontextmanager
+    async def _connection(
+        self, engine: AsyncEngine, *, transaction: bool
+    ) -> AsyncIterator[HotConnection]:
+        if not self.native:
+            async with engine.begin() if transaction else engine.connect() as conn:
+                yield HotConnection(self.dialect, conn=conn)
+            return
+        async with raw_connection(engine) as (conn, pg):
+            if not transaction:
+                yield HotConnection(self.dialect, pg=pg)
+                return
+            async with pg.transaction():
+                yield HotConnection(self.dialect, pg=pg)
+
+
+@asynccontextmanager
+async def raw_connection(engine: AsyncEngine) -> AsyncIterator[tuple[AsyncConnection, Any]]:
+    """A pooled PostgreSQL connection and its asyncpg connection. A lost connection is made
+    SQLAlchemy's own error (OperationalError, the pool emptied of connections as old), the
+    one callers know and retry."""
+    async with engine.connect() as conn:
+        pg = (await conn.get_raw_connection()).driver_connection
+        assert pg is not None, "a checked-out connection has its driver's"
+        try:
+            yield conn, pg
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+            if pg.is_closed() or isinstance(exc, OSError):
+                # Let SQLAlchemy see the lost connection as if it had run the statement: it
+                # drops every pooled connection as old as this one (a database restart
+                # closed them all) and raises the error callers already know.
+                await conn.exec_driver_sql("SELECT 1")
+            raise
