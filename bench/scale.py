@@ -543,9 +543,12 @@ class Charla:
                     else:
                         refused += 1
 
+        spy = await self.profile("saturation") if os.environ.get("BENCH_PYSPY") else None
         cpu = self.cpu_s()
         await asyncio.gather(*(flood(s) for s in chats))
         busy_s = self.cpu_s() - cpu
+        if spy:
+            await spy.wait()
         results.saturation_cpus_ms.append(busy_s * 1000 / max(1, acked))
         # what the hubs spend with every connection open and nothing sent, over a window a
         # third as long (scaled up): per process, not per message
