@@ -45,6 +45,10 @@ class BotHost(Protocol):
 
     async def tenant(self, tenant_id: str) -> Tenant: ...
 
+    async def captures_leads(self, tenant_id: str) -> bool:
+        """Whether the tenant's plan has lead capture (read from a cache a second old)."""
+        ...
+
     def schedule(self, tenant: Tenant) -> Schedule: ...
 
     async def served_languages(self, tenant: Tenant) -> frozenset[str]: ...
@@ -254,6 +258,8 @@ class BotRunner:
 
     async def _listen(self, chat: Chat, text: str) -> None:
         try:
+            if not await self.host.captures_leads(chat.tenant_id):
+                return  # no bot lead to correct, and none read for every message
             lead = await self.store.leads.for_chat(chat.tenant_id, chat.id)
             if lead is None or lead.source != "bot":
                 return

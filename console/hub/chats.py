@@ -46,6 +46,10 @@ class ChatLifecycle:
     async def tenant(self, tenant_id: str) -> Tenant:
         return await self.ctx.tenant(tenant_id)
 
+    async def captures_leads(self, tenant_id: str) -> bool:
+        tenant = await self.ctx.cached_tenant(tenant_id)
+        return tenant is not None and allows(tenant.plan, "lead_capture")
+
     def schedule(self, tenant: Tenant) -> Schedule:
         return self.ctx.schedule(tenant)
 
