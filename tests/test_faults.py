@@ -79,3 +79,30 @@ async def test_a_database_restart_between_messages_costs_the_visitor_nothing(
     assert ack["message"]["id"] == delivered["message"]["id"]
     synced = await visitor.call("sync", {"chat_id": chat["id"]})
     assert ["Hola", "después"] == [m["text"] for m in synced["messages"]]
+
+
+async def test_after_a_database_restart_a_chat_start_is_refused_at_most_once(
+    make_hub: HubFactory, own_postgres: PostgresCluster
+) -> None:
+    """A start's statements run on asyncpg itself (console/store/hot.py): a pooled connection
+    that died with the server still becomes SQLAlchemy's error, which answers `unavailable`
+    and empties the pool of connections as old; the widget's retry then starts the chat."""
+    url = own_postgres.url(own_postgres.create_database("restart_start"))
+    hub = await make_hub(database_url=url)
+    tenant, _agent, _agent_peer, _visitor, _chat = await active_chat(hub, text="Hola", max_chats=5)
+    newcomer = await hub.visitor_peer(tenant)
+    await asyncio.to_thread(own_postgres.pause)
+    await asyncio.to_thread(own_postgres.resume)
+
+    acks = []
+    for _ in range(3):
+        ack = await newcomer.call("start_chat", {"text": "Hola otra vez"}, timeout_s=30)
+        acks.append(ack)
+        if ack["ok"]:
+            break
+    assert acks[-1]["ok"] is True, acks
+    assert len(acks) <= 2, acks
+    assert all(a["error"]["code"] == "unavailable" for a in acks[:-1]), acks
+    assert newcomer.sio.connected
+    synced = await newcomer.call("sync", {"chat_id": acks[-1]["chat"]["id"]})
+    assert ["Hola otra vez"] == [m["text"] for m in synced["messages"]]
