@@ -1,7 +1,9 @@
 """The store's chats, their messages and tickets (methods of `Store`).
 
 A chat's state changes are conditional updates (`_transition`): exactly one caller wins a
-race for each. Its hot paths (a chat start, an assignment, a transcript) are SQLAlchemy Core.
+race for each. Its hot paths are SQLAlchemy Core: a chat start's statements, and a chat by
+id, as hot statements (store/hot.py: asyncpg itself on PostgreSQL); a dispatch run's
+assignments and a transcript as plain Core.
 """
 
 from __future__ import annotations
@@ -153,7 +155,7 @@ class ChatStore(StoreBase):
         agent_id: str | None = None,
         visitor_id: str | None = None,
     ) -> list[Chat]:
-        if visitor_id is not None and tenant_id is None and agent_id is None:  # a start's
+        if visitor_id is not None and tenant_id is None and agent_id is None:  # hot: a start's
             rows = await self.hot.rows(visitor_chats(statuses), visitor_id=visitor_id)
             return [read_chat(row) for row in rows]
         query = select(CHATS).where(CHATS.c.status.in_(list(statuses)))
