@@ -2,17 +2,20 @@
 in one query of each kind (console/hub/dispatch.py, issue 25): a burst of starts gives a
 run many chats, and a transaction and four reads per chat kept a hub's core busy (200
 starts in a second: p99 from `start_chat` to `chat_assigned` 0.6 s). Counted on the
-hub's own engine, the statements that name a run's chats or visitors: as many for twelve
-chats as for three. And each chat's `chat_assigned` still carries its own history."""
+hub's own engine and its hot statements (asyncpg's own on PostgreSQL, store/hot.py), the
+statements that name a run's chats or visitors: as many for twelve chats as for three.
+And each chat's `chat_assigned` still carries its own history."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
 from console.domain.leads import LeadIn
 from console.hub import Hub
+from console.store.hot import Hot, HotConnection
 from console.web.keys import HUB
 from tests.support.harness import HubFactory, chat_is
 
@@ -35,7 +38,7 @@ async def queued_chats(core: Hub, tenant_id: str, count: int) -> list[Any]:
 
 
 async def test_a_dispatch_run_reads_and_writes_once_for_all_the_chats_it_gives(
-    make_hub: HubFactory, database_url: str
+    make_hub: HubFactory, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hub = await make_hub(database_url=database_url)
     core: Hub = hub.app[HUB]
@@ -47,6 +50,14 @@ async def test_a_dispatch_run_reads_and_writes_once_for_all_the_chats_it_gives(
             statements.append(statement)
 
     event.listen(core.store.engine.sync_engine, "before_cursor_execute", seen)
+    hot_rows = HotConnection.rows
+
+    async def counted(self: HotConnection, hot: Hot, **params: Any) -> list[Any]:
+        if self.pg is not None:  # asyncpg's own (on SQLite SQLAlchemy runs it: seen above)
+            seen(None, None, str(hot.statement), params)
+        return await hot_rows(self, hot, **params)
+
+    monkeypatch.setattr(HotConnection, "rows", counted)
 
     counts = {}
     for count in (3, 12):

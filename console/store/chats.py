@@ -17,7 +17,7 @@ from sqlalchemy import func, insert, literal, select, update
 
 from console.domain.types import Chat, Message, Ticket, format_message_id
 from console.store.base import StoreBase, tenant_rows
-from console.store.hot import Hot, param
+from console.store.hot import Hot, one_of, param
 from console.store.models import (
     CHATS,
     MESSAGES,
@@ -50,6 +50,37 @@ INSERT_MESSAGE = Hot(
 )
 INSERT_TICKET = Hot(insert(TICKETS).values({c.name: param(c.name) for c in TICKETS.c}))
 _VISITOR_CHATS: dict[tuple[str, ...], Hot] = {}
+# a dispatch run's: its chats assigned to one agent, and their transcripts' first messages
+ASSIGN = Hot(
+    update(CHATS)
+    .where(one_of(CHATS.c.id, "ids"), CHATS.c.status == "queued")
+    .values(
+        status="active",
+        agent_id=param("agent_id"),
+        assigned_at=param("at"),
+        overflowed=param("overflowed"),
+    )
+    .returning(CHATS)
+)
+
+
+def _first_messages(*, whispers: bool) -> Hot:
+    query = select(
+        MESSAGES,
+        func.row_number().over(partition_by=MESSAGES.c.chat_id, order_by=MESSAGES.c.id).label("n"),
+    ).where(one_of(MESSAGES.c.chat_id, "ids"))
+    if not whispers:
+        query = query.where(MESSAGES.c.whisper.is_(False))
+    numbered = query.subquery()
+    return Hot(
+        select(*(numbered.c[c.name] for c in MESSAGES.c))
+        .where(numbered.c.n <= param("limit"))
+        .order_by(numbered.c.id)
+    )
+
+
+FIRST_MESSAGES = _first_messages(whispers=True)
+FIRST_MESSAGES_NO_WHISPERS = _first_messages(whispers=False)
 
 
 def visitor_chats(statuses: Sequence[str]) -> Hot:
@@ -204,18 +235,12 @@ class ChatStore(StoreBase):
             groups.setdefault((agent_id, overflowed), []).append(chat_id)
         now = self.clock.now()
         assigned: dict[str, Chat] = {}
-        async with self.engine.begin() as conn:
+        async with self.hot.transaction() as db:
             for (agent_id, overflowed), chat_ids in groups.items():
-                query = (
-                    update(CHATS)
-                    .where(CHATS.c.id.in_(chat_ids), CHATS.c.status == "queued")
-                    .values(
-                        status="active", agent_id=agent_id, assigned_at=now, overflowed=overflowed
-                    )
-                    .returning(CHATS)
-                )
-                for row in await conn.execute(query):
-                    assigned[row.id] = read_chat(row)
+                for row in await db.rows(
+                    ASSIGN, ids=chat_ids, agent_id=agent_id, at=now, overflowed=overflowed
+                ):
+                    assigned[row["id"]] = read_chat(row)
         return assigned
 
     async def move_chat(self, chat_id: str, from_agent: str, to_agent: str) -> Chat | None:
@@ -313,23 +338,11 @@ class ChatStore(StoreBase):
         self, chat_ids: Sequence[str], *, limit: int, whispers: bool = False
     ) -> dict[str, list[Message]]:
         """`list_messages` of several chats in one query: each chat's first `limit`."""
-        query = select(
-            MESSAGES,
-            func.row_number()
-            .over(partition_by=MESSAGES.c.chat_id, order_by=MESSAGES.c.id)
-            .label("n"),
-        ).where(MESSAGES.c.chat_id.in_(list(chat_ids)))
-        if not whispers:
-            query = query.where(MESSAGES.c.whisper.is_(False))
-        numbered = query.subquery()
-        rows = await self.read_rows(
-            select(*(numbered.c[c.name] for c in MESSAGES.c))
-            .where(numbered.c.n <= limit)
-            .order_by(numbered.c.id)
-        )
+        statement = FIRST_MESSAGES if whispers else FIRST_MESSAGES_NO_WHISPERS
+        rows = await self.hot.rows(statement, ids=list(chat_ids), limit=limit)
         found: dict[str, list[Message]] = {chat_id: [] for chat_id in chat_ids}
         for row in rows:
-            found[row.chat_id].append(read_message(row, self.cipher))
+            found[row["chat_id"]].append(read_message(row, self.cipher))
         return found
 
     # -- tickets -------------------------------------------------------------------------

@@ -21,9 +21,19 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import asyncpg
-from sqlalchemy import BindParameter, ClauseElement, Executable, bindparam
+from sqlalchemy import (
+    BindParameter,
+    Boolean,
+    ClauseElement,
+    ColumnElement,
+    Executable,
+    any_,
+    bindparam,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 
 Processor = Callable[[Any], Any] | None
@@ -32,6 +42,33 @@ Processor = Callable[[Any], Any] | None
 def param(name: str) -> BindParameter[Any]:
     """A hot statement's parameter, given at each call."""
     return bindparam(name, required=False)
+
+
+class _OneOf(ColumnElement[bool]):
+    type = Boolean()
+    inherit_cache = False  # compiled once by `Hot` on PostgreSQL; SQLite's are small
+
+    def __init__(self, column: ColumnElement[Any], name: str) -> None:
+        self.column = column
+        self.name = name
+
+
+def one_of(column: ColumnElement[Any], name: str) -> ColumnElement[bool]:
+    """`column IN (the list given as parameter `name`)`, whatever its length: on PostgreSQL
+    `= ANY($n)` with the list as one array, so that the statement compiles once."""
+    return _OneOf(column, name)
+
+
+@compiles(_OneOf)
+def _in_list(element: _OneOf, compiler: SQLCompiler, **kw: Any) -> str:
+    listed = element.column.in_(bindparam(element.name, expanding=True))
+    return str(compiler.process(listed, **kw))
+
+
+@compiles(_OneOf, "postgresql")
+def _any_of(element: _OneOf, compiler: SQLCompiler, **kw: Any) -> str:
+    array = bindparam(element.name, type_=ARRAY(element.column.type), required=False)
+    return str(compiler.process(element.column == any_(array), **kw))
 
 
 @dataclass(frozen=True)
@@ -77,11 +114,8 @@ class Hot:
             assert isinstance(compiler, SQLCompiler)
             names = tuple(compiler.positiontup or ())
             binds = {name: b.type.bind_processor(dialect) for name, b in compiler.binds.items()}
-            columns: Sequence[Any] = (
-                getattr(self.statement, "selected_columns", None)
-                or getattr(self.statement, "_returning", None)  # INSERT ... RETURNING
-                or ()
-            )
+            # a SELECT's columns, or what an INSERT or UPDATE returns (none without RETURNING)
+            columns: Sequence[Any] = list(getattr(self.statement, "exported_columns", ()))
             self._compiled = _Compiled(
                 sql=compiler.string,
                 names=names,

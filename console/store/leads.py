@@ -27,7 +27,7 @@ from console.domain.leads import Delivery, Lead, LeadIn, lead_data
 from console.domain.types import Chat, Tenant
 from console.store.base import StorePart, assign, contact_values, owned, tenant_rows
 from console.store.history import HistoryRepository
-from console.store.hot import Hot, param
+from console.store.hot import Hot, one_of, param
 from console.store.models import (
     LEADS,
     DeliveryRow,
@@ -73,6 +73,9 @@ async def destinations(s: AsyncSession, tenant: Tenant, event: str) -> list[tupl
 read_delivery = RowReader(Delivery, DeliveryRow)
 _read_lead = RowReader(Lead, LeadRow, secret=("data",), data=json.loads)
 # on every assignment, and every visitor message with a digit or an @ (hub/bots.py, listen)
+LEADS_OF_CHATS = Hot(
+    select(LEADS).where(one_of(LEADS.c.chat_id, "ids"), LEADS.c.tenant_id == param("tenant_id"))
+)
 LEAD_OF_CHAT = Hot(
     select(LEADS).where(
         LEADS.c.chat_id == param("chat_id"), LEADS.c.tenant_id == param("tenant_id")
@@ -259,10 +262,8 @@ class LeadRepository(StorePart):
 
     async def for_chats(self, tenant_id: str, chat_ids: Sequence[str]) -> dict[str, Lead]:
         """`for_chat` of several chats (a dispatch run's) in one query."""
-        rows = await self.store.read_rows(
-            select(LEADS).where(LEADS.c.chat_id.in_(list(chat_ids)), LEADS.c.tenant_id == tenant_id)
-        )
-        return {row.chat_id: self._lead(row) for row in rows}
+        rows = await self.store.hot.rows(LEADS_OF_CHATS, ids=list(chat_ids), tenant_id=tenant_id)
+        return {row["chat_id"]: self._lead(row) for row in rows}
 
     async def list(
         self,

@@ -9,6 +9,7 @@ console/store/chats.py; the other parts are its attributes (`store.leads`...).
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Sequence
 from typing import Any
@@ -31,7 +32,7 @@ from console.store.chats import OPEN_STATUSES, ChatStore
 from console.store.engagement import EngagementRepository
 from console.store.floor import FloorRepository
 from console.store.history import HistoryRepository
-from console.store.hot import Hot, param
+from console.store.hot import Hot, one_of, param
 from console.store.incidents import IncidentRepository
 from console.store.integrations import IntegrationRepository
 from console.store.invoices import InvoiceRepository
@@ -71,6 +72,23 @@ PAGES = Hot(
     .where(PAGE_VIEWS.c.visitor_id == param("visitor_id"))
     .order_by(PAGE_VIEWS.c.id.desc())
     .limit(PAGES_KEPT_PER_VISITOR)
+)
+
+VISITORS_BY_ID = Hot(select(VISITORS).where(one_of(VISITORS.c.id, "ids")))
+_numbered_pages = (
+    select(
+        PAGE_VIEWS,
+        func.row_number()
+        .over(partition_by=PAGE_VIEWS.c.visitor_id, order_by=PAGE_VIEWS.c.id.desc())
+        .label("n"),
+    )
+    .where(one_of(PAGE_VIEWS.c.visitor_id, "ids"))
+    .subquery()
+)
+PAGES_OF_VISITORS = Hot(
+    select(*(_numbered_pages.c[c.name] for c in PAGE_VIEWS.c))
+    .where(_numbered_pages.c.n <= PAGES_KEPT_PER_VISITOR)
+    .order_by(_numbered_pages.c.id)
 )
 
 
@@ -274,25 +292,13 @@ class Store(ChatStore):
     async def get_visitors(self, visitor_ids: Sequence[str]) -> dict[str, Visitor]:
         """`get_visitor` (with pages) of several visitors in two queries, not two each."""
         ids = list(set(visitor_ids))
-        rows = await self.read_rows(select(VISITORS).where(VISITORS.c.id.in_(ids)))
-        numbered = (
-            select(
-                PAGE_VIEWS,
-                func.row_number()
-                .over(partition_by=PAGE_VIEWS.c.visitor_id, order_by=PAGE_VIEWS.c.id.desc())
-                .label("n"),
-            )
-            .where(PAGE_VIEWS.c.visitor_id.in_(ids))
-            .subquery()
+        rows, pages = await asyncio.gather(
+            self.hot.rows(VISITORS_BY_ID, ids=ids), self.hot.rows(PAGES_OF_VISITORS, ids=ids)
         )
         viewed: dict[str, list[Any]] = {visitor_id: [] for visitor_id in ids}
-        for page in await self.read_rows(
-            select(*(numbered.c[c.name] for c in PAGE_VIEWS.c))
-            .where(numbered.c.n <= PAGES_KEPT_PER_VISITOR)
-            .order_by(numbered.c.id)
-        ):
-            viewed[page.visitor_id].append(page)
-        return {row.id: read_visitor(row, self.cipher, viewed[row.id]) for row in rows}
+        for page in pages:
+            viewed[page["visitor_id"]].append(page)
+        return {row["id"]: read_visitor(row, self.cipher, viewed[row["id"]]) for row in rows}
 
     async def update_visitor_contact(
         self,
