@@ -1,4 +1,5 @@
-"""Hot statements: the few a chat start runs, on asyncpg itself where the store is PostgreSQL.
+"""Hot statements: those of a chat start and its assignment, on asyncpg itself where the
+store is PostgreSQL.
 
 A `Hot` statement is an SQLAlchemy Core statement with named bind parameters, built once.
 On PostgreSQL it is compiled once and run on the pooled connection's own asyncpg
@@ -6,7 +7,10 @@ connection: SQLAlchemy's execution layer (a connection object, a greenlet switch
 cursor adapter, result processing) cost a read by id 0.39 ms of CPU where asyncpg's own work
 was 0.03 ms, and a start ran six such statements (docs/performance.md, issue 25). Elsewhere
 (SQLite) SQLAlchemy runs the same statement. Either way a row comes back as a dict by column
-name, which the records' readers (`RowReader`) take like any row.
+name, which the records' readers (`RowReader`) take like any row. A list parameter
+(`one_of`: a dispatch run's chats) is one array on PostgreSQL (`= ANY($n)`), so that the
+statement compiles once whatever the list's length; elsewhere it is SQLAlchemy's expanding
+`IN`.
 
 The bind and result processors of the columns' types (an aware UTC datetime, a boolean) are
 applied as SQLAlchemy would; a statement's parameters must all be given (a column's Python
