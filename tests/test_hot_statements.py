@@ -4,16 +4,22 @@ same records as SQLAlchemy does; on SQLite SQLAlchemy runs the same statements."
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
+from console.security.crypto import DataCipher
 from console.store.chats import INSERT_MESSAGE
+from console.store.db import make_engine, migrate
+from console.store.hot import Hot, param
 from console.store.models import TENANTS
 from console.store.records import read_tenant
 from console.store.repository import Store
+from tests.support.postgres import PostgresCluster
 from tests.support.store import new_tenant
 
 
@@ -90,3 +96,28 @@ async def test_a_hot_statement_without_one_of_its_parameters_names_it(store: Sto
                 client_msg_id=None,
                 created_at=chat.created_at,
             )
+
+
+async def test_a_hot_read_cancelled_mid_flight_leaves_no_task_and_a_working_pool(
+    postgres: PostgresCluster,
+) -> None:
+    """A task stopped while its statement runs (the hub's background work at shutdown):
+    asyncpg's cancel request must not outlive the connection, and the pool still serves."""
+    engine = make_engine(postgres.url(postgres.create_database(f"hot_{uuid.uuid4().hex[:8]}")))
+    await migrate(engine)
+    store = Store(engine, DataCipher(DataCipher.new_key()))
+    try:
+        slow = Hot(select(func.pg_sleep(param("seconds"))))
+        reading = asyncio.create_task(store.hot.rows(slow, seconds=5))
+        await asyncio.sleep(0.3)  # the statement is running
+        reading.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await reading
+        for _ in range(3):  # a cancelled task's last turns, not a cancel request's round trips
+            await asyncio.sleep(0)
+        pending = [t for t in asyncio.all_tasks() if "Connection._cancel" in repr(t.get_coro())]
+        assert [] == pending
+        tenant = await new_tenant(store)
+        assert tenant == await store.get_tenant(tenant.id)
+    finally:
+        await store.close()

@@ -19,6 +19,7 @@ default is not filled in), or the call fails with the missing name.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -201,6 +202,13 @@ async def raw_connection(engine: AsyncEngine) -> AsyncIterator[tuple[AsyncConnec
         assert pg is not None, "a checked-out connection has its driver's"
         try:
             yield conn, pg
+        except asyncio.CancelledError:
+            # A statement stopped mid-flight (a task cancelled at shutdown): asyncpg asks the
+            # server to cancel it over a connection of its own. This connection goes, not
+            # back to the pool (terminating it also ends that request's task, which would
+            # otherwise outlive the event loop).
+            await conn.invalidate()
+            raise
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
             if pg.is_closed() or isinstance(exc, OSError):
                 # Let SQLAlchemy see the lost connection as if it had run the statement: it
