@@ -579,6 +579,21 @@ class Charla:
         ack: dict[str, Any] = await sock.call("start_chat", {"text": mark, "language": "es"})
         return ack
 
+    def paced_starts(
+        self, newcomers: list[LeanSocket], rate: float, refused: list[str]
+    ) -> tuple[float, list[asyncio.Future[None]]]:
+        """Each newcomer's `start_chat` sent at its own moment, `rate` a second from now (none
+        waits for another's ack); the codes of those refused go to `refused`."""
+        begun = time.perf_counter()
+
+        async def arrive(n: int, sock: LeanSocket) -> None:
+            await asyncio.sleep(max(0.0, begun + n / rate - time.perf_counter()))
+            ack = await self.arrive(sock)
+            if not ack["ok"]:
+                refused.append(ack["error"]["code"])
+
+        return begun, [asyncio.ensure_future(arrive(n, s)) for n, s in enumerate(newcomers)]
+
     async def assigned(self, count: int, timeout_s: float) -> bool:
         """Wait until `count` assignments have been timed; False if they were not in time."""
         for _ in range(int(timeout_s / 0.05)):
@@ -593,16 +608,9 @@ class Charla:
         self.assign_latencies.clear()
         refused: list[str] = []
         stalls = await self.loop_stalls()
-        begun = time.perf_counter()
-
-        async def arrive(n: int, sock: LeanSocket) -> None:
-            await asyncio.sleep(max(0.0, begun + n / rate - time.perf_counter()))
-            ack = await self.arrive(sock)
-            if not ack["ok"]:
-                refused.append(ack["error"]["code"])
-
+        begun, sending = self.paced_starts(newcomers, rate, refused)
         with GcPauses() as pauses:
-            await asyncio.gather(*(arrive(n, s) for n, s in enumerate(newcomers)))
+            await asyncio.gather(*sending)
             results.assign_rate = arriving / (time.perf_counter() - begun)
             await self.assigned(arriving, timeout_s=5)
         results.assign_generator_gc_ms = pauses.longest_s * 1000
@@ -628,15 +636,7 @@ class Charla:
         stalls = await self.loop_stalls()
         spy = await self.profile(name) if os.environ.get("BENCH_PYSPY") else None
         cpu = self.cpu_s()
-        begun = time.perf_counter()
-
-        async def arrive(n: int, sock: LeanSocket) -> None:
-            await asyncio.sleep(max(0.0, begun + n / count - time.perf_counter()))
-            ack = await self.arrive(sock)
-            if not ack["ok"]:
-                refused.append(ack["error"]["code"])
-
-        sending = [asyncio.ensure_future(arrive(n, s)) for n, s in enumerate(newcomers)]
+        begun, sending = self.paced_starts(newcomers, count, refused)
         await asyncio.sleep(max(0.0, begun + 1.0 - time.perf_counter()))
         results.burst_seconds = time.perf_counter() - begun  # the last start is sent by now
         await asyncio.gather(*sending)

@@ -14,24 +14,18 @@ import pytest
 from sqlalchemy import event
 
 from console.domain.leads import LeadIn
+from console.domain.types import Chat, Tenant
 from console.hub import Hub
 from console.store.hot import Hot, HotConnection
 from console.web.keys import HUB
 from tests.support.harness import HubFactory, chat_is
+from tests.support.store import new_chat
 
 
-async def queued_chats(core: Hub, tenant_id: str, count: int) -> list[Any]:
+async def queued_chats(core: Hub, tenant: Tenant, count: int) -> list[Chat]:
     chats = []
     for n in range(count):
-        visitor = await core.store.visitor_arrives(tenant_id, None)
-        chat, _, _ = await core.store.start_chat(
-            tenant_id=tenant_id,
-            visitor_id=visitor.id,
-            language="es",
-            status="queued",
-            text=f"Hola, soy el visitante {n}",
-            client_msg_id=None,
-        )
+        chat = await new_chat(core.store, tenant, text=f"Hola, soy el visitante {n}")
         await core.dispatcher.enqueue(chat)
         chats.append(chat)
     return chats
@@ -66,7 +60,7 @@ async def test_a_dispatch_run_reads_and_writes_once_for_all_the_chats_it_gives(
         assert store_tenant is not None
         agent = await hub.agent(tenant, languages=["es"], max_chats=20)
         peer = await hub.agent_peer(agent, online=False)
-        chats = await queued_chats(core, tenant["id"], count)
+        chats = await queued_chats(core, store_tenant, count)
         await core.store.add_page_view(
             chats[0].visitor_id, url="https://dealer.example/tacoma", title="Tacoma", referrer=None
         )

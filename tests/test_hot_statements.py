@@ -20,7 +20,7 @@ from console.store.models import TENANTS
 from console.store.records import read_tenant
 from console.store.repository import Store
 from tests.support.postgres import PostgresCluster
-from tests.support.store import new_tenant
+from tests.support.store import new_chat, new_tenant
 
 
 async def test_a_start_s_statements_skip_sqlalchemy_on_postgresql_and_read_the_same(
@@ -75,16 +75,7 @@ async def test_a_start_s_statements_skip_sqlalchemy_on_postgresql_and_read_the_s
 async def test_a_hot_statement_without_one_of_its_parameters_names_it(store: Store) -> None:
     """Not a column's default filled in quietly: asyncpg's way says which parameter is
     missing, SQLite's refuses the NULL in the column."""
-    tenant = await new_tenant(store)
-    visitor = await store.visitor_arrives(tenant.id, None)
-    chat, _, _ = await store.start_chat(
-        tenant_id=tenant.id,
-        visitor_id=visitor.id,
-        language="es",
-        status="queued",
-        text="Hola",
-        client_msg_id=None,
-    )
+    chat = await new_chat(store, await new_tenant(store))
     with pytest.raises((KeyError, IntegrityError), match="whisper"):
         async with store.hot.transaction() as db:
             await db.row(

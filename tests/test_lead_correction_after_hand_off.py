@@ -14,6 +14,7 @@ from console.domain.leads import LeadIn
 from console.hub import Hub
 from console.web.keys import HUB
 from tests.support.harness import HubFactory, LiveHub
+from tests.support.store import new_chat
 
 
 async def waiting_chat(hub: LiveHub, plan: str) -> tuple[Hub, Any, Any]:
@@ -23,15 +24,7 @@ async def waiting_chat(hub: LiveHub, plan: str) -> tuple[Hub, Any, Any]:
     tenant = await hub.tenant(plan=plan)
     stored = await core.store.get_tenant(tenant["id"])
     assert stored is not None
-    visitor = await core.store.visitor_arrives(tenant["id"], None)
-    chat, _, _ = await core.store.start_chat(
-        tenant_id=tenant["id"],
-        visitor_id=visitor.id,
-        language="es",
-        status="queued",
-        text="Hola",
-        client_msg_id=None,
-    )
+    chat = await new_chat(core.store, stored, text="Hola")
     await core.store.leads.save(
         stored,
         chat,
@@ -39,7 +32,7 @@ async def waiting_chat(hub: LiveHub, plan: str) -> tuple[Hub, Any, Any]:
         source="bot",
         agent_id=None,
     )
-    peer = await hub.visitor_peer(tenant, visitor_id=visitor.id)
+    peer = await hub.visitor_peer(tenant, visitor_id=chat.visitor_id)
     return core, chat, peer
 
 

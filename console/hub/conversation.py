@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Unpack
 
 from console.domain.errors import ProtocolError
-from console.domain.leads import Lead
-from console.domain.types import Chat, Draft, Message, Visitor, parse_message_id
+from console.domain.types import Chat, Draft, Message, parse_message_id
 from console.hub.context import HubContext
 from console.hub.texts import system_text
 from console.realtime.rooms import AGENT_NS, VISITOR_NS, agent_room, visitor_room, watch_room
@@ -81,32 +80,28 @@ class Conversation:
 
     async def chat_wire(self, chat: Chat) -> dict[str, Any]:
         """The chat as an agent receives it: visitor, pages, transcript and lead."""
-        store = self.ctx.store
-        # three reads side by side: on the assignment path, each is a round trip waited for
-        visitor, messages, lead = await asyncio.gather(
-            store.get_visitor(chat.visitor_id),
-            store.list_messages(chat.id, limit=TRANSCRIPT_LIMIT, whispers=True),
-            # the lead an agent or the bot saved earlier, so whoever takes the chat sees it
-            store.leads.for_chat(chat.tenant_id, chat.id),
-        )
-        return wire_of(chat, visitor, messages, lead)
+        return (await self.chat_wires(chat.tenant_id, [chat]))[chat.id]
 
     async def chat_wires(self, tenant_id: str, chats: list[Chat]) -> dict[str, dict[str, Any]]:
-        """`chat_wire` of a dispatch run's chats (one tenant's): the same reads, each one
-        query for all of them."""
+        """`chat_wire` of several chats of one tenant (a dispatch run's): each read is one
+        query for all of them, the three side by side (on the assignment path each is a
+        round trip waited for)."""
         store = self.ctx.store
         ids = [chat.id for chat in chats]
         visitors, messages, leads = await asyncio.gather(
             store.get_visitors([chat.visitor_id for chat in chats]),
             store.first_messages(ids, limit=TRANSCRIPT_LIMIT, whispers=True),
+            # the lead an agent or the bot saved earlier, so whoever takes the chat sees it
             store.leads.for_chats(tenant_id, ids),
         )
-        return {
-            chat.id: wire_of(
-                chat, visitors.get(chat.visitor_id), messages[chat.id], leads.get(chat.id)
-            )
-            for chat in chats
-        }
+        wires = {}
+        for chat in chats:
+            wire = chat.to_wire(visitors.get(chat.visitor_id), messages[chat.id])
+            lead = leads.get(chat.id)
+            if lead is not None:
+                wire["lead"] = lead.to_wire(with_deliveries=False)
+            wires[chat.id] = wire
+        return wires
 
     async def sync(
         self, chat: Chat, after_id: str | None, *, whispers: bool = False
@@ -144,12 +139,3 @@ class Conversation:
             await self.ctx.emit("typing", event, to=to, namespace=namespace)
 
         await self.typing.offer(sid, chat_id, typing, forward)
-
-
-def wire_of(
-    chat: Chat, visitor: Visitor | None, messages: list[Message], lead: Lead | None
-) -> dict[str, Any]:
-    wire = chat.to_wire(visitor, messages)
-    if lead is not None:
-        wire["lead"] = lead.to_wire(with_deliveries=False)
-    return wire

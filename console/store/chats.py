@@ -151,7 +151,7 @@ class ChatStore(StoreBase):
             ticket_row = read_ticket.row_values(ticket, self.cipher, text_enc=text_enc)
         async with self.hot.transaction() as db:
             await db.rows(INSERT_CHAT, **asdict(chat))
-            first = await db.row(
+            (first,) = await db.rows(  # its one row: the message's id
                 INSERT_MESSAGE,
                 chat_id=chat.id,
                 author="visitor",
@@ -215,16 +215,8 @@ class ChatStore(StoreBase):
         return read_chat(row) if row is not None else None
 
     async def assign_chat(self, chat_id: str, agent_id: str, *, overflowed: bool) -> Chat | None:
-        return await self._transition(
-            chat_id,
-            where_status=("queued",),
-            values={
-                "status": "active",
-                "agent_id": agent_id,
-                "assigned_at": self.clock.now(),
-                "overflowed": overflowed,
-            },
-        )
+        """One chat to one agent (`assign_chats`' way): None when it was no longer queued."""
+        return (await self.assign_chats([(chat_id, agent_id, overflowed)])).get(chat_id)
 
     async def assign_chats(self, given: Sequence[tuple[str, str, bool]]) -> dict[str, Chat]:
         """What a dispatch run gave (chat, agent, overflowed), recorded in one transaction:

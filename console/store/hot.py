@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -169,10 +169,10 @@ class HotStore:
             return await db.rows(hot, **params)
 
     async def row(self, hot: Hot, **params: Any) -> Any | None:
-        rows = await self.rows(hot, **params)
-        return rows[0] if rows else None
+        async with self._connection(self.read_engine, transaction=False) as db:
+            return await db.row(hot, **params)
 
-    def transaction(self) -> Any:
+    def transaction(self) -> AbstractAsyncContextManager[HotConnection]:
         """`async with hot.transaction() as db:` the statements commit together."""
         return self._connection(self.engine, transaction=True)
 
