@@ -224,6 +224,13 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
 async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     app[STORE] = await open_store(settings, app[CLOCK])
+    if not settings.database.pgbouncer:  # no statement is kept across PgBouncer's pooling
+        try:
+            readied = await app[STORE].hot.warm(settings.database.pool_warm)
+        except Exception as exc:  # an optimisation: the hub serves without it
+            log.warning("db_pool_warm_failed", error=f"{type(exc).__name__}: {exc}")
+        else:
+            log.info("db_pool_warmed", connections=readied)
     secret = load_or_create_secret(
         settings.data_dir,
         settings.secret_key,

@@ -187,6 +187,8 @@ class Database:
     pool_timeout_s: float = 30.0  # how long a caller waits for a free one
     # PgBouncer in transaction pooling: asyncpg's prepared statement caches off
     pgbouncer: bool = False
+    # connections opened at start with the hot statements readied on each (store/hot.py)
+    pool_warm: int = 10
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Database:
@@ -194,6 +196,7 @@ class Database:
             pool_size=_int(env, "CHARLA_DB_POOL_SIZE", 30, minimum=1),
             pool_timeout_s=_float(env, "CHARLA_DB_POOL_TIMEOUT_S", 30.0),
             pgbouncer=_bool(env, "CHARLA_DB_PGBOUNCER", False),
+            pool_warm=_int(env, "CHARLA_DB_POOL_WARM", 10, minimum=0),
         )
 
 

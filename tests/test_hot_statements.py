@@ -6,16 +6,21 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from contextlib import AsyncExitStack
+from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import Select, event, func, select
 from sqlalchemy.exc import IntegrityError
 
 from console.security.crypto import DataCipher
+from console.settings import Database
 from console.store.chats import INSERT_MESSAGE
 from console.store.db import make_engine, migrate
-from console.store.hot import Hot, param
+from console.store.hot import Hot, param, raw_connection
+from console.store.leads import LEADS_OF_CHATS
 from console.store.models import TENANTS
 from console.store.records import read_tenant
 from console.store.repository import Store
@@ -112,3 +117,97 @@ async def test_a_hot_read_cancelled_mid_flight_leaves_no_task_and_a_working_pool
         assert tenant == await store.get_tenant(tenant.id)
     finally:
         await store.close()
+
+
+async def _fresh_store(postgres: PostgresCluster, **engine: Any) -> Store:
+    url = postgres.url(postgres.create_database(f"hot_{uuid.uuid4().hex[:8]}"))
+    store = Store(make_engine(url, Database(**engine)), DataCipher(DataCipher.new_key()))
+    await migrate(store.engine)
+    await store.engine.dispose()  # the migration's connection gone: the pool starts empty
+    return store
+
+
+async def test_a_list_of_ids_costs_a_fresh_connection_no_type_lookup(
+    postgres: PostgresCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dispatch run's lists of chat ids are text[]: asyncpg decodes that type by itself,
+    where a varchar(36)[] took a catalog query on each new connection's first use (8-12 ms,
+    paid again on every connection a burst of starts grew the pool to)."""
+    lookups: list[Any] = []
+    introspect = asyncpg.Connection._introspect_types
+
+    async def counted(self: asyncpg.Connection, *args: Any, **kwargs: Any) -> Any:
+        lookups.append(args[0])
+        return await introspect(self, *args, **kwargs)
+
+    store = await _fresh_store(postgres)
+    try:
+        tenant = await new_tenant(store)
+        chats = [await new_chat(store, tenant) for _ in range(3)]
+        agent = await store.create_agent(
+            tenant_id=tenant.id,
+            email="ana@dealer.example",
+            name="Ana",
+            password_hash="-",
+            languages=["es"],
+            max_chats=5,
+            role="agent",
+        )
+        await store.engine.dispose()  # fresh connections from here on
+        monkeypatch.setattr(asyncpg.Connection, "_introspect_types", counted)
+        ids = [chat.id for chat in chats]
+        first = await store.first_messages(ids, limit=5)
+        assigned = await store.assign_chats([(chat_id, agent.id, False) for chat_id in ids])
+        leads = await store.hot.rows(LEADS_OF_CHATS, ids=ids, tenant_id=tenant.id)
+    finally:
+        await store.close()
+    assert [] == lookups
+    assert set(ids) == set(first)
+    assert all(["Hola"] == [m.text for m in first[i]] for i in ids)
+    assert {(i, "active", agent.id) for i in ids} == {
+        (chat.id, chat.status, chat.agent_id) for chat in assigned.values()
+    }
+    assert [] == leads
+
+
+async def test_warming_opens_connections_with_every_hot_read_prepared(
+    postgres: PostgresCluster,
+) -> None:
+    """Connections opened at the hub's start, each with the hot reads in asyncpg's statement
+    cache: a burst right after the start finds them ready (docs/performance.md, issue 25)."""
+    store = await _fresh_store(postgres, pool_size=4)
+    try:
+        assert 0 == store.engine.pool.checkedin()  # type: ignore[attr-defined]
+        assert 3 == await store.hot.warm(3)
+        assert 3 == store.engine.pool.checkedin()  # type: ignore[attr-defined]
+        reads = {hot.compiled(store.engine.dialect).sql for hot in Hot.made if _reads(hot)}
+        assert any("ANY ($1::TEXT[])" in sql for sql in reads)
+        async with AsyncExitStack() as stack:
+            held = [await stack.enter_async_context(raw_connection(store.engine)) for _ in range(3)]
+            for _conn, pg in held:
+                prepared = {r["statement"] for r in await pg.fetch(PREPARED)}
+                assert reads <= prepared, reads - prepared
+        assert 4 == await store.hot.warm(10)  # no more connections than the pool's
+        tenant = await new_tenant(store)  # the warmed pool serves
+        assert tenant == await store.get_tenant(tenant.id)
+    finally:
+        await store.close()
+
+
+async def test_warming_is_nothing_on_sqlite(tmp_path: Path) -> None:
+    store = Store(
+        make_engine(f"sqlite+aiosqlite:///{tmp_path / 'w.sqlite3'}"),
+        DataCipher(DataCipher.new_key()),
+    )
+    try:
+        await migrate(store.engine)
+        assert 0 == await store.hot.warm(10)
+    finally:
+        await store.close()
+
+
+PREPARED = "SELECT statement FROM pg_prepared_statements WHERE NOT from_sql"
+
+
+def _reads(hot: Hot) -> bool:
+    return isinstance(hot.statement, Select)

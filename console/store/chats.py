@@ -96,6 +96,9 @@ def visitor_chats(statuses: Sequence[str]) -> Hot:
     return hot
 
 
+visitor_chats(OPEN_STATUSES)  # a start's, made now so that `hot.warm` readies it
+
+
 class ChatStore(StoreBase):
     async def start_chat(
         self,

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -32,6 +32,9 @@ from sqlalchemy import (
     ClauseElement,
     ColumnElement,
     Executable,
+    Select,
+    String,
+    Text,
     any_,
     bindparam,
 )
@@ -72,7 +75,12 @@ def _in_list(element: _OneOf, compiler: SQLCompiler, **kw: Any) -> str:
 
 @compiles(_OneOf, "postgresql")
 def _any_of(element: _OneOf, compiler: SQLCompiler, **kw: Any) -> str:
-    array = bindparam(element.name, type_=ARRAY(element.column.type), required=False)
+    # A list of strings is a text[], not the column's varchar(n)[]: asyncpg knows text[] and
+    # decodes it at once, but introspects varchar[] with a catalog query on each connection's
+    # first use (8-12 ms, paid 30 times over as a burst grows the pool). A varchar column
+    # compares with text through its own index (varchar has no operators of its own).
+    kind = Text() if isinstance(element.column.type, String) else element.column.type
+    array = bindparam(element.name, type_=ARRAY(kind), required=False)
     return str(compiler.process(element.column == any_(array), **kw))
 
 
@@ -107,9 +115,12 @@ class _Compiled:
 class Hot:
     """A statement run often enough that SQLAlchemy's execution layer shows (above)."""
 
+    made: list[Hot] = []  # every one, for `warm`
+
     def __init__(self, statement: Executable) -> None:
         self.statement = statement
         self._compiled: _Compiled | None = None
+        Hot.made.append(self)
 
     def compiled(self, dialect: Dialect) -> _Compiled:
         if self._compiled is None:
@@ -164,6 +175,10 @@ class HotStore:
         self.dialect = engine.dialect
         self.native = engine.dialect.name == "postgresql"
 
+    async def warm(self, connections: int) -> int:
+        """`warm` (below) on the store's pool."""
+        return await warm(self.engine, connections)
+
     async def rows(self, hot: Hot, **params: Any) -> list[Any]:
         async with self._connection(self.read_engine, transaction=False) as db:
             return await db.rows(hot, **params)
@@ -216,3 +231,39 @@ async def raw_connection(engine: AsyncEngine) -> AsyncIterator[tuple[AsyncConnec
                 # closed them all) and raises the error callers already know.
                 await conn.exec_driver_sql("SELECT 1")
             raise
+
+
+async def warm(engine: AsyncEngine, connections: int) -> int:
+    """Open up to `connections` of the pool's connections at once and ready every hot
+    statement on each: a connection's first use of a statement costs asyncpg a Parse round
+    trip and the new PostgreSQL backend its catalog lookups, and a burst of chat starts
+    right after the hub starts would otherwise pay both on every connection it grows the
+    pool to (docs/performance.md, issue 25). A read runs once with no value for its
+    parameters (it matches nothing), which leaves it in asyncpg's statement cache; a write
+    is only prepared. Returns how many connections were readied."""
+    if engine.dialect.name != "postgresql" or connections <= 0:
+        return 0
+    statements = [(hot.compiled(engine.dialect), _is_read(hot)) for hot in Hot.made]
+    count: int = min(connections, getattr(engine.pool, "size", lambda: 1)())
+
+    async def ready(pg: Any) -> None:
+        for compiled, read in statements:
+            if read:
+                await pg.fetch(compiled.sql, *[None] * len(compiled.names))
+            else:
+                await pg.prepare(compiled.sql)
+
+    async with AsyncExitStack() as stack:
+        async with asyncio.TaskGroup() as group:  # all checked out at once: the pool grows
+            opened = [
+                group.create_task(stack.enter_async_context(raw_connection(engine)))
+                for _ in range(count)
+            ]
+        async with asyncio.TaskGroup() as group:
+            for task in opened:
+                group.create_task(ready(task.result()[1]))
+    return count
+
+
+def _is_read(hot: Hot) -> bool:
+    return isinstance(hot.statement, Select)

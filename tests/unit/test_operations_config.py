@@ -95,14 +95,15 @@ def test_the_socketio_manager_follows_sentinel_with_no_password_in_its_url() -> 
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        ({}, Database(pool_size=30, pool_timeout_s=30.0, pgbouncer=False)),
+        ({}, Database(pool_size=30, pool_timeout_s=30.0, pgbouncer=False, pool_warm=10)),
         (
             {
                 "CHARLA_DB_POOL_SIZE": "12",
                 "CHARLA_DB_POOL_TIMEOUT_S": "4.5",
                 "CHARLA_DB_PGBOUNCER": "true",
+                "CHARLA_DB_POOL_WARM": "0",
             },
-            Database(pool_size=12, pool_timeout_s=4.5, pgbouncer=True),
+            Database(pool_size=12, pool_timeout_s=4.5, pgbouncer=True, pool_warm=0),
         ),
     ],
 )
