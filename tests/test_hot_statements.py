@@ -127,12 +127,8 @@ async def _fresh_store(postgres: PostgresCluster, **engine: Any) -> Store:
     return store
 
 
-async def test_a_list_of_ids_costs_a_fresh_connection_no_type_lookup(
-    postgres: PostgresCluster, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A dispatch run's lists of chat ids are text[]: asyncpg decodes that type by itself,
-    where a varchar(36)[] took a catalog query on each new connection's first use (8-12 ms,
-    paid again on every connection a burst of starts grew the pool to)."""
+def _count_type_lookups(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The types asyncpg looks up in the catalog from now on (each a query of its own)."""
     lookups: list[Any] = []
     introspect = asyncpg.Connection._introspect_types
 
@@ -140,6 +136,16 @@ async def test_a_list_of_ids_costs_a_fresh_connection_no_type_lookup(
         lookups.append(args[0])
         return await introspect(self, *args, **kwargs)
 
+    monkeypatch.setattr(asyncpg.Connection, "_introspect_types", counted)
+    return lookups
+
+
+async def test_a_list_of_ids_costs_a_fresh_connection_no_type_lookup(
+    postgres: PostgresCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dispatch run's lists of chat ids are text[]: asyncpg decodes that type by itself,
+    where a varchar(36)[] took a catalog query on each new connection's first use (8-12 ms,
+    paid again on every connection a burst of starts grew the pool to)."""
     store = await _fresh_store(postgres)
     try:
         tenant = await new_tenant(store)
@@ -154,7 +160,7 @@ async def test_a_list_of_ids_costs_a_fresh_connection_no_type_lookup(
             role="agent",
         )
         await store.engine.dispose()  # fresh connections from here on
-        monkeypatch.setattr(asyncpg.Connection, "_introspect_types", counted)
+        lookups = _count_type_lookups(monkeypatch)
         ids = [chat.id for chat in chats]
         first = await store.first_messages(ids, limit=5)
         assigned = await store.assign_chats([(chat_id, agent.id, False) for chat_id in ids])
@@ -192,6 +198,31 @@ async def test_warming_opens_connections_with_every_hot_read_prepared(
         assert tenant == await store.get_tenant(tenant.id)
     finally:
         await store.close()
+
+
+async def test_a_warmed_connection_writes_messages_with_no_type_lookup(
+    postgres: PostgresCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The message writer's statements are readied too: the first messages after a start
+    wait for no catalog query (their timestamps' and booleans' arrays are looked up once
+    per connection, at the warm-up)."""
+    store = await _fresh_store(postgres, pool_size=1)
+    try:
+        chat = await new_chat(store, await new_tenant(store))
+        await store.engine.dispose()
+        assert 1 == await store.hot.warm(1)
+        lookups = _count_type_lookups(monkeypatch)
+        message, created, current = await store.post_message(
+            chat.id, author="visitor", text="¿Y el precio?", client_msg_id="m-1"
+        )
+        again, created_again, _ = await store.post_message(
+            chat.id, author="visitor", text="¿Y el precio?", client_msg_id="m-1"
+        )
+    finally:
+        await store.close()
+    assert [] == lookups
+    assert (True, chat.id) == (created, current and current.id)
+    assert (False, message.id) == (created_again, again.id)  # a resend: the stored copy
 
 
 async def test_warming_is_nothing_on_sqlite(tmp_path: Path) -> None:

@@ -45,6 +45,9 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 
 Processor = Callable[[Any], Any] | None
+# SQL text of other modules' statements on asyncpg (the message writer's), which `warm`
+# prepares on each connection it readies
+PREPARED_AT_START: list[str] = []
 
 
 def param(name: str) -> BindParameter[Any]:
@@ -252,6 +255,8 @@ async def warm(engine: AsyncEngine, connections: int) -> int:
                 await pg.fetch(compiled.sql, *[None] * len(compiled.names))
             else:
                 await pg.prepare(compiled.sql)
+        for sql in PREPARED_AT_START:
+            await pg.prepare(sql)
 
     async with AsyncExitStack() as stack:
         async with asyncio.TaskGroup() as group:  # all checked out at once: the pool grows

@@ -50,7 +50,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from console.domain.clock import Clock
 from console.domain.types import Author, Chat, Draft, Message, format_message_id
 from console.security.crypto import DataCipher
-from console.store.hot import raw_connection
+from console.store.hot import PREPARED_AT_START, raw_connection
 from console.store.models import CHATS, MESSAGES
 from console.store.records import read_chat
 
@@ -190,12 +190,12 @@ class _CoreBatch:
 CHAT_COLUMNS = ", ".join(field.name for field in fields(Chat))
 PG_CHATS = (
     f"SELECT {CHAT_COLUMNS} FROM chats"  # noqa: S608 (names from Chat, not from input)
-    " WHERE id = ANY($1::varchar[]) ORDER BY id FOR SHARE"
+    " WHERE id = ANY($1::text[]) ORDER BY id FOR SHARE"
 )
 PG_INSERT = (
     "INSERT INTO messages (chat_id, author, author_name, agent_id, sender, text_enc,"
-    " client_msg_id, created_at, whisper, attachment_enc) SELECT * FROM unnest($1::varchar[],"
-    " $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::text[], $7::varchar[],"
+    " client_msg_id, created_at, whisper, attachment_enc) SELECT * FROM unnest($1::text[],"
+    " $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],"
     " $8::timestamptz[], $9::boolean[], $10::text[])"
     " ON CONFLICT (chat_id, sender, client_msg_id) DO NOTHING"
     " RETURNING id, text_enc"
@@ -203,12 +203,15 @@ PG_INSERT = (
 PG_STORED = (
     "SELECT id, chat_id, author, author_name, sender, text_enc, client_msg_id, created_at,"
     " whisper, attachment_enc FROM messages"
-    " WHERE chat_id = ANY($1::varchar[]) AND client_msg_id = ANY($2::varchar[])"
+    " WHERE chat_id = ANY($1::text[]) AND client_msg_id = ANY($2::text[])"
 )
 PG_REPLIED = (
     "UPDATE chats SET first_agent_reply_at = $2"
-    " WHERE id = ANY($1::varchar[]) AND first_agent_reply_at IS NULL"
+    " WHERE id = ANY($1::text[]) AND first_agent_reply_at IS NULL"
 )
+# Strings go as text[], which asyncpg decodes by itself (store/hot.py's `one_of`); the
+# timestamps' and booleans' arrays it looks up once per connection, at its warm-up
+PREPARED_AT_START.extend((PG_CHATS, PG_INSERT, PG_STORED, PG_REPLIED))
 
 
 class _AsyncpgBatch:
