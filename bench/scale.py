@@ -14,7 +14,10 @@ through Redis), it starts the hubs, connects agents and visitors with a lean Soc
 - the burst: 200 chats started within one second on a tenant whose 10 agents have free
   slots (500), `start_chat` -> `chat_assigned` p50/p99 and how many were left unassigned;
 - hub CPU per acknowledged message at saturation (CPU time of every hub process over the
-  messages acked), and with several runs its ratio to the one-process Redis run's;
+  messages acked), and with several runs its ratio to the one-process Redis run's; beside
+  it, per message, the hubs' user and system CPU, how often their event loops slept (found
+  nothing to do) and were preempted, and the transactions PostgreSQL and the commands Redis
+  ran: what changes when one process becomes four;
 
 and, as ceilings, round trips/s of a raw aiohttp WebSocket echo server and acks/s of a bare
 python-socketio server (bench/ceilings.py), with the same number of connections.
@@ -34,6 +37,10 @@ Two processes against one, each server process held to the same share of a core 
 bench/cpucap.py: needs root), so that the servers and not the shared cores are measured:
     .venv/bin/python -m bench.scale --runs 1:redis 2:redis --cap 0.35 --visitors 400 \
         --active 400 --chat-rate 30 --seconds 8
+
+What sharing the cores alone costs a hub (`--hogs N`: N processes that only spin, beside
+each deployment), for comparing one process among spinners with four on the same cores:
+    .venv/bin/python -m bench.scale --runs 1:redis --hogs 3 --rounds 3
 """
 
 from __future__ import annotations
@@ -53,13 +60,15 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import asyncpg
 import psutil
+import redis.asyncio as aioredis
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.cpucap import CpuCap
@@ -247,6 +256,11 @@ class Results:
     saturation_cpus_ms: list[float] = field(default_factory=list)  # hub CPU per acked message
     # the same, less what the hubs spend idle over as long (heartbeats, sweeps, timers)
     saturation_net_cpus_ms: list[float] = field(default_factory=list)
+    # what a message costs beside its CPU, per acked message at saturation, each round:
+    # the hubs' user and system CPU (ms), their voluntary context switches (the event loop
+    # found nothing to do and slept) and involuntary ones (preempted), PostgreSQL's
+    # transactions and Redis's commands (those its scripts run included)
+    saturation_costs: list[Costs] = field(default_factory=list)
     assign_rate: float = 0.0
     assign_p50_ms: float = 0.0
     assign_p99_ms: float = 0.0
@@ -279,6 +293,25 @@ class Results:
         """Charla's rate over bare python-socketio's, round by round."""
         pairs = zip(self.saturation_rates, self.bare_rates, strict=True)
         return [ours / bare for ours, bare in pairs]
+
+
+@dataclass(frozen=True)
+class Costs:
+    user_ms: float = 0.0
+    system_ms: float = 0.0
+    slept: float = 0.0
+    preempted: float = 0.0
+    transactions: float = 0.0
+    redis_commands: float = 0.0
+
+    def __sub__(self, other: Costs) -> Costs:
+        return Costs(*(a - b for a, b in zip(self.values(), other.values(), strict=True)))
+
+    def __truediv__(self, count: float) -> Costs:
+        return Costs(*(value / count for value in self.values()))
+
+    def values(self) -> tuple[float, ...]:
+        return tuple(getattr(self, f.name) for f in fields(self))
 
 
 class Charla:
@@ -360,6 +393,30 @@ class Charla:
                 times = psutil.Process(hub.process.pid).cpu_times()
                 total += times.user + times.system
         return total
+
+    async def costs(self) -> Costs:
+        """The counters behind `Costs`, now (totals since the servers started)."""
+        user = system = slept = preempted = 0.0
+        for hub in self.hubs:
+            if hub.process:
+                process = psutil.Process(hub.process.pid)
+                times, switches = process.cpu_times(), process.num_ctx_switches()
+                user, system = user + times.user * 1000, system + times.system * 1000
+                slept, preempted = slept + switches.voluntary, preempted + switches.involuntary
+        pg = await asyncpg.connect(self.database.replace("postgresql+asyncpg", "postgresql", 1))
+        try:
+            transactions = await pg.fetchval(
+                "SELECT xact_commit + xact_rollback FROM pg_stat_database"
+                " WHERE datname = current_database()"
+            )
+        finally:
+            await pg.close()
+        redis = aioredis.from_url(self.redis.url)
+        try:
+            commands = (await redis.info("stats"))["total_commands_processed"]
+        finally:
+            await redis.aclose()
+        return Costs(user, system, slept, preempted, transactions, commands)
 
     async def metrics(self, name: str) -> list[Any]:
         """The samples of one metric family, from every hub's /metrics."""
@@ -544,9 +601,11 @@ class Charla:
                         refused += 1
 
         spy = await self.profile("saturation") if os.environ.get("BENCH_PYSPY") else None
+        costs = await self.costs()
         cpu = self.cpu_s()
         await asyncio.gather(*(flood(s) for s in chats))
         busy_s = self.cpu_s() - cpu
+        results.saturation_costs.append((await self.costs() - costs) / max(1, acked))
         if spy:
             await spy.wait()
         results.saturation_cpus_ms.append(busy_s * 1000 / max(1, acked))
@@ -790,23 +849,7 @@ def report(runs: list[Results], ceilings: dict[tuple[str, int], float], args: An
         (f"{r.saturation_rate / ceiling_of('echo', r):.3f}" for r in runs),
     )
     row("  refused (rate_limited/unavailable)", (str(r.saturation_refused) for r in runs))
-    row("  hub CPU per acked message, ms", (spread(r.saturation_cpus_ms, 3) for r in runs))
-    row(
-        "  the same less the hubs' idle CPU, ms",
-        (spread(r.saturation_net_cpus_ms, 3) for r in runs),
-    )
-    base = next((r for r in runs if r.label == "1 redis"), None)
-    if base is not None:
-        base_cpu = statistics.median(base.saturation_cpus_ms)
-        base_net = statistics.median(base.saturation_net_cpus_ms)
-        row(
-            "  CPU per message / 1 process through Redis",
-            (f"{statistics.median(r.saturation_cpus_ms) / base_cpu:.2f}" for r in runs),
-        )
-        row(
-            "  the same less idle CPU / 1 process",
-            (f"{statistics.median(r.saturation_net_cpus_ms) / base_net:.2f}" for r in runs),
-        )
+    report_cpu(runs, row)
     row("  visitor->agent p99 at saturation, ms", (spread(r.saturation_p99s_ms, 0) for r in runs))
     row("realistic load: messages/s sent", (f"{r.realistic_rate:,.0f}" for r in runs))
     row("  delivered to agents / sent", (f"{r.delivered}/{r.realistic_sent}" for r in runs))
@@ -848,6 +891,58 @@ def report(runs: list[Results], ceilings: dict[tuple[str, int], float], args: An
             f"{bare:.2f} (bare python-socketio), "
             f"{ceilings[('echo', 2)] / ceilings[('echo', 1)]:.2f} (echo)"
         )
+
+
+def report_cpu(runs: list[Results], row: Callable[[str, Iterable[str]], None]) -> None:
+    """The saturation rounds' CPU per message, its ratio to one process, and what else a
+    message cost the servers."""
+    row("  hub CPU per acked message, ms", (spread(r.saturation_cpus_ms, 3) for r in runs))
+    row(
+        "  the same less the hubs' idle CPU, ms",
+        (spread(r.saturation_net_cpus_ms, 3) for r in runs),
+    )
+    base = next((r for r in runs if r.label == "1 redis"), None)
+    if base is not None:
+        base_cpu = statistics.median(base.saturation_cpus_ms)
+        base_net = statistics.median(base.saturation_net_cpus_ms)
+        row(
+            "  CPU per message / 1 process through Redis",
+            (f"{statistics.median(r.saturation_cpus_ms) / base_cpu:.2f}" for r in runs),
+        )
+        row(
+            "  the same less idle CPU / 1 process",
+            (f"{statistics.median(r.saturation_net_cpus_ms) / base_net:.2f}" for r in runs),
+        )
+    for label, name, digits in COST_ROWS:
+        row(
+            label,
+            (spread([getattr(c, name) for c in r.saturation_costs], digits) for r in runs),
+        )
+
+
+COST_ROWS = (  # per acked message, medians of the rounds (`Costs`)
+    ("  of it user CPU, ms", "user_ms", 3),
+    ("  of it system CPU, ms", "system_ms", 3),
+    ("  hub sleeps a message (nothing to do)", "slept", 3),
+    ("  hub preemptions a message", "preempted", 3),
+    ("  PostgreSQL transactions a message", "transactions", 3),
+    ("  Redis commands a message (in scripts too)", "redis_commands", 2),
+)
+
+
+@contextlib.contextmanager
+def hogs(count: int) -> Iterator[None]:
+    """`count` processes that only spin, for as long as the block runs."""
+    spinning = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        for _ in range(count)
+    ]
+    try:
+        yield
+    finally:
+        for process in spinning:
+            process.kill()
+            process.wait()
 
 
 def run_spec(text: str) -> tuple[int, str]:
@@ -914,6 +1009,13 @@ async def main() -> None:
         help="saturation rounds, each measuring every deployment beside bare python-socketio",
     )
     parser.add_argument(
+        "--hogs",
+        type=int,
+        default=0,
+        help="busy processes (a Python loop each) running beside each deployment's hubs: "
+        "what sharing the cores costs a hub's messages, with nothing else changed",
+    )
+    parser.add_argument(
         "--burst-only",
         action="store_true",
         help="only the burst phase, once per round (for working on the start path); with "
@@ -926,7 +1028,8 @@ async def main() -> None:
             parser.error(f"--cap: {reason}")
     print(
         f"bench/scale.py on {os.cpu_count()} cores, load average {load()}"
-        + (f", each server process held to {args.cap} CPU" if args.cap else ""),
+        + (f", each server process held to {args.cap} CPU" if args.cap else "")
+        + (f", {args.hogs} busy processes beside the hubs" if args.hogs else ""),
         flush=True,
     )
     ceilings: dict[tuple[str, int], float] = {}
@@ -947,7 +1050,8 @@ async def main() -> None:
                 Path(tmp) / f"charla{n}_{processes}{fanout}", pg, processes, fanout, args.cap
             )
             results = Results(processes, fanout)
-            await run_charla(charla, results, args)
+            with hogs(args.hogs):
+                await run_charla(charla, results, args)
             print(f"{results.label}: {results}", flush=True)
             runs.append(results)
     report(runs, ceilings, args)
