@@ -258,15 +258,18 @@ async def warm(engine: AsyncEngine, connections: int) -> int:
         for sql in PREPARED_AT_START:
             await pg.prepare(sql)
 
-    async with AsyncExitStack() as stack:
-        async with asyncio.TaskGroup() as group:  # all checked out at once: the pool grows
-            opened = [
-                group.create_task(stack.enter_async_context(raw_connection(engine)))
-                for _ in range(count)
-            ]
-        async with asyncio.TaskGroup() as group:
-            for task in opened:
-                group.create_task(ready(task.result()[1]))
+    try:
+        async with AsyncExitStack() as stack:
+            async with asyncio.TaskGroup() as group:  # all checked out at once: the pool grows
+                opened = [
+                    group.create_task(stack.enter_async_context(raw_connection(engine)))
+                    for _ in range(count)
+                ]
+            async with asyncio.TaskGroup() as group:
+                for task in opened:
+                    group.create_task(ready(task.result()[1]))
+    except ExceptionGroup as failed:  # the first failure says why (the rest were cancelled)
+        raise failed.exceptions[0] from None
     return count
 
 
