@@ -933,10 +933,7 @@ COST_ROWS = (  # per acked message, medians of the rounds (`Costs`)
 @contextlib.contextmanager
 def hogs(count: int) -> Iterator[None]:
     """`count` processes that only spin, for as long as the block runs."""
-    spinning = [
-        subprocess.Popen([sys.executable, "-c", "while True: pass"])
-        for _ in range(count)
-    ]
+    spinning = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
     try:
         yield
     finally:
