@@ -230,7 +230,8 @@ async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
         except Exception as exc:  # an optimisation: the hub serves without it
             log.warning("db_pool_warm_failed", error=f"{type(exc).__name__}: {exc}")
         else:
-            log.info("db_pool_warmed", connections=readied)
+            if readied:  # none on SQLite
+                log.info("db_pool_warmed", connections=readied)
     secret = load_or_create_secret(
         settings.data_dir,
         settings.secret_key,
