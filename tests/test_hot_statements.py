@@ -25,7 +25,7 @@ from console.store.models import TENANTS
 from console.store.records import read_tenant
 from console.store.repository import Store
 from tests.support.postgres import PostgresCluster
-from tests.support.store import new_chat, new_tenant
+from tests.support.store import new_agent, new_chat, new_tenant
 
 
 async def test_a_start_s_statements_skip_sqlalchemy_on_postgresql_and_read_the_same(
@@ -150,15 +150,7 @@ async def test_a_list_of_ids_costs_a_fresh_connection_no_type_lookup(
     try:
         tenant = await new_tenant(store)
         chats = [await new_chat(store, tenant) for _ in range(3)]
-        agent = await store.create_agent(
-            tenant_id=tenant.id,
-            email="ana@dealer.example",
-            name="Ana",
-            password_hash="-",
-            languages=["es"],
-            max_chats=5,
-            role="agent",
-        )
+        agent = await new_agent(store, tenant)
         await store.engine.dispose()  # fresh connections from here on
         lookups = _count_type_lookups(monkeypatch)
         ids = [chat.id for chat in chats]

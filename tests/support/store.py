@@ -1,10 +1,10 @@
-"""Store-level set-up shared by the tests that work below the hub: a tenant, a chat."""
+"""Store-level set-up shared by the tests that work below the hub: a tenant, an agent, a chat."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from console.domain.types import Chat, Tenant
+from console.domain.types import Agent, Chat, Tenant
 from console.store.repository import Store
 
 
@@ -40,3 +40,17 @@ async def new_chat(
         client_msg_id=None,
     )
     return chat
+
+
+async def new_agent(store: Store, tenant: Tenant, **fields: Any) -> Agent:
+    """A Spanish-speaking agent of `tenant` with 5 slots; `fields` override any argument."""
+    values: dict[str, Any] = {
+        "email": "ana@dealer.example",
+        "name": "Ana",
+        "password_hash": "-",
+        "languages": ["es"],
+        "max_chats": 5,
+        "role": "agent",
+    }
+    values.update(fields)
+    return await store.create_agent(tenant_id=tenant.id, **values)
