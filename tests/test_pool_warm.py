@@ -3,6 +3,7 @@ when PostgreSQL refuses some of them, the hub says so in its log and serves all 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import asyncpg
@@ -31,11 +32,13 @@ async def test_a_hub_whose_warm_up_is_refused_serves_and_says_why(
 
     # another client holds one of the 3 while the hub starts: its pool of 3 cannot all open
     other = await asyncpg.connect(postgres.dsn(name).replace(f"//{PG_USER}@", f"//{role}@", 1))
+    held = other.get_server_pid()
     try:
         with structlog.testing.capture_logs() as logs:
             hub = await make_hub(database_url=url, database=Database(pool_size=3, pool_warm=3))
     finally:
         await other.close()
+    await _gone(postgres, held)  # its backend has ended: the hub may open its third
     refused = [entry for entry in logs if entry["event"] == "db_pool_warm_failed"]
     assert 1 == len(refused), logs
     assert "too many connections" in refused[0]["error"]
@@ -47,6 +50,18 @@ async def test_a_hub_whose_warm_up_is_refused_serves_and_says_why(
     ack = await visitor.call("message", sent)
     assert ack["ok"] is True, ack
     await agent_peer.wait_for("message", text_is("¿Tienen la Tacoma?"))
+
+
+async def _gone(postgres: PostgresCluster, pid: int) -> None:
+    admin = await asyncpg.connect(postgres.dsn())
+    try:
+        for _ in range(100):
+            if not await admin.fetchval("SELECT 1 FROM pg_stat_activity WHERE pid = $1", pid):
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"backend {pid} still there after 5 s")
+    finally:
+        await admin.close()
 
 
 async def test_a_hub_readies_its_pool_as_it_starts(
