@@ -12,7 +12,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import Select, event, func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
 from console.security.crypto import DataCipher
@@ -178,7 +178,7 @@ async def test_warming_opens_connections_with_every_hot_read_prepared(
         assert 0 == store.engine.pool.checkedin()  # type: ignore[attr-defined]
         assert 3 == await store.hot.warm(3)
         assert 3 == store.engine.pool.checkedin()  # type: ignore[attr-defined]
-        reads = {hot.compiled(store.engine.dialect).sql for hot in Hot.made if _reads(hot)}
+        reads = {hot.compiled(store.engine.dialect).sql for hot in Hot.made if hot.reads}
         assert any("ANY ($1::TEXT[])" in sql for sql in reads)
         async with AsyncExitStack() as stack:
             held = [await stack.enter_async_context(raw_connection(store.engine)) for _ in range(3)]
@@ -230,7 +230,3 @@ async def test_warming_is_nothing_on_sqlite(tmp_path: Path) -> None:
 
 
 PREPARED = "SELECT statement FROM pg_prepared_statements WHERE NOT from_sql"
-
-
-def _reads(hot: Hot) -> bool:
-    return isinstance(hot.statement, Select)

@@ -1,9 +1,9 @@
 """The store's chats, their messages and tickets (methods of `Store`).
 
 A chat's state changes are conditional updates (`_transition`): exactly one caller wins a
-race for each. Its hot paths are SQLAlchemy Core: a chat start's statements, and a chat by
-id, as hot statements (store/hot.py: asyncpg itself on PostgreSQL); a dispatch run's
-assignments and a transcript as plain Core.
+race for each. Its hot paths are SQLAlchemy Core: a chat start's statements, a chat by id,
+and a dispatch run's assignments and first messages as hot statements (store/hot.py: asyncpg
+itself on PostgreSQL); a transcript as plain Core.
 """
 
 from __future__ import annotations

@@ -125,6 +125,11 @@ class Hot:
         self._compiled: _Compiled | None = None
         Hot.made.append(self)
 
+    @property
+    def reads(self) -> bool:
+        """A SELECT (a write returns rows only with RETURNING)."""
+        return isinstance(self.statement, Select)
+
     def compiled(self, dialect: Dialect) -> _Compiled:
         if self._compiled is None:
             compiler = cast(ClauseElement, self.statement).compile(
@@ -179,8 +184,40 @@ class HotStore:
         self.native = engine.dialect.name == "postgresql"
 
     async def warm(self, connections: int) -> int:
-        """`warm` (below) on the store's pool."""
-        return await warm(self.engine, connections)
+        """Open up to `connections` of the pool's connections at once and ready every hot
+        statement on each: a connection's first use of a statement costs asyncpg a Parse
+        round trip and the new PostgreSQL backend its catalog lookups, and a burst of chat
+        starts right after the hub starts would otherwise pay both on every connection it
+        grows the pool to (docs/performance.md, issue 25). A read runs once with no value
+        for its parameters (it matches nothing), which leaves it in asyncpg's statement
+        cache; a write is only prepared. Returns how many connections were readied."""
+        if not self.native or connections <= 0:
+            return 0
+        statements = [(hot.compiled(self.dialect), hot.reads) for hot in Hot.made]
+        count: int = min(connections, getattr(self.engine.pool, "size", lambda: 1)())
+
+        async def ready(pg: Any) -> None:
+            for compiled, read in statements:
+                if read:
+                    await pg.fetch(compiled.sql, *[None] * len(compiled.names))
+                else:
+                    await pg.prepare(compiled.sql)
+            for sql in PREPARED_AT_START:
+                await pg.prepare(sql)
+
+        try:
+            async with AsyncExitStack() as stack:
+                async with asyncio.TaskGroup() as group:  # all checked out at once: it grows
+                    opened = [
+                        group.create_task(stack.enter_async_context(raw_connection(self.engine)))
+                        for _ in range(count)
+                    ]
+                async with asyncio.TaskGroup() as group:
+                    for task in opened:
+                        group.create_task(ready(task.result()[1]))
+        except ExceptionGroup as failed:  # the first failure says why (the rest were cancelled)
+            raise failed.exceptions[0] from None
+        return count
 
     async def rows(self, hot: Hot, **params: Any) -> list[Any]:
         async with self._connection(self.read_engine, transaction=False) as db:
@@ -234,44 +271,3 @@ async def raw_connection(engine: AsyncEngine) -> AsyncIterator[tuple[AsyncConnec
                 # closed them all) and raises the error callers already know.
                 await conn.exec_driver_sql("SELECT 1")
             raise
-
-
-async def warm(engine: AsyncEngine, connections: int) -> int:
-    """Open up to `connections` of the pool's connections at once and ready every hot
-    statement on each: a connection's first use of a statement costs asyncpg a Parse round
-    trip and the new PostgreSQL backend its catalog lookups, and a burst of chat starts
-    right after the hub starts would otherwise pay both on every connection it grows the
-    pool to (docs/performance.md, issue 25). A read runs once with no value for its
-    parameters (it matches nothing), which leaves it in asyncpg's statement cache; a write
-    is only prepared. Returns how many connections were readied."""
-    if engine.dialect.name != "postgresql" or connections <= 0:
-        return 0
-    statements = [(hot.compiled(engine.dialect), _is_read(hot)) for hot in Hot.made]
-    count: int = min(connections, getattr(engine.pool, "size", lambda: 1)())
-
-    async def ready(pg: Any) -> None:
-        for compiled, read in statements:
-            if read:
-                await pg.fetch(compiled.sql, *[None] * len(compiled.names))
-            else:
-                await pg.prepare(compiled.sql)
-        for sql in PREPARED_AT_START:
-            await pg.prepare(sql)
-
-    try:
-        async with AsyncExitStack() as stack:
-            async with asyncio.TaskGroup() as group:  # all checked out at once: the pool grows
-                opened = [
-                    group.create_task(stack.enter_async_context(raw_connection(engine)))
-                    for _ in range(count)
-                ]
-            async with asyncio.TaskGroup() as group:
-                for task in opened:
-                    group.create_task(ready(task.result()[1]))
-    except ExceptionGroup as failed:  # the first failure says why (the rest were cancelled)
-        raise failed.exceptions[0] from None
-    return count
-
-
-def _is_read(hot: Hot) -> bool:
-    return isinstance(hot.statement, Select)
