@@ -1,13 +1,16 @@
-"""Chat messages are written by group commit: one transaction for all that arrive together.
+"""Chat messages are written by group commit: one batch for all that arrive together.
 
 A message is acknowledged only once it is committed, so on the message path the database's
 round trips are the cost that matters. `MessageWriter` queues what callers post and writes
-them in batches; whatever arrives while a transaction is in flight goes into the next one
+them in batches; whatever arrives while a batch is in flight goes into the next one
 together: a quiet hub writes each message at once (no added delay), a busy hub writes dozens
-per commit. Each batch is one transaction of a few statements whatever its size: read the
-chats (locked for share, so that an assignment committing meanwhile either sees these
-messages in its history or is seen by this batch), insert the messages (a resend of a stored
-one is skipped by the unique key and its first copy read back), mark agents' first replies.
+per batch. A batch reads its chats, checks each message against its chat (a refused one
+fails alone), inserts the messages (a resend of a stored one is skipped by the unique key and
+its first copy read back) and marks agents' first replies, with its chats locked for share
+while the messages go in, so that an assignment committing meanwhile either sees these
+messages in its history or is seen by this batch. On SQLite that is one transaction; on
+PostgreSQL usually one statement, against the chats as the writer last read them
+(console/store/messages_pg.py), with another try for the messages of a chat that changed.
 
 On PostgreSQL a second batch may be written while one is in flight, once a quarter of a
 batch waits (`SECOND_BATCH`). With one at a time, a busy hub idled while the database wrote
@@ -19,15 +22,8 @@ after another, in the order they were posted, so their ids follow that order (wh
 relies on). SQLite writes one batch at a time whatever happens.
 
 Each message keeps its own outcome: a failed check refuses that message alone; a database
-failure fails the batch, and every caller in it gets the error (nothing is acknowledged).
-
-On PostgreSQL a batch's statements take arrays (`= ANY($1)`, `unnest`) and go to asyncpg as
-written: each has one text whatever the batch's size, so it is prepared once per connection
-instead of once per size (an `IN` list or a multi-row `VALUES` is a new statement for each
-count, which overflowed the prepared-statement cache), and SQLAlchemy's compile and parameter
-processing, a large part of the writer's time, is skipped; SQLAlchemy still owns the
-connection, the transaction and the handling of a lost connection. SQLite keeps SQLAlchemy
-Core (in-process, nothing to prepare).
+failure fails every message of the batch not yet stored, and their callers get the error
+(none of them is acknowledged).
 """
 
 from __future__ import annotations
@@ -36,12 +32,11 @@ import asyncio
 import json
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, fields
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, Unpack
 
-import asyncpg
 from sqlalchemy import select, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import DBAPIError
@@ -50,25 +45,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from console.domain.clock import Clock
 from console.domain.types import Author, Chat, Draft, Message, format_message_id
 from console.security.crypto import DataCipher
-from console.store.hot import PREPARED_AT_START, raw_connection
+from console.store.hot import raw_connection
+from console.store.messages_pg import INSERT_COLUMNS, AsyncpgRound, ChatVersions
 from console.store.models import CHATS, MESSAGES
 from console.store.records import read_chat
 
 MAX_BATCH = 256
 MAX_IN_FLIGHT = 2  # batches written at once on PostgreSQL, on chats apart
 SECOND_BATCH = MAX_BATCH // 4  # messages waiting before a batch goes beside one in flight
-INSERT_COLUMNS = (
-    "chat_id",
-    "author",
-    "author_name",
-    "agent_id",
-    "sender",
-    "text_enc",
-    "client_msg_id",
-    "created_at",
-    "whisper",
-    "attachment_enc",
-)
+TRIES = 3  # on PostgreSQL, at a batch whose chats changed under it; the last one locks
 
 Posted = tuple[Message, bool, Chat | None]
 """The message, whether this call stored it (False: a resend of a stored one), and the chat
@@ -137,14 +122,18 @@ class _Pending:
 
 
 class _Batch(Protocol):
-    """The statements of one batch's transaction, on one backend."""
+    """One try at a batch, on one backend: its chats, then the write."""
 
     async def chats(self, chat_ids: set[str]) -> dict[str, Chat]: ...
-    async def insert(self, rows: list[dict[str, Any]]) -> dict[str, int]: ...
+    async def write(
+        self, rows: list[dict[str, Any]], at: datetime
+    ) -> tuple[dict[str, int], set[str]]: ...
     async def stored(
         self, chat_ids: set[str], client_ids: set[str]
     ) -> Iterable[Mapping[Any, Any]]: ...
-    async def mark_replied(self, chat_ids: set[str], at: datetime) -> None: ...
+
+
+_Try = AbstractAsyncContextManager[_Batch]  # one try at a batch, on what it runs on
 
 
 class _CoreBatch:
@@ -162,13 +151,30 @@ class _CoreBatch:
         )
         return {row.id: read_chat(row) for row in await self.conn.execute(query)}
 
-    async def insert(self, rows: list[dict[str, Any]]) -> dict[str, int]:
+    async def write(
+        self, rows: list[dict[str, Any]], at: datetime
+    ) -> tuple[dict[str, int], set[str]]:
+        """Insert `rows` (a resend of a stored message is skipped by the unique key) and mark
+        agents' first replies; the new rows' ids by `text_enc`. The chats were read in this
+        transaction, so none is stale."""
         query = (
             sqlite.insert(MESSAGES)
             .on_conflict_do_nothing(index_elements=["chat_id", "sender", "client_msg_id"])
             .returning(MESSAGES.c.id, MESSAGES.c.text_enc)
         )
-        return {row.text_enc: row.id for row in await self.conn.execute(query, rows)}
+        ids = {row.text_enc: row.id for row in await self.conn.execute(query, rows)}
+        replied = {
+            row["chat_id"]
+            for row in rows
+            if row["text_enc"] in ids and row["author"] == "agent" and not row["whisper"]
+        }
+        if replied:
+            await self.conn.execute(
+                update(CHATS)
+                .where(CHATS.c.id.in_(replied), CHATS.c.first_agent_reply_at.is_(None))
+                .values(first_agent_reply_at=at)
+            )
+        return ids, set()
 
     async def stored(self, chat_ids: set[str], client_ids: set[str]) -> Iterable[Mapping[Any, Any]]:
         rows = await self.conn.execute(
@@ -177,67 +183,6 @@ class _CoreBatch:
             )
         )
         return [row._mapping for row in rows]
-
-    async def mark_replied(self, chat_ids: set[str], at: datetime) -> None:
-        await self.conn.execute(
-            update(CHATS)
-            .where(CHATS.c.id.in_(chat_ids), CHATS.c.first_agent_reply_at.is_(None))
-            .values(first_agent_reply_at=at)
-        )
-
-
-# Chat's fields are the chats table's columns (Store.start_chat inserts `asdict(chat)`)
-CHAT_COLUMNS = ", ".join(field.name for field in fields(Chat))
-PG_CHATS = (
-    f"SELECT {CHAT_COLUMNS} FROM chats"  # noqa: S608 (names from Chat, not from input)
-    " WHERE id = ANY($1::text[]) ORDER BY id FOR SHARE"
-)
-PG_INSERT = (
-    "INSERT INTO messages (chat_id, author, author_name, agent_id, sender, text_enc,"
-    " client_msg_id, created_at, whisper, attachment_enc) SELECT * FROM unnest($1::text[],"
-    " $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],"
-    " $8::timestamptz[], $9::boolean[], $10::text[])"
-    " ON CONFLICT (chat_id, sender, client_msg_id) DO NOTHING"
-    " RETURNING id, text_enc"
-)
-PG_STORED = (
-    "SELECT id, chat_id, author, author_name, sender, text_enc, client_msg_id, created_at,"
-    " whisper, attachment_enc FROM messages"
-    " WHERE chat_id = ANY($1::text[]) AND client_msg_id = ANY($2::text[])"
-)
-PG_REPLIED = (
-    "UPDATE chats SET first_agent_reply_at = $2"
-    " WHERE id = ANY($1::text[]) AND first_agent_reply_at IS NULL"
-)
-# Strings go as text[], which asyncpg decodes by itself (store/hot.py's `one_of`); the
-# timestamps' and booleans' arrays it looks up once per connection, at its warm-up
-PREPARED_AT_START.extend((PG_CHATS, PG_INSERT, PG_STORED, PG_REPLIED))
-
-
-class _AsyncpgBatch:
-    """Statements with array parameters, for PostgreSQL, on the pooled connection's asyncpg
-    connection itself: SQLAlchemy's execution layer (a greenlet switch, a cursor adapter and
-    result processing per statement) cost the writer more than asyncpg's own work."""
-
-    def __init__(self, pg: asyncpg.Connection) -> None:
-        self.pg = pg
-
-    async def chats(self, chat_ids: set[str]) -> dict[str, Chat]:
-        # the query's columns are Chat's fields, in order
-        return {row[0]: Chat(*row) for row in await self.pg.fetch(PG_CHATS, list(chat_ids))}
-
-    async def insert(self, rows: list[dict[str, Any]]) -> dict[str, int]:
-        columns = ([row[name] for row in rows] for name in INSERT_COLUMNS)
-        return {row["text_enc"]: row["id"] for row in await self.pg.fetch(PG_INSERT, *columns)}
-
-    async def stored(self, chat_ids: set[str], client_ids: set[str]) -> Iterable[Mapping[Any, Any]]:
-        rows: list[Mapping[Any, Any]] = await self.pg.fetch(
-            PG_STORED, list(chat_ids), list(client_ids)
-        )
-        return rows
-
-    async def mark_replied(self, chat_ids: set[str], at: datetime) -> None:
-        await self.pg.execute(PG_REPLIED, list(chat_ids), at)
 
 
 class MessageWriter:
@@ -257,7 +202,11 @@ class MessageWriter:
         self._queue: deque[_Pending] = deque()
         self._writing: set[str] = set()  # chats with a message in a batch in flight
         self._in_flight: set[asyncio.Task[None]] = set()
-        self.batches = 0  # transactions written, for tests and metrics
+        self.batches = 0  # batches written, for tests and metrics
+        postgres = engine.dialect.name == "postgresql"
+        self.versions = ChatVersions()  # the chats as last read, for PostgreSQL's tries
+        self.tries = TRIES if postgres else 1
+        self.stale_chats = 0  # chats found changed since they were read (each cost a try)
 
     async def post(
         self, chat_id: str, *, check: Check | None = None, **draft: Unpack[Draft]
@@ -319,84 +268,38 @@ class MessageWriter:
         self._start_batches()
 
     async def _commit(self, batch: list[_Pending]) -> None:
+        outcomes: list[Posted | BaseException | None] = [None] * len(batch)
         try:
-            outcomes = await self._write_batch_retrying(batch)
-        except Exception as exc:  # the database failed: nobody in the batch is stored
-            outcomes = [exc] * len(batch)
+            await self._write_batch(batch, outcomes)
+        except Exception as exc:  # the database failed: whoever was not stored gets the error
+            outcomes = [exc if outcome is None else outcome for outcome in outcomes]
         finally:
             self._writing.difference_update(pending.chat_id for pending in batch)
         for pending, outcome in zip(batch, outcomes, strict=True):
+            assert outcome is not None, "every message of a batch has an outcome"
             pending.settle(outcome)
 
-    async def _write_batch_retrying(self, batch: list[_Pending]) -> list[Posted | BaseException]:
-        """A pooled connection that died with a database restart fails once (the pool then
-        drops every connection as old as it): that batch is written again on a new one."""
-        try:
-            return await self._write_batch(batch)
-        except DBAPIError as exc:
-            if not exc.connection_invalidated:
-                raise
-            return await self._write_batch(batch)
-
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[_Batch]:
-        if self.engine.dialect.name != "postgresql":
-            async with self.engine.begin() as conn:
-                yield _CoreBatch(conn)
-            return
-        async with raw_connection(self.engine) as (_conn, pg), pg.transaction():
-            yield _AsyncpgBatch(pg)
-
-    async def _write_batch(self, batch: list[_Pending]) -> list[Posted | BaseException]:
-        outcomes: list[Posted | BaseException | None] = [None] * len(batch)
-        async with self._transaction() as db:
-            chats = await db.chats({p.chat_id for p in batch})
-            accepted: list[int] = []
-            for n, pending in enumerate(batch):
-                chat = chats.get(pending.chat_id)
-                try:
-                    if pending.check is not None:
-                        pending.check(chat)
-                    if chat is None:
-                        raise MissingChatError(f"no chat {pending.chat_id}")
-                except Exception as exc:
-                    outcomes[n] = exc
-                else:
-                    accepted.append(n)
-            # a resend within the batch waits for its first copy's outcome
-            candidates: list[int] = []
-            first_of: dict[tuple[str, str, str], int] = {}
-            repeats: list[tuple[int, int]] = []
-            for n in accepted:
-                key = batch[n].key
-                if key is not None and key in first_of:
-                    repeats.append((n, first_of[key]))
-                    continue
-                if key is not None:
-                    first_of[key] = n
-                candidates.append(n)
-            new: list[int] = []
-            if candidates:
-                ids = await db.insert([batch[n].row() for n in candidates])
-                resent = [batch[n] for n in candidates if batch[n].text_enc not in ids]
-                copies = await self._stored_copies(db, resent) if resent else {}
-                for n in candidates:
-                    pending = batch[n]
-                    row_id = ids.get(pending.text_enc)
-                    if row_id is not None:
-                        outcomes[n] = (pending.message(row_id), True, chats[pending.chat_id])
-                        new.append(n)
-                    elif pending.key in copies:
-                        outcomes[n] = (copies[pending.key], False, None)
-                    else:  # refused by the unique key, yet no copy: nothing to answer with
-                        outcomes[n] = RuntimeError(f"message {pending.key} neither new nor found")
-                replied = {
-                    batch[n].chat_id
-                    for n in new
-                    if batch[n].author == "agent" and not batch[n].whisper
-                }
-                if replied:
-                    await db.mark_replied(replied, self.clock.now())
+    async def _write_batch(
+        self, batch: list[_Pending], outcomes: list[Posted | BaseException | None]
+    ) -> None:
+        """Each message's outcome into `outcomes`, in tries (on PostgreSQL) until no message
+        is left whose chat changed under it. A pooled connection that died with a database
+        restart fails once (the pool then drops every connection as old as it): what was not
+        written yet goes again on a new one."""
+        todo = list(range(len(batch)))
+        repeats: list[tuple[int, int]] = []  # a resend within the batch, and its first copy
+        for attempt in (1, 2):
+            try:
+                async with self._connection() as trying:
+                    for n in range(self.tries):
+                        if not todo:
+                            break
+                        async with trying(n == self.tries - 1) as db:
+                            todo = await self._try(db, batch, todo, outcomes, repeats)
+                break
+            except DBAPIError as exc:
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
         for n, first in repeats:
             message = outcomes[first]
             assert message is not None
@@ -404,9 +307,83 @@ class MessageWriter:
                 message if isinstance(message, BaseException) else (message[0], False, None)
             )
         self.batches += 1
-        done = [outcome for outcome in outcomes if outcome is not None]
-        assert len(done) == len(batch), "every message of a batch has an outcome"
-        return done
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Callable[[bool], _Try]]:
+        """What each try of a batch runs on, given whether it is the last: on SQLite a
+        transaction of its own (one try always does: the chats are read in it); on
+        PostgreSQL one pooled connection for every try, a transaction only for the last,
+        which reads the chats locked (`AsyncpgRound`)."""
+        if self.engine.dialect.name != "postgresql":
+
+            @asynccontextmanager
+            async def in_sqlite(_last: bool) -> AsyncIterator[_Batch]:
+                async with self.engine.begin() as conn:
+                    yield _CoreBatch(conn)
+
+            yield in_sqlite
+            return
+        async with raw_connection(self.engine) as (_conn, pg):
+
+            @asynccontextmanager
+            async def in_postgres(last: bool) -> AsyncIterator[_Batch]:
+                if not last:
+                    yield AsyncpgRound(pg, self.versions, locked=False)
+                    return
+                async with pg.transaction():
+                    yield AsyncpgRound(pg, self.versions, locked=True)
+
+            yield in_postgres
+
+    async def _try(
+        self,
+        db: _Batch,
+        batch: list[_Pending],
+        todo: list[int],
+        outcomes: list[Posted | BaseException | None],
+        repeats: list[tuple[int, int]],
+    ) -> list[int]:
+        """One try at the messages `todo` of `batch`: their outcomes into `outcomes`, but
+        for those whose chat changed since it was read, which are returned (for the next
+        try)."""
+        chats = await db.chats({batch[n].chat_id for n in todo})
+        candidates: list[int] = []
+        first_of: dict[tuple[str, str, str], int] = {}
+        for n in todo:
+            pending = batch[n]
+            chat = chats.get(pending.chat_id)
+            try:
+                if pending.check is not None:
+                    pending.check(chat)
+                if chat is None:
+                    raise MissingChatError(f"no chat {pending.chat_id}")
+            except Exception as exc:
+                outcomes[n] = exc
+                continue
+            key = pending.key
+            if key is not None and key in first_of:  # waits for its first copy's outcome
+                repeats.append((n, first_of[key]))
+                continue
+            if key is not None:
+                first_of[key] = n
+            candidates.append(n)
+        if not candidates:
+            return []
+        ids, stale = await db.write([batch[n].row() for n in candidates], self.clock.now())
+        self.stale_chats += len(stale)
+        written = [n for n in candidates if batch[n].chat_id not in stale]
+        resent = [batch[n] for n in written if batch[n].text_enc not in ids]
+        copies = await self._stored_copies(db, resent) if resent else {}
+        for n in written:
+            pending = batch[n]
+            row_id = ids.get(pending.text_enc)
+            if row_id is not None:
+                outcomes[n] = (pending.message(row_id), True, chats[pending.chat_id])
+            elif pending.key in copies:
+                outcomes[n] = (copies[pending.key], False, None)
+            else:  # refused by the unique key, yet no copy: nothing to answer with
+                outcomes[n] = RuntimeError(f"message {pending.key} neither new nor found")
+        return [n for n in candidates if batch[n].chat_id in stale]
 
     async def _stored_copies(
         self, db: _Batch, batch: list[_Pending]
