@@ -5,7 +5,9 @@ through Redis), it starts the hubs, connects agents and visitors with a lean Soc
 (bench/lean_sio.py), and measures:
 
 - hub memory per idle visitor connection (RSS delta of the hub processes / connections);
-- visitor->agent latency p50/p99 while every visitor sends a message every 2 s;
+- visitor->agent latency p50/p99 while every visitor sends a message every 2 s, and the
+  hubs' CPU per message at that steady load (most of a hub's day: a message then costs
+  several times what it costs at saturation, where batches are full);
 - persisted, acknowledged messages/s at saturation (as many visitors as the ceilings have
   connections each send as fast as their acks come back; the hubs run with the visitors'
   rate limit lifted, CHARLA_VISITOR_EVENTS_PER_S, so that the hub is measured, not the
@@ -245,6 +247,10 @@ class Results:
     memory_per_visitor_kb: float = 0.0
     realistic_sent: int = 0
     realistic_rate: float = 0.0
+    # hub CPU per sent message at that steady load (what a hub spends most of the day), and
+    # the same less what the hubs spend with nothing sent (measured just before)
+    realistic_cpu_ms: float = 0.0
+    realistic_net_cpu_ms: float = 0.0
     latency_p50_ms: float = 0.0
     latency_p99_ms: float = 0.0
     delivered: int = 0
@@ -559,7 +565,11 @@ class Charla:
     ) -> None:
         """`active` visitors each write every 2 s, from a random phase."""
         self.latencies.clear()
-        deadline = time.perf_counter() + seconds
+        cpu = self.cpu_s()
+        await asyncio.sleep(2)
+        idle_per_s = (self.cpu_s() - cpu) / 2
+        cpu, begun = self.cpu_s(), time.perf_counter()
+        deadline = begun + seconds
         sent = 0
 
         async def chatty(sock: LeanSocket) -> None:
@@ -572,6 +582,9 @@ class Charla:
                 await asyncio.sleep(2)
 
         await asyncio.gather(*(chatty(s) for s in list(chats)[:active]))
+        busy_s, elapsed = self.cpu_s() - cpu, time.perf_counter() - begun
+        results.realistic_cpu_ms = busy_s * 1000 / max(1, sent)
+        results.realistic_net_cpu_ms = (busy_s - idle_per_s * elapsed) * 1000 / max(1, sent)
         await asyncio.sleep(0.5)
         results.realistic_sent = sent
         results.realistic_rate = sent / seconds
@@ -853,6 +866,8 @@ def report(runs: list[Results], ceilings: dict[tuple[str, int], float], args: An
     row("  visitor->agent p99 at saturation, ms", (spread(r.saturation_p99s_ms, 0) for r in runs))
     row("realistic load: messages/s sent", (f"{r.realistic_rate:,.0f}" for r in runs))
     row("  delivered to agents / sent", (f"{r.delivered}/{r.realistic_sent}" for r in runs))
+    row("  hub CPU per message, ms", (f"{r.realistic_cpu_ms:.3f}" for r in runs))
+    row("  the same less the hubs' idle CPU, ms", (f"{r.realistic_net_cpu_ms:.3f}" for r in runs))
     row("  visitor->agent p50, ms", (f"{r.latency_p50_ms:.1f}" for r in runs))
     row("  visitor->agent p99, ms", (f"{r.latency_p99_ms:.1f}" for r in runs))
     row("assignment: chats/s started", (f"{r.assign_rate:.0f}" for r in runs))
