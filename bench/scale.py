@@ -16,7 +16,9 @@ through Redis), it starts the hubs, connects agents and visitors with a lean Soc
 - the burst: 200 chats started within one second on a tenant whose 10 agents have free
   slots (500), `start_chat` -> `chat_assigned` p50/p99 and how many were left unassigned;
 - hub CPU per acknowledged message at saturation (CPU time of every hub process over the
-  messages acked), and with several runs its ratio to the one-process Redis run's; beside
+  messages acked), and with several runs its ratio to the one-process Redis run's; the
+  same at the same load per hub (`--paced-rate` messages/s for each hub), where one hub is
+  not compared in full batches with four in thin ones; beside
   it, per message, the hubs' user and system CPU, how often their event loops slept (found
   nothing to do) and were preempted, and the transactions PostgreSQL and the commands Redis
   ran: what changes when one process becomes four;
@@ -267,6 +269,10 @@ class Results:
     # found nothing to do and slept) and involuntary ones (preempted), PostgreSQL's
     # transactions and Redis's commands (those its scripts run included)
     saturation_costs: list[Costs] = field(default_factory=list)
+    # each round: hub CPU per acked message at the same load per hub (`Charla.paced`), less
+    # the hubs' idle CPU, and the messages/s acked then (all hubs)
+    paced_cpus_ms: list[float] = field(default_factory=list)
+    paced_rates: list[float] = field(default_factory=list)
     assign_rate: float = 0.0
     assign_p50_ms: float = 0.0
     assign_p99_ms: float = 0.0
@@ -634,6 +640,43 @@ class Charla:
         results.saturation_p99s_ms.append(pct(self.latencies, 0.99) * 1000)
         self.sent_at.clear()
 
+    async def paced(
+        self, results: Results, chats: dict[LeanSocket, str], per_hub: float, seconds: float
+    ) -> None:
+        """The visitors of `chats` send `per_hub` messages a second for each hub between them
+        (each visitor at its own even pace, from a random phase), so that every hub does the
+        same work whatever their number: what a message costs a hub is then compared at the
+        same load per hub, where at saturation one hub's full batches meet four hubs' thin
+        ones. Counted after 1 s; the hubs' idle CPU, measured just before, is taken off."""
+        cpu = self.cpu_s()
+        await asyncio.sleep(1)
+        idle_per_s = self.cpu_s() - cpu
+        every = len(chats) / (per_hub * len(self.hubs))  # seconds between a visitor's messages
+        begun = time.perf_counter()
+        window = (begun + 1.0, begun + 1.0 + seconds)
+        acked = 0
+
+        async def pace(sock: LeanSocket) -> None:
+            nonlocal acked
+            at = begun + random.uniform(0, every)
+            while at < window[1]:
+                await asyncio.sleep(max(0.0, at - time.perf_counter()))
+                ack = await self.message(sock, chats[sock])
+                if at >= window[0] and ack["ok"]:
+                    acked += 1
+                at += every
+
+        async def busy() -> float:
+            await asyncio.sleep(max(0.0, window[0] - time.perf_counter()))
+            cpu = self.cpu_s()
+            await asyncio.sleep(max(0.0, window[1] - time.perf_counter()))
+            return self.cpu_s() - cpu - idle_per_s * seconds
+
+        measuring = asyncio.ensure_future(busy())
+        await asyncio.gather(*(pace(s) for s in chats))
+        results.paced_cpus_ms.append(await measuring * 1000 / max(1, acked))
+        results.paced_rates.append(acked / seconds)
+
     async def newcomers(
         self, count: int, at_once: int = 50, agents: int = 0, name: str = "Bench Assign"
     ) -> list[LeanSocket]:
@@ -801,6 +844,7 @@ async def run_charla(charla: Charla, results: Results, args: Any) -> None:
             bare = await ceiling("bare", results.processes, args.connections, seconds, args.cap)
             results.bare_rates.append(bare)
             await charla.saturation(results, flooding, seconds)
+            await charla.paced(results, flooding, args.paced_rate, seconds)
             step(
                 f"{results.label}: {results.saturation_rates[-1]:,.0f}/s at saturation, "
                 f"bare python-socketio {bare:,.0f}/s: {results.bare_ratios[-1]:.2f}"
@@ -928,6 +972,14 @@ def report_cpu(runs: list[Results], row: Callable[[str, Iterable[str]], None]) -
             "  the same less idle CPU / 1 process",
             (f"{statistics.median(r.saturation_net_cpus_ms) / base_net:.2f}" for r in runs),
         )
+    row("  at the same load per hub (paced), ms", (spread(r.paced_cpus_ms, 3) for r in runs))
+    if base is not None:
+        base_paced = statistics.median(base.paced_cpus_ms)
+        row(
+            "  — paced, / 1 process through Redis",
+            (f"{statistics.median(r.paced_cpus_ms) / base_paced:.2f}" for r in runs),
+        )
+    row("  — paced phase's messages/s, all hubs", (spread(r.paced_rates, 0) for r in runs))
     for label, name, digits in COST_ROWS:
         row(
             label,
@@ -1019,6 +1071,12 @@ async def main() -> None:
         type=int,
         default=3,
         help="saturation rounds, each measuring every deployment beside bare python-socketio",
+    )
+    parser.add_argument(
+        "--paced-rate",
+        type=float,
+        default=250,
+        help="messages/s per hub in each round's paced phase (the same load on every hub)",
     )
     parser.add_argument(
         "--hogs",
