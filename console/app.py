@@ -397,6 +397,7 @@ async def _close_client_manager(manager: socketio.AsyncManager) -> None:
     if isinstance(manager, CoalescingRedisManager):
         with contextlib.suppress(Exception):
             await asyncio.wait_for(manager.flush(), 5)
+        await manager.router.reset()
     listener = getattr(manager, "thread", None)
     if isinstance(listener, asyncio.Future):
         listener.cancel()

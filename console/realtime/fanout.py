@@ -7,7 +7,8 @@ hold a member of the room read it (console/realtime/holders.py).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import socketio
@@ -63,8 +64,9 @@ class CoalescingRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
     others parse one message per batch, not per emit. A plain python-socketio message (an
     object, no prefix), from an external emitter say, is read as well.
 
-    Addressed: an emit to a room goes, in the same one round trip per batch (a Lua script),
-    only to the processes recorded as holding a member of that room, each on its own channel
+    Addressed: an emit to a room goes, in the same one write per batch (a Lua script, its
+    reply never asked for: `RouteWriter`), only to the processes recorded as holding a
+    member of that room, each on its own channel
     (`charla:socketio:<host id>`); what has no room (a namespace-wide emit, python-socketio's
     own messages) still goes on the channel every process reads. Each process records its
     rooms as its first socket enters one and its last leaves (`RoomHolders`), records them
@@ -78,7 +80,7 @@ class CoalescingRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
         self._outgoing: list[tuple[bool, dict[str, Any]]] = []
         self._publisher: asyncio.Task[None] | None = None
         self.holders = RoomHolders(self.host_id, lambda: self.redis)
-        self._route: Any = None  # the routing script, registered on first use
+        self.router = RouteWriter(lambda: self.redis)
 
     # -- who holds which room ---------------------------------------------------------------
 
@@ -203,13 +205,7 @@ class CoalescingRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
     async def _send_routed(self, run: list[dict[str, Any]]) -> None:
         keys = [holders_key(m["namespace"], m["room"]) for m in run]
         args = [self.host_id, PROCESS_CHANNEL_PREFIX, *(self.json.dumps(m) for m in run)]
-
-        async def route() -> Any:
-            if self._route is None:
-                self._route = self.redis.register_script(ROUTE_SCRIPT)
-            return await self._route(keys=keys, args=args, client=self.redis)
-
-        await self._send(route)
+        await self._send(lambda: self.router.send(keys, args))
 
     async def _send(self, send: Any) -> None:
         """Publish once, or twice after reconnecting; then give up (pub/sub is at-most-once,
@@ -241,6 +237,7 @@ class CoalescingRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
                     self._redis_connect()
                     await self.pubsub.subscribe(self.channel, process_channel(self.host_id))
                     subscribed = True
+                    await self.router.reset()  # Redis may have restarted, or failed over
                     retry_s = 1.0
                     await self.register_all()
                 async for message in self.pubsub.listen():
@@ -268,3 +265,46 @@ class CoalescingRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
             for message in data if isinstance(data, list) else [data]:
                 if isinstance(message, dict):
                     yield message
+
+
+class RouteWriter:
+    """The routing script (holders.py's `ROUTE_SCRIPT`), sent on a Redis connection of its
+    own that gets no replies (`CLIENT REPLY OFF`).
+
+    The script's answer (how many processes it published to) was never used, yet waiting
+    for it woke the hub once more for each batch of emits: at the load a hub meets most of
+    the day a batch is one message, and that round trip was a sizeable part of the
+    message's CPU (docs/performance.md). Pub/sub is at-most-once either way (`sync` is what
+    guarantees delivery): a write that fails resets the connection and raises, for the
+    publisher's second try, and the listener resets it whenever it subscribes again (Redis
+    restarted or failed over), so that the next batch goes to the Redis it now reads. The
+    script goes in full each time (EVAL, not EVALSHA): with no replies, a script missing
+    from Redis's cache would fail unseen.
+    """
+
+    def __init__(self, redis: Callable[[], Any]) -> None:
+        self._redis = redis  # the manager's client (replaced when it reconnects)
+        self._connection: Any = None
+
+    async def send(self, keys: list[str], args: list[str]) -> None:
+        connection = self._connection
+        try:
+            if connection is None:
+                # the client's kind of connection (Sentinel's too), outside its pool
+                connection = self._redis().connection_pool.make_connection()
+                self._connection = connection
+                await connection.connect()
+                # no health checks: their PING would wait for a reply that never comes
+                await connection.send_command("CLIENT", "REPLY", "OFF", check_health=False)
+            command = connection.pack_command("EVAL", ROUTE_SCRIPT, len(keys), *keys, *args)
+            await connection.send_packed_command(command, check_health=False)
+        except BaseException:
+            await self.reset()
+            raise
+
+    async def reset(self) -> None:
+        """Drop the connection: the next batch opens a new one."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await connection.disconnect()
