@@ -276,8 +276,7 @@ class MessageWriter:
         finally:
             self._writing.difference_update(pending.chat_id for pending in batch)
         for pending, outcome in zip(batch, outcomes, strict=True):
-            assert outcome is not None, "every message of a batch has an outcome"
-            pending.settle(outcome)
+            pending.settle(outcome or RuntimeError("the batch gave this message no outcome"))
 
     async def _write_batch(
         self, batch: list[_Pending], outcomes: list[Posted | BaseException | None]
@@ -300,6 +299,8 @@ class MessageWriter:
             except DBAPIError as exc:
                 if attempt == 2 or not exc.connection_invalidated:
                     raise
+        for n in todo:  # not after a locked try; kept from leaving its caller waiting all the same
+            outcomes[n] = RuntimeError(f"chat {batch[n].chat_id} changed under every try")
         for n, first in repeats:
             message = outcomes[first]
             assert message is not None
