@@ -120,9 +120,6 @@ class ChatVersions:
     def forget(self, chat_id: str) -> None:
         self._seen.pop(chat_id, None)
 
-    def __len__(self) -> int:
-        return len(self._seen)
-
 
 class AsyncpgRound:
     """One try at a batch on one asyncpg connection: the chats from `versions` (read when
@@ -133,6 +130,7 @@ class AsyncpgRound:
         self.pg = pg
         self.versions = versions
         self.locked = locked
+        self._checked: dict[str, str] = {}  # each chat `chats` returned, and its version
 
     async def chats(self, chat_ids: set[str]) -> dict[str, Chat]:
         versions = self.versions
@@ -144,7 +142,9 @@ class AsyncpgRound:
                 wanted.discard(row[1])
             for gone in wanted:
                 versions.forget(gone)
-        return {chat_id: seen[0] for chat_id in chat_ids if (seen := versions.get(chat_id))}
+        found = {chat_id: seen for chat_id in chat_ids if (seen := versions.get(chat_id))}
+        self._checked = {chat_id: version for chat_id, (_, version) in found.items()}
+        return {chat_id: chat for chat_id, (chat, _) in found.items()}
 
     async def write(
         self, rows: list[dict[str, Any]], at: datetime
@@ -153,11 +153,7 @@ class AsyncpgRound:
         rows' ids by their `text_enc`, and the chats that changed (none of their rows went
         in)."""
         chat_ids = sorted({row["chat_id"] for row in rows})
-        versions = []
-        for chat_id in chat_ids:
-            seen = self.versions.get(chat_id)
-            assert seen is not None, "a row's chat was read for its check"
-            versions.append(seen[1])
+        versions = [self._checked[chat_id] for chat_id in chat_ids]
         columns = ([row[name] for row in rows] for name in INSERT_COLUMNS)
         ids: dict[str, int] = {}
         stale: set[str] = set()
