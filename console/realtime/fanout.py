@@ -64,9 +64,9 @@ class CoalescingRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
     others parse one message per batch, not per emit. A plain python-socketio message (an
     object, no prefix), from an external emitter say, is read as well.
 
-    Addressed: an emit to a room goes, in the same one write per batch (a Lua script, its
-    reply never asked for: `RouteWriter`), only to the processes recorded as holding a
-    member of that room, each on its own channel
+    Addressed: an emit to a room goes, in one write per batch (a Lua script whose reply is
+    never asked for: `RouteWriter`), only to the processes recorded as holding a member of
+    that room, each on its own channel
     (`charla:socketio:<host id>`); what has no room (a namespace-wide emit, python-socketio's
     own messages) still goes on the channel every process reads. Each process records its
     rooms as its first socket enters one and its last leaves (`RoomHolders`), records them
@@ -273,8 +273,8 @@ class RouteWriter:
 
     The script's answer (how many processes it published to) was never used, yet waiting
     for it woke the hub once more for each batch of emits: at the load a hub meets most of
-    the day a batch is one message, and that round trip was a sizeable part of the
-    message's CPU (docs/performance.md). Pub/sub is at-most-once either way (`sync` is what
+    the day a batch is one message, and going without the answer took about a tenth off
+    that message's CPU (docs/performance.md). Pub/sub is at-most-once either way (`sync` is what
     guarantees delivery): a write that fails resets the connection and raises, for the
     publisher's second try, and the listener resets it whenever it subscribes again (Redis
     restarted or failed over), so that the next batch goes to the Redis it now reads. The
