@@ -961,24 +961,17 @@ def report_cpu(runs: list[Results], row: Callable[[str, Iterable[str]], None]) -
         (spread(r.saturation_net_cpus_ms, 3) for r in runs),
     )
     base = next((r for r in runs if r.label == "1 redis"), None)
-    if base is not None:
-        base_cpu = statistics.median(base.saturation_cpus_ms)
-        base_net = statistics.median(base.saturation_net_cpus_ms)
-        row(
-            "  CPU per message / 1 process through Redis",
-            (f"{statistics.median(r.saturation_cpus_ms) / base_cpu:.2f}" for r in runs),
-        )
-        row(
-            "  the same less idle CPU / 1 process",
-            (f"{statistics.median(r.saturation_net_cpus_ms) / base_net:.2f}" for r in runs),
-        )
+
+    def to_base(label: str, of: Callable[[Results], list[float]]) -> None:
+        """The median of `of` for each run over the one-process Redis run's."""
+        if base is not None:
+            one = statistics.median(of(base))
+            row(label, (f"{statistics.median(of(r)) / one:.2f}" for r in runs))
+
+    to_base("  CPU per message / 1 process through Redis", lambda r: r.saturation_cpus_ms)
+    to_base("  the same less idle CPU / 1 process", lambda r: r.saturation_net_cpus_ms)
     row("  at the same load per hub (paced), ms", (spread(r.paced_cpus_ms, 3) for r in runs))
-    if base is not None:
-        base_paced = statistics.median(base.paced_cpus_ms)
-        row(
-            "  — paced, / 1 process through Redis",
-            (f"{statistics.median(r.paced_cpus_ms) / base_paced:.2f}" for r in runs),
-        )
+    to_base("  — paced, / 1 process through Redis", lambda r: r.paced_cpus_ms)
     row("  — paced phase's messages/s, all hubs", (spread(r.paced_rates, 0) for r in runs))
     for label, name, digits in COST_ROWS:
         row(
