@@ -65,10 +65,12 @@ async def test_a_draining_hub_is_unready_whatever_else_holds(hub: LiveHub) -> No
 
 
 async def _status(http: aiohttp.ClientSession, url: str) -> int | None:
+    """The answer's status; None for no answer (refused, or none within 2 s: a process still
+    starting on a loaded machine, which `eventually` asks again)."""
     try:
         async with http.get(url, timeout=aiohttp.ClientTimeout(total=2)) as response:
             return response.status
-    except aiohttp.ClientError:
+    except (aiohttp.ClientError, TimeoutError):
         return None
 
 
