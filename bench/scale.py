@@ -406,6 +406,14 @@ class Charla:
                 total += times.user + times.system
         return total
 
+    async def idle_cpu_per_s(self, seconds: float) -> float:
+        """The hubs' CPU seconds a second over the next `seconds` of sending nothing
+        (heartbeats, sweeps, timers): taken off a phase's CPU before it is divided by its
+        messages."""
+        cpu = self.cpu_s()
+        await asyncio.sleep(seconds)
+        return (self.cpu_s() - cpu) / seconds
+
     async def costs(self) -> Costs:
         """The counters behind `Costs`, now (totals since the servers started)."""
         user = system = slept = preempted = 0.0
@@ -571,9 +579,7 @@ class Charla:
     ) -> None:
         """`active` visitors each write every 2 s, from a random phase."""
         self.latencies.clear()
-        cpu = self.cpu_s()
-        await asyncio.sleep(2)
-        idle_per_s = (self.cpu_s() - cpu) / 2
+        idle_per_s = await self.idle_cpu_per_s(2)
         cpu, begun = self.cpu_s(), time.perf_counter()
         deadline = begun + seconds
         sent = 0
@@ -631,9 +637,7 @@ class Charla:
         # what the hubs spend with every connection open and nothing sent, over a window a
         # third as long (scaled up): per process, not per message
         await asyncio.sleep(1)
-        cpu, idle_window = self.cpu_s(), (window[1] - start) / 3
-        await asyncio.sleep(idle_window)
-        idle_s = (self.cpu_s() - cpu) * (window[1] - start) / idle_window
+        idle_s = await self.idle_cpu_per_s((window[1] - start) / 3) * (window[1] - start)
         results.saturation_net_cpus_ms.append((busy_s - idle_s) * 1000 / max(1, acked))
         results.saturation_rates.append(acked / seconds)
         results.saturation_refused += refused
@@ -648,9 +652,7 @@ class Charla:
         same work whatever their number: what a message costs a hub is then compared at the
         same load per hub, where at saturation one hub's full batches meet four hubs' thin
         ones. Counted after 1 s; the hubs' idle CPU, measured just before, is taken off."""
-        cpu = self.cpu_s()
-        await asyncio.sleep(1)
-        idle_per_s = self.cpu_s() - cpu
+        idle_per_s = await self.idle_cpu_per_s(1)
         every = len(chats) / (per_hub * len(self.hubs))  # seconds between a visitor's messages
         begun = time.perf_counter()
         window = (begun + 1.0, begun + 1.0 + seconds)
