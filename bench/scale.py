@@ -154,7 +154,23 @@ def start_ceiling(kind: str, cap: CpuCap | None) -> tuple[subprocess.Popen[bytes
     raise RuntimeError(f"{kind} server did not start")
 
 
-async def echo_rate(urls: list[str], connections: int, seconds: float) -> float:
+@dataclass(frozen=True)
+class Ceiling:
+    """What a ceiling server did: round trips (or acks) a second, and the CPU its processes
+    spent on each, in ms: at 1 and at 4 processes, what the cores cost a server that does
+    no work across processes at all, beside Charla's hubs in the same round."""
+
+    rate: float
+    cpu_ms: float
+
+
+def server_cpu_s(processes: list[psutil.Process]) -> float:
+    return float(sum(t.user + t.system for t in (p.cpu_times() for p in processes)))
+
+
+async def echo_rate(
+    urls: list[str], connections: int, seconds: float, servers: list[psutil.Process]
+) -> Ceiling:
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
         sockets = [
             await http.ws_connect(urls[n % len(urls)].replace("http", "ws") + "/echo")
@@ -170,15 +186,17 @@ async def echo_rate(urls: list[str], connections: int, seconds: float) -> float:
                 await ws.receive()
                 count += 1
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), server_cpu_s(servers)
         await asyncio.gather(*(loop(ws) for ws in sockets))
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, server_cpu_s(servers) - cpu
         for ws in sockets:
             await ws.close()
-    return count / elapsed
+    return Ceiling(count / elapsed, cpu * 1000 / max(1, count))
 
 
-async def bare_rate(urls: list[str], connections: int, seconds: float) -> float:
+async def bare_rate(
+    urls: list[str], connections: int, seconds: float, servers: list[psutil.Process]
+) -> Ceiling:
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
         sockets = [
             LeanSocket(http, urls[n % len(urls)], "/visitor", {}) for n in range(connections)
@@ -193,24 +211,25 @@ async def bare_rate(urls: list[str], connections: int, seconds: float) -> float:
                 await sock.call("message", {"text": "hola"})
                 count += 1
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), server_cpu_s(servers)
         await asyncio.gather(*(loop(s) for s in sockets))
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, server_cpu_s(servers) - cpu
         for sock in sockets:
             await sock.close()
-    return count / elapsed
+    return Ceiling(count / elapsed, cpu * 1000 / max(1, count))
 
 
 async def ceiling(
     kind: str, processes: int, connections: int, seconds: float, cores: float = 0
-) -> float:
+) -> Ceiling:
     """The ceiling server `kind` on `processes` processes (each held to `cores` CPU if set)."""
     cap = CpuCap(cores, label="charla-bench-ceiling") if cores else None
     started = [start_ceiling(kind, cap) for _ in range(processes)]
     try:
         urls = [url for _, url in started]
+        servers = [psutil.Process(process.pid) for process, _ in started]
         measure = echo_rate if kind == "echo" else bare_rate  # bare and bare-tuned
-        return await measure(urls, connections, seconds)
+        return await measure(urls, connections, seconds, servers)
     finally:
         for process, _ in started:
             process.terminate()
@@ -259,6 +278,8 @@ class Results:
     # one entry per round: Charla at saturation, and bare python-socketio just before it
     saturation_rates: list[float] = field(default_factory=list)
     bare_rates: list[float] = field(default_factory=list)
+    # the bare server's CPU per ack in the same rounds, on as many processes (`Ceiling`)
+    bare_cpus_ms: list[float] = field(default_factory=list)
     saturation_refused: int = 0
     saturation_p99s_ms: list[float] = field(default_factory=list)
     saturation_cpus_ms: list[float] = field(default_factory=list)  # hub CPU per acked message
@@ -844,12 +865,13 @@ async def run_charla(charla: Charla, results: Results, args: Any) -> None:
         flooding = dict(itertools.islice(chats.items(), args.connections))
         for _ in range(args.rounds):
             bare = await ceiling("bare", results.processes, args.connections, seconds, args.cap)
-            results.bare_rates.append(bare)
+            results.bare_rates.append(bare.rate)
+            results.bare_cpus_ms.append(bare.cpu_ms)
             await charla.saturation(results, flooding, seconds)
             await charla.paced(results, flooding, args.paced_rate, seconds)
             step(
                 f"{results.label}: {results.saturation_rates[-1]:,.0f}/s at saturation, "
-                f"bare python-socketio {bare:,.0f}/s: {results.bare_ratios[-1]:.2f}"
+                f"bare python-socketio {bare.rate:,.0f}/s: {results.bare_ratios[-1]:.2f}"
             )
         results.loads.append(load())
         await charla.gc_pauses(results)
@@ -872,7 +894,7 @@ def spread(values: list[float], digits: int = 2) -> str:
     return f"{middle} ({min(values):,.{digits}f}-{max(values):,.{digits}f})"
 
 
-def report(runs: list[Results], ceilings: dict[tuple[str, int], float], args: Any) -> None:
+def report(runs: list[Results], ceilings: dict[tuple[str, int], Ceiling], args: Any) -> None:
     print()
     print(
         f"visitors={args.visitors} active={args.active} chat-rate={args.chat_rate} "
@@ -887,7 +909,7 @@ def report(runs: list[Results], ceilings: dict[tuple[str, int], float], args: An
         print(f"{label:46}" + "".join(f"{v:>{width}}" for v in values))
 
     def ceiling_of(kind: str, r: Results) -> float:
-        return ceilings[(kind, r.processes)]
+        return ceilings[(kind, r.processes)].rate
 
     row(
         "raw aiohttp WebSocket echo, round trips/s", (f"{ceiling_of('echo', r):,.0f}" for r in runs)
@@ -907,6 +929,20 @@ def report(runs: list[Results], ceilings: dict[tuple[str, int], float], args: An
         "  ratio to raw echo",
         (f"{r.saturation_rate / ceiling_of('echo', r):.3f}" for r in runs),
     )
+    for kind in ("echo", "bare-tuned"):
+        one_process = ceilings[(kind, 1)].cpu_ms if (kind, 1) in ceilings else 0.0
+        row(
+            f"  {kind}'s server CPU per reply, ms (/ at 1)",
+            (
+                f"{ceilings[(kind, r.processes)].cpu_ms:.3f}"
+                + (
+                    f" ({ceilings[(kind, r.processes)].cpu_ms / one_process:.2f})"
+                    if one_process
+                    else ""
+                )
+                for r in runs
+            ),
+        )
     row("  refused (rate_limited/unavailable)", (str(r.saturation_refused) for r in runs))
     report_cpu(runs, row)
     row("  visitor->agent p99 at saturation, ms", (spread(r.saturation_p99s_ms, 0) for r in runs))
@@ -950,7 +986,7 @@ def report(runs: list[Results], ceilings: dict[tuple[str, int], float], args: An
             "two processes / one (both through Redis), medians of the rounds: "
             f"{two.saturation_rate / one.saturation_rate:.2f} (Charla), "
             f"{bare:.2f} (bare python-socketio), "
-            f"{ceilings[('echo', 2)] / ceilings[('echo', 1)]:.2f} (echo)"
+            f"{ceilings[('echo', 2)].rate / ceilings[('echo', 1)].rate:.2f} (echo)"
         )
 
 
@@ -972,6 +1008,8 @@ def report_cpu(runs: list[Results], row: Callable[[str, Iterable[str]], None]) -
 
     to_base("  CPU per message / 1 process through Redis", lambda r: r.saturation_cpus_ms)
     to_base("  the same less idle CPU / 1 process", lambda r: r.saturation_net_cpus_ms)
+    row("  bare python-socketio's CPU per ack, ms", (spread(r.bare_cpus_ms, 3) for r in runs))
+    to_base("  — bare, / its own at 1 process", lambda r: r.bare_cpus_ms)
     row("  at the same load per hub (paced), ms", (spread(r.paced_cpus_ms, 3) for r in runs))
     to_base("  — paced, / 1 process through Redis", lambda r: r.paced_cpus_ms)
     row("  — paced phase's messages/s, all hubs", (spread(r.paced_rates, 0) for r in runs))
@@ -1097,7 +1135,7 @@ async def main() -> None:
         + (f", {args.hogs} busy processes beside the hubs" if args.hogs else ""),
         flush=True,
     )
-    ceilings: dict[tuple[str, int], float] = {}
+    ceilings: dict[tuple[str, int], Ceiling] = {}
     runs: list[Results] = []
     with tempfile.TemporaryDirectory(prefix="charla-bench-") as tmp, PostgresCluster() as pg:
         if args.burst_only:
@@ -1107,9 +1145,13 @@ async def main() -> None:
             return
         for processes in sorted({processes for processes, _ in args.runs}):
             for kind in ("echo", "bare-tuned"):
-                rate = await ceiling(kind, processes, args.connections, args.seconds, args.cap)
-                ceilings[(kind, processes)] = rate
-                print(f"{processes} process(es): {kind} {rate:,.0f}/s", flush=True)
+                found = await ceiling(kind, processes, args.connections, args.seconds, args.cap)
+                ceilings[(kind, processes)] = found
+                print(
+                    f"{processes} process(es): {kind} {found.rate:,.0f}/s, "
+                    f"{found.cpu_ms:.3f} ms of server CPU each",
+                    flush=True,
+                )
         for n, (processes, fanout) in enumerate(args.runs):
             charla = Charla(
                 Path(tmp) / f"charla{n}_{processes}{fanout}", pg, processes, fanout, args.cap
