@@ -64,6 +64,10 @@ class Limits:
     agent_events_per_s: float = 20.0
     agent_burst: int = 60
     typing_min_interval_s: float = 0.3
+    # files sent into chats (PROTOCOL 1.2), a minute each, all at once at most: each is up to
+    # CHARLA_ATTACHMENT_MAX_BYTES of the provider's storage
+    visitor_uploads_per_minute: int = 10
+    agent_uploads_per_minute: int = 60
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Limits:
@@ -74,6 +78,12 @@ class Limits:
             visitor_burst=_int(env, "CHARLA_VISITOR_BURST", 20, minimum=1),
             agent_events_per_s=_float(env, "CHARLA_AGENT_EVENTS_PER_S", 20.0),
             agent_burst=_int(env, "CHARLA_AGENT_BURST", 60, minimum=1),
+            visitor_uploads_per_minute=_int(
+                env, "CHARLA_VISITOR_UPLOADS_PER_MINUTE", cls.visitor_uploads_per_minute, minimum=1
+            ),
+            agent_uploads_per_minute=_int(
+                env, "CHARLA_AGENT_UPLOADS_PER_MINUTE", cls.agent_uploads_per_minute, minimum=1
+            ),
         )
         for name, rate in (
             ("CHARLA_VISITOR_EVENTS_PER_S", limits.visitor_events_per_s),

@@ -13,6 +13,9 @@ from tests.support.tools import FRONTEND, node_caller
 
 ENTRY = f"""
 export {{ sizeText as widgetSize }} from "{FRONTEND / "widget" / "attach.ts"}";
+import {{ refusalText }} from "{FRONTEND / "widget" / "attach.ts"}";
+import {{ texts }} from "{FRONTEND / "widget" / "i18n.ts"}";
+export const widgetRefusal = (status, lang) => refusalText(status, texts(lang));
 export {{ sizeText as consoleSize, refusalKey }} from "{FRONTEND / "console" / "attach.tsx"}";
 """
 MiB = 1024 * 1024
@@ -43,6 +46,7 @@ def test_each_refusal_says_what_to_do(call: Any) -> None:
         (409, 100),
         (403, 100),  # another agent's chat
         (404, 100),
+        (429, 100),  # too many files in the last minute
         (500, 100),
     ]
     assert [
@@ -53,5 +57,13 @@ def test_each_refusal_says_what_to_do(call: Any) -> None:
         "attach_closed",
         "attach_not_found",
         "attach_not_found",
+        "attach_wait",
         "attach_failed",
     ] == call(*[("refusalKey", list(case)) for case in cases])
+
+
+def test_the_widget_tells_a_visitor_why_a_file_was_refused_in_their_language(call: Any) -> None:
+    said = call(*[("widgetRefusal", [status, "es"]) for status in (413, 415, 409, 404, 429, 0)])
+    assert 6 == len(set(said)), said  # a reason of its own for each
+    assert said[4].startswith("Ha enviado varios archivos"), said[4]
+    assert "Wait a minute" in call(("widgetRefusal", [429, "en"]))[0]

@@ -22,7 +22,7 @@ from console.files.local import LocalStorage
 from console.files.storage import file_key
 from console.maintenance import rotate_keys
 from console.security.crypto import DataCipher, DecryptionError
-from console.settings import Files
+from console.settings import Files, Limits
 from console.store.attachments import Attachment
 from console.store.models import ChatRow
 from console.store.privacy import Policy
@@ -249,6 +249,33 @@ async def test_refused_uploads_leave_no_file_and_no_message(
     )
     assert 404 == got.status
     assert other_tenant["id"] != tenant["id"]
+
+
+async def test_a_sender_past_the_upload_limit_is_told_to_wait_and_nothing_is_kept(
+    make_hub: HubFactory, tmp_path: Path
+) -> None:
+    limits = Limits(visitor_uploads_per_minute=2, agent_uploads_per_minute=3)
+    hub = await make_hub(data_dir=tmp_path / "var", limits=limits)
+    tenant, agent, _peer, visitor, chat = await active_chat(hub)
+    _, _, _, other_visitor, other_chat = await active_chat(hub, tenant)
+    token = upload_token(visitor)
+
+    async def send(chat_id: str, who: str) -> tuple[int, Any]:
+        sent = await upload(hub, chat_id, who, multipart(pdf_bytes(900), "a.pdf", "x"))
+        return sent.status, sent.body
+
+    assert [201, 201] == [(await send(chat["id"], token))[0] for _ in range(2)]
+    status, body = await send(chat["id"], token)
+    assert (429, "rate_limited") == (status, body["error"]["code"])
+    assert "wait" in body["error"]["message"]
+    # the budget is the sender's: another visitor, and the chat's agent, still send
+    assert 201 == (await send(other_chat["id"], upload_token(other_visitor)))[0]
+    assert [201, 201, 201] == [(await send(chat["id"], agent["token"]))[0] for _ in range(3)]
+    assert 429 == (await send(chat["id"], agent["token"]))[0]
+    # what was refused left neither a message nor a file
+    attached = [m for m in await transcript(hub, chat["id"], agent["token"]) if m["text"] == ""]
+    assert 5 == len(attached)
+    assert 6 == len(files_under(tmp_path / "var" / "files"))
 
 
 async def test_export_names_files_and_erasure_deletes_them(

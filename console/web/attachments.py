@@ -44,6 +44,7 @@ from console.files.storage import CHUNK, FileMissingError, Storage, file_key
 from console.hub.agents import AgentSession, may_write
 from console.hub.upkeep import run_periodically
 from console.hub.visitors import writable
+from console.realtime.ratelimit import Buckets
 from console.security.tokens import FULL, UPLOAD, InvalidToken
 from console.store.attachments import Attachment
 from console.web.http import bearer, error_response
@@ -73,6 +74,28 @@ class Caller:
         if attachment.tenant_id != self.tenant_id:
             return False
         return self.agent is not None or attachment.visitor_id == self.visitor_id
+
+
+class Uploads:
+    """How many files each visitor and each agent may send (CHARLA_*_UPLOADS_PER_MINUTE),
+    counted in this process: behind a balancer a sender may reach that many on each hub."""
+
+    def __init__(self, visitor_per_minute: int, agent_per_minute: int) -> None:
+        self.visitors = Buckets(visitor_per_minute / 60, visitor_per_minute)
+        self.agents = Buckets(agent_per_minute / 60, agent_per_minute)
+
+    def take(self, who: Caller) -> None:
+        if who.agent is not None:
+            allowed = self.agents.take(who.agent.agent_id)
+        else:
+            allowed = self.visitors.take(f"{who.tenant_id}:{who.visitor_id}")
+        if not allowed:
+            raise ProtocolError(
+                "rate_limited", "too many files sent in the last minute; wait and send it again"
+            )
+
+
+UPLOADS: web.AppKey[Uploads] = web.AppKey("uploads")
 
 
 async def caller(request: web.Request) -> Caller:
@@ -147,6 +170,7 @@ async def upload(request: web.Request) -> web.Response:
 async def _upload(request: web.Request) -> Message:
     who = await caller(request)
     app = request.app
+    app[UPLOADS].take(who)
     store, hub, limit = app[STORE], app[HUB], app[SETTINGS].files.max_bytes
     chat_id = request.match_info["chat_id"]
     chat = await store.get_chat(chat_id)
@@ -361,6 +385,8 @@ async def files_ctx(app: web.Application) -> AsyncIterator[None]:
     async with AsyncExitStack() as stack:
         cipher = app[STORE].cipher
         app[FILES] = await open_storage(settings.files, settings.data_dir, cipher, stack)
+        limits = settings.limits
+        app[UPLOADS] = Uploads(limits.visitor_uploads_per_minute, limits.agent_uploads_per_minute)
         upload_signer(app)
         task = asyncio.create_task(run_periodically(SWEEP_EVERY_S, lambda: sweep(app)))
         try:

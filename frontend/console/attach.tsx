@@ -36,6 +36,7 @@ export function refusalKey(status: number, size: number): TextKey {
   if (status === 415) return "attach_bad_type";
   if (status === 409) return "attach_closed";
   if (status === 403 || status === 404) return "attach_not_found"; // another agent's, or gone
+  if (status === 429) return "attach_wait";
   return "attach_failed";
 }
 

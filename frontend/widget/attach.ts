@@ -17,6 +17,17 @@ export interface Attachment {
   height?: number;
 }
 
+/** Why the hub refused a file (its HTTP status; 0: no answer), as the words that say
+ * what to do. */
+export function refusalText(status: number, t: Texts): string {
+  if (status === 413) return t.attachTooLarge;
+  if (status === 415) return t.attachType;
+  if (status === 409) return t.attachClosed;
+  if (status === 404) return t.attachNotFound;
+  if (status === 429) return t.attachWait;
+  return t.attachFailed;
+}
+
 /** What the widget lends this module: its chat, its transcript and its words. */
 export interface AttachHost {
   /** The chat the visitor can write in now, else null. */
@@ -128,7 +139,7 @@ export class Attachments {
     }
     const status = response ? response.status : file.size > DEFAULT_MAX ? 413 : 0;
     if (status === 409) this.host.closed(); // first: the ended chat's view then says why
-    this.refusal(status === 413 ? t.attachTooLarge : status === 415 ? t.attachType : status === 409 ? t.attachClosed : status === 404 ? t.attachNotFound : t.attachFailed);
+    this.refusal(refusalText(status, t));
   }
 
   /** The reason a file was refused, and what to do, above the composer or under the
