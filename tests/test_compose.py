@@ -15,8 +15,9 @@ import pytest
 import yaml
 
 from console.cli import main
-from console.settings import Settings
+from console.settings import Files, Settings
 from console.store.db import POOL_SIZE
+from console.web.attachments import MULTIPART_SLACK
 
 ROOT = Path(__file__).resolve().parent.parent
 HUBS = ("hub-1", "hub-2")
@@ -330,3 +331,20 @@ def test_the_load_balancer_proxies_websockets_to_every_hub(services: dict[str, A
     assert timeout is not None
     assert int(timeout.group(1)) > PING_INTERVAL_S + PING_TIMEOUT_S
     assert conf.count("{") == conf.count("}")
+
+
+def test_a_file_up_to_the_hubs_limit_passes_the_balancer_as_it_streams() -> None:
+    """Every body but an attachment's keeps the balancer's 64k; an attachment's may be as
+    large as the hub's limit with its form (the hub refuses more while reading it)."""
+    conf = (ROOT / "deploy/nginx.conf").read_text()
+    assert re.search(r"^\s*client_max_body_size 64k;", conf, re.M)
+    found = re.search(r"location ~ (\S+) \{(.*?)\}", conf, re.S)
+    assert found is not None
+    assert re.fullmatch(found.group(1), "/api/chats/c-1/attachments")
+    assert not re.fullmatch(found.group(1), "/api/chats/c-1")
+    body = found.group(2)
+    size = re.search(r"client_max_body_size (\d+)m;", body)
+    assert size is not None
+    assert int(size.group(1)) * 1024 * 1024 >= Files().max_bytes + MULTIPART_SLACK
+    assert re.search(r"^\s*proxy_request_buffering off;", body, re.M)
+    assert re.search(r"^\s*proxy_pass http://charla;", body, re.M)

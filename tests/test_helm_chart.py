@@ -25,6 +25,8 @@ import yaml
 
 from console.cli import SHUTDOWN_TIMEOUT_S, main
 from console.runtime.metrics import Metrics
+from console.settings import Files, Settings
+from console.web.attachments import MULTIPART_SLACK
 from tests.support.tools import missing
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +49,8 @@ SECRET_VARIABLES = {
     "CHARLA_REDIS_SENTINEL_PASSWORD",
     "CHARLA_SMTP_USER",
     "CHARLA_SMTP_PASSWORD",
+    "CHARLA_S3_ACCESS_KEY_ID",
+    "CHARLA_S3_SECRET_ACCESS_KEY",
 }
 REQUIRED_SECRETS = {"CHARLA_ADMIN_TOKEN", "CHARLA_SECRET_KEY", "CHARLA_DATA_KEY"}
 # The override below: every secret value is a string that must appear in the Secret only
@@ -58,6 +62,8 @@ SECRET_VALUES = {
     "redisSentinelPassword": "sentinel-password-41bb",
     "smtpUser": "smtp-user-c3d4",
     "smtpPassword": "smtp-password-e5f6",
+    "s3AccessKeyId": "s3-key-id-7a8b",
+    "s3SecretAccessKey": "s3-secret-9c0d",
 }
 DATABASE_URL = "postgresql+asyncpg://charla:db-password-a1b2@pg.example:5432/charla"
 OVERRIDE: dict[str, Any] = {
@@ -88,9 +94,16 @@ OVERRIDE: dict[str, Any] = {
         "host": "chat.provider.example",
         "tls": [{"secretName": "charla-tls", "hosts": ["chat.provider.example"]}],
         "annotations": {"cert-manager.io/cluster-issuer": "letsencrypt"},
+        "filesAnnotations": {"example.com/uploads": "yes"},
     },
     "metrics": {"serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}}},
     "smtp": {"host": "smtp.provider.example"},
+    "files": {
+        "storageUrl": "s3://dealer-files/charla",
+        "s3EndpointUrl": "https://objects.provider.example",
+        "s3Region": "us-east-1",
+        "maxBytes": 20 * 1024 * 1024,
+    },
     "extraEnv": [{"name": "CHARLA_OUTBOX_MAX_ATTEMPTS", "value": "12"}],
     "extraEnvFrom": [{"secretRef": {"name": "charla-extra"}}],
 }
@@ -302,16 +315,20 @@ def test_the_expected_objects_are_rendered(chart: Chart) -> None:
         "Deployment/worker",
         "HorizontalPodAutoscaler/hub",
         "Ingress/-",
+        "Ingress/files",
         "Job/migrate",
         "PodDisruptionBudget/hub",
         "Service/hub",
         "Service/worker",
     ]
-    assert base == kinds(documents(chart.render({})))
+    assert sorted([*base, "PersistentVolumeClaim/files"]) == kinds(documents(chart.render({})))
+    # files in an object store: no volume
     assert sorted([*base, "Secret/-", "ServiceMonitor/-"]) == kinds(
         documents(chart.render(OVERRIDE))
     )
-    assert ["Deployment/hub", "Service/hub"] == kinds(documents(chart.render(MINIMAL)))
+    assert ["Deployment/hub", "PersistentVolumeClaim/files", "Service/hub"] == kinds(
+        documents(chart.render(MINIMAL))
+    )
 
 
 def test_every_object_passes_the_kubernetes_schemas(
@@ -508,10 +525,19 @@ def test_redis_by_url_or_through_sentinel(chart: Chart) -> None:
     assert "10" == hub["CHARLA_DB_POOL_SIZE"]["value"]
 
 
+def main_ingress(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    [found] = [
+        d
+        for d in docs
+        if d["kind"] == "Ingress" and "app.kubernetes.io/component" not in d["metadata"]["labels"]
+    ]
+    return found
+
+
 def test_the_ingress_is_sticky_and_keeps_websockets_open(chart: Chart) -> None:
     for values in ({}, OVERRIDE):
         docs = documents(chart.render(values))
-        ingress = one(docs, "Ingress")
+        ingress = main_ingress(docs)
         notes = ingress["metadata"]["annotations"]
         prefix = "nginx.ingress.kubernetes.io/"
         assert "cookie" == notes[prefix + "affinity"]
@@ -525,10 +551,67 @@ def test_the_ingress_is_sticky_and_keeps_websockets_open(chart: Chart) -> None:
         service = one(docs, "Service", "hub")
         assert service["metadata"]["name"] == backend["name"]
         assert "http" == backend["port"]["name"]
-    ingress = one(documents(chart.render(OVERRIDE)), "Ingress")
+    ingress = main_ingress(documents(chart.render(OVERRIDE)))
     assert "letsencrypt" == ingress["metadata"]["annotations"]["cert-manager.io/cluster-issuer"]
     assert OVERRIDE["ingress"]["tls"] == ingress["spec"]["tls"]
     assert "chat.provider.example" == ingress["spec"]["rules"][0]["host"]
+
+
+def test_every_hub_reads_every_file_from_one_volume_or_the_object_store(chart: Chart) -> None:
+    """A file one hub took in is served by any (the ingress sends its download anywhere)."""
+    data_dir = Settings.from_env({"CHARLA_DATA_DIR": "/var/lib/charla"}).data_dir
+    docs = documents(chart.render({}))
+    claim = one(docs, "PersistentVolumeClaim", "files")
+    assert ["ReadWriteMany"] == claim["spec"]["accessModes"]
+    assert "keep" == claim["metadata"]["annotations"]["helm.sh/resource-policy"]
+    hub = one(docs, "Deployment", "hub")
+    pod = hub["spec"]["template"]["spec"]
+    [volume] = [v for v in pod["volumes"] if v["name"] == "files"]
+    assert claim["metadata"]["name"] == volume["persistentVolumeClaim"]["claimName"]
+    [mount] = [m for m in container(hub)["volumeMounts"] if m["name"] == "files"]
+    assert str(data_dir / "files") == mount["mountPath"]  # where LocalStorage keeps them
+    assert "CHARLA_STORAGE_URL" not in env(hub)
+    # a claim of your own: mounted, none made
+    docs = documents(chart.render({"files": {"persistence": {"existingClaim": "nfs-files"}}}))
+    assert not [d for d in docs if d["kind"] == "PersistentVolumeClaim"]
+    pod = one(docs, "Deployment", "hub")["spec"]["template"]["spec"]
+    assert {"claimName": "nfs-files"} in [v.get("persistentVolumeClaim") for v in pod["volumes"]]
+    # an object store: no volume, its address in the environment, its keys by reference
+    docs = documents(chart.render(OVERRIDE))
+    hub = one(docs, "Deployment", "hub")
+    assert "files" not in {m["name"] for m in container(hub)["volumeMounts"]}
+    variables = env(hub)
+    files = Files.from_env({k: v["value"] for k, v in variables.items() if "value" in v})
+    assert ("s3://dealer-files/charla", "https://objects.provider.example", "us-east-1") == (
+        files.storage_url,
+        files.s3_endpoint_url,
+        files.s3_region,
+    )
+    assert OVERRIDE["files"]["maxBytes"] == files.max_bytes
+    assert {"CHARLA_S3_ACCESS_KEY_ID", "CHARLA_S3_SECRET_ACCESS_KEY"} <= variables.keys()
+
+
+def test_a_file_up_to_the_hubs_limit_passes_the_ingress_as_it_streams(chart: Chart) -> None:
+    for values in ({}, OVERRIDE):
+        docs = documents(chart.render(values))
+        ingress = one(docs, "Ingress", "files")
+        notes = ingress["metadata"]["annotations"]
+        prefix = "nginx.ingress.kubernetes.io/"
+        limit = Files.from_env(
+            {k: v["value"] for k, v in env(one(docs, "Deployment", "hub")).items() if "value" in v}
+        ).max_bytes
+        assert int(notes[prefix + "proxy-body-size"]) == limit + MULTIPART_SLACK
+        assert "off" == notes[prefix + "proxy-request-buffering"]
+        [path] = ingress["spec"]["rules"][0]["http"]["paths"]
+        assert "/api/chats/x/attachments".startswith(path["path"])
+        assert "Prefix" == path["pathType"]
+        assert main_ingress(docs)["spec"].get("tls") == ingress["spec"].get("tls")
+        if values:  # cert-manager's annotation on the main Ingress only: one certificate
+            assert {"example.com/uploads": "yes"} == {
+                k: v for k, v in notes.items() if not k.startswith(prefix)
+            }
+        # everything else keeps the small body
+        assert "64k" == main_ingress(docs)["metadata"]["annotations"][prefix + "proxy-body-size"]
 
 
 def test_the_autoscaler_scales_the_hubs_on_cpu_then_on_connections(chart: Chart) -> None:

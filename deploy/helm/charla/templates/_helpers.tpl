@@ -1,7 +1,7 @@
 {{/*
-Helpers. The chart keeps to simple constructs (values, include, if/with/range, toYaml,
-nindent, quote, default, required, not): tests/test_helm_chart.py renders it without helm
-and knows exactly these.
+Helpers. The chart keeps to helm's plain constructs (values, include, if/with/range, toYaml,
+nindent, quote, default, required, not, add, int64, printf); tests/test_helm_chart.py renders it
+with helm itself.
 */}}
 
 {{- define "charla.name" -}}
@@ -114,6 +114,34 @@ secretKeyRef: no key, token or password is ever written into a pod's spec.
     secretKeyRef:
       name: {{ include "charla.secretName" . }}
       key: CHARLA_DATA_KEY
+- name: CHARLA_ATTACHMENT_MAX_BYTES
+  value: {{ .Values.files.maxBytes | int64 | quote }}
+{{- with .Values.files.storageUrl }}
+- name: CHARLA_STORAGE_URL
+  value: {{ . | quote }}
+{{- end }}
+{{- with .Values.files.s3EndpointUrl }}
+- name: CHARLA_S3_ENDPOINT_URL
+  value: {{ . | quote }}
+{{- end }}
+{{- with .Values.files.s3Region }}
+- name: CHARLA_S3_REGION
+  value: {{ . | quote }}
+{{- end }}
+{{- if .Values.files.storageUrl }}
+- name: CHARLA_S3_ACCESS_KEY_ID
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "charla.secretName" . }}
+      key: CHARLA_S3_ACCESS_KEY_ID
+      optional: true
+- name: CHARLA_S3_SECRET_ACCESS_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "charla.secretName" . }}
+      key: CHARLA_S3_SECRET_ACCESS_KEY
+      optional: true
+{{- end }}
 - name: CHARLA_SMTP_HOST
   value: {{ .Values.smtp.host | quote }}
 - name: CHARLA_SMTP_PORT
@@ -152,4 +180,9 @@ volumes:
     emptyDir: {}
   - name: tmp
     emptyDir: {}
+{{- end }}
+
+{{/* the claim of the volume of attachments every hub mounts (files.persistence) */}}
+{{- define "charla.filesClaim" -}}
+{{- .Values.files.persistence.existingClaim | default (printf "%s-files" (include "charla.fullname" .)) -}}
 {{- end }}
