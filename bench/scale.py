@@ -24,7 +24,9 @@ through Redis), it starts the hubs, connects agents and visitors with a lean Soc
   ran: what changes when one process becomes four;
 
 and, as ceilings, round trips/s of a raw aiohttp WebSocket echo server and acks/s of a bare
-python-socketio server (bench/ceilings.py), with the same number of connections.
+python-socketio server (bench/ceilings.py), with the same number of connections, and the CPU
+those servers spend on each: at as many processes as the hubs, a control for what
+splitting a load over more processes on the same cores costs servers that share nothing.
 
 Saturation is measured in rounds (`--rounds`): each measures bare python-socketio with as many
 processes, then the deployment, so that each ratio is of two measurements taken side by side
