@@ -19,7 +19,7 @@ from console.security.crypto import DataCipher
 from console.settings import Database
 from console.store.chats import INSERT_MESSAGE
 from console.store.db import make_engine, migrate
-from console.store.hot import Hot, param, raw_connection
+from console.store.hot import PREPARED_AT_START, Hot, param, raw_connection
 from console.store.leads import LEADS_OF_CHATS
 from console.store.models import TENANTS
 from console.store.records import read_tenant
@@ -215,6 +215,37 @@ async def test_a_warmed_connection_writes_messages_with_no_type_lookup(
     assert [] == lookups
     assert (True, chat.id) == (created, current and current.id)
     assert (False, message.id) == (created_again, again.id)  # a resend: the stored copy
+
+
+async def test_a_warmed_connection_parses_no_statement_for_its_first_messages(
+    postgres: PostgresCluster,
+) -> None:
+    """Every statement a message's write runs is in asyncpg's cache from the warm-up: the
+    first messages after a start add no prepared statement (a Parse round trip each) on the
+    connection, and the warm-up's runs of the writes left no row behind."""
+    store = await _fresh_store(postgres, pool_size=1)
+    try:
+        chat = await new_chat(store, await new_tenant(store))
+        before = [m.id for m in await store.list_messages(chat.id)]
+        await store.engine.dispose()
+        assert 1 == await store.hot.warm(1)
+
+        async def prepared() -> set[str]:
+            async with raw_connection(store.engine) as (_conn, pg):
+                return {r["statement"] for r in await pg.fetch(PREPARED)}
+
+        ready = await prepared()
+        assert set(PREPARED_AT_START) <= ready, set(PREPARED_AT_START) - ready
+        for n in range(2):
+            await store.post_message(
+                chat.id, author="visitor", text="¿Y el precio?", client_msg_id=f"m-{n}"
+            )
+        assert set() == await prepared() - ready - {PREPARED}
+        after = await store.list_messages(chat.id)
+        assert before == [m.id for m in after][: len(before)]
+        assert ["m-0", "m-1"] == [m.client_msg_id for m in after][len(before) :]
+    finally:
+        await store.close()
 
 
 async def test_warming_is_nothing_on_sqlite(tmp_path: Path) -> None:

@@ -20,6 +20,8 @@ default is not filled in), or the call fails with the missing name.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import re
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -48,6 +50,7 @@ Processor = Callable[[Any], Any] | None
 # SQL text of other modules' statements on asyncpg (the message writer's), which `warm`
 # prepares on each connection it readies
 PREPARED_AT_START: list[str] = []
+PARAMETER = re.compile(r"\$(\d+)")  # asyncpg's positional parameters
 
 
 def param(name: str) -> BindParameter[Any]:
@@ -190,7 +193,8 @@ class HotStore:
         starts right after the hub starts would otherwise pay both on every connection it
         grows the pool to (docs/performance.md, issue 25). A read runs once with no value
         for its parameters (it matches nothing), which leaves it in asyncpg's statement
-        cache; a write is only prepared. Returns how many connections were readied."""
+        cache; a write the same way, in a transaction rolled back (`_cache_unrun`).
+        Returns how many connections were readied."""
         if not self.native or connections <= 0:
             return 0
         statements = [(hot.compiled(self.dialect), hot.reads) for hot in Hot.made]
@@ -201,9 +205,9 @@ class HotStore:
                 if read:
                     await pg.fetch(compiled.sql, *[None] * len(compiled.names))
                 else:
-                    await pg.prepare(compiled.sql)
+                    await _cache_unrun(pg, compiled.sql)
             for sql in PREPARED_AT_START:
-                await pg.prepare(sql)
+                await _cache_unrun(pg, sql)
 
         try:
             async with AsyncExitStack() as stack:
@@ -245,6 +249,21 @@ class HotStore:
                 return
             async with pg.transaction():
                 yield HotConnection(self.dialect, pg=pg)
+
+
+async def _cache_unrun(pg: Any, sql: str) -> None:
+    """Leave a write in asyncpg's statement cache without its effects: asyncpg's own
+    `prepare` keeps what it prepares out of the cache that `fetch` and `execute` use (the
+    first real use would parse it again), so the statement runs with every parameter NULL
+    in a transaction that is rolled back, whatever it did or refused."""
+    count = max((int(n) for n in PARAMETER.findall(sql)), default=0)
+    transaction = pg.transaction()
+    await transaction.start()
+    try:
+        with contextlib.suppress(asyncpg.PostgresError):  # a NULL where none may go: parsed
+            await pg.execute(sql, *[None] * count)
+    finally:
+        await transaction.rollback()
 
 
 @asynccontextmanager
