@@ -54,7 +54,11 @@ HUB_CHANGES: dict[str, Any] = {
     "visitor_grace_s": 0.0,
     "sweep_interval_s": 0.02,
     "limits": Limits(
-        visitor_events_per_s=1000, visitor_burst=1000, agent_events_per_s=1000, agent_burst=1000
+        visitor_events_per_s=1000,
+        visitor_burst=1000,
+        agent_events_per_s=1000,
+        agent_burst=1000,
+        address_chat_starts_per_minute=10**6,  # every dialogue comes from 127.0.0.1
     ),
 }
 # Dialogues at once. Chats are independent (the bot replays each from its own messages)

@@ -68,6 +68,10 @@ class Limits:
     # CHARLA_ATTACHMENT_MAX_BYTES of the provider's storage
     visitor_uploads_per_minute: int = 10
     agent_uploads_per_minute: int = 60
+    # per tenant and client address (CHARLA_TRUSTED_PROXIES), whatever visitor ids it
+    # makes up: chats that would fill the agents' queue, and files the provider's storage
+    address_chat_starts_per_minute: int = 10
+    address_uploads_per_minute: int = 30
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Limits:
@@ -83,6 +87,15 @@ class Limits:
             ),
             agent_uploads_per_minute=_int(
                 env, "CHARLA_AGENT_UPLOADS_PER_MINUTE", cls.agent_uploads_per_minute, minimum=1
+            ),
+            address_chat_starts_per_minute=_int(
+                env,
+                "CHARLA_ADDRESS_CHAT_STARTS_PER_MINUTE",
+                cls.address_chat_starts_per_minute,
+                minimum=1,
+            ),
+            address_uploads_per_minute=_int(
+                env, "CHARLA_ADDRESS_UPLOADS_PER_MINUTE", cls.address_uploads_per_minute, minimum=1
             ),
         )
         for name, rate in (

@@ -278,6 +278,28 @@ async def test_a_sender_past_the_upload_limit_is_told_to_wait_and_nothing_is_kep
     assert 6 == len(files_under(tmp_path / "var" / "files"))
 
 
+async def test_visitors_from_one_address_share_one_budget_of_files(
+    make_hub: HubFactory, tmp_path: Path
+) -> None:
+    """A visitor id is free to make up: the visitors of one tenant from one address (here
+    every test client's, 127.0.0.1) send CHARLA_ADDRESS_UPLOADS_PER_MINUTE files together."""
+    limits = Limits(visitor_uploads_per_minute=10, address_uploads_per_minute=3)
+    hub = await make_hub(data_dir=tmp_path / "var", limits=limits)
+    tenant, agent, _peer, first, chat = await active_chat(hub)
+    _, _, _, second, other_chat = await active_chat(hub, tenant)
+    _, _, _, other_dealers, elsewhere = await active_chat(hub)
+
+    async def send(chat_id: str, token: str) -> int:
+        sent = await upload(hub, chat_id, token, multipart(pdf_bytes(900), "a.pdf", "x"))
+        return sent.status
+
+    assert [201, 201] == [await send(chat["id"], upload_token(first)) for _ in range(2)]
+    assert [201, 429] == [await send(other_chat["id"], upload_token(second)) for _ in range(2)]
+    # another dealer's visitors from the same address have their own; agents are not counted
+    assert 201 == await send(elsewhere["id"], upload_token(other_dealers))
+    assert 201 == await send(chat["id"], agent["token"])
+
+
 async def test_export_names_files_and_erasure_deletes_them(
     make_hub: HubFactory, tmp_path: Path
 ) -> None:

@@ -317,3 +317,48 @@ async def test_successful_logins_do_not_spend_the_login_budget(hub: LiveHub) -> 
         for _ in range(15)
     ]
     assert [200] * 15 == statuses
+
+
+# -- per client address: made-up visitor ids share one budget -------------------------------
+
+
+async def visitor_from(hub: LiveHub, tenant: dict[str, Any], address: str | None) -> Peer:
+    """A new visitor (an id of its own), through a proxy that says it is `address`."""
+    peer = Peer(hub.url, "/visitor")
+    hub.peers.append(peer)
+    headers = {"Origin": ORIGIN, **({"X-Forwarded-For": address} if address else {})}
+    await peer.connect({"site_key": tenant["site_key"]}, headers=headers)
+    await peer.wait_for("session")
+    return peer
+
+
+async def test_chats_from_one_address_are_limited_whatever_visitor_ids_it_makes_up(
+    make_hub: HubFactory,
+) -> None:
+    hub = await make_hub(
+        limits=Limits(address_chat_starts_per_minute=3), trusted_proxies=("127.0.0.1/32",)
+    )
+    tenant, other = await hub.tenant(), await hub.tenant()
+    await hub.agent_peer(await hub.agent(tenant, languages=["es"], max_chats=10))
+
+    flood = [await visitor_from(hub, tenant, "203.0.113.9") for _ in range(4)]
+    acks = [await v.call("start_chat", {"text": "Hola", "language": "es"}) for v in flood]
+    assert [True, True, True, False] == [a["ok"] for a in acks]
+    assert "rate_limited" == code_of(acks[3])
+    assert "address" in acks[3]["error"]["message"]
+    assert flood[3].sio.connected  # refused, not thrown out
+
+    # another address behind the same proxy, and the same address on another dealer's site
+    neighbour = await visitor_from(hub, tenant, "198.51.100.4")
+    assert (await neighbour.call("start_chat", {"text": "Hola", "language": "es"}))["ok"]
+    elsewhere = await visitor_from(hub, other, "203.0.113.9")
+    assert (await elsewhere.call("start_chat", {"text": "Hola", "language": "es"}))["ok"]
+
+
+async def test_an_address_a_client_writes_itself_does_not_count(make_hub: HubFactory) -> None:
+    """Without trusted proxies, X-Forwarded-For is anyone's to write: the peer counts."""
+    hub = await make_hub(limits=Limits(address_chat_starts_per_minute=2))
+    tenant = await hub.tenant()
+    visitors = [await visitor_from(hub, tenant, f"203.0.113.{n}") for n in range(3)]
+    acks = [await v.call("start_chat", {"text": "Hola", "language": "es"}) for v in visitors]
+    assert [True, True, False] == [a["ok"] for a in acks]

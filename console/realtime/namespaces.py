@@ -26,7 +26,7 @@ from console.engagement.service import Engagement
 from console.hub import Hub
 from console.hub.agents import AgentSession, Disconnect
 from console.realtime import schemas
-from console.realtime.ratelimit import Buckets
+from console.realtime.ratelimit import AddressBudget, Buckets
 from console.realtime.rooms import (
     AGENT_NS,
     VISITOR_NS,
@@ -236,6 +236,7 @@ class VisitorNamespace(BaseNamespace):
     def __init__(self, hub: Hub, buckets: Buckets, gate: Gate, engagement: Engagement) -> None:
         super().__init__(VISITOR_NS, hub, buckets, gate)
         self.engagement = engagement
+        self.starts = AddressBudget.chat_starts(hub.ctx.settings)  # by tenant and address
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         creds = credentials(schemas.VisitorAuth, auth)
@@ -282,6 +283,7 @@ class VisitorNamespace(BaseNamespace):
     async def start_chat(self, sid: str, data: Any) -> dict[str, Any]:
         payload = parse(schemas.StartChatIn, data)
         tenant, visitor_id = await self._tenant(sid)
+        self.starts.take(self.server.get_environ(sid, self.namespace), tenant.id)
         if payload.invitation_id:  # an agent's invitation, accepted (PROTOCOL 1.2)
             personal = self.engagement.personal
             return await personal.start_chat(self.hub.visitors, tenant, visitor_id, payload, sid)

@@ -1,9 +1,15 @@
-"""Token buckets per visitor or agent, across their tabs: whoever floods gets `rate_limited`."""
+"""Token buckets per visitor or agent, across their tabs, and per client address: whoever
+floods gets `rate_limited`."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
+
+from console.domain.errors import ProtocolError
+from console.security.addresses import client_address
+from console.settings import Settings
 
 
 @dataclass
@@ -68,3 +74,30 @@ class Buckets:
 
     def __len__(self) -> int:
         return len(self._buckets)
+
+
+class AddressBudget:
+    """What the visitors of one tenant from one client address may do together in a minute
+    (chat starts: CHARLA_ADDRESS_CHAT_STARTS_PER_MINUTE): a visitor id is free to make up, an
+    address is not. The address is the peer's of the socket's first request, or behind
+    CHARLA_TRUSTED_PROXIES the one they forwarded."""
+
+    def __init__(self, per_minute: int, trusted: tuple[str, ...]) -> None:
+        self.buckets = Buckets(per_minute / 60, per_minute)
+        self.trusted = trusted
+
+    @classmethod
+    def chat_starts(cls, settings: Settings) -> AddressBudget:
+        return cls(settings.limits.address_chat_starts_per_minute, settings.trusted_proxies)
+
+    def take(self, environ: dict[str, Any] | None, tenant_id: str) -> None:
+        """One start for the socket whose connection's `environ` this is, or `rate_limited`."""
+        request = (environ or {}).get("aiohttp.request")
+        address = "unknown"
+        if request is not None:
+            forwarded = request.headers.get("X-Forwarded-For", "")
+            address = client_address(request.remote, forwarded, self.trusted)
+        if not self.buckets.take(f"{tenant_id}|{address}"):
+            raise ProtocolError(
+                "rate_limited", "too many chats started from this address; wait a minute"
+            )

@@ -46,8 +46,9 @@ from console.hub.upkeep import run_periodically
 from console.hub.visitors import writable
 from console.realtime.ratelimit import Buckets
 from console.security.tokens import FULL, UPLOAD, InvalidToken
+from console.settings import Limits
 from console.store.attachments import Attachment
-from console.web.http import bearer, error_response
+from console.web.http import bearer, client_ip, error_response
 from console.web.keys import ACTOR, CLOCK, HUB, ORIGINS, SETTINGS, SIGNER, STORE
 
 log = structlog.get_logger("charla.attachments")
@@ -78,17 +79,26 @@ class Caller:
 
 class Uploads:
     """How many files each visitor and each agent may send (CHARLA_*_UPLOADS_PER_MINUTE),
-    counted in this process: behind a balancer a sender may reach that many on each hub."""
+    and the visitors of one tenant from one address together (a visitor id is free to make
+    up, an address is not); counted in this process: behind a balancer a sender may reach
+    that many on each hub."""
 
-    def __init__(self, visitor_per_minute: int, agent_per_minute: int) -> None:
-        self.visitors = Buckets(visitor_per_minute / 60, visitor_per_minute)
-        self.agents = Buckets(agent_per_minute / 60, agent_per_minute)
+    def __init__(self, limits: Limits) -> None:
+        self.visitors = Buckets(
+            limits.visitor_uploads_per_minute / 60, limits.visitor_uploads_per_minute
+        )
+        self.agents = Buckets(limits.agent_uploads_per_minute / 60, limits.agent_uploads_per_minute)
+        self.addresses = Buckets(
+            limits.address_uploads_per_minute / 60, limits.address_uploads_per_minute
+        )
 
-    def take(self, who: Caller) -> None:
+    def take(self, who: Caller, address: str) -> None:
         if who.agent is not None:
             allowed = self.agents.take(who.agent.agent_id)
         else:
-            allowed = self.visitors.take(f"{who.tenant_id}:{who.visitor_id}")
+            allowed = self.addresses.take(f"{who.tenant_id}|{address}") and self.visitors.take(
+                f"{who.tenant_id}|{who.visitor_id}"
+            )
         if not allowed:
             raise ProtocolError(
                 "rate_limited", "too many files sent in the last minute; wait and send it again"
@@ -170,7 +180,7 @@ async def upload(request: web.Request) -> web.Response:
 async def _upload(request: web.Request) -> Message:
     who = await caller(request)
     app = request.app
-    app[UPLOADS].take(who)
+    app[UPLOADS].take(who, client_ip(request))
     store, hub, limit = app[STORE], app[HUB], app[SETTINGS].files.max_bytes
     chat_id = request.match_info["chat_id"]
     chat = await store.get_chat(chat_id)
@@ -385,8 +395,7 @@ async def files_ctx(app: web.Application) -> AsyncIterator[None]:
     async with AsyncExitStack() as stack:
         cipher = app[STORE].cipher
         app[FILES] = await open_storage(settings.files, settings.data_dir, cipher, stack)
-        limits = settings.limits
-        app[UPLOADS] = Uploads(limits.visitor_uploads_per_minute, limits.agent_uploads_per_minute)
+        app[UPLOADS] = Uploads(settings.limits)
         upload_signer(app)
         task = asyncio.create_task(run_periodically(SWEEP_EVERY_S, lambda: sweep(app)))
         try:

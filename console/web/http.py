@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import json
 from typing import Any, TypeVar
 
@@ -15,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 from console.contract.plans import REQUIRED, Feature, allows
 from console.domain.errors import ProtocolError, from_validation
 from console.domain.types import Agent, Tenant
+from console.security.addresses import client_address
 from console.security.tokens import InvalidToken
 from console.web.keys import ACTOR, SETTINGS, SIGNER, STORE
 
@@ -126,27 +126,12 @@ async def require_agent(request: web.Request, *, any_scope: bool = False) -> Age
 
 
 def client_ip(request: web.Request) -> str:
-    """The caller's address: the peer's, unless the peer is a trusted proxy
-    (CHARLA_TRUSTED_PROXIES); then the last address in X-Forwarded-For that is not one.
-    A client can write anything into that header, so only what trusted proxies appended
-    counts."""
-    remote = request.remote or "unknown"
-    trusted = request.app[SETTINGS].trusted_proxies
-    if not trusted or not _within(remote, trusted):
-        return remote
-    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",")]
-    for hop in reversed([h for h in hops if h]):
-        if not _within(hop, trusted):
-            return hop
-    return remote
-
-
-def _within(address: str, networks: tuple[str, ...]) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in ipaddress.ip_network(net) for net in networks)
+    """The caller's address behind the trusted proxies (console/security/addresses.py)."""
+    return client_address(
+        request.remote,
+        request.headers.get("X-Forwarded-For", ""),
+        request.app[SETTINGS].trusted_proxies,
+    )
 
 
 async def require_tenant_admin(request: web.Request, *, feature: Feature | None = None) -> Agent:
