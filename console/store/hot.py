@@ -260,7 +260,7 @@ async def _cache_unrun(pg: Any, sql: str) -> None:
     transaction = pg.transaction()
     await transaction.start()
     try:
-        with contextlib.suppress(asyncpg.PostgresError):  # a NULL where none may go: parsed
+        with contextlib.suppress(asyncpg.PostgresError):  # a NULL refused: parsed all the same
             await pg.execute(sql, *[None] * count)
     finally:
         await transaction.rollback()
