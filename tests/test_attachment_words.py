@@ -14,8 +14,9 @@ from tests.support.tools import FRONTEND, node_caller
 ENTRY = f"""
 export {{ sizeText as widgetSize }} from "{FRONTEND / "widget" / "attach.ts"}";
 import {{ refusalText }} from "{FRONTEND / "widget" / "attach.ts"}";
-import {{ texts }} from "{FRONTEND / "widget" / "i18n.ts"}";
+import {{ refusal, texts }} from "{FRONTEND / "widget" / "i18n.ts"}";
 export const widgetRefusal = (status, lang) => refusalText(status, texts(lang));
+export const hubRefusal = (error, lang) => refusal(error, texts(lang));
 export {{ sizeText as consoleSize, refusalKey }} from "{FRONTEND / "console" / "attach.tsx"}";
 """
 MiB = 1024 * 1024
@@ -67,3 +68,25 @@ def test_the_widget_tells_a_visitor_why_a_file_was_refused_in_their_language(cal
     assert 6 == len(set(said)), said  # a reason of its own for each
     assert said[4].startswith("Ha enviado varios archivos"), said[4]
     assert "Wait a minute" in call(("widgetRefusal", [429, "en"]))[0]
+
+
+def test_the_widget_says_slow_down_in_the_visitors_language_and_keeps_the_hubs_reasons(
+    call: Any,
+) -> None:
+    """A start or a rating refused: too fast or a busy hub in the widget's own words (the
+    hub's are English); a refusal whose detail says what to fix, in the hub's."""
+    limited = {"code": "rate_limited", "message": "too many chats started from this address"}
+    busy = {"code": "unavailable", "message": "the hub cannot store this now; retry shortly"}
+    invalid = {"code": "invalid_payload", "message": "phone: not a phone number"}
+    said = call(
+        ("hubRefusal", [limited, "es"]),
+        ("hubRefusal", [limited, "en"]),
+        ("hubRefusal", [busy, "es"]),
+        ("hubRefusal", [invalid, "es"]),
+        ("hubRefusal", [None, "en"]),
+    )
+    assert said[0].startswith("Demasiados intentos"), said
+    assert said[1].startswith("Too many tries"), said
+    assert said[2].startswith("No se pudo enviar"), said
+    assert "phone: not a phone number" == said[3]
+    assert said[4].startswith("Could not send"), said

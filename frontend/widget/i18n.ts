@@ -78,3 +78,12 @@ export function browserLang(languages: readonly string[]): Lang {
   }
   return "en";
 }
+
+/** What to tell a visitor when the hub refused what they sent: the widget's own words for a
+ * refusal that needs no detail (too fast; the hub is busy), else the hub's words, which say
+ * what to fix. */
+export function refusal(error: { code?: string; message?: string } | undefined, t: Texts): string {
+  if (error?.code === "rate_limited") return t.slowDown;
+  if (error?.code === "unavailable" || !error?.message) return t.error;
+  return error.message;
+}

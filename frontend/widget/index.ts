@@ -4,7 +4,7 @@
 import { io, type Socket } from "socket.io-client";
 import { type Attachment, Attachments } from "./attach";
 import { clear, el } from "./dom";
-import { browserLang, type Lang, texts, type Texts } from "./i18n";
+import { browserLang, type Lang, refusal, texts, type Texts } from "./i18n";
 import { Memory } from "./store";
 import { CSS } from "./style";
 import { TranscriptOffer } from "./transcript";
@@ -307,7 +307,7 @@ class Widget {
     this.transcript.remember(payload.email);
     const ack = await this.call("start_chat", payload);
     if (ack.ok) this.invitedBy = null;
-    if (!ack.ok) return this.formError(form, ack.error?.message || t.error); // the hub's own words
+    if (!ack.ok) return this.formError(form, refusal(ack.error, t));
     const chat = ack.chat as { id: string; status: string; reason?: string };
     if (chat.status === "offline") {
       this.thanksAtOpening = chat.reason === "after_hours" || chat.reason === "holiday";
@@ -359,7 +359,7 @@ class Widget {
     pending.remove();
     if (ack.ok) this.add(ack.message as Message);
     else {
-      this.setStatus(ack.error?.code === "closed" ? this.t.ended : this.t.error);
+      this.setStatus(ack.error?.code === "closed" ? this.t.ended : ack.error?.code === "rate_limited" ? this.t.slowDown : this.t.error);
       this.draft = text;
       if (ack.error?.code === "closed") this.ended();
       else this.render();
@@ -405,7 +405,7 @@ class Widget {
       score: this.rating,
       ...(comment ? { comment } : {}),
     });
-    if (!ack.ok) return this.formError(form, ack.error?.message || this.t.error);
+    if (!ack.ok) return this.formError(form, refusal(ack.error, this.t));
     this.memory.set("rated", "1");
     this.render();
     this.announce(this.t.thanksRating);
