@@ -165,9 +165,23 @@ class Ceiling:
     rate: float
     cpu_ms: float
 
+    @classmethod
+    def of(cls, count: int, elapsed_s: float, cpu_s: float) -> Ceiling:
+        return cls(count / elapsed_s, cpu_s * 1000 / max(1, count))
+
 
 def server_cpu_s(processes: list[psutil.Process]) -> float:
     return float(sum(t.user + t.system for t in (p.cpu_times() for p in processes)))
+
+
+async def window(
+    servers: list[psutil.Process], loops: Iterable[Awaitable[None]]
+) -> tuple[float, float]:
+    """Run the clients' `loops` together: how long they took, and the servers' CPU seconds
+    over exactly that window."""
+    started, cpu = time.perf_counter(), server_cpu_s(servers)
+    await asyncio.gather(*loops)
+    return time.perf_counter() - started, server_cpu_s(servers) - cpu
 
 
 async def echo_rate(
@@ -188,12 +202,10 @@ async def echo_rate(
                 await ws.receive()
                 count += 1
 
-        started, cpu = time.perf_counter(), server_cpu_s(servers)
-        await asyncio.gather(*(loop(ws) for ws in sockets))
-        elapsed, cpu = time.perf_counter() - started, server_cpu_s(servers) - cpu
+        elapsed, cpu = await window(servers, (loop(ws) for ws in sockets))
         for ws in sockets:
             await ws.close()
-    return Ceiling(count / elapsed, cpu * 1000 / max(1, count))
+    return Ceiling.of(count, elapsed, cpu)
 
 
 async def bare_rate(
@@ -213,12 +225,10 @@ async def bare_rate(
                 await sock.call("message", {"text": "hola"})
                 count += 1
 
-        started, cpu = time.perf_counter(), server_cpu_s(servers)
-        await asyncio.gather(*(loop(s) for s in sockets))
-        elapsed, cpu = time.perf_counter() - started, server_cpu_s(servers) - cpu
+        elapsed, cpu = await window(servers, (loop(s) for s in sockets))
         for sock in sockets:
             await sock.close()
-    return Ceiling(count / elapsed, cpu * 1000 / max(1, count))
+    return Ceiling.of(count, elapsed, cpu)
 
 
 async def ceiling(
@@ -933,20 +943,14 @@ def report(runs: list[Results], ceilings: dict[tuple[str, int], Ceiling], args: 
         "  ratio to raw echo",
         (f"{r.saturation_rate / ceiling_of('echo', r):.3f}" for r in runs),
     )
+
+    def cpu_of(kind: str, r: Results) -> str:
+        """A ceiling's CPU per reply at this run's processes, and its ratio to one process."""
+        cpu, alone = ceilings[(kind, r.processes)].cpu_ms, ceilings.get((kind, 1))
+        return f"{cpu:.3f}" + (f" ({cpu / alone.cpu_ms:.2f})" if alone else "")
+
     for kind in ("echo", "bare-tuned"):
-        one_process = ceilings[(kind, 1)].cpu_ms if (kind, 1) in ceilings else 0.0
-        row(
-            f"  {kind}'s server CPU per reply, ms (/ at 1)",
-            (
-                f"{ceilings[(kind, r.processes)].cpu_ms:.3f}"
-                + (
-                    f" ({ceilings[(kind, r.processes)].cpu_ms / one_process:.2f})"
-                    if one_process
-                    else ""
-                )
-                for r in runs
-            ),
-        )
+        row(f"  {kind}'s server CPU per reply, ms (/ at 1)", (cpu_of(kind, r) for r in runs))
     row("  refused (rate_limited/unavailable)", (str(r.saturation_refused) for r in runs))
     report_cpu(runs, row)
     row("  visitor->agent p99 at saturation, ms", (spread(r.saturation_p99s_ms, 0) for r in runs))

@@ -25,10 +25,8 @@ import pytest
 from console.settings import Files
 from tests.support.attachments import BOUNDARY, multipart, pdf_bytes
 from tests.support.harness import (
-    ORIGIN,
     HubFactory,
     LiveHub,
-    Peer,
     active_chat,
     free_port,
     start_chat,
@@ -139,10 +137,8 @@ async def test_a_visitor_chats_and_sends_a_photo_over_64_kib_through_the_balance
     tenant = await hub.tenant()
     agent = await hub.agent(tenant, languages=["es"])
     agent_peer = await hub.agent_peer(agent)
-    visitor = Peer(url, "/visitor")  # through nginx: its WebSocket upgrade
-    hub.peers.append(visitor)
-    await visitor.connect({"site_key": tenant["site_key"]}, headers={"Origin": ORIGIN})
-    session = await visitor.wait_for("session")
+    visitor = await hub.visitor_peer(tenant, url=url)  # through nginx: its WebSocket upgrade
+    session = visitor.seen("session")[0]
     chat = await start_chat(visitor, "Hola, le mando la foto del carro", language="es")
     await agent_peer.wait_for("chat_assigned", lambda d: d["chat"]["id"] == chat["id"])
 

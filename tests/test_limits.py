@@ -322,14 +322,9 @@ async def test_successful_logins_do_not_spend_the_login_budget(hub: LiveHub) -> 
 # -- per client address: made-up visitor ids share one budget -------------------------------
 
 
-async def visitor_from(hub: LiveHub, tenant: dict[str, Any], address: str | None) -> Peer:
+async def visitor_from(hub: LiveHub, tenant: dict[str, Any], address: str) -> Peer:
     """A new visitor (an id of its own), through a proxy that says it is `address`."""
-    peer = Peer(hub.url, "/visitor")
-    hub.peers.append(peer)
-    headers = {"Origin": ORIGIN, **({"X-Forwarded-For": address} if address else {})}
-    await peer.connect({"site_key": tenant["site_key"]}, headers=headers)
-    await peer.wait_for("session")
-    return peer
+    return await hub.visitor_peer(tenant, headers={"X-Forwarded-For": address})
 
 
 async def test_chats_from_one_address_are_limited_whatever_visitor_ids_it_makes_up(

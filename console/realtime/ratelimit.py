@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from console.domain.errors import ProtocolError
-from console.security.addresses import client_address
+from console.security.addresses import request_address
 from console.settings import Settings
 
 
@@ -50,6 +50,11 @@ class Buckets:
         self.burst = burst
         self._buckets: dict[str, TokenBucket] = {}
 
+    @classmethod
+    def per_minute(cls, count: int) -> Buckets:
+        """`count` a minute, all of them at once at most."""
+        return cls(count / 60, count)
+
     def take(self, key: str) -> bool:
         bucket = self._buckets.get(key)
         if bucket is None:
@@ -83,7 +88,7 @@ class AddressBudget:
     CHARLA_TRUSTED_PROXIES the one they forwarded."""
 
     def __init__(self, per_minute: int, trusted: tuple[str, ...]) -> None:
-        self.buckets = Buckets(per_minute / 60, per_minute)
+        self.buckets = Buckets.per_minute(per_minute)
         self.trusted = trusted
 
     @classmethod
@@ -93,10 +98,7 @@ class AddressBudget:
     def take(self, environ: dict[str, Any] | None, tenant_id: str) -> None:
         """One start for the socket whose connection's `environ` this is, or `rate_limited`."""
         request = (environ or {}).get("aiohttp.request")
-        address = "unknown"
-        if request is not None:
-            forwarded = request.headers.get("X-Forwarded-For", "")
-            address = client_address(request.remote, forwarded, self.trusted)
+        address = "unknown" if request is None else request_address(request, self.trusted)
         if not self.buckets.take(f"{tenant_id}|{address}"):
             raise ProtocolError(
                 "rate_limited", "too many chats started from this address; wait a minute"

@@ -4,6 +4,7 @@ for the limits counted per address (failed logins, chat starts, files) and the a
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 
 
 def client_address(remote: str | None, forwarded_for: str, trusted: tuple[str, ...]) -> str:
@@ -18,6 +19,11 @@ def client_address(remote: str | None, forwarded_for: str, trusted: tuple[str, .
         if not within(hop, trusted):
             return hop
     return peer
+
+
+def request_address(request: Any, trusted: tuple[str, ...]) -> str:
+    """`client_address` of an HTTP request (aiohttp's: its `remote` and its headers)."""
+    return client_address(request.remote, request.headers.get("X-Forwarded-For", ""), trusted)
 
 
 def within(address: str, networks: tuple[str, ...]) -> bool:

@@ -48,7 +48,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 Processor = Callable[[Any], Any] | None
 # SQL text of other modules' statements on asyncpg (the message writer's), which `warm`
-# prepares on each connection it readies
+# leaves in the statement cache of each connection it readies
 PREPARED_AT_START: list[str] = []
 PARAMETER = re.compile(r"\$(\d+)")  # asyncpg's positional parameters
 

@@ -198,14 +198,14 @@ class MessageWriter:
         self.cipher = cipher
         self.clock = clock
         self.max_batch = max_batch
-        self.max_in_flight = MAX_IN_FLIGHT if engine.dialect.name == "postgresql" else 1
+        self.postgres = engine.dialect.name == "postgresql"
+        self.max_in_flight = MAX_IN_FLIGHT if self.postgres else 1
         self._queue: deque[_Pending] = deque()
         self._writing: set[str] = set()  # chats with a message in a batch in flight
         self._in_flight: set[asyncio.Task[None]] = set()
         self.batches = 0  # batches written, for tests and metrics
-        postgres = engine.dialect.name == "postgresql"
         self.versions = ChatVersions()  # the chats as last read, for PostgreSQL's tries
-        self.tries = TRIES if postgres else 1
+        self.tries = TRIES if self.postgres else 1
         self.stale_chats = 0  # chats found changed since they were read (each cost a try)
 
     async def post(
@@ -315,7 +315,7 @@ class MessageWriter:
         transaction of its own (one try always does: the chats are read in it); on
         PostgreSQL one pooled connection for every try, a transaction only for the last,
         which reads the chats locked (`AsyncpgRound`)."""
-        if self.engine.dialect.name != "postgresql":
+        if not self.postgres:
 
             @asynccontextmanager
             async def in_sqlite(_last: bool) -> AsyncIterator[_Batch]:

@@ -95,7 +95,7 @@ STORED = (
     " whisper, attachment_enc FROM messages"
     " WHERE chat_id = ANY($1::text[]) AND client_msg_id = ANY($2::text[])"
 )
-# prepared on each connection a hub readies as it starts (HotStore.warm), the timestamps'
+# readied on each connection a hub readies as it starts (HotStore.warm), the timestamps'
 # and booleans' array types looked up then, not in the middle of a burst
 PREPARED_AT_START.extend((READ, READ_LOCKED, WRITE, STORED))
 

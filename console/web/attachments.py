@@ -84,13 +84,9 @@ class Uploads:
     that many on each hub."""
 
     def __init__(self, limits: Limits) -> None:
-        self.visitors = Buckets(
-            limits.visitor_uploads_per_minute / 60, limits.visitor_uploads_per_minute
-        )
-        self.agents = Buckets(limits.agent_uploads_per_minute / 60, limits.agent_uploads_per_minute)
-        self.addresses = Buckets(
-            limits.address_uploads_per_minute / 60, limits.address_uploads_per_minute
-        )
+        self.visitors = Buckets.per_minute(limits.visitor_uploads_per_minute)
+        self.agents = Buckets.per_minute(limits.agent_uploads_per_minute)
+        self.addresses = Buckets.per_minute(limits.address_uploads_per_minute)
 
     def take(self, who: Caller, address: str) -> None:
         if who.agent is not None:

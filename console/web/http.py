@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from console.contract.plans import REQUIRED, Feature, allows
 from console.domain.errors import ProtocolError, from_validation
 from console.domain.types import Agent, Tenant
-from console.security.addresses import client_address
+from console.security.addresses import request_address
 from console.security.tokens import InvalidToken
 from console.web.keys import ACTOR, SETTINGS, SIGNER, STORE
 
@@ -127,11 +127,7 @@ async def require_agent(request: web.Request, *, any_scope: bool = False) -> Age
 
 def client_ip(request: web.Request) -> str:
     """The caller's address behind the trusted proxies (console/security/addresses.py)."""
-    return client_address(
-        request.remote,
-        request.headers.get("X-Forwarded-For", ""),
-        request.app[SETTINGS].trusted_proxies,
-    )
+    return request_address(request, request.app[SETTINGS].trusted_proxies)
 
 
 async def require_tenant_admin(request: web.Request, *, feature: Feature | None = None) -> Agent:

@@ -238,14 +238,24 @@ class LiveHub:
         return peer
 
     async def visitor_peer(
-        self, tenant: dict[str, Any], *, visitor_id: str | None = None, origin: str | None = ORIGIN
+        self,
+        tenant: dict[str, Any],
+        *,
+        visitor_id: str | None = None,
+        origin: str | None = ORIGIN,
+        headers: dict[str, str] | None = None,
+        url: str | None = None,
     ) -> Peer:
-        peer = Peer(self.url, "/visitor")
+        """A visitor of `tenant`, connected once its `session` came; `headers` besides the
+        Origin (a proxy's X-Forwarded-For, say); `url`: through another address than the
+        hub's own (a balancer in front of it)."""
+        peer = Peer(url or self.url, "/visitor")
         self.peers.append(peer)
         auth: dict[str, Any] = {"site_key": tenant["site_key"]}
         if visitor_id:
             auth["visitor_id"] = visitor_id
-        await peer.connect(auth, headers={"Origin": origin} if origin else None)
+        sent = {**({"Origin": origin} if origin else {}), **(headers or {})}
+        await peer.connect(auth, headers=sent or None)
         await peer.wait_for("session")
         return peer
 
